@@ -1,0 +1,2 @@
+--- The networking.k8s.io/v1 API group: resource clients come from the Rust resource table.
+return require("kube.api.group")("networking.k8s.io/v1", "networkingv1")

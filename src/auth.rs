@@ -1,0 +1,157 @@
+//! Credentials: what a request presents to the API server. Secrets live only in
+//! memory and never print (their Debug is redacted).
+
+use base64::Engine;
+use std::path::{Path, PathBuf};
+
+/// Bytes that must not leak: Debug prints a placeholder, Drop wipes the buffer.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
+        Secret(bytes.into())
+    }
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        // Best effort: overwrite before the allocator reuses the memory.
+        for b in self.0.iter_mut() {
+            unsafe { std::ptr::write_volatile(b, 0) };
+        }
+    }
+}
+
+/// How requests authenticate. A client certificate can accompany any of them.
+#[derive(Debug, Clone, Default)]
+pub enum Credentials {
+    #[default]
+    None,
+    Token(Secret),
+    /// Re-read on every request so rotated tokens are picked up.
+    TokenFile(PathBuf),
+    Basic {
+        username: String,
+        password: Secret,
+    },
+    WithIdentity {
+        inner: Box<Credentials>,
+        identity: ClientIdentity,
+    },
+}
+
+/// A client certificate chain and its private key, both PEM.
+#[derive(Debug, Clone)]
+pub struct ClientIdentity {
+    pub cert_pem: Vec<u8>,
+    pub key_pem: Secret,
+}
+
+impl Credentials {
+    pub fn with_identity(inner: Credentials, cert_pem: Vec<u8>, key_pem: Secret) -> Self {
+        Credentials::WithIdentity {
+            inner: Box::new(inner),
+            identity: ClientIdentity { cert_pem, key_pem },
+        }
+    }
+
+    pub fn identity(&self) -> Option<&ClientIdentity> {
+        match self {
+            Credentials::WithIdentity { identity, .. } => Some(identity),
+            _ => None,
+        }
+    }
+
+    /// The bearer token, if this authenticates by token.
+    pub fn bearer_token(&self) -> Result<Option<Secret>, String> {
+        match self {
+            Credentials::Token(t) => Ok(Some(t.clone())),
+            Credentials::TokenFile(p) => read_token_file(p).map(Some),
+            Credentials::WithIdentity { inner, .. } => inner.bearer_token(),
+            _ => Ok(None),
+        }
+    }
+
+    /// The value of the Authorization header, if any.
+    pub fn authorization(&self) -> Result<Option<Secret>, String> {
+        match self {
+            Credentials::Basic { username, password } => {
+                let mut raw = username.as_bytes().to_vec();
+                raw.push(b':');
+                raw.extend_from_slice(password.expose());
+                let enc = base64::engine::general_purpose::STANDARD.encode(&raw);
+                Secret::new(raw); // wiped on drop
+                Ok(Some(Secret::new(format!("Basic {enc}"))))
+            }
+            Credentials::WithIdentity { inner, .. } => inner.authorization(),
+            _ => Ok(self.bearer_token()?.map(|t| {
+                let mut v = b"Bearer ".to_vec();
+                v.extend_from_slice(t.expose());
+                Secret::new(v)
+            })),
+        }
+    }
+}
+
+/// Reads a token file, trimming surrounding white space. The error names the
+/// file but never its contents.
+pub fn read_token_file(path: &Path) -> Result<Secret, String> {
+    let raw = std::fs::read(path).map_err(|e| format!("token file {}: {e}", path.display()))?;
+    let text = raw.trim_ascii();
+    if text.is_empty() {
+        return Err(format!("token file {} is empty", path.display()));
+    }
+    Ok(Secret::new(text.to_vec()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let c = Credentials::Basic {
+            username: "bob".into(),
+            password: Secret::new("hunter2"),
+        };
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        let t = Credentials::Token(Secret::new("tok-123"));
+        assert!(!format!("{t:?}").contains("tok-123"));
+    }
+
+    #[test]
+    fn authorization_headers() {
+        let t = Credentials::Token(Secret::new("abc"));
+        assert_eq!(t.authorization().unwrap().unwrap().expose(), b"Bearer abc");
+        let b = Credentials::Basic {
+            username: "u".into(),
+            password: Secret::new("p"),
+        };
+        assert_eq!(b.authorization().unwrap().unwrap().expose(), b"Basic dTpw");
+        assert!(Credentials::None.authorization().unwrap().is_none());
+    }
+
+    #[test]
+    fn token_file_is_reread() {
+        let dir = std::env::temp_dir().join(format!("kube-auth-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("token");
+        std::fs::write(&p, "one\n").unwrap();
+        let c = Credentials::TokenFile(p.clone());
+        assert_eq!(c.bearer_token().unwrap().unwrap().expose(), b"one");
+        std::fs::write(&p, "two").unwrap();
+        assert_eq!(c.bearer_token().unwrap().unwrap().expose(), b"two");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,908 @@
+//! The Lua-facing API client: `raw_call` / `call`, group clients and resource
+//! clients generated from the resource table, and luakube's return
+//! conventions `(object, info, code)` / `(body, message, code)` / `(nil, message)`.
+
+use crate::convert::{self, Format};
+use crate::lua_fn;
+use crate::query;
+use crate::resources::{self, Extra, Group, Resource, Scope};
+use crate::transport::{Request, Transport};
+use mlua::{
+    AnyUserData, Function, IntoLuaMulti, Lua, MetaMethod, MultiValue, Table, UserData,
+    UserDataMethods, UserDataRef, Value,
+};
+use std::rc::Rc;
+
+const MOCK_BODY: &[u8] = br#"{"items": []}"#;
+
+/// State shared by a client and every group and resource client made from it.
+pub struct ClientCore {
+    pub server: String,
+    /// `None` in mock mode: nothing touches the network.
+    pub transport: Option<Transport>,
+    /// Headers shown in `info.headers`, credentials already redacted.
+    pub info_headers: Vec<(String, String)>,
+    pub panic: bool,
+}
+
+/// The outcome of one API call, before it is turned into Lua return values.
+enum Reply {
+    Done {
+        code: u16,
+        body: bytes::Bytes,
+        info: Table,
+    },
+    Failed {
+        code: u16,
+        body: bytes::Bytes,
+        message: String,
+    },
+    Unreachable(String),
+}
+
+/// How a successful result is handed back.
+#[derive(Clone, Copy)]
+enum Wrap {
+    /// The decoded body as it is.
+    Plain,
+    /// The decoded object with an APIObject / NamespacedAPIObject metatable.
+    Object,
+    /// A list: each item wrapped, the list a Response.
+    List,
+    /// A list reduced to the array of its wrapped items.
+    Items,
+    /// The `status` field of the object.
+    StatusField,
+    /// A Response (deletes).
+    Response,
+    /// The raw body as a string (logs).
+    Text,
+}
+
+fn class(lua: &Lua, name: &str) -> mlua::Result<Table> {
+    let key = format!("kube.class.{name}");
+    if let Ok(t) = lua.named_registry_value::<Table>(&key) {
+        return Ok(t);
+    }
+    let require: Function = lua.globals().get("require")?;
+    let objects: Table = require.call("kube.api.objects")?;
+    let t: Table = objects.get(name)?;
+    lua.set_named_registry_value(&key, &t)?;
+    Ok(t)
+}
+
+impl ClientCore {
+    fn send(
+        &self,
+        lua: &Lua,
+        method: &str,
+        path: &str,
+        body: Value,
+        query: Value,
+        style: Option<String>,
+    ) -> mlua::Result<Reply> {
+        let mut url = format!("{}/{}", self.server, path);
+        match &query {
+            Value::Nil => {}
+            Value::Table(t) => {
+                let q = query::build(t).map_err(mlua::Error::runtime)?;
+                if !q.is_empty() {
+                    url.push('?');
+                    url.push_str(&q);
+                }
+            }
+            other => {
+                return Err(mlua::Error::runtime(format!(
+                    "query must be a table, got {}",
+                    other.type_name()
+                )))
+            }
+        }
+        let payload = match &body {
+            Value::Nil => None,
+            Value::String(s) => Some(s.as_bytes().to_vec()),
+            Value::Table(_) => {
+                Some(convert::encode(lua, &body, "body").map_err(mlua::Error::runtime)?)
+            }
+            other => {
+                return Err(mlua::Error::runtime(format!(
+                    "body must be a table or a string, got {}",
+                    other.type_name()
+                )))
+            }
+        };
+        let content_type = payload.as_ref().map(|_| {
+            if method.eq_ignore_ascii_case("PATCH") {
+                match style.as_deref().unwrap_or("merge") {
+                    "apply" => "application/apply-patch+yaml".to_string(),
+                    s => format!("application/{s}-patch+json"),
+                }
+            } else {
+                "application/json".to_string()
+            }
+        });
+        let info = lua.create_table()?;
+        info.set("method", method)?;
+        info.set("url", url.as_str())?;
+        let headers = lua.create_table()?;
+        for (k, v) in &self.info_headers {
+            headers.set(k.as_str(), v.as_str())?;
+        }
+        if let (Some(ct), Some(p)) = (&content_type, &payload) {
+            headers.set("Content-Type", ct.as_str())?;
+            headers.set("Content-Length", p.len())?;
+        }
+        info.set("headers", headers)?;
+        info.set("body", body)?;
+        let Some(transport) = &self.transport else {
+            return Ok(Reply::Done {
+                code: 200,
+                body: bytes::Bytes::from_static(MOCK_BODY),
+                info,
+            });
+        };
+        let resp = transport.send(Request {
+            method,
+            url: &url,
+            body: payload,
+            content_type: content_type.as_deref(),
+            accept: "application/json",
+        });
+        Ok(match resp {
+            Err(e) => Reply::Unreachable(format!("failed to perform API call: {e}")),
+            Ok(r) if (200..300).contains(&r.status) => Reply::Done {
+                code: r.status,
+                body: r.body,
+                info,
+            },
+            Ok(r) => {
+                let server_message = status_message(&r.body);
+                Reply::Failed {
+                    code: r.status,
+                    message: format!(
+                        "failed to perform API call: {method} {url}: {} {}",
+                        r.status, server_message
+                    ),
+                    body: r.body,
+                }
+            }
+        })
+    }
+
+    /// Runs a call and converts the reply to Lua return values.
+    #[allow(clippy::too_many_arguments)]
+    fn call(
+        &self,
+        lua: &Lua,
+        method: &str,
+        path: &str,
+        body: Value,
+        query: Value,
+        style: Option<String>,
+        wrap: Option<(Wrap, bool)>,
+    ) -> mlua::Result<MultiValue> {
+        let reply = self.send(lua, method, path, body, query, style)?;
+        match reply {
+            Reply::Unreachable(msg) => {
+                if self.panic {
+                    return Err(mlua::Error::runtime(msg));
+                }
+                (Value::Nil, msg).into_lua_multi(lua)
+            }
+            Reply::Failed {
+                code,
+                body,
+                message,
+            } => {
+                if self.panic {
+                    return Err(mlua::Error::runtime(format!("Code {code}: {message}")));
+                }
+                let first = match wrap {
+                    None => Value::String(lua.create_string(&body)?),
+                    Some(_) => {
+                        let status = failure_table(lua, &body, code)?;
+                        status.set_metatable(Some(class(lua, "Response")?))?;
+                        Value::Table(status)
+                    }
+                };
+                (first, message, code).into_lua_multi(lua)
+            }
+            Reply::Done { code, body, info } => {
+                let first = match wrap {
+                    None => Value::String(lua.create_string(&body)?),
+                    Some((Wrap::Text, _)) => Value::String(lua.create_string(&body)?),
+                    Some((how, namespaced)) => {
+                        let decoded = if body.iter().all(u8::is_ascii_whitespace) {
+                            Value::Nil
+                        } else {
+                            match convert::decode(lua, &body, Format::Json) {
+                                Ok(v) => v,
+                                Err(e) => {
+                                    let msg = format!(
+                                        "invalid JSON in the answer to {method} {}: {e}",
+                                        info.get::<String>("url")?
+                                    );
+                                    if self.panic {
+                                        return Err(mlua::Error::runtime(msg));
+                                    }
+                                    return (Value::Nil, msg).into_lua_multi(lua);
+                                }
+                            }
+                        };
+                        shape(lua, decoded, how, namespaced)?
+                    }
+                };
+                (first, info, code).into_lua_multi(lua)
+            }
+        }
+    }
+}
+
+/// The server's message from a Status body, or the start of a non-JSON body.
+fn status_message(body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct Status {
+        message: Option<String>,
+    }
+    if let Ok(Status { message: Some(m) }) = serde_json::from_slice::<Status>(body) {
+        return m;
+    }
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    let cut: String = text.chars().take(500).collect();
+    if cut.is_empty() {
+        "(empty response body)".into()
+    } else {
+        cut
+    }
+}
+
+/// A failed answer as a table: the decoded Status, or one made from the text.
+fn failure_table(lua: &Lua, body: &[u8], code: u16) -> mlua::Result<Table> {
+    if let Ok(Value::Table(t)) = convert::decode(lua, body, Format::Json) {
+        return Ok(t);
+    }
+    let t = lua.create_table()?;
+    t.set("kind", "Status")?;
+    t.set("apiVersion", "v1")?;
+    t.set("metadata", lua.create_table()?)?;
+    t.set("status", "Failure")?;
+    t.set("message", status_message(body))?;
+    t.set("code", code)?;
+    Ok(t)
+}
+
+fn shape(lua: &Lua, decoded: Value, how: Wrap, namespaced: bool) -> mlua::Result<Value> {
+    let obj_class = || {
+        class(
+            lua,
+            if namespaced {
+                "NamespacedAPIObject"
+            } else {
+                "APIObject"
+            },
+        )
+    };
+    let Value::Table(t) = decoded else {
+        return Ok(decoded);
+    };
+    Ok(match how {
+        Wrap::Plain | Wrap::Text => Value::Table(t),
+        Wrap::Object => {
+            t.set_metatable(Some(obj_class()?))?;
+            Value::Table(t)
+        }
+        Wrap::Response => {
+            t.set_metatable(Some(class(lua, "Response")?))?;
+            Value::Table(t)
+        }
+        Wrap::StatusField => t.get("status")?,
+        Wrap::List | Wrap::Items => {
+            let mt = obj_class()?;
+            let items = match t.get::<Value>("items")? {
+                Value::Table(items) => items,
+                _ => {
+                    let empty = lua.create_table()?;
+                    empty.set_metatable(Some(convert::array_metatable(lua)?))?;
+                    t.set("items", &empty)?;
+                    empty
+                }
+            };
+            for item in items.sequence_values::<Value>() {
+                if let Value::Table(item) = item? {
+                    item.set_metatable(Some(mt.clone()))?;
+                }
+            }
+            if let Wrap::Items = how {
+                Value::Table(items)
+            } else {
+                t.set_metatable(Some(class(lua, "Response")?))?;
+                Value::Table(t)
+            }
+        }
+    })
+}
+
+fn arg_error(what: &str, msg: impl std::fmt::Display) -> mlua::Error {
+    mlua::Error::runtime(format!("{what}: {msg}"))
+}
+
+fn opt_string(v: &Value, what: &str, arg: &str) -> mlua::Result<Option<String>> {
+    match v {
+        Value::Nil => Ok(None),
+        Value::String(s) => Ok(Some(s.to_str()?.to_string())),
+        other => Err(arg_error(
+            what,
+            format!("{arg} must be a string, got {}", other.type_name()),
+        )),
+    }
+}
+
+fn req_string(v: &Value, what: &str, arg: &str) -> mlua::Result<String> {
+    match v {
+        Value::String(s) if !s.as_bytes().is_empty() => Ok(s.to_str()?.to_string()),
+        other => Err(arg_error(
+            what,
+            format!(
+                "{arg} must be a non-empty string, got {}",
+                if let Value::String(_) = other {
+                    "an empty string"
+                } else {
+                    other.type_name()
+                }
+            ),
+        )),
+    }
+}
+
+/// The top-level client: `api.Client:new(conf, panic, mock)`.
+pub struct ApiClient {
+    pub core: Rc<ClientCore>,
+}
+
+/// `raw_call(method, path, body?, query?, style?)` / `call(...)` for clients
+/// whose paths start with the prefix `core` returns.
+fn call_method<T: 'static>(
+    lua: &Lua,
+    name: &'static str,
+    core: fn(&T) -> (&Rc<ClientCore>, String),
+) -> mlua::Result<Function> {
+    let decode = name == "call";
+    lua_fn::method(lua, name, move |lua, this: &T, args: MultiValue| {
+        let (core, prefix) = core(this);
+        let (method, path, body, query, style) = (
+            nth(&args, 0),
+            nth(&args, 1),
+            nth(&args, 2),
+            nth(&args, 3),
+            nth(&args, 4),
+        );
+        let what = format!("client:{name}");
+        let method = req_string(&method, &what, "method")?.to_ascii_uppercase();
+        let path = opt_string(&path, &what, "path")?.unwrap_or_default();
+        let style = opt_string(&style, &what, "style")?;
+        let full = format!("{prefix}{}", path.trim_start_matches('/'));
+        let wrap = decode.then_some((Wrap::Plain, false));
+        core.call(lua, &method, &full, body, query, style, wrap)
+    })
+}
+
+fn api_client_methods(lua: &Lua) -> mlua::Result<Table> {
+    fn prefix(this: &ApiClient) -> (&Rc<ClientCore>, String) {
+        (&this.core, "api/".to_string())
+    }
+    let mut entries = vec![
+        ("raw_call", call_method(lua, "raw_call", prefix)?),
+        ("call", call_method(lua, "call", prefix)?),
+    ];
+    for group in resources::GROUPS {
+        let f = lua_fn::method(lua, group.method, move |_, this: &ApiClient, ()| {
+            Ok(GroupClient {
+                core: this.core.clone(),
+                group,
+            })
+        })?;
+        entries.push((group.method, f));
+    }
+    lua_fn::table(lua, entries)
+}
+
+impl UserData for ApiClient {
+    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
+        methods.add_meta_method(MetaMethod::ToString, |_, this, ()| {
+            Ok(format!("kube.api.Client({})", this.core.server))
+        });
+    }
+    fn add_fields<F: mlua::UserDataFields<Self>>(fields: &mut F) {
+        fields.add_meta_field_with(MetaMethod::Index, api_client_methods);
+    }
+}
+
+/// A client for one API group version (`client:corev1()`), keeping its own base.
+pub struct GroupClient {
+    core: Rc<ClientCore>,
+    group: &'static Group,
+}
+
+const GROUP_METHODS_KEY: &str = "kube.group_methods";
+
+fn group_methods(lua: &Lua) -> mlua::Result<Table> {
+    if let Ok(t) = lua.named_registry_value::<Table>(GROUP_METHODS_KEY) {
+        return Ok(t);
+    }
+    fn prefix(this: &GroupClient) -> (&Rc<ClientCore>, String) {
+        let g = this.group;
+        (&this.core, format!("{}/{}/", g.base, g.version))
+    }
+    let t = lua_fn::table(
+        lua,
+        vec![
+            ("raw_call", call_method(lua, "raw_call", prefix)?),
+            ("call", call_method(lua, "call", prefix)?),
+        ],
+    )?;
+    lua.set_named_registry_value(GROUP_METHODS_KEY, &t)?;
+    Ok(t)
+}
+
+impl UserData for GroupClient {
+    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
+        methods.add_meta_function(
+            MetaMethod::Index,
+            |lua, (this, key): (AnyUserData, Value)| {
+                let this = this.borrow::<GroupClient>()?;
+                let Value::String(key) = key else {
+                    return Ok(Value::Nil);
+                };
+                let key = key.to_str()?.to_string();
+                if let Some(f) = group_methods(lua)?.raw_get::<Option<Function>>(key.as_str())? {
+                    return Ok(Value::Function(f));
+                }
+                match this.group.resource(&key) {
+                    Some(res) => Ok(Value::Function(resource_constructor(lua, this.group, res)?)),
+                    None => Ok(Value::Nil),
+                }
+            },
+        );
+        methods.add_meta_method(MetaMethod::ToString, |_, this, ()| {
+            Ok(format!("kube.api.GroupClient({})", this.group.version))
+        });
+    }
+}
+
+/// `group:pods(ns?)`, cached per Lua state so `__index` does not build closures.
+fn resource_constructor(
+    lua: &Lua,
+    group: &'static Group,
+    res: &'static Resource,
+) -> mlua::Result<Function> {
+    let key = format!("kube.ctor.{}.{}", group.method, res.name);
+    if let Ok(f) = lua.named_registry_value::<Function>(&key) {
+        return Ok(f);
+    }
+    let what: &'static str = Box::leak(format!("{}:{}", group.method, res.name).into_boxed_str());
+    let f = lua_fn::method(lua, what, move |_, this: &GroupClient, ns: Value| {
+        let ns = opt_string(&ns, what, "namespace")?.filter(|s| !s.is_empty());
+        if res.scope == Scope::Cluster {
+            if let Some(ns) = ns {
+                return Err(arg_error(
+                    what,
+                    format!(
+                        "{} is cluster-scoped; do not pass a namespace ({ns:?})",
+                        res.name
+                    ),
+                ));
+            }
+        }
+        Ok(ResourceClient {
+            core: this.core.clone(),
+            group,
+            res,
+            namespace: ns,
+        })
+    })?;
+    lua.set_named_registry_value(&key, &f)?;
+    Ok(f)
+}
+
+/// A client for one resource, optionally in one namespace.
+pub struct ResourceClient {
+    core: Rc<ClientCore>,
+    group: &'static Group,
+    res: &'static Resource,
+    namespace: Option<String>,
+}
+
+impl ResourceClient {
+    fn what(&self, verb: &str) -> String {
+        format!("{}:{verb}", self.res.name)
+    }
+
+    /// `api/v1/namespaces/ns/pods` or `api/v1/pods`.
+    fn collection(&self, ns: Option<&str>) -> String {
+        let g = self.group;
+        match ns {
+            Some(ns) => format!("{}/{}/namespaces/{ns}/{}", g.base, g.version, self.res.name),
+            None => format!("{}/{}/{}", g.base, g.version, self.res.name),
+        }
+    }
+
+    /// The namespace a by-name call uses; namespaced resources need one.
+    fn need_ns(&self, verb: &str) -> mlua::Result<Option<&str>> {
+        match (self.res.scope, &self.namespace) {
+            (Scope::Namespaced, None) => Err(arg_error(
+                &self.what(verb),
+                format!(
+                    "{} are namespaced: make the client with a namespace, e.g. :{}(\"default\")",
+                    self.res.name, self.res.name
+                ),
+            )),
+            (_, ns) => Ok(ns.as_deref()),
+        }
+    }
+
+    /// The namespace for a write: the client's, else the object's own.
+    fn obj_ns(&self, obj: &Table, verb: &str) -> mlua::Result<Option<String>> {
+        if let Some(ns) = &self.namespace {
+            return Ok(Some(ns.clone()));
+        }
+        if self.res.scope != Scope::Namespaced {
+            return Ok(None);
+        }
+        let ns = metadata_field(obj, "namespace")?;
+        match ns {
+            Some(ns) => Ok(Some(ns)),
+            None => Err(arg_error(
+                &self.what(verb),
+                format!(
+                    "{} are namespaced: give the client a namespace or set obj.metadata.namespace",
+                    self.res.name
+                ),
+            )),
+        }
+    }
+
+    fn namespaced_objects(&self) -> bool {
+        self.res.scope == Scope::Namespaced
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run(
+        &self,
+        lua: &Lua,
+        method: &str,
+        path: &str,
+        body: Value,
+        query: Value,
+        style: Option<String>,
+        wrap: Wrap,
+    ) -> mlua::Result<MultiValue> {
+        self.core.call(
+            lua,
+            method,
+            path,
+            body,
+            query,
+            style,
+            Some((wrap, self.namespaced_objects())),
+        )
+    }
+
+    /// A write body: a shallow copy of the table (or the decoded YAML string)
+    /// stamped with this resource's apiVersion and kind.
+    fn body(&self, lua: &Lua, obj: Value, verb: &str, kind: &str) -> mlua::Result<Table> {
+        let t = body_table(lua, obj, &self.what(verb))?;
+        t.set("apiVersion", self.group.version)?;
+        t.set("kind", kind)?;
+        Ok(t)
+    }
+}
+
+fn body_table(lua: &Lua, obj: Value, what: &str) -> mlua::Result<Table> {
+    match obj {
+        Value::Table(src) => {
+            let copy = lua.create_table()?;
+            for pair in src.pairs::<Value, Value>() {
+                let (k, v) = pair?;
+                copy.raw_set(k, v)?;
+            }
+            if let Some(mt) = src.metatable() {
+                copy.set_metatable(Some(mt))?;
+            }
+            Ok(copy)
+        }
+        Value::String(s) => match convert::decode(lua, &s.as_bytes(), Format::Yaml) {
+            Ok(Value::Table(t)) => Ok(t),
+            Ok(_) => Err(arg_error(what, "the YAML string is not a mapping")),
+            Err(e) => Err(arg_error(
+                what,
+                format!("the YAML string is malformed: {e}"),
+            )),
+        },
+        other => Err(arg_error(
+            what,
+            format!(
+                "obj must be a table or a YAML string, got {}",
+                other.type_name()
+            ),
+        )),
+    }
+}
+
+fn metadata_field(obj: &Table, field: &str) -> mlua::Result<Option<String>> {
+    match obj.get::<Value>("metadata")? {
+        Value::Table(m) => match m.get::<Value>(field)? {
+            Value::String(s) if !s.as_bytes().is_empty() => Ok(Some(s.to_str()?.to_string())),
+            _ => Ok(None),
+        },
+        _ => Ok(None),
+    }
+}
+
+fn obj_name(obj: &Table, what: &str) -> mlua::Result<String> {
+    metadata_field(obj, "name")?.ok_or_else(|| arg_error(what, "obj.metadata.name is required"))
+}
+
+type Args = MultiValue;
+
+fn nth(args: &Args, i: usize) -> Value {
+    args.get(i).cloned().unwrap_or(Value::Nil)
+}
+
+/// Every resource-client method, by name; `__index` hands out only those the
+/// resource supports (luakube left the others nil).
+fn resource_method(
+    lua: &Lua,
+    name: &str,
+    res: &'static Resource,
+) -> mlua::Result<Option<Function>> {
+    let supported = match name {
+        "get" | "list" | "create" | "update" | "patch" | "delete" => true,
+        "status" | "update_status" | "patch_status" => res.status,
+        "delete_collection" => res.delete_collection,
+        "logs" | "ephemeralcontainers" => res.has(Extra::Logs),
+        "finalize" => res.has(Extra::Finalize),
+        "scale" => res.has(Extra::Scale),
+        _ => false,
+    };
+    if !supported {
+        return Ok(None);
+    }
+    let key = format!("kube.method.{name}");
+    if let Ok(f) = lua.named_registry_value::<Function>(&key) {
+        return Ok(Some(f));
+    }
+    let owned: &'static str = Box::leak(format!("{}:{name}", res.name).into_boxed_str());
+    let verb = name.to_string();
+    let f = lua_fn::method(lua, owned, move |lua, this: &ResourceClient, rest: Args| {
+        dispatch(lua, this, &verb, rest)
+    })?;
+    lua.set_named_registry_value(&key, &f)?;
+    Ok(Some(f))
+}
+
+fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Result<MultiValue> {
+    let what = rc.what(verb);
+    let (a0, a1, a2, a3) = (nth(&a, 0), nth(&a, 1), nth(&a, 2), nth(&a, 3));
+    match verb {
+        "get" => match a0 {
+            Value::String(_) => {
+                let name = req_string(&a0, &what, "name")?;
+                let ns = rc.need_ns(verb)?;
+                let path = format!("{}/{name}", rc.collection(ns));
+                rc.run(lua, "GET", &path, Value::Nil, a1, None, Wrap::Object)
+            }
+            Value::Nil | Value::Table(_) => {
+                let path = rc.collection(rc.namespace.as_deref());
+                rc.run(lua, "GET", &path, Value::Nil, a0, None, Wrap::Items)
+            }
+            other => Err(arg_error(
+                &what,
+                format!(
+                    "expected a name or a query table, got {}",
+                    other.type_name()
+                ),
+            )),
+        },
+        "list" => {
+            let path = rc.collection(rc.namespace.as_deref());
+            rc.run(lua, "GET", &path, Value::Nil, a0, None, Wrap::List)
+        }
+        "status" => {
+            let name = req_string(&a0, &what, "name")?;
+            let path = format!("{}/{name}/status", rc.collection(rc.need_ns(verb)?));
+            rc.run(lua, "GET", &path, Value::Nil, a1, None, Wrap::StatusField)
+        }
+        "create" => {
+            let body = rc.body(lua, a0, verb, rc.res.kind)?;
+            let ns = rc.obj_ns(&body, verb)?;
+            let path = rc.collection(ns.as_deref());
+            rc.run(
+                lua,
+                "POST",
+                &path,
+                Value::Table(body),
+                a1,
+                None,
+                Wrap::Object,
+            )
+        }
+        "update" | "update_status" | "finalize" => {
+            let kind = rc.res.kind;
+            let body = rc.body(lua, a0, verb, kind)?;
+            let name = obj_name(&body, &what)?;
+            let ns = rc.obj_ns(&body, verb)?;
+            let sub = match verb {
+                "update_status" => "/status",
+                "finalize" => "/finalize",
+                _ => "",
+            };
+            let path = format!("{}/{name}{sub}", rc.collection(ns.as_deref()));
+            rc.run(
+                lua,
+                "PUT",
+                &path,
+                Value::Table(body),
+                a1,
+                None,
+                Wrap::Object,
+            )
+        }
+        "patch" | "patch_status" => {
+            let name = req_string(&a0, &what, "name")?;
+            let style = opt_string(&a3, &what, "style")?;
+            let sub = if verb == "patch_status" {
+                "/status"
+            } else {
+                ""
+            };
+            let path = format!("{}/{name}{sub}", rc.collection(rc.need_ns(verb)?));
+            let patch = match a1 {
+                Value::Table(_) | Value::String(_) => a1,
+                other => {
+                    return Err(arg_error(
+                        &what,
+                        format!(
+                            "patch must be a table or a string, got {}",
+                            other.type_name()
+                        ),
+                    ))
+                }
+            };
+            rc.run(lua, "PATCH", &path, patch, a2, style, Wrap::Object)
+        }
+        "delete" => {
+            let name = req_string(&a0, &what, "name")?;
+            let path = format!("{}/{name}", rc.collection(rc.need_ns(verb)?));
+            rc.run(lua, "DELETE", &path, Value::Nil, a1, None, Wrap::Response)
+        }
+        "delete_collection" => {
+            let path = rc.collection(rc.need_ns(verb)?);
+            rc.run(lua, "DELETE", &path, a0, a1, None, Wrap::Response)
+        }
+        "logs" => {
+            let name = req_string(&a0, &what, "name")?;
+            let path = format!("{}/{name}/log", rc.collection(rc.need_ns(verb)?));
+            rc.run(lua, "GET", &path, Value::Nil, a1, None, Wrap::Text)
+        }
+        "scale" => {
+            let name = req_string(&a0, &what, "name")?;
+            let replicas = match a1 {
+                Value::Integer(_) | Value::Number(_) => a1,
+                other => {
+                    return Err(arg_error(
+                        &what,
+                        format!("replicas must be a number, got {}", other.type_name()),
+                    ))
+                }
+            };
+            let spec = lua.create_table()?;
+            spec.set("replicas", replicas)?;
+            let patch = lua.create_table()?;
+            patch.set("spec", spec)?;
+            let path = format!("{}/{name}", rc.collection(rc.need_ns(verb)?));
+            rc.run(
+                lua,
+                "PATCH",
+                &path,
+                Value::Table(patch),
+                a2,
+                Some("merge".into()),
+                Wrap::Object,
+            )
+        }
+        "ephemeralcontainers" => {
+            let name = req_string(&a0, &what, "name")?;
+            let ns = rc.need_ns(verb)?;
+            let path = format!("{}/{name}/ephemeralcontainers", rc.collection(ns));
+            EphemeralClient {
+                core: rc.core.clone(),
+                path,
+                version: rc.group.version,
+            }
+            .into_lua_multi(lua)
+        }
+        _ => Err(arg_error(&what, "unknown method")),
+    }
+}
+
+impl UserData for ResourceClient {
+    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
+        methods.add_meta_function(
+            MetaMethod::Index,
+            |lua, (this, key): (UserDataRef<ResourceClient>, Value)| {
+                let Value::String(key) = key else {
+                    return Ok(Value::Nil);
+                };
+                let key = key.to_str()?.to_string();
+                Ok(match resource_method(lua, &key, this.res)? {
+                    Some(f) => Value::Function(f),
+                    None => Value::Nil,
+                })
+            },
+        );
+        methods.add_meta_method(MetaMethod::ToString, |_, this, ()| {
+            Ok(match &this.namespace {
+                Some(ns) => format!("kube.api.ResourceClient({}, namespace {ns})", this.res.name),
+                None => format!("kube.api.ResourceClient({})", this.res.name),
+            })
+        });
+    }
+}
+
+/// `pods:ephemeralcontainers(name)`: get / update / patch on that subresource.
+pub struct EphemeralClient {
+    core: Rc<ClientCore>,
+    path: String,
+    version: &'static str,
+}
+
+fn ephemeral_methods(lua: &Lua) -> mlua::Result<Table> {
+    let wrap = Some((Wrap::Object, true));
+    let get = lua_fn::method(
+        lua,
+        "ephemeralcontainers:get",
+        move |lua, this: &EphemeralClient, query: Value| {
+            this.core
+                .call(lua, "GET", &this.path, Value::Nil, query, None, wrap)
+        },
+    )?;
+    let update = lua_fn::method(
+        lua,
+        "ephemeralcontainers:update",
+        move |lua, this: &EphemeralClient, (obj, query): (Value, Value)| {
+            let body = body_table(lua, obj, "ephemeralcontainers:update")?;
+            body.set("apiVersion", this.version)?;
+            body.set("kind", "EphemeralContainers")?;
+            this.core.call(
+                lua,
+                "PUT",
+                &this.path,
+                Value::Table(body),
+                query,
+                None,
+                wrap,
+            )
+        },
+    )?;
+    let patch = lua_fn::method(
+        lua,
+        "ephemeralcontainers:patch",
+        move |lua,
+              this: &EphemeralClient,
+              (patch, query, style): (Value, Value, Option<String>)| {
+            this.core
+                .call(lua, "PATCH", &this.path, patch, query, style, wrap)
+        },
+    )?;
+    lua_fn::table(
+        lua,
+        vec![("get", get), ("update", update), ("patch", patch)],
+    )
+}
+
+impl UserData for EphemeralClient {
+    fn add_fields<F: mlua::UserDataFields<Self>>(fields: &mut F) {
+        fields.add_meta_field_with(MetaMethod::Index, ephemeral_methods);
+    }
+}

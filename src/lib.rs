@@ -1,0 +1,72 @@
+//! luakube-rs: a Kubernetes client for Lua with a Rust core.
+//!
+//! The native module `kube.core` exports the pieces the thin Lua files under
+//! `lua/` assemble into luakube's API.
+
+pub mod auth;
+pub mod client;
+pub mod config;
+pub mod convert;
+pub mod lua_config;
+pub mod lua_fn;
+pub mod query;
+pub mod resources;
+pub mod transport;
+
+use mlua::{Lua, Table, Value};
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The table `require "kube.core"` returns.
+pub fn exports(lua: &Lua) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    t.set("version", VERSION)?;
+    t.set("null", Value::NULL)?;
+    t.set("array_mt", convert::array_metatable(lua)?)?;
+    t.set(
+        "from_kube_config",
+        lua_fn::function(lua, lua_config::from_kube_config)?,
+    )?;
+    t.set(
+        "in_cluster_config",
+        lua_fn::function(lua, lua_config::in_cluster_config)?,
+    )?;
+    t.set("from_token", lua_fn::function(lua, lua_config::from_token)?)?;
+    t.set(
+        "config_from_table",
+        lua_fn::function(lua, lua_config::config_from_table)?,
+    )?;
+    t.set("new_client", lua_fn::function(lua, lua_config::new_client)?)?;
+    t.set(
+        "json_decode",
+        lua_fn::function(lua, |lua, s: mlua::LuaString| {
+            convert::decode(lua, &s.as_bytes(), convert::Format::Json)
+        })?,
+    )?;
+    t.set(
+        "yaml_decode",
+        lua_fn::function(lua, |lua, s: mlua::LuaString| {
+            convert::decode(lua, &s.as_bytes(), convert::Format::Yaml)
+        })?,
+    )?;
+    t.set(
+        "json_encode",
+        lua_fn::function(lua, |lua, v: Value| {
+            let out = convert::encode(lua, &v, "value").map_err(mlua::Error::runtime)?;
+            lua.create_string(&out)
+        })?,
+    )?;
+    t.set(
+        "query_string",
+        lua_fn::function(lua, |_, q: Table| {
+            query::build(&q).map_err(mlua::Error::runtime)
+        })?,
+    )?;
+    Ok(t)
+}
+
+#[cfg(feature = "module")]
+#[mlua::lua_module(name = "kube_core")]
+fn kube_core(lua: &Lua) -> mlua::Result<Table> {
+    exports(lua)
+}

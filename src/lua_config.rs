@@ -1,0 +1,312 @@
+//! `kube.config` objects as Lua sees them: luakube's Config methods over the
+//! Rust kubeconfig model, and the conversion of a config into a client.
+
+use crate::auth::{Credentials, Secret};
+use crate::client::{ApiClient, ClientCore};
+use crate::config::{self, ClusterSettings, KubeConfig};
+use crate::lua_fn;
+use crate::transport::Transport;
+use mlua::{AnyUserData, Lua, Table, UserData, UserDataMethods, Value};
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// A loaded configuration: a kubeconfig file with a selected context, or
+/// settings made from a token or the in-cluster service account.
+pub struct LuaConfig {
+    file: RefCell<Option<KubeConfig>>,
+    settings: RefCell<Arc<ClusterSettings>>,
+}
+
+impl LuaConfig {
+    pub fn from_file(cfg: KubeConfig) -> Self {
+        let settings = Arc::new(cfg.settings.clone());
+        LuaConfig {
+            file: RefCell::new(Some(cfg)),
+            settings: RefCell::new(settings),
+        }
+    }
+
+    pub fn from_settings(settings: ClusterSettings) -> Self {
+        LuaConfig {
+            file: RefCell::new(None),
+            settings: RefCell::new(Arc::new(settings)),
+        }
+    }
+
+    pub fn settings(&self) -> Arc<ClusterSettings> {
+        self.settings.borrow().clone()
+    }
+}
+
+fn err(e: impl std::fmt::Display) -> mlua::Error {
+    mlua::Error::runtime(e.to_string())
+}
+
+fn list(lua: &Lua, items: Vec<String>) -> mlua::Result<Table> {
+    lua.create_sequence_from(items)
+}
+
+fn config_methods(lua: &Lua) -> mlua::Result<Table> {
+    type C = LuaConfig;
+    let names = |f: fn(&KubeConfig) -> Vec<String>| {
+        move |lua: &Lua, this: &C, ()| {
+            list(lua, this.file.borrow().as_ref().map(f).unwrap_or_default())
+        }
+    };
+    let entries = vec![
+        (
+            "contexts",
+            lua_fn::method(lua, "config:contexts", names(KubeConfig::context_names))?,
+        ),
+        (
+            "clusters",
+            lua_fn::method(lua, "config:clusters", names(KubeConfig::cluster_names))?,
+        ),
+        (
+            "usernames",
+            lua_fn::method(lua, "config:usernames", names(KubeConfig::user_names))?,
+        ),
+        (
+            "context",
+            lua_fn::method(
+                lua,
+                "config:context",
+                |_, this: &C, name: Option<String>| {
+                    let mut file = this.file.borrow_mut();
+                    let Some(f) = file.as_mut() else {
+                        return Ok(None);
+                    };
+                    if let Some(name) = name {
+                        f.use_context(&name).map_err(err)?;
+                        *this.settings.borrow_mut() = Arc::new(f.settings.clone());
+                    }
+                    Ok(Some(f.context.clone()))
+                },
+            )?,
+        ),
+        (
+            "cluster",
+            lua_fn::method(lua, "config:cluster", |_, this: &C, ()| {
+                Ok(this.file.borrow().as_ref().and_then(|f| f.cluster_name()))
+            })?,
+        ),
+        (
+            "username",
+            lua_fn::method(lua, "config:username", |_, this: &C, ()| {
+                Ok(this.file.borrow().as_ref().and_then(|f| f.user_name()))
+            })?,
+        ),
+        (
+            "server_addr",
+            lua_fn::method(lua, "config:server_addr", |_, this: &C, ()| {
+                Ok(this.settings().server.clone())
+            })?,
+        ),
+        (
+            "namespace",
+            lua_fn::method(lua, "config:namespace", |_, this: &C, ()| {
+                Ok(this.settings().namespace.clone())
+            })?,
+        ),
+        (
+            "headers",
+            lua_fn::method(lua, "config:headers", |lua, this: &C, ()| {
+                let t = lua.create_table()?;
+                if let Some(tok) = this.settings().credentials.bearer_token().map_err(err)? {
+                    let mut v = b"Bearer ".to_vec();
+                    v.extend_from_slice(tok.expose());
+                    t.set("authorization", lua.create_string(&v)?)?;
+                }
+                Ok(t)
+            })?,
+        ),
+        (
+            "cert",
+            lua_fn::method(lua, "config:cert", |_, this: &C, ()| {
+                Ok(this.settings().cert_path.clone())
+            })?,
+        ),
+        (
+            "key",
+            lua_fn::method(lua, "config:key", |_, this: &C, ()| {
+                Ok(this.settings().key_path.clone())
+            })?,
+        ),
+    ];
+    lua_fn::table(lua, entries)
+}
+
+impl UserData for LuaConfig {
+    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
+        methods.add_meta_method(mlua::MetaMethod::ToString, |_, this, ()| {
+            let s = this.settings();
+            Ok(format!(
+                "kube.config.Config({}, auth: {})",
+                s.server,
+                crate::transport::describe_auth(&s.credentials)
+            ))
+        });
+    }
+    fn add_fields<F: mlua::UserDataFields<Self>>(fields: &mut F) {
+        fields.add_meta_field_with(mlua::MetaMethod::Index, config_methods);
+    }
+}
+
+/// `from_kube_config(path?, context?)`.
+pub fn from_kube_config(
+    _: &Lua,
+    (path, context): (Option<String>, Option<String>),
+) -> mlua::Result<LuaConfig> {
+    let path = match path {
+        Some(p) => PathBuf::from(p),
+        None => config::default_path().map_err(err)?,
+    };
+    let cfg = KubeConfig::load(&path, context.as_deref()).map_err(err)?;
+    Ok(LuaConfig::from_file(cfg))
+}
+
+/// `in_cluster_config(dir?)`: the pod's service account (dir for tests).
+pub fn in_cluster_config(_: &Lua, dir: Option<String>) -> mlua::Result<LuaConfig> {
+    let dir = dir.unwrap_or_else(|| config::SERVICE_ACCOUNT_DIR.to_string());
+    Ok(LuaConfig::from_settings(
+        config::in_cluster(Path::new(&dir)).map_err(err)?,
+    ))
+}
+
+/// `from_token(token, server?)`: the server defaults to the in-cluster address.
+pub fn from_token(_: &Lua, (token, server): (Value, Option<String>)) -> mlua::Result<LuaConfig> {
+    let token = match token {
+        Value::String(s) if !s.as_bytes().is_empty() => Secret::new(s.as_bytes().to_vec()),
+        other => {
+            return Err(err(format!(
+                "from_token: token must be a non-empty string, got {}",
+                other.type_name()
+            )))
+        }
+    };
+    let mut settings = match server {
+        Some(server) => ClusterSettings {
+            server,
+            ..Default::default()
+        },
+        None => config::in_cluster(Path::new(config::SERVICE_ACCOUNT_DIR)).map_err(|_| {
+            err("from_token: no server address known: pass it as the second argument, e.g. from_token(token, \"https://my-cluster:6443\")")
+        })?,
+    };
+    settings.credentials = Credentials::Token(token);
+    Ok(LuaConfig::from_settings(settings))
+}
+
+/// `Config:new(tbl)`: settings from a table of fields (server, token,
+/// certificate_authority_data (PEM), insecure_skip_tls_verify, namespace).
+pub fn config_from_table(_: &Lua, t: Table) -> mlua::Result<LuaConfig> {
+    let server: Option<String> = t.get("server")?;
+    let server = server.ok_or_else(|| err("Config:new: field 'server' is required"))?;
+    let token: Option<mlua::LuaString> = t.get("token")?;
+    let ca: Option<mlua::LuaString> = t.get("certificate_authority_data")?;
+    let settings = ClusterSettings {
+        server,
+        ca_pem: ca.map(|c| c.as_bytes().to_vec()),
+        insecure_skip_tls_verify: t
+            .get::<Option<bool>>("insecure_skip_tls_verify")?
+            .unwrap_or(false),
+        namespace: t.get("namespace")?,
+        credentials: match token {
+            Some(tok) => Credentials::Token(Secret::new(tok.as_bytes().to_vec())),
+            None => Credentials::None,
+        },
+        ..Default::default()
+    };
+    Ok(LuaConfig::from_settings(settings))
+}
+
+/// Settings from a config object that is not ours (a luakube-style table with
+/// `server_addr`, `headers`, `cert` and `key` methods).
+fn settings_from_duck(conf: &Table) -> mlua::Result<ClusterSettings> {
+    let call = |name: &str| -> mlua::Result<Value> {
+        match conf.get::<Value>(name)? {
+            Value::Function(f) => f.call(conf.clone()),
+            _ => Ok(Value::Nil),
+        }
+    };
+    let server = match call("server_addr")? {
+        Value::String(s) => s.to_str()?.to_string(),
+        _ => return Err(err("Client:new: the config has no server_addr()")),
+    };
+    let mut credentials = Credentials::None;
+    if let Value::Table(h) = call("headers")? {
+        for pair in h.pairs::<String, mlua::LuaString>() {
+            let (k, v) = pair?;
+            if k.eq_ignore_ascii_case("authorization") {
+                if let Some(tok) = v.as_bytes().strip_prefix(b"Bearer ") {
+                    credentials = Credentials::Token(Secret::new(tok.to_vec()));
+                }
+            }
+        }
+    }
+    let mut settings = ClusterSettings {
+        server,
+        ..Default::default()
+    };
+    if let (Value::String(c), Value::String(k)) = (call("cert")?, call("key")?) {
+        let (cp, kp) = (c.to_str()?.to_string(), k.to_str()?.to_string());
+        let cert = std::fs::read(&cp).map_err(|e| err(format!("client certificate {cp}: {e}")))?;
+        let key = std::fs::read(&kp).map_err(|e| err(format!("client key {kp}: {e}")))?;
+        credentials = Credentials::with_identity(credentials, cert, Secret::new(key));
+        settings.cert_path = Some(cp);
+        settings.key_path = Some(kp);
+    }
+    settings.credentials = credentials;
+    Ok(settings)
+}
+
+/// Headers shown in `info.headers`: which scheme is used, never the secret.
+fn redacted_headers(c: &Credentials) -> Vec<(String, String)> {
+    let scheme = match c {
+        Credentials::WithIdentity { inner, .. } => return redacted_headers(inner),
+        Credentials::Token(_) | Credentials::TokenFile(_) => "Bearer <redacted>",
+        Credentials::Basic { .. } => "Basic <redacted>",
+        Credentials::None => return vec![],
+    };
+    vec![("authorization".into(), scheme.into())]
+}
+
+/// `api.Client:new(conf, panic?, mock?)`.
+pub fn new_client(
+    _: &Lua,
+    (conf, panic, mock): (Value, Option<bool>, Option<bool>),
+) -> mlua::Result<ApiClient> {
+    let settings = match &conf {
+        Value::UserData(ud) => ud_settings(ud)?,
+        Value::Table(t) => Arc::new(settings_from_duck(t)?),
+        other => {
+            return Err(err(format!(
+                "Client:new: expected a config from kube.config, got {}",
+                other.type_name()
+            )))
+        }
+    };
+    let mock = mock.unwrap_or(false);
+    let transport = if mock {
+        None
+    } else {
+        Some(Transport::new(settings.clone()).map_err(|e| err(format!("Client:new: {e}")))?)
+    };
+    Ok(ApiClient {
+        core: Rc::new(ClientCore {
+            server: settings.server.trim_end_matches('/').to_string(),
+            transport,
+            info_headers: redacted_headers(&settings.credentials),
+            panic: panic.unwrap_or(false),
+        }),
+    })
+}
+
+fn ud_settings(ud: &AnyUserData) -> mlua::Result<Arc<ClusterSettings>> {
+    let cfg = ud
+        .borrow::<LuaConfig>()
+        .map_err(|_| err("Client:new: expected a config from kube.config, got another userdata"))?;
+    Ok(cfg.settings())
+}

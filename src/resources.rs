@@ -1,0 +1,292 @@
+//! The resource table: every API group, resource, alias and capability the
+//! Lua API exposes. Clients are generated from it, not written per resource.
+
+/// Where a resource lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Namespaced,
+    Cluster,
+    /// persistentvolumes: luakube built namespaced URLs when given a namespace;
+    /// without one they are (correctly) cluster-scoped.
+    Either,
+}
+
+/// Methods beyond the common verbs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Extra {
+    Logs,
+    EphemeralContainers,
+    Finalize,
+    Scale,
+}
+
+#[derive(Debug)]
+pub struct Resource {
+    pub name: &'static str,
+    pub aliases: &'static [&'static str],
+    pub kind: &'static str,
+    pub scope: Scope,
+    pub status: bool,
+    pub delete_collection: bool,
+    pub extras: &'static [Extra],
+}
+
+#[derive(Debug)]
+pub struct Group {
+    /// The client method, e.g. `corev1`.
+    pub method: &'static str,
+    /// `apiVersion` of its objects, e.g. `apps/v1`.
+    pub version: &'static str,
+    /// `api` for the core group, `apis` for named groups.
+    pub base: &'static str,
+    pub resources: &'static [Resource],
+}
+
+impl Resource {
+    pub fn has(&self, extra: Extra) -> bool {
+        self.extras.contains(&extra)
+    }
+}
+
+impl Group {
+    pub fn resource(&self, name: &str) -> Option<&'static Resource> {
+        self.resources
+            .iter()
+            .find(|r| r.name == name || r.aliases.contains(&name))
+    }
+}
+
+const fn res(
+    name: &'static str,
+    aliases: &'static [&'static str],
+    kind: &'static str,
+    scope: Scope,
+    status: bool,
+    delete_collection: bool,
+    extras: &'static [Extra],
+) -> Resource {
+    Resource {
+        name,
+        aliases,
+        kind,
+        scope,
+        status,
+        delete_collection,
+        extras,
+    }
+}
+
+use Scope::*;
+
+pub static GROUPS: &[Group] = &[
+    Group {
+        method: "corev1",
+        version: "v1",
+        base: "api",
+        resources: &[
+            res("nodes", &[], "Node", Cluster, true, true, &[]),
+            res(
+                "namespaces",
+                &["ns"],
+                "Namespace",
+                Cluster,
+                true,
+                false,
+                &[Extra::Finalize],
+            ),
+            res(
+                "pods",
+                &[],
+                "Pod",
+                Namespaced,
+                true,
+                true,
+                &[Extra::Logs, Extra::EphemeralContainers],
+            ),
+            res(
+                "podtemplates",
+                &[],
+                "PodTemplate",
+                Namespaced,
+                false,
+                true,
+                &[],
+            ),
+            res(
+                "services",
+                &["svc"],
+                "Service",
+                Namespaced,
+                true,
+                false,
+                &[],
+            ),
+            res(
+                "configmaps",
+                &["cm"],
+                "ConfigMap",
+                Namespaced,
+                false,
+                true,
+                &[],
+            ),
+            res("secrets", &["sec"], "Secret", Namespaced, false, true, &[]),
+            res(
+                "serviceaccounts",
+                &["sa"],
+                "ServiceAccount",
+                Namespaced,
+                false,
+                true,
+                &[],
+            ),
+            res(
+                "endpoints",
+                &["ep"],
+                "Endpoints",
+                Namespaced,
+                false,
+                true,
+                &[],
+            ),
+            res(
+                "limitranges",
+                &["limit"],
+                "LimitRange",
+                Namespaced,
+                false,
+                true,
+                &[],
+            ),
+            res(
+                "persistentvolumeclaims",
+                &["pvc"],
+                "PersistentVolumeClaim",
+                Namespaced,
+                true,
+                true,
+                &[],
+            ),
+            res(
+                "persistentvolumes",
+                &["pv"],
+                "PersistentVolume",
+                Either,
+                true,
+                true,
+                &[],
+            ),
+            res(
+                "replicationcontrollers",
+                &["rc"],
+                "ReplicationController",
+                Namespaced,
+                true,
+                true,
+                &[],
+            ),
+            res(
+                "resourcequotas",
+                &["quota"],
+                "ResourceQuota",
+                Namespaced,
+                true,
+                true,
+                &[],
+            ),
+        ],
+    },
+    Group {
+        method: "appsv1",
+        version: "apps/v1",
+        base: "apis",
+        resources: &[
+            res(
+                "deployments",
+                &["deploy"],
+                "Deployment",
+                Namespaced,
+                true,
+                true,
+                &[Extra::Scale],
+            ),
+            res(
+                "statefulsets",
+                &["sts"],
+                "StatefulSet",
+                Namespaced,
+                true,
+                true,
+                &[Extra::Scale],
+            ),
+            res(
+                "daemonsets",
+                &["ds"],
+                "DaemonSet",
+                Namespaced,
+                true,
+                true,
+                &[Extra::Scale],
+            ),
+        ],
+    },
+    Group {
+        method: "batchv1",
+        version: "batch/v1",
+        base: "apis",
+        resources: &[
+            res("jobs", &[], "Job", Namespaced, true, true, &[]),
+            res("cronjobs", &["cj"], "CronJob", Namespaced, true, true, &[]),
+        ],
+    },
+    Group {
+        method: "networkingv1",
+        version: "networking.k8s.io/v1",
+        base: "apis",
+        resources: &[
+            res(
+                "ingresses",
+                &["ing"],
+                "Ingress",
+                Namespaced,
+                true,
+                true,
+                &[],
+            ),
+            res(
+                "ingressclasses",
+                &[],
+                "IngressClass",
+                Cluster,
+                false,
+                true,
+                &[],
+            ),
+        ],
+    },
+];
+
+pub fn group(method: &str) -> Option<&'static Group> {
+    GROUPS.iter().find(|g| g.method == method)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliases_resolve_and_are_unique() {
+        let core = group("corev1").unwrap();
+        assert_eq!(core.resource("svc").unwrap().name, "services");
+        assert_eq!(core.resource("pv").unwrap().scope, Scope::Either);
+        for g in GROUPS {
+            let mut seen = std::collections::HashSet::new();
+            for r in g.resources {
+                assert!(seen.insert(r.name), "{}", r.name);
+                for a in r.aliases {
+                    assert!(seen.insert(a), "{a}");
+                }
+            }
+        }
+    }
+}
