@@ -115,6 +115,11 @@ impl ClientCore {
             if method.eq_ignore_ascii_case("PATCH") {
                 match style.as_deref().unwrap_or("merge") {
                     "apply" => "application/apply-patch+yaml".to_string(),
+                    // luakube sent application/strategic-patch+json, which every
+                    // API server rejects with 415: send the real type.
+                    "strategic" | "strategic-merge" => {
+                        "application/strategic-merge-patch+json".to_string()
+                    }
                     s => format!("application/{s}-patch+json"),
                 }
             } else {
