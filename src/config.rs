@@ -520,7 +520,7 @@ users:
 
     #[test]
     fn error_messages_hide_secrets() {
-        let text = SAMPLE.replace("aGVsbG8=", "!!notbase64!!");
+        let text = SAMPLE.replace("aGVsbG8=", "not~base64");
         let e = KubeConfig::parse(&text, "t".into(), None, None)
             .unwrap_err()
             .0;

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what building and testing need (Debian packages, Python venv for the
+# referee tests) and builds the rock for Lua 5.4, 5.3 and 5.1/LuaJIT into
+# .luarocks/<version>. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PKGS="lua5.1 lua5.3 lua5.4 luajit liblua5.1-0-dev liblua5.3-dev liblua5.4-dev libluajit-5.1-dev luarocks lua-busted lua-cjson pkg-config curl"
+missing=""
+for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+  echo "== installing:$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq $missing >/dev/null
+fi
+
+for v in ${LUA_VERSIONS:-5.4 5.3 5.1}; do
+  echo "== luarocks make (Lua $v)"
+  luarocks --lua-version="$v" --tree=".luarocks/$v" make rockspec/luakube-rs-scm-1.rockspec >".luarocks-$v.log" 2>&1 \
+    || { cat ".luarocks-$v.log"; exit 1; }
+done
+
+if [ -f server/Cargo.toml ]; then
+  echo "== building kube-testserver"
+  cargo build --release --quiet --manifest-path server/Cargo.toml
+fi
