@@ -11,6 +11,7 @@ pub mod lua_config;
 pub mod lua_fn;
 pub mod query;
 pub mod resources;
+pub mod testing;
 pub mod transport;
 
 use mlua::{Lua, Table, Value};
@@ -36,6 +37,7 @@ pub fn exports(lua: &Lua) -> mlua::Result<Table> {
         "config_from_table",
         lua_fn::function(lua, lua_config::config_from_table)?,
     )?;
+    t.set("testing_start", lua_fn::function(lua, testing::start)?)?;
     t.set("new_client", lua_fn::function(lua, lua_config::new_client)?)?;
     t.set(
         "json_decode",

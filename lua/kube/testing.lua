@@ -1,0 +1,23 @@
+--- Starts the stand-in Kubernetes API server for tests.
+---
+--- local srv = require("kube.testing").start{seed = "spec/fixtures/pods.yaml"}
+--- local conf = require("kube.config").from_kube_config(srv.kubeconfig)
+--- ... srv.stop()
+local core = require "kube.core"
+
+local testing = {}
+
+---@class TestServer
+---@field url string        https://127.0.0.1:PORT
+---@field kubeconfig string path of a kubeconfig with contexts testserver (token),
+---                         testserver-cert, testserver-basic, testserver-readonly
+---@field stop fun()        stops the server (also done when collected)
+
+--- Starts `kube-testserver` (from PATH, $KUBE_TESTSERVER or `opts.bin`).
+---@param opts {seed: string|string[]?, bin: string?, args: string[]?, timeout: number?}?
+---@return TestServer
+function testing.start(opts)
+  return core.testing_start(opts)
+end
+
+return testing

@@ -1,0 +1,260 @@
+//! kube-testserver: a stand-in Kubernetes API server over HTTPS for tests.
+//!
+//! `kube-testserver [--port N] [--kubeconfig PATH] [--seed FILE]...` prints
+//! `ready https://127.0.0.1:PORT` once it serves and stops on SIGTERM/SIGINT.
+
+mod api;
+mod pods;
+mod resources;
+mod store;
+mod tls;
+
+use api::{Incoming, Server, Users};
+use base64::Engine;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+
+fn random_hex(n: usize) -> String {
+    let mut buf = vec![0u8; n];
+    let ok = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut buf));
+    if ok.is_err() {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        buf = t.to_le_bytes().iter().cycle().take(n).cloned().collect();
+    }
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+struct Args {
+    port: u16,
+    kubeconfig: Option<String>,
+    seeds: Vec<String>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut a = Args {
+        port: 0,
+        kubeconfig: None,
+        seeds: vec![],
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut val = || it.next().ok_or(format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--port" => a.port = val()?.parse().map_err(|e| format!("--port: {e}"))?,
+            "--kubeconfig" => a.kubeconfig = Some(val()?),
+            "--seed" => a.seeds.push(val()?),
+            "-h" | "--help" => {
+                println!("usage: kube-testserver [--port N] [--kubeconfig PATH] [--seed FILE]...");
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    Ok(a)
+}
+
+fn kubeconfig(url: &str, pki: &tls::Pki, users: &Users) -> String {
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    format!(
+        "apiVersion: v1
+kind: Config
+current-context: testserver
+clusters:
+- name: testserver
+  cluster:
+    server: {url}
+    certificate-authority-data: {ca}
+contexts:
+- name: testserver
+  context: {{cluster: testserver, user: admin, namespace: default}}
+- name: testserver-cert
+  context: {{cluster: testserver, user: admin-cert}}
+- name: testserver-basic
+  context: {{cluster: testserver, user: admin-basic}}
+- name: testserver-readonly
+  context: {{cluster: testserver, user: viewer}}
+users:
+- name: admin
+  user: {{token: {admin}}}
+- name: admin-cert
+  user:
+    client-certificate-data: {cert}
+    client-key-data: {key}
+- name: admin-basic
+  user: {{username: {bu}, password: {bp}}}
+- name: viewer
+  user: {{token: {viewer}}}
+",
+        ca = b64(&pki.ca_pem),
+        admin = users.admin_token,
+        cert = b64(&pki.client_cert_pem),
+        key = b64(&pki.client_key_pem),
+        bu = users.basic_user,
+        bp = users.basic_password,
+        viewer = users.viewer_token,
+    )
+}
+
+fn seed(server: &Server, files: &[String]) -> Result<(), String> {
+    let ns = ["default", "kube-system", "kube-public", "kube-node-lease"];
+    let mut docs: Vec<serde_json::Value> = ns
+        .iter()
+        .map(|n| serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n}}))
+        .collect();
+    for f in files {
+        let text = std::fs::read_to_string(f).map_err(|e| format!("--seed {f}: {e}"))?;
+        for doc in serde_yaml::Deserializer::from_str(&text) {
+            let v: serde_json::Value =
+                serde::Deserialize::deserialize(doc).map_err(|e| format!("--seed {f}: {e}"))?;
+            if v.is_object() {
+                docs.push(v);
+            }
+        }
+    }
+    for d in docs {
+        let (gv, kind) = (
+            d["apiVersion"].as_str().unwrap_or(""),
+            d["kind"].as_str().unwrap_or(""),
+        );
+        let res = resources::find_kind(gv, kind)
+            .ok_or_else(|| format!("seed: unknown kind {gv}/{kind}"))?;
+        let ns = if res.namespaced {
+            d["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or("default")
+                .to_string()
+        } else {
+            String::new()
+        };
+        let path = if res.group.is_empty() {
+            format!("/api/v1")
+        } else {
+            format!("/apis/{}", res.group_version())
+        };
+        let path = if res.namespaced {
+            format!("{path}/namespaces/{ns}/{}", res.plural)
+        } else {
+            format!("{path}/{}", res.plural)
+        };
+        let body = serde_json::to_vec(&d).unwrap_or_default();
+        let reply = server.handle(Incoming {
+            method: "POST",
+            path: &path,
+            query: Default::default(),
+            authorization: Some(&format!("Bearer {}", server.users.admin_token)),
+            client_cert: false,
+            content_type: "application/json",
+            body: &body,
+        });
+        if reply.code != 201 {
+            return Err(format!(
+                "seed: creating {kind} failed: {}",
+                String::from_utf8_lossy(&reply.body)
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    if let Err(e) = run().await {
+        eprintln!("kube-testserver: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let args = parse_args()?;
+    let pki = tls::generate()?;
+    let users = Users {
+        admin_token: random_hex(16),
+        viewer_token: random_hex(16),
+        basic_user: "admin".into(),
+        basic_password: random_hex(12),
+    };
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
+        .await
+        .map_err(|e| format!("listen: {e}"))?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    let url = format!("https://127.0.0.1:{port}");
+    if let Some(path) = &args.kubeconfig {
+        std::fs::write(path, kubeconfig(&url, &pki, &users))
+            .map_err(|e| format!("--kubeconfig {path}: {e}"))?;
+    }
+    let server = Arc::new(Server {
+        store: Mutex::new(Default::default()),
+        users,
+    });
+    seed(&server, &args.seeds)?;
+    let acceptor = tokio_rustls::TlsAcceptor::from(pki.server_config.clone());
+    println!("ready {url}");
+    let _ = std::io::stdout().flush();
+
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| e.to_string())?;
+    loop {
+        let (tcp, _) = tokio::select! {
+            r = listener.accept() => match r { Ok(c) => c, Err(_) => continue },
+            _ = term.recv() => return Ok(()),
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        };
+        let acceptor = acceptor.clone();
+        let server = server.clone();
+        tokio::spawn(async move {
+            let Ok(tls) = acceptor.accept(tcp).await else {
+                return;
+            };
+            let client_cert = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .is_some_and(|c| !c.is_empty());
+            let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                let server = server.clone();
+                async move {
+                    let (parts, body) = req.into_parts();
+                    let body = body
+                        .collect()
+                        .await
+                        .map(|b| b.to_bytes())
+                        .unwrap_or_default();
+                    let header = |n: hyper::header::HeaderName| {
+                        parts
+                            .headers
+                            .get(n)
+                            .and_then(|v| v.to_str().ok())
+                            .map(String::from)
+                    };
+                    let auth = header(hyper::header::AUTHORIZATION);
+                    let ct = header(hyper::header::CONTENT_TYPE).unwrap_or_default();
+                    let query = api::parse_query(parts.uri.query().unwrap_or(""));
+                    let reply = server.handle(Incoming {
+                        method: parts.method.as_str(),
+                        path: parts.uri.path(),
+                        query,
+                        authorization: auth.as_deref(),
+                        client_cert,
+                        content_type: &ct,
+                        body: &body,
+                    });
+                    hyper::Response::builder()
+                        .status(reply.code)
+                        .header("Content-Type", reply.content_type)
+                        .header("Cache-Control", "no-cache, private")
+                        .body(Full::new(Bytes::from(reply.body)))
+                }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(tls), svc)
+                .await;
+        });
+    }
+}
