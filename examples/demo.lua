@@ -1,0 +1,21 @@
+-- The typical luakube script, unchanged, against the stand-in API server
+-- (started here with kube.testing and seeded with a coredns pod).
+local testing = require "kube.testing"
+local srv = testing.start { seed = "spec/fixtures/seed.yaml" }
+print("stand-in API server at " .. srv.url)
+
+local config = require "kube.config"
+local api = require "kube.api"
+local conf = config.from_kube_config(srv.kubeconfig)
+local client = api.Client:new(conf):corev1()
+local tail = client:pods("kube-system"):logs("coredns-558bd4d5db-xr5tj", {tailLines = 3, container = "coredns"})
+io.write("last 3 coredns log lines:\n", tail)
+for _, pod in ipairs(client:pods("kube-system"):get()) do
+  print(pod:name(), pod.status.phase, pod.status.podIP)
+end
+
+local cm, _, code = client:configmaps("default"):create({metadata = {name = "demo"}, data = {greeting = "hello"}})
+print("created configmap " .. cm:name() .. " (HTTP " .. code .. "), resourceVersion " .. cm.metadata.resourceVersion)
+local missing, msg, code404 = client:pods("default"):get("nope")
+print("missing pod: HTTP " .. code404 .. ", reason " .. missing.reason)
+srv.stop()
