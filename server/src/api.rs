@@ -64,7 +64,7 @@ fn unescape(s: &str) -> String {
     while i < b.len() {
         match b[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() + 0 && i + 2 <= b.len() - 1 => {
+            b'%' if i + 2 < b.len() => {
                 match u8::from_str_radix(&s[i + 1..i + 3], 16) {
                     Ok(v) => {
                         out.push(v);
@@ -171,7 +171,7 @@ impl Server {
                     && *r != "namespaces" =>
             {
                 let mut v = vec!["namespaces", n];
-                v.extend(rest.iter().skip(0));
+                v.extend(rest.iter());
                 (None, v)
             }
             _ => (ns, rest),

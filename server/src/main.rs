@@ -134,7 +134,7 @@ fn seed(server: &Server, files: &[String]) -> Result<(), String> {
             String::new()
         };
         let path = if res.group.is_empty() {
-            format!("/api/v1")
+            "/api/v1".to_string()
         } else {
             format!("/apis/{}", res.group_version())
         };
