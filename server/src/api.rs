@@ -1,7 +1,7 @@
 //! Request handling: authentication, discovery, and the generic REST verbs
 //! over the store, answering with the real server's codes and Status shapes.
 
-use crate::resources::{self, ResourceInfo, RESOURCES};
+use crate::resources::{self, ResourceInfo};
 use crate::store::{qualified, ApiError, Store};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -25,7 +25,7 @@ pub struct Reply {
     pub body: Vec<u8>,
 }
 
-fn json_reply(code: u16, v: &Value) -> Reply {
+pub fn json_reply(code: u16, v: &Value) -> Reply {
     Reply {
         code,
         content_type: "application/json",
@@ -44,6 +44,9 @@ pub struct Incoming<'a> {
     pub authorization: Option<&'a str>,
     pub client_cert: bool,
     pub content_type: &'a str,
+    /// The Accept header (aggregated discovery is served only when asked for).
+    #[allow(dead_code)] // read by the aggregated discovery documents, in progress
+    pub accept: &'a str,
     pub body: &'a [u8],
 }
 
@@ -64,15 +67,13 @@ fn unescape(s: &str) -> String {
     while i < b.len() {
         match b[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                match u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                    Ok(v) => {
-                        out.push(v);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
+            b'%' if i + 2 < b.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                Ok(v) => {
+                    out.push(v);
+                    i += 2;
                 }
-            }
+                Err(_) => out.push(b'%'),
+            },
             c => out.push(c),
         }
         i += 1;
@@ -103,23 +104,11 @@ impl Server {
         let Some(user) = self.authenticate(&req) else {
             return err_reply(ApiError::new(401, "Unauthorized", "Unauthorized"));
         };
+        if let Some(reply) = crate::discovery::serve(&req) {
+            return reply;
+        }
         let segs: Vec<&str> = req.path.trim_matches('/').split('/').collect();
         match segs.as_slice() {
-            ["version"] => json_reply(
-                200,
-                &json!({"major": "1", "minor": "32", "gitVersion": "v1.32.0",
-                "gitCommit": "kube-testserver", "gitTreeState": "clean",
-                "buildDate": "2024-12-11T00:00:00Z", "goVersion": "go1.23.3",
-                "compiler": "gc", "platform": "linux/amd64"}),
-            ),
-            ["api"] => json_reply(
-                200,
-                &json!({"kind": "APIVersions", "versions": ["v1"],
-                "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]}),
-            ),
-            ["apis"] => json_reply(200, &api_groups()),
-            ["api", "v1"] => json_reply(200, &resource_list("", "v1")),
-            ["apis", g, v] => json_reply(200, &resource_list(g, v)),
             ["testserver", "logs", ns, pod, container] if req.method == "POST" => {
                 if user == "viewer" {
                     return forbidden(user, req.method, "pods/log", "", ns);
@@ -229,7 +218,7 @@ impl Server {
             }
             ("PATCH", Some(n), sub @ (None | Some("status") | Some("ephemeralcontainers"))) => {
                 let cur = get(st, res, ns, n)?;
-                let patched = apply_patch(cur, req.content_type, req.body)?;
+                let patched = crate::patch::apply_patch(cur, req.content_type, req.body)?;
                 Ok(json_reply(
                     200,
                     &update(st, res, ns, n, patched, sub, dry_run)?,
@@ -528,33 +517,6 @@ fn update(
     Ok(obj)
 }
 
-fn apply_patch(mut cur: Value, content_type: &str, body: &[u8]) -> Result<Value, ApiError> {
-    let bad = |e: String| ApiError::new(400, "BadRequest", e);
-    let ct = content_type.split(';').next().unwrap_or("").trim();
-    match ct {
-        "application/merge-patch+json" => {
-            let p: Value = serde_json::from_slice(body).map_err(|e| bad(e.to_string()))?;
-            json_patch::merge(&mut cur, &p);
-        }
-        "application/strategic-merge-patch+json" | "application/apply-patch+yaml" => {
-            let p: Value = serde_json::from_slice(body)
-                .or_else(|_| serde_yaml::from_slice(body))
-                .map_err(|e| bad(e.to_string()))?;
-            crate::pods::strategic_merge(&mut cur, &p);
-        }
-        "application/json-patch+json" => {
-            let p: json_patch::Patch =
-                serde_json::from_slice(body).map_err(|e| bad(e.to_string()))?;
-            json_patch::patch(&mut cur, &p)
-                .map_err(|e| ApiError::new(422, "Invalid", e.to_string()))?;
-        }
-        other => {
-            return Err(ApiError::new(415, "UnsupportedMediaType", format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got {other})")));
-        }
-    }
-    Ok(cur)
-}
-
 fn logs(st: &Store, ns: &str, name: &str, q: &HashMap<String, String>) -> Result<Reply, ApiError> {
     let res = resources::find("", "v1", "pods").expect("pods");
     let pod = get(st, res, ns, name)?;
@@ -614,42 +576,4 @@ fn logs(st: &Store, ns: &str, name: &str, q: &HashMap<String, String>) -> Result
         content_type: "text/plain",
         body: text.into_bytes(),
     })
-}
-
-fn api_groups() -> Value {
-    let mut groups: Vec<&str> = RESOURCES
-        .iter()
-        .map(|r| r.group)
-        .filter(|g| !g.is_empty())
-        .collect();
-    groups.dedup();
-    let list: Vec<Value> = groups
-        .iter()
-        .map(|g| {
-            let gv = json!({"groupVersion": format!("{g}/v1"), "version": "v1"});
-            json!({"name": g, "versions": [gv.clone()], "preferredVersion": gv})
-        })
-        .collect();
-    json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": list})
-}
-
-fn resource_list(group: &str, version: &str) -> Value {
-    let gv = if group.is_empty() {
-        version.to_string()
-    } else {
-        format!("{group}/{version}")
-    };
-    let mut out = Vec::new();
-    for r in RESOURCES
-        .iter()
-        .filter(|r| r.group == group && r.version == version)
-    {
-        out.push(json!({"name": r.plural, "singularName": r.kind.to_lowercase(), "namespaced": r.namespaced,
-            "kind": r.kind, "verbs": ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]}));
-        if r.status {
-            out.push(json!({"name": format!("{}/status", r.plural), "singularName": "", "namespaced": r.namespaced,
-                "kind": r.kind, "verbs": ["get", "patch", "update"]}));
-        }
-    }
-    json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": out})
 }

@@ -4,6 +4,8 @@
 //! `ready https://127.0.0.1:PORT` once it serves and stops on SIGTERM/SIGINT.
 
 mod api;
+mod discovery;
+mod patch;
 mod pods;
 mod resources;
 mod store;
@@ -151,6 +153,7 @@ fn seed(server: &Server, files: &[String]) -> Result<(), String> {
             authorization: Some(&format!("Bearer {}", server.users.admin_token)),
             client_cert: false,
             content_type: "application/json",
+            accept: "application/json",
             body: &body,
         });
         if reply.code != 201 {
@@ -235,6 +238,7 @@ async fn run() -> Result<(), String> {
                     };
                     let auth = header(hyper::header::AUTHORIZATION);
                     let ct = header(hyper::header::CONTENT_TYPE).unwrap_or_default();
+                    let accept = header(hyper::header::ACCEPT).unwrap_or_default();
                     let query = api::parse_query(parts.uri.query().unwrap_or(""));
                     let reply = server.handle(Incoming {
                         method: parts.method.as_str(),
@@ -243,6 +247,7 @@ async fn run() -> Result<(), String> {
                         authorization: auth.as_deref(),
                         client_cert,
                         content_type: &ct,
+                        accept: &accept,
                         body: &body,
                     });
                     hyper::Response::builder()
