@@ -57,5 +57,13 @@ if [ -x server/tests/run_referees.sh ]; then
   passed=$((passed + p)); failed=$((failed + f))
 fi
 
+# The benchmark harness, tiny sizes, so it does not rot (its figures are not judged here).
+log=$L/bench-smoke.log
+run_step "benchmark smoke run" "$log" python3 bench/run.py --smoke
+rc=$?
+p=$(awk '/^bench smoke: [0-9]+ passed/ { print $3 }' "$log"); p=${p:-0}
+[ $rc -ne 0 ] && failed=$((failed + 1))
+passed=$((passed + p))
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

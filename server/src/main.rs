@@ -209,6 +209,8 @@ async fn run() -> Result<(), String> {
             _ = term.recv() => return Ok(()),
             _ = tokio::signal::ctrl_c() => return Ok(()),
         };
+        // Small TLS and HTTP writes must not wait for the peer's delayed ACK (40 ms).
+        let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
         let server = server.clone();
         tokio::spawn(async move {

@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+"""Benchmarks luakube-rs against the alternatives a Lua user has, side by side in one run.
+
+Starts the stand-in API server, fills namespace "bench" with N copies of the realistic pod
+(bench/fixtures/pod.json), then times each contender R times and prints medians of wall time
+and peak RSS, with ratios against the floor (curl piped into lua-cjson):
+
+  list      N pods into Lua tables / objects: this module, kubectl -o json, the Python
+            client, curl | lua-cjson
+  gets      sequential GETs of single pods: this module, the Python client, one curl
+            process over one kept-alive connection
+  codec     JSON -> Lua decode and Lua -> JSON encode of the list, this module vs lua-cjson
+  startup   require "kube.api" through config load to the first answered request
+
+  python3 bench/run.py                 # 5,000 pods, 1,000 GETs, 5 runs, Lua 5.4 and LuaJIT
+  python3 bench/run.py --smoke         # a tiny run that checks every contender still works
+
+Needs the rocks built by scripts/setup.sh (.luarocks/5.4 and .luarocks/5.1), the server
+(server/target/release/kube-testserver), kubectl, curl, lua-cjson, and a venv with the
+Python client (build/venv, made here when missing).
+"""
+import argparse
+import base64
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "bench")
+VENV = os.path.join(ROOT, "build", "venv")
+LUAS = {"lua5.4": "5.4", "luajit": "5.1", "lua5.1": "5.1", "lua5.3": "5.3"}
+
+
+def lua_env(version):
+    """The environment that finds the rock built for this Lua version."""
+    tree = os.path.join(ROOT, ".luarocks", version)
+    out = subprocess.run(
+        ["luarocks", "--lua-version=" + version, "--tree=" + tree, "path"],
+        check=True, capture_output=True, text=True).stdout
+    env = dict(os.environ)
+    for name, value in re.findall(r"export (\w+)='([^']*)'", out):
+        env[name] = value
+    return env
+
+
+def python_with_client():
+    py = os.path.join(VENV, "bin", "python")
+    if not os.path.exists(py) or subprocess.run([py, "-c", "import kubernetes"],
+                                                 capture_output=True).returncode != 0:
+        print("== making build/venv with the Python kubernetes client", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
+        subprocess.run([py, "-m", "pip", "install", "-q", "kubernetes"], check=True)
+    return py
+
+
+def measure(cmd, env=None, shell=False):
+    """Runs a command once: (wall seconds, peak RSS in MB of it and its children).
+
+    GNU time reports the peak: a child forked straight from this Python process would
+    inherit Python's own high-water mark in its rusage."""
+    with tempfile.NamedTemporaryFile("r") as rss:
+        timed = ["/usr/bin/time", "-f", "%M", "-o", rss.name]
+        timed += ["bash", "-c", cmd] if shell else cmd
+        t0 = time.perf_counter()
+        proc = subprocess.run(timed, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wall = time.perf_counter() - t0
+        if proc.returncode != 0:
+            raise RuntimeError("%s exited %d: %s" % (cmd if shell else " ".join(cmd), proc.returncode,
+                                                     proc.stderr.decode(errors="replace")[-800:]))
+        return wall, int(rss.read().split()[-1]) / 1024.0
+
+
+class Server:
+    def __init__(self, workdir):
+        binary = os.path.join(ROOT, "server", "target", "release", "kube-testserver")
+        self.kubeconfig = os.path.join(workdir, "kubeconfig")
+        self.proc = subprocess.Popen([binary, "--port", "0", "--kubeconfig", self.kubeconfig],
+                                     stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline().strip()
+        if not line.startswith("ready "):
+            raise RuntimeError("kube-testserver did not start: %r" % line)
+        self.url = line.split(" ", 1)[1]
+        text = open(self.kubeconfig).read()
+        self.token = re.search(r"name: admin\n  user: \{token: (\w+)\}", text).group(1)
+        self.ca = os.path.join(workdir, "ca.pem")
+        with open(self.ca, "wb") as f:
+            f.write(base64.b64decode(re.search(r"certificate-authority-data: (\S+)", text).group(1)))
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+def runs_of(label, cmd, runs, **kw):
+    walls, mems = [], []
+    for _ in range(runs):
+        wall, mem = measure(cmd, **kw)
+        walls.append(wall)
+        mems.append(mem)
+    return {"name": label, "wall": statistics.median(walls), "rss": statistics.median(mems),
+            "walls": walls}
+
+
+def table(title, rows, floor):
+    print("\n%s (median of %d runs)" % (title, len(rows[0]["walls"])))
+    print("  %-34s %9s %9s %9s %9s" % ("", "wall s", "peak MB", "× floor", "mem ×"))
+    for r in rows:
+        print("  %-34s %9.3f %9.1f %9.2f %9.2f" % (
+            r["name"], r["wall"], r["rss"], r["wall"] / floor["wall"], r["rss"] / floor["rss"]))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--pods", type=int, default=5000)
+    ap.add_argument("--gets", type=int, default=1000)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--lua", default="lua5.4,luajit", help="comma-separated interpreters")
+    ap.add_argument("--smoke", action="store_true", help="tiny sizes, one run: checks it all works")
+    ap.add_argument("--json", help="also write the results to this file")
+    a = ap.parse_args()
+    if a.smoke:
+        a.pods, a.gets, a.runs = 40, 20, 1
+    luas = a.lua.split(",")
+    python = python_with_client()
+    kubectl = shutil.which("kubectl")
+    results = {}
+    checks = 0
+    workdir = tempfile.mkdtemp(prefix="kube-bench-")
+    server = Server(workdir)
+    try:
+        env0 = lua_env(LUAS[luas[0]])
+        t0 = time.perf_counter()
+        subprocess.run([luas[0], os.path.join(BENCH, "seed.lua"), server.kubeconfig, str(a.pods)],
+                       env=env0, check=True)
+        print("== %d pods seeded in %.1f s; server %s" % (a.pods, time.perf_counter() - t0, server.url))
+        url = server.url + "/api/v1/namespaces/bench/pods"
+        auth = "Authorization: Bearer " + server.token
+        listfile = os.path.join(workdir, "list.json")
+        subprocess.run(["curl", "-sf", "--cacert", server.ca, "-H", auth, "-o", listfile, url], check=True)
+        print("== list body %.1f MB" % (os.path.getsize(listfile) / 1e6))
+        kube_home = os.path.join(workdir, "home")
+        os.makedirs(kube_home)
+        kenv = dict(os.environ, HOME=kube_home)
+
+        # 1. list
+        rows = []
+        for lua in luas:
+            env = lua_env(LUAS[lua])
+            rows.append(runs_of("luakube-rs (%s)" % lua,
+                                [lua, os.path.join(BENCH, "list.lua"), server.kubeconfig], a.runs, env=env))
+        if kubectl:
+            rows.append(runs_of("kubectl get -o json", [kubectl, "--kubeconfig", server.kubeconfig,
+                                "get", "pods", "-n", "bench", "-o", "json"], a.runs, env=kenv))
+        rows.append(runs_of("Python client", [python, os.path.join(BENCH, "list.py"), server.kubeconfig],
+                            a.runs))
+        floor_cmd = ("curl -sf --cacert %s -H '%s' %s | %s -e 'local cjson = require \"cjson\"; "
+                     "assert(#cjson.decode(io.read(\"*a\")).items > 0)'" % (server.ca, auth, url, luas[0]))
+        floor = runs_of("floor: curl | lua-cjson", floor_cmd, a.runs, shell=True, env=env0)
+        rows.append(floor)
+        table("list %d pods into Lua" % a.pods, rows, floor)
+        results["list"] = rows
+        checks += len(rows)
+
+        # 2. sequential GETs
+        rows = []
+        for lua in luas:
+            rows.append(runs_of("luakube-rs (%s)" % lua, [lua, os.path.join(BENCH, "gets.lua"),
+                                server.kubeconfig, str(a.gets), str(a.pods)], a.runs, env=lua_env(LUAS[lua])))
+        rows.append(runs_of("Python client", [python, os.path.join(BENCH, "gets.py"), server.kubeconfig,
+                            str(a.gets), str(a.pods)], a.runs))
+        curlcfg = os.path.join(workdir, "gets.curl")
+        with open(curlcfg, "w") as f:
+            for i in range(a.gets):
+                f.write('url = "%s/web-%06d"\noutput = "/dev/null"\n' % (url, i % a.pods + 1))
+        floor = runs_of("floor: one curl, keep-alive", ["curl", "-sf", "--cacert", server.ca, "-H", auth,
+                        "--config", curlcfg], a.runs)
+        rows.append(floor)
+        table("%d sequential GETs" % a.gets, rows, floor)
+        results["gets"] = rows
+        checks += len(rows)
+
+        # 3. codec, in-process medians
+        print("\nJSON codec on the %.1f MB list (median ms of %d runs, CPU time)" % (
+            os.path.getsize(listfile) / 1e6, max(a.runs, 3)))
+        for lua in luas:
+            out = subprocess.run([lua, os.path.join(BENCH, "codec.lua"), listfile, str(max(a.runs, 3))],
+                                 env=lua_env(LUAS[lua]), check=True, capture_output=True, text=True).stdout
+            for line in out.split("\n"):
+                if line:
+                    what, kube_ms, cjson_ms = line.split()
+                    kube_ms, cjson_ms = float(kube_ms), float(cjson_ms)
+                    print("  %-8s %-8s luakube-rs %8.1f   lua-cjson %8.1f   ratio %.2f" % (
+                        lua, what, kube_ms, cjson_ms, kube_ms / cjson_ms))
+                    results.setdefault("codec", []).append(
+                        {"lua": lua, "what": what, "kube_ms": kube_ms, "cjson_ms": cjson_ms})
+                    checks += 1
+
+        # 4. start-up to the first answered request, beyond the bare interpreter
+        print("\nstart-up: require -> config -> first answer (median of %d runs)" % max(a.runs, 5))
+        for lua in luas:
+            env = lua_env(LUAS[lua])
+            bare = runs_of("bare", [lua, "-e", ""], max(a.runs, 5), env=env)
+            full = runs_of("startup", [lua, os.path.join(BENCH, "startup.lua"), server.kubeconfig],
+                           max(a.runs, 5), env=env)
+            ms = (full["wall"] - bare["wall"]) * 1000
+            print("  %-8s %.1f ms beyond the bare interpreter (%.1f ms in all)" % (lua, ms, full["wall"] * 1000))
+            results.setdefault("startup", []).append({"lua": lua, "ms": ms})
+            checks += 1
+    finally:
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(results, f, indent=1)
+    if a.smoke:
+        print("bench smoke: %d passed, 0 failed" % checks)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except (RuntimeError, subprocess.CalledProcessError) as e:
+        print("bench failed: %s" % e, file=sys.stderr)
+        print("bench smoke: 0 passed, 1 failed")
+        sys.exit(1)

@@ -1,0 +1,25 @@
+-- Fills namespace "bench" of a running stand-in server with N copies of the
+-- realistic pod (bench/fixtures/pod.json), status included.
+--   lua seed.lua KUBECONFIG N
+local config = require "kube.config"
+local api = require "kube.api"
+local core = require "kube.core"
+
+local kubeconfig, n = arg[1], tonumber(arg[2])
+local f = assert(io.open((arg[0]:match("^(.*)/") or ".") .. "/fixtures/pod.json"))
+local template = f:read("*a")
+f:close()
+
+local client = api.Client:new(config.from_kube_config(kubeconfig), true):corev1()
+client:namespaces():create { metadata = { name = "bench" } }
+local pods = client:pods("bench")
+for i = 1, n do
+  local pod = core.json_decode(template)
+  pod.metadata.name = string.format("web-%06d", i)
+  pod.metadata.namespace = "bench"
+  pod.metadata.uid, pod.metadata.resourceVersion, pod.metadata.creationTimestamp = nil, nil, nil
+  local status = pod.status
+  local created = pods:create(pod)
+  created.status = status
+  pods:update_status(created)
+end
