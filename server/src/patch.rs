@@ -20,7 +20,7 @@ mod strategic_merge;
 use crate::resources::ResourceInfo;
 use crate::store::ApiError;
 use apply::Writer;
-use merge_keys::is_built_in_group;
+use merge_keys::{is_built_in_group, UNKNOWN_KIND};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -93,13 +93,8 @@ pub fn patch(
         ));
     }
     let api_version = res.group_version();
-    let writer = Writer {
-        manager: field_manager.map_or(DEFAULT_MANAGER, String::as_str),
-        api_version: &api_version,
-        subresource: target.subresource,
-        kind: res.kind,
-        ignores_status: res.status && target.subresource.is_none(),
-    };
+    let manager = field_manager.map_or(DEFAULT_MANAGER, String::as_str);
+    let writer = writer(target, manager, &api_version);
     let current = match current {
         Some(c) => c,
         None if is_apply && target.subresource.is_none() => {
@@ -138,14 +133,49 @@ pub fn patch(
         _ => {
             let p: Value =
                 serde_json::from_slice(body).map_err(|e| bad_request(go_json_error(&e, body)))?;
-            strategic_merge::apply(&mut patched, &p, res.kind)?;
+            strategic_merge::apply(&mut patched, &p, writer.kind)?;
         }
     }
     if !patched.is_object() {
         return Err(bad_request("the patched object must be a JSON object"));
     }
-    apply::record_update(&current, &mut patched, &writer);
+    record_write(&current, &mut patched, target, query);
     Ok(Patched::Update(patched))
+}
+
+/// Records a write from `old` to `new` of `target` in `new`'s
+/// managedFields, for the writer the `fieldManager` query parameter names
+/// (else "unknown"). PATCH does this itself; PUT passes the stored object
+/// as `old`, POST an empty object.
+pub fn record_write(
+    old: &Value,
+    new: &mut Value,
+    target: &Target,
+    query: &HashMap<String, String>,
+) {
+    let api_version = target.resource.group_version();
+    let manager = query
+        .get("fieldManager")
+        .filter(|m| !m.is_empty())
+        .map_or(DEFAULT_MANAGER, String::as_str);
+    apply::record_update(old, new, &writer(target, manager, &api_version));
+}
+
+/// Who writes `target`. Custom resources have no known schema, so their
+/// lists merge atomically.
+fn writer<'a>(target: &'a Target, manager: &'a str, api_version: &'a str) -> Writer<'a> {
+    let res = target.resource;
+    Writer {
+        manager,
+        api_version,
+        subresource: target.subresource,
+        kind: if is_built_in_group(res.group) {
+            res.kind
+        } else {
+            UNKNOWN_KIND
+        },
+        ignores_status: res.status && target.subresource.is_none(),
+    }
 }
 
 fn bad_request(msg: impl Into<String>) -> ApiError {
@@ -404,6 +434,64 @@ mod tests {
             &HashMap::new(),
         );
         assert!(matches!(ok, Ok(Patched::Update(_))));
+    }
+
+    #[test]
+    fn custom_resource_lists_apply_atomically() {
+        let crd = ResourceInfo {
+            group: "stable.example.com",
+            version: "v1",
+            plural: "crontabs",
+            kind: "CronTab",
+            namespaced: true,
+            status: false,
+        };
+        let t = Target {
+            resource: &crd,
+            name: "ct",
+            subresource: None,
+        };
+        let live = json!({"apiVersion": "stable.example.com/v1", "kind": "CronTab",
+            "metadata": {"name": "ct"},
+            "spec": {"containers": [{"name": "a"}, {"name": "b"}]}});
+        let q = query(&[("fieldManager", "m"), ("force", "true")]);
+        let body = r#"{"apiVersion":"stable.example.com/v1","kind":"CronTab","spec":{"containers":[{"name":"a","x":1}]}}"#;
+        match patch(Some(live), &t, APPLY_PATCH, body.as_bytes(), &q) {
+            Ok(Patched::Update(v)) => {
+                assert_eq!(v["spec"]["containers"], json!([{"name": "a", "x": 1}]))
+            }
+            other => panic!("expected an update, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn puts_and_posts_record_their_writer() {
+        let t = target(deployments());
+        let old = live();
+        let mut new = live();
+        new["spec"]["replicas"] = json!(8);
+        record_write(
+            &old,
+            &mut new,
+            &t,
+            &query(&[("fieldManager", "kubectl-replace")]),
+        );
+        let e = &new["metadata"]["managedFields"][0];
+        assert_eq!(
+            (e["manager"].as_str(), e["operation"].as_str()),
+            (Some("kubectl-replace"), Some("Update"))
+        );
+        assert_eq!(e["fieldsV1"], json!({"f:spec": {"f:replicas": {}}}));
+
+        let mut created = live();
+        record_write(&json!({}), &mut created, &t, &HashMap::new());
+        let e = &created["metadata"]["managedFields"][0];
+        assert_eq!(e["manager"], DEFAULT_MANAGER);
+        assert!(e["fieldsV1"]["f:spec"]["f:template"].is_object());
+        assert!(
+            e["fieldsV1"]["f:metadata"].get("f:name").is_none(),
+            "identity is not owned"
+        );
     }
 
     #[test]

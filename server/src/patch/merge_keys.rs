@@ -21,10 +21,17 @@ pub enum ListStrategy {
     Atomic,
 }
 
+/// The kind of an object whose schema the server does not know (a custom
+/// resource): its lists are atomic, except those of its ObjectMeta.
+pub const UNKNOWN_KIND: &str = "";
+
 /// The strategy of list `field`, found inside an object that is itself the
 /// value (or a list element) of field `parent`, in an object of kind `kind`.
 pub fn list_strategy(kind: &str, parent: &str, field: &str) -> ListStrategy {
     use ListStrategy::*;
+    if kind == UNKNOWN_KIND && parent != "metadata" {
+        return Atomic;
+    }
     const POD_SPEC_HOLDERS: [&str; 2] = ["spec", "podSpec"];
     const CONTAINER_LISTS: [&str; 3] = ["containers", "initContainers", "ephemeralContainers"];
     match (parent, field) {
@@ -149,6 +156,12 @@ mod tests {
         assert_eq!(list_strategy("Ingress", "spec", "rules"), Atomic);
         assert_eq!(list_strategy("Namespace", "spec", "finalizers"), Atomic);
         assert_eq!(list_strategy("Endpoints", "subsets", "ports"), Atomic);
+    }
+
+    #[test]
+    fn lists_of_unknown_kinds_are_atomic_but_their_metadata() {
+        assert_eq!(list_strategy(UNKNOWN_KIND, "spec", "containers"), Atomic);
+        assert_eq!(list_strategy(UNKNOWN_KIND, "metadata", "finalizers"), Set);
     }
 
     #[test]
