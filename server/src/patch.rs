@@ -10,7 +10,9 @@
 //!   creates the object when it is missing.
 //!
 //! Every patch records its writer in `metadata.managedFields` (the
-//! `fieldManager` query parameter, else "unknown").
+//! `fieldManager` query parameter, else "unknown"; the real server falls
+//! back to the user agent). Through the status subresource only the status
+//! is stored, so such writes leave managedFields as they were.
 
 pub mod apply;
 mod fieldpath;
@@ -114,15 +116,7 @@ pub fn patch(
             let ops: json_patch::Patch = serde_json::from_slice(body).map_err(|e| {
                 bad_request(format!("error decoding patch: {}", go_json_error(&e, body)))
             })?;
-            json_patch::patch(&mut patched, &ops).map_err(|_| {
-                let mut e = ApiError::new(
-                    422,
-                    "Invalid",
-                    "the server rejected our request due to an error in our request",
-                );
-                e.details = json!({});
-                e
-            })?;
+            json_patch::patch(&mut patched, &ops).map_err(|_| rejected_request())?;
         }
         MERGE_PATCH => {
             let p: Value = serde_json::from_slice(body).map_err(|e| {
@@ -180,6 +174,19 @@ fn writer<'a>(target: &'a Target, manager: &'a str, api_version: &'a str) -> Wri
 
 fn bad_request(msg: impl Into<String>) -> ApiError {
     ApiError::new(400, "BadRequest", msg)
+}
+
+/// The real server's 422 for a patch that cannot apply to the object (a
+/// failed JSON patch `test`, a missing path, content outside `$retainKeys`):
+/// a generic message that does not say which.
+fn rejected_request() -> ApiError {
+    let mut e = ApiError::new(
+        422,
+        "Invalid",
+        "the server rejected our request due to an error in our request",
+    );
+    e.details = json!({});
+    e
 }
 
 /// The real server's 422 for invalid PatchOptions.

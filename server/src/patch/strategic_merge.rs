@@ -140,11 +140,7 @@ fn retain_keys(p: &Map<String, Value>) -> Result<Option<Vec<String>>, ApiError> 
         .iter()
         .any(|(k, v)| !k.starts_with('$') && !v.is_null() && !keys.contains(k));
     if outside {
-        return Err(ApiError::new(
-            422,
-            "Invalid",
-            "the server rejected our request due to an error in our request",
-        ));
+        return Err(super::rejected_request());
     }
     Ok(Some(keys))
 }
