@@ -6,7 +6,9 @@
 //! A set holds every path that is a member; FieldsV1 writes it as a trie in
 //! which `.` marks a member that also has members under it.
 
-use super::merge_keys::{is_free_form_map, list_strategy, ListStrategy};
+use super::merge_keys::{
+    apply_list_keys, is_free_form_map, key_default, list_strategy, ListStrategy,
+};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
 
@@ -52,11 +54,15 @@ fn collect_map(
                         path.pop();
                     }
                 }
-                ListStrategy::MergeByKey(key) => {
+                ListStrategy::MergeByKey(_) => {
+                    let keys = apply_list_keys(kind, field, k);
                     for item in items {
                         let Some(im) = item.as_object() else { continue };
-                        let key_value = im.get(key).cloned().unwrap_or(Value::Null);
-                        path.push(format!("k:{}", json!({ key: key_value })));
+                        let key_values: Map<String, Value> = keys
+                            .iter()
+                            .map(|key| (key.to_string(), key_value(im, key)))
+                            .collect();
+                        path.push(format!("k:{}", Value::Object(key_values)));
                         set.insert(path.clone());
                         collect_map(im, kind, k, path, set);
                         path.pop();
@@ -128,13 +134,25 @@ pub fn remove(obj: &mut Value, path: &[String]) {
     }
 }
 
+/// The value of key field `key` of list element `item`, defaulted as the
+/// server defaults it.
+fn key_value(item: &Map<String, Value>, key: &str) -> Value {
+    match (item.get(key), key_default(key)) {
+        (Some(v), _) => v.clone(),
+        (None, Some(d)) => Value::from(d),
+        (None, None) => Value::Null,
+    }
+}
+
 /// The index of the list element that path element `el` names.
 fn find_element(items: &[Value], el: &str) -> Option<usize> {
     if let Some(keys) = el.strip_prefix("k:") {
         let keys: Map<String, Value> = serde_json::from_str(keys).ok()?;
         items.iter().position(|item| {
-            keys.iter()
-                .all(|(k, v)| item.get(k).unwrap_or(&Value::Null) == v)
+            let Some(im) = item.as_object() else {
+                return false;
+            };
+            keys.iter().all(|(k, v)| key_value(im, k) == *v)
         })
     } else if let Some(v) = el.strip_prefix("v:") {
         let v: Value = serde_json::from_str(v).ok()?;
@@ -283,7 +301,7 @@ mod tests {
                 "f:containers",
                 "k:{\"name\":\"web\"}",
                 "f:ports",
-                "k:{\"containerPort\":80}",
+                "k:{\"containerPort\":80,\"protocol\":\"TCP\"}",
             ]),
             p(&[
                 "f:spec",
@@ -292,7 +310,7 @@ mod tests {
                 "f:containers",
                 "k:{\"name\":\"web\"}",
                 "f:ports",
-                "k:{\"containerPort\":80}",
+                "k:{\"containerPort\":80,\"protocol\":\"TCP\"}",
                 "f:containerPort",
             ]),
         ]
@@ -333,7 +351,7 @@ mod tests {
                     "f:replicas": {},
                     "f:template": {"f:spec": {"f:containers": {"k:{\"name\":\"web\"}": {
                         ".": {}, "f:image": {}, "f:name": {},
-                        "f:ports": {"k:{\"containerPort\":80}": {".": {}, "f:containerPort": {}}}
+                        "f:ports": {"k:{\"containerPort\":80,\"protocol\":\"TCP\"}": {".": {}, "f:containerPort": {}}}
                     }}}}
                 }
             })
@@ -356,6 +374,21 @@ mod tests {
         assert_eq!(
             get(&d, &p(&["f:metadata", "f:finalizers", "v:\"x\""])),
             Some(&json!("x"))
+        );
+        let port = p(&[
+            "f:spec",
+            "f:template",
+            "f:spec",
+            "f:containers",
+            "k:{\"name\":\"web\"}",
+            "f:ports",
+            "k:{\"containerPort\":80,\"protocol\":\"TCP\"}",
+            "f:containerPort",
+        ]);
+        assert_eq!(
+            get(&d, &port),
+            Some(&json!(80)),
+            "a left-out protocol is TCP"
         );
         remove(&mut d, &image);
         assert_eq!(get(&d, &image), None);

@@ -7,8 +7,8 @@
 //! real types tell apart, e.g. container `ports` (by `containerPort`) from
 //! Service `ports` (by `port`). A list not in the table is atomic: replaced
 //! whole, as the real server does for lists without a merge strategy.
-//! Simplified: SSA keys each associative list by its single strategic merge
-//! key (the real server keys ports by port and protocol together).
+//! Server-side apply keys some lists by more fields than strategic merge
+//! does (ports by port and protocol); see `apply_list_keys`.
 
 /// What a patch does to a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +59,29 @@ pub fn list_strategy(kind: &str, parent: &str, field: &str) -> ListStrategy {
         ("", "secrets" | "imagePullSecrets") if kind == "ServiceAccount" => MergeByKey("name"),
         _ => Atomic,
     }
+}
+
+/// The fields that name an element of list `field` in server-side apply's
+/// field paths (`k:{...}`), in alphabetical order as the real server writes
+/// them; empty for lists that are not keyed.
+pub fn apply_list_keys(kind: &str, parent: &str, field: &str) -> &'static [&'static str] {
+    match list_strategy(kind, parent, field) {
+        ListStrategy::MergeByKey("containerPort") => &["containerPort", "protocol"],
+        ListStrategy::MergeByKey("port") => &["port", "protocol"],
+        ListStrategy::MergeByKey("topologyKey") => &["topologyKey", "whenUnsatisfiable"],
+        ListStrategy::MergeByKey("name") => &["name"],
+        ListStrategy::MergeByKey("mountPath") => &["mountPath"],
+        ListStrategy::MergeByKey("devicePath") => &["devicePath"],
+        ListStrategy::MergeByKey("ip") => &["ip"],
+        ListStrategy::MergeByKey("uid") => &["uid"],
+        ListStrategy::MergeByKey("type") => &["type"],
+        ListStrategy::MergeByKey(_) | ListStrategy::Set | ListStrategy::Atomic => &[],
+    }
+}
+
+/// The value the server defaults a list key field to when it is left out.
+pub fn key_default(key: &str) -> Option<&'static str> {
+    (key == "protocol").then_some("TCP")
 }
 
 /// Whether the object held by field `field` is a map from free-form keys
@@ -162,6 +185,22 @@ mod tests {
     fn lists_of_unknown_kinds_are_atomic_but_their_metadata() {
         assert_eq!(list_strategy(UNKNOWN_KIND, "spec", "containers"), Atomic);
         assert_eq!(list_strategy(UNKNOWN_KIND, "metadata", "finalizers"), Set);
+    }
+
+    #[test]
+    fn apply_keys_ports_by_protocol_too() {
+        assert_eq!(
+            apply_list_keys("Pod", "containers", "ports"),
+            ["containerPort", "protocol"]
+        );
+        assert_eq!(
+            apply_list_keys("Service", "spec", "ports"),
+            ["port", "protocol"]
+        );
+        assert_eq!(apply_list_keys("Pod", "spec", "containers"), ["name"]);
+        assert!(apply_list_keys("Pod", "spec", "tolerations").is_empty());
+        assert_eq!(key_default("protocol"), Some("TCP"));
+        assert_eq!(key_default("name"), None);
     }
 
     #[test]
