@@ -4,10 +4,6 @@
 //! `$patch: replace | delete | merge` (in maps and list elements),
 //! `$retainKeys`, `$deleteFromPrimitiveList/<field>` and
 //! `$setElementOrder/<field>`; a null value deletes a key.
-//!
-//! Simplified: with `$setElementOrder`, the listed elements come first in the
-//! given order and elements only the server has follow in their old order
-//! (the real server interleaves them by their old positions).
 
 use super::merge_keys::{list_strategy, ListStrategy};
 use crate::store::ApiError;
@@ -76,6 +72,7 @@ fn merge_map(
         }
     }
     let retain = retain_keys(p)?;
+    let before = server_orders(t, p, kind, field);
     for (k, pv) in p {
         if k == PATCH || k == RETAIN_KEYS || k.starts_with(SET_ELEMENT_ORDER) {
             continue;
@@ -113,10 +110,10 @@ fn merge_map(
             }
         }
     }
-    for (k, order) in p {
-        if let Some(list_field) = k.strip_prefix(SET_ELEMENT_ORDER) {
-            set_element_order(t, list_field, order, list_strategy(kind, field, list_field))?;
-        }
+    for (list, server_order) in &before {
+        let order = &p[&format!("{SET_ELEMENT_ORDER}{list}")];
+        let strategy = list_strategy(kind, field, list);
+        set_element_order(t, list, order, server_order, strategy)?;
     }
     if let Some(retain) = retain {
         t.retain(|k, _| retain.contains(k));
@@ -238,34 +235,79 @@ fn merge_list_element(
     Ok(())
 }
 
-/// `$setElementOrder/<field>`: the listed elements (by merge key, or by
-/// value for primitive lists) first, in that order, then the rest.
+/// The identity of a list element: its merge key, or itself in a list of
+/// primitives.
+fn identity(v: &Value, strategy: ListStrategy) -> Value {
+    match strategy {
+        ListStrategy::MergeByKey(key) => v.get(key).cloned().unwrap_or(Value::Null),
+        _ => v.clone(),
+    }
+}
+
+/// The identities of the elements of list `field` of `t` before the merge:
+/// the server order `$setElementOrder` keeps for the elements it leaves out.
+fn server_orders(
+    t: &Map<String, Value>,
+    p: &Map<String, Value>,
+    kind: &str,
+    field: &str,
+) -> Vec<(String, Vec<Value>)> {
+    p.keys()
+        .filter_map(|k| k.strip_prefix(SET_ELEMENT_ORDER))
+        .map(|list| {
+            let strategy = list_strategy(kind, field, list);
+            let order = t
+                .get(list)
+                .and_then(Value::as_array)
+                .map(|l| l.iter().map(|e| identity(e, strategy)).collect())
+                .unwrap_or_default();
+            (list.to_string(), order)
+        })
+        .collect()
+}
+
+/// `$setElementOrder/<field>`: the listed elements in the listed order, and
+/// the elements only the server has kept in their old relative order,
+/// interleaved by their old positions as the real server does.
 fn set_element_order(
     t: &mut Map<String, Value>,
     field: &str,
     order: &Value,
+    server_order: &[Value],
     strategy: ListStrategy,
 ) -> Result<(), ApiError> {
-    let order = order
+    let order: Vec<Value> = order
         .as_array()
-        .ok_or_else(|| bad_request("invalid patch format: $setElementOrder must be a list"))?;
+        .ok_or_else(|| bad_request("invalid patch format: $setElementOrder must be a list"))?
+        .iter()
+        .map(|e| identity(e, strategy))
+        .collect();
     let Some(Value::Array(tl)) = t.get_mut(field) else {
         return Ok(());
     };
-    let identity = |v: &Value| -> Value {
-        match strategy {
-            ListStrategy::MergeByKey(key) => v.get(key).cloned().unwrap_or(Value::Null),
-            _ => v.clone(),
-        }
+    let (mut listed, server_only): (Vec<Value>, Vec<Value>) = std::mem::take(tl)
+        .into_iter()
+        .partition(|e| order.contains(&identity(e, strategy)));
+    listed.sort_by_key(|e| order.iter().position(|o| *o == identity(e, strategy)));
+    let position = |e: &Value| {
+        server_order
+            .iter()
+            .position(|o| *o == identity(e, strategy))
     };
-    let wanted: Vec<Value> = order.iter().map(identity).collect();
-    let mut rest = std::mem::take(tl);
-    for w in &wanted {
-        if let Some(i) = rest.iter().position(|e| &identity(e) == w) {
-            tl.push(rest.remove(i));
-        }
+    let (mut left, mut right) = (
+        server_only.into_iter().peekable(),
+        listed.into_iter().peekable(),
+    );
+    loop {
+        let take_left = match (left.peek(), right.peek()) {
+            (None, None) => break,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (Some(l), Some(r)) => matches!((position(l), position(r)), (Some(a), Some(b)) if a < b),
+        };
+        let next = if take_left { left.next() } else { right.next() };
+        tl.extend(next);
     }
-    tl.append(&mut rest);
     Ok(())
 }
 
@@ -516,6 +558,26 @@ mod tests {
             .map(|c| c["name"].as_str().unwrap())
             .collect();
         assert_eq!(names, ["side", "new", "web"]);
+    }
+
+    #[test]
+    fn set_element_order_keeps_server_only_elements_in_place() {
+        let live = json!({"spec": {"containers": [
+            {"name": "a"}, {"name": "injected"}, {"name": "b"}
+        ]}});
+        let out = smp(
+            "Pod",
+            live,
+            json!({"spec": {"$setElementOrder/containers": [{"name": "a"}, {"name": "b"}, {"name": "c"}],
+                "containers": [{"name": "c"}]}}),
+        );
+        let names: Vec<&str> = out["spec"]["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["a", "injected", "b", "c"]);
     }
 
     #[test]
