@@ -107,7 +107,7 @@ pub fn patch(
     };
     if is_apply {
         let config = apply_config(body, target)?;
-        let force = force.is_some_and(|f| f == "true");
+        let force = force.map(|f| parse_bool(f)).transpose()?.unwrap_or(false);
         return apply::apply(Some(&current), &config, &writer, force).map(Patched::Update);
     }
     let mut patched = current.clone();
@@ -169,6 +169,17 @@ fn writer<'a>(target: &'a Target, manager: &'a str, api_version: &'a str) -> Wri
             UNKNOWN_KIND
         },
         ignores_status: res.status && target.subresource.is_none(),
+    }
+}
+
+/// A boolean query parameter, spelled as Go's strconv.ParseBool takes it.
+fn parse_bool(v: &str) -> Result<bool, ApiError> {
+    match v {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" => Ok(true),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" => Ok(false),
+        _ => Err(bad_request(format!(
+            "strconv.ParseBool: parsing {v:?}: invalid syntax"
+        ))),
     }
 }
 
