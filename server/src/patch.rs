@@ -21,7 +21,7 @@ mod strategic_merge;
 
 use crate::resources::ResourceInfo;
 use crate::store::ApiError;
-use apply::Writer;
+use apply::{Scope, Writer};
 use merge_keys::{is_built_in_group, UNKNOWN_KIND};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -168,7 +168,12 @@ fn writer<'a>(target: &'a Target, manager: &'a str, api_version: &'a str) -> Wri
         } else {
             UNKNOWN_KIND
         },
-        ignores_status: res.status && target.subresource.is_none(),
+        scope: match target.subresource {
+            _ if !res.status => Scope::Everything,
+            None => Scope::AllButStatus,
+            Some("status") => Scope::StatusOnly,
+            Some(_) => Scope::AllButStatus,
+        },
     }
 }
 

@@ -12,8 +12,9 @@
 //! and take them away from the others.
 //!
 //! Simplified from the real server: an Apply entry is matched by manager
-//! name and subresource only; the status of a kind with a status
-//! subresource is left out of main-resource field sets; no type-aware
+//! name and subresource only; of a kind with a status subresource, the
+//! main resource's field sets leave status out and the status
+//! subresource's hold only status (the real server resets per kind); no type-aware
 //! validation of the applied configuration; objects that have no
 //! managedFields yet are owned by `before-first-apply` on their first apply,
 //! as the real server does.
@@ -31,9 +32,29 @@ pub struct Writer<'a> {
     pub subresource: Option<&'a str>,
     /// The kind of the object, which picks its list merge keys.
     pub kind: &'a str,
-    /// Leave `status` out (the main resource of a kind with a status
-    /// subresource, where status writes are ignored).
-    pub ignores_status: bool,
+    /// Which top-level fields the write can change.
+    pub scope: Scope,
+}
+
+/// Which top-level fields a write can change: a kind with a status
+/// subresource ignores status written to the main resource and everything
+/// but status written to the status subresource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Everything,
+    AllButStatus,
+    StatusOnly,
+}
+
+impl Scope {
+    /// Whether top-level field `field` (not metadata) is in scope.
+    fn covers(self, field: &str) -> bool {
+        match self {
+            Scope::Everything => true,
+            Scope::AllButStatus => field != "status",
+            Scope::StatusOnly => field == "status",
+        }
+    }
 }
 
 const APPLY: &str = "Apply";
@@ -162,11 +183,12 @@ fn owned_fields(obj: &Value, w: &Writer) -> FieldSet {
         .filter(|p| {
             let f = |i: usize| p.get(i).and_then(|s| s.strip_prefix("f:"));
             match (f(0), f(1)) {
-                (Some("apiVersion" | "kind"), _) => false,
-                (Some("status"), _) => !w.ignores_status,
+                (Some("apiVersion" | "kind") | None, _) => false,
                 (Some("metadata"), None) => false,
-                (Some("metadata"), Some(m)) => !SERVER_SET.contains(&m),
-                _ => true,
+                (Some("metadata"), Some(m)) => {
+                    w.scope != Scope::StatusOnly && !SERVER_SET.contains(&m)
+                }
+                (Some(top), _) => w.scope.covers(top),
             }
         })
         .collect()
@@ -188,10 +210,10 @@ pub fn apply(
         ));
     }
     let mut config = config.clone();
-    if w.ignores_status {
-        if let Some(m) = config.as_object_mut() {
-            m.remove("status");
-        }
+    if let Some(m) = config.as_object_mut() {
+        m.retain(|k, _| {
+            matches!(k.as_str(), "apiVersion" | "kind" | "metadata") || w.scope.covers(k)
+        });
     }
     let applied = owned_fields(&config, w);
     let live = live.cloned().unwrap_or_else(|| json!({}));
@@ -373,7 +395,7 @@ mod tests {
             api_version: "apps/v1",
             subresource: None,
             kind: "Deployment",
-            ignores_status: true,
+            scope: Scope::AllButStatus,
         }
     }
 
@@ -549,6 +571,24 @@ mod tests {
         let obj = apply(None, &c, &writer("alice"), false).unwrap();
         assert!(obj.get("status").is_none());
         assert!(entry(&obj, "alice")["fieldsV1"].get("f:status").is_none());
+    }
+
+    #[test]
+    fn the_status_subresource_applies_only_status() {
+        let live = apply(None, &config(2, "nginx"), &writer("alice"), false).unwrap();
+        let mut c = config(9, "other");
+        c["status"] = json!({"readyReplicas": 2});
+        let w = Writer {
+            subresource: Some("status"),
+            scope: Scope::StatusOnly,
+            ..writer("controller")
+        };
+        let obj = apply(Some(&live), &c, &w, false).expect("spec is out of scope: no conflict");
+        assert_eq!(obj["spec"]["replicas"], 2);
+        assert_eq!(obj["status"]["readyReplicas"], 2);
+        let e = entry(&obj, "controller");
+        assert_eq!(e["subresource"], "status");
+        assert_eq!(e["fieldsV1"], json!({"f:status": {"f:readyReplicas": {}}}));
     }
 
     #[test]
