@@ -14,7 +14,7 @@
 //! back to the user agent). Through the status subresource only the status
 //! is stored, so such writes leave managedFields as they were.
 
-pub mod apply;
+mod apply;
 mod fieldpath;
 mod merge_keys;
 mod strategic_merge;
@@ -78,9 +78,8 @@ pub fn patch(
         ));
     }
     let is_apply = media_type == APPLY_PATCH;
-    let field_manager = query.get("fieldManager").filter(|m| !m.is_empty());
     let force = query.get("force");
-    if is_apply && field_manager.is_none() {
+    if is_apply && field_manager(query).is_none() {
         return Err(invalid_options(
             "fieldManager",
             "FieldValueRequired",
@@ -95,7 +94,7 @@ pub fn patch(
         ));
     }
     let api_version = res.group_version();
-    let manager = field_manager.map_or(DEFAULT_MANAGER, String::as_str);
+    let manager = field_manager(query).unwrap_or(DEFAULT_MANAGER);
     let writer = writer(target, manager, &api_version);
     let current = match current {
         Some(c) => c,
@@ -148,11 +147,16 @@ pub fn record_write(
     query: &HashMap<String, String>,
 ) {
     let api_version = target.resource.group_version();
-    let manager = query
-        .get("fieldManager")
-        .filter(|m| !m.is_empty())
-        .map_or(DEFAULT_MANAGER, String::as_str);
+    let manager = field_manager(query).unwrap_or(DEFAULT_MANAGER);
     apply::record_update(old, new, &writer(target, manager, &api_version));
+}
+
+/// The `fieldManager` query parameter, when set.
+fn field_manager(query: &HashMap<String, String>) -> Option<&str> {
+    query
+        .get("fieldManager")
+        .map(String::as_str)
+        .filter(|m| !m.is_empty())
 }
 
 /// Who writes `target`. Custom resources have no known schema, so their
