@@ -112,20 +112,21 @@ pub fn patch(
     let mut patched = current.clone();
     match media_type {
         JSON_PATCH => {
-            let ops: json_patch::Patch = serde_json::from_slice(body).map_err(|e| {
-                bad_request(format!("error decoding patch: {}", go_json_error(&e, body)))
-            })?;
+            let ops = decode_json(body, JsonType::Array, "jsonpatch.Patch")
+                .map_err(|e| bad_request(format!("error decoding patch: {e}")))?;
+            // Like the real server, an operation it cannot carry out (an
+            // unknown op, a missing path) fails as the patch applies.
+            let ops: json_patch::Patch =
+                serde_json::from_value(ops).map_err(|_| rejected_request())?;
             json_patch::patch(&mut patched, &ops).map_err(|_| rejected_request())?;
         }
         MERGE_PATCH => {
-            let p: Value = serde_json::from_slice(body).map_err(|e| {
-                bad_request(format!("error decoding patch: {}", go_json_error(&e, body)))
-            })?;
+            let p = decode_json(body, JsonType::Object, GO_MAP)
+                .map_err(|e| bad_request(format!("error decoding patch: {e}")))?;
             json_patch::merge(&mut patched, &p);
         }
         _ => {
-            let p: Value =
-                serde_json::from_slice(body).map_err(|e| bad_request(go_json_error(&e, body)))?;
+            let p = decode_json(body, JsonType::Object, GO_MAP).map_err(bad_request)?;
             strategic_merge::apply(&mut patched, &p, writer.kind)?;
         }
     }
@@ -247,24 +248,54 @@ fn apply_config(body: &[u8], target: &Target) -> Result<Value, ApiError> {
     }
 }
 
-/// A JSON decoding error of `body`, worded as Go's encoding/json words its
-/// most common ones (the real server passes those on).
-fn go_json_error(e: &serde_json::Error, body: &[u8]) -> String {
-    use serde_json::error::Category;
-    match e.classify() {
-        Category::Eof => "unexpected end of JSON input".into(),
-        Category::Syntax => {
-            let text = String::from_utf8_lossy(body);
-            let at = text
-                .lines()
-                .nth(e.line().saturating_sub(1))
-                .and_then(|l| l.chars().nth(e.column().saturating_sub(1)));
-            match at {
-                Some(c) => format!("invalid character '{c}' looking for beginning of value"),
-                None => format!("invalid JSON: {e}"),
-            }
+/// The Go type merge and strategic merge patches decode into.
+const GO_MAP: &str = "map[string]interface {}";
+
+/// The JSON type a patch body must have.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum JsonType {
+    Object,
+    Array,
+}
+
+/// Decodes a patch body that must be a JSON `want` (null counts as an empty
+/// one, as in Go), with the errors worded as Go's encoding/json words them
+/// when it decodes into `go_type` (the real server passes those on).
+fn decode_json(body: &[u8], want: JsonType, go_type: &str) -> Result<Value, String> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| go_syntax_error(&e, body))?;
+    let found = match &v {
+        Value::Null => {
+            return Ok(match want {
+                JsonType::Object => json!({}),
+                JsonType::Array => json!([]),
+            })
         }
-        _ => format!("json: cannot unmarshal the patch: {e}"),
+        Value::Object(_) if want == JsonType::Object => return Ok(v),
+        Value::Array(_) if want == JsonType::Array => return Ok(v),
+        Value::Object(_) => "object",
+        Value::Array(_) => "array",
+        Value::String(_) => "string",
+        Value::Number(_) => "number",
+        Value::Bool(_) => "bool",
+    };
+    Err(format!(
+        "json: cannot unmarshal {found} into Go value of type {go_type}"
+    ))
+}
+
+/// A JSON syntax error in `body`, worded as Go words the common ones.
+fn go_syntax_error(e: &serde_json::Error, body: &[u8]) -> String {
+    if e.classify() == serde_json::error::Category::Eof {
+        return "unexpected end of JSON input".into();
+    }
+    let text = String::from_utf8_lossy(body);
+    let at = text
+        .lines()
+        .nth(e.line().saturating_sub(1))
+        .and_then(|l| l.chars().nth(e.column().saturating_sub(1)));
+    match at {
+        Some(c) => format!("invalid character '{c}' looking for beginning of value"),
+        None => format!("invalid JSON: {e}"),
     }
 }
 
