@@ -254,7 +254,11 @@ fn kind_schemas(r: &ResourceInfo, flavor: Flavor) -> [(String, Value); 2] {
     let mut fields = vec![("apiVersion", Str), ("kind", Str)];
     fields.extend_from_slice(kind_fields(r.group, r.kind));
     let mut schema = object_schema(
-        &format!("{} is a {} resource.", r.kind, r.group_version()),
+        &format!(
+            "{} ({}), as served by kube-testserver.",
+            r.kind,
+            r.group_version()
+        ),
         &fields,
     );
     schema["properties"]["metadata"] = flavor.reference(OBJECT_META);
