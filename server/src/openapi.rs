@@ -2,9 +2,9 @@
 //! index of one document per group-version), `/openapi/v3/<gv path>`, and
 //! `/openapi/v2` (JSON, or protobuf for kubectl's client-side validation).
 //!
-//! Each kind is described by its top-level fields (below); `spec`, `status`
-//! and other nested values are free-form objects, so real manifests of every
-//! kind validate while an unknown top-level or metadata field is rejected.
+//! Each kind is described by its fields as far as `model` goes; below that,
+//! values are free-form objects, so real manifests of every kind validate
+//! while an unknown described field is rejected.
 //!
 //! The PATCH operations deliberately do not list the `fieldValidation` query
 //! parameter: this server does not validate fields itself, and without that
@@ -13,11 +13,13 @@
 //! either: the schemas carry no merge keys, so kubectl apply computes its
 //! strategic patches from its compiled-in types instead.
 
+mod model;
 mod protobuf;
 
 use crate::api::Reply;
 use crate::discovery::GIT_VERSION;
 use crate::resources::{self, ResourceInfo, RESOURCES};
+use model::{Struct, Ty};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
@@ -29,164 +31,6 @@ const V2_PROTOBUF: &str = "application/com.github.proto-openapi.spec.v2.v1.0+pro
 const V2_PROTOBUF_ACCEPTED: [&str; 2] = [
     V2_PROTOBUF,
     "application/com.github.proto-openapi.spec.v2@v1.0+protobuf",
-];
-const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
-const LIST_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta";
-
-/// The type of a described field.
-#[derive(Clone, Copy)]
-enum Ty {
-    Str,
-    Bool,
-    Int,
-    /// An RFC 3339 timestamp.
-    Time,
-    /// An object whose content is not described (anything goes).
-    Object,
-    /// A map of string to string (labels, ConfigMap data…).
-    StrMap,
-    /// A list of free-form objects.
-    Objects,
-    Strs,
-    /// Any JSON value (quantities: string or number).
-    Any,
-}
-use Ty::*;
-
-const SPEC: (&str, Ty) = ("spec", Object);
-const STATUS: (&str, Ty) = ("status", Object);
-
-/// The top-level fields of a kind besides apiVersion, kind and metadata.
-fn kind_fields(group: &str, kind: &str) -> &'static [(&'static str, Ty)] {
-    match (group, kind) {
-        ("", "Binding") => &[("target", Object)],
-        ("", "ComponentStatus") => &[("conditions", Objects)],
-        ("", "ConfigMap") => &[
-            ("data", StrMap),
-            ("binaryData", StrMap),
-            ("immutable", Bool),
-        ],
-        ("", "Secret") => &[
-            ("data", StrMap),
-            ("stringData", StrMap),
-            ("type", Str),
-            ("immutable", Bool),
-        ],
-        ("", "Endpoints") => &[("subsets", Objects)],
-        ("", "Event") => &[
-            ("involvedObject", Object),
-            ("reason", Str),
-            ("message", Str),
-            ("source", Object),
-            ("firstTimestamp", Time),
-            ("lastTimestamp", Time),
-            ("count", Int),
-            ("type", Str),
-            ("eventTime", Time),
-            ("series", Object),
-            ("action", Str),
-            ("related", Object),
-            ("reportingComponent", Str),
-            ("reportingInstance", Str),
-        ],
-        ("events.k8s.io", "Event") => &[
-            ("eventTime", Time),
-            ("series", Object),
-            ("reportingController", Str),
-            ("reportingInstance", Str),
-            ("action", Str),
-            ("reason", Str),
-            ("regarding", Object),
-            ("related", Object),
-            ("note", Str),
-            ("type", Str),
-            ("deprecatedSource", Object),
-            ("deprecatedFirstTimestamp", Time),
-            ("deprecatedLastTimestamp", Time),
-            ("deprecatedCount", Int),
-        ],
-        ("", "PodTemplate") => &[("template", Object)],
-        ("", "ServiceAccount") => &[
-            ("secrets", Objects),
-            ("imagePullSecrets", Objects),
-            ("automountServiceAccountToken", Bool),
-        ],
-        ("", "LimitRange") => &[SPEC],
-        ("apps", "ControllerRevision") => &[("data", Any), ("revision", Int)],
-        ("rbac.authorization.k8s.io", "Role") => &[("rules", Objects)],
-        ("rbac.authorization.k8s.io", "ClusterRole") => {
-            &[("rules", Objects), ("aggregationRule", Object)]
-        }
-        ("rbac.authorization.k8s.io", "RoleBinding" | "ClusterRoleBinding") => {
-            &[("subjects", Objects), ("roleRef", Object)]
-        }
-        ("storage.k8s.io", "StorageClass") => &[
-            ("provisioner", Str),
-            ("parameters", StrMap),
-            ("reclaimPolicy", Str),
-            ("mountOptions", Strs),
-            ("allowVolumeExpansion", Bool),
-            ("volumeBindingMode", Str),
-            ("allowedTopologies", Objects),
-        ],
-        ("storage.k8s.io", "CSIStorageCapacity") => &[
-            ("nodeTopology", Object),
-            ("storageClassName", Str),
-            ("capacity", Any),
-            ("maximumVolumeSize", Any),
-        ],
-        ("discovery.k8s.io", "EndpointSlice") => &[
-            ("addressType", Str),
-            ("endpoints", Objects),
-            ("ports", Objects),
-        ],
-        ("admissionregistration.k8s.io", k) if k.ends_with("WebhookConfiguration") => {
-            &[("webhooks", Objects)]
-        }
-        ("scheduling.k8s.io", "PriorityClass") => &[
-            ("value", Int),
-            ("globalDefault", Bool),
-            ("description", Str),
-            ("preemptionPolicy", Str),
-        ],
-        ("node.k8s.io", "RuntimeClass") => &[
-            ("handler", Str),
-            ("overhead", Object),
-            ("scheduling", Object),
-        ],
-        // Kinds with a spec but no status.
-        ("networking.k8s.io", "IngressClass" | "NetworkPolicy")
-        | ("coordination.k8s.io", "Lease")
-        | ("storage.k8s.io", "CSIDriver" | "CSINode")
-        | ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding") => &[SPEC],
-        _ => &[SPEC, STATUS],
-    }
-}
-
-/// ObjectMeta's fields, as strict as the real schema at this level.
-const OBJECT_META_FIELDS: &[(&str, Ty)] = &[
-    ("annotations", StrMap),
-    ("creationTimestamp", Time),
-    ("deletionGracePeriodSeconds", Int),
-    ("deletionTimestamp", Time),
-    ("finalizers", Strs),
-    ("generateName", Str),
-    ("generation", Int),
-    ("labels", StrMap),
-    ("managedFields", Objects),
-    ("name", Str),
-    ("namespace", Str),
-    ("ownerReferences", Objects),
-    ("resourceVersion", Str),
-    ("selfLink", Str),
-    ("uid", Str),
-];
-
-const LIST_META_FIELDS: &[(&str, Ty)] = &[
-    ("continue", Str),
-    ("remainingItemCount", Int),
-    ("resourceVersion", Str),
-    ("selfLink", Str),
 ];
 
 /// How a document refers to a schema: v2 `#/definitions/X`, v3
@@ -212,26 +56,94 @@ impl Flavor {
     }
 }
 
-fn ty_schema(t: Ty) -> Value {
-    match t {
-        Str => json!({"type": "string"}),
-        Bool => json!({"type": "boolean"}),
-        Int => json!({"type": "integer", "format": "int64"}),
-        Time => json!({"type": "string", "format": "date-time"}),
-        Object => json!({"type": "object"}),
-        StrMap => json!({"type": "object", "additionalProperties": {"type": "string"}}),
-        Objects => json!({"type": "array", "items": {"type": "object"}}),
-        Strs => json!({"type": "array", "items": {"type": "string"}}),
-        Any => json!({}),
-    }
+/// The schemas of one document, with every described struct they refer to.
+struct SchemaSet {
+    flavor: Flavor,
+    schemas: Map<String, Value>,
 }
 
-fn object_schema(description: &str, fields: &[(&str, Ty)]) -> Value {
-    let props: Map<String, Value> = fields
-        .iter()
-        .map(|(name, t)| (name.to_string(), ty_schema(*t)))
-        .collect();
-    json!({"description": description, "type": "object", "properties": props})
+impl SchemaSet {
+    fn new(flavor: Flavor) -> Self {
+        SchemaSet {
+            flavor,
+            schemas: Map::new(),
+        }
+    }
+
+    fn field(&mut self, t: Ty) -> Value {
+        match t {
+            Ty::Str => json!({"type": "string"}),
+            Ty::Bool => json!({"type": "boolean"}),
+            Ty::Int => json!({"type": "integer", "format": "int64"}),
+            Ty::Time => json!({"type": "string", "format": "date-time"}),
+            Ty::Object => json!({"type": "object"}),
+            Ty::StrMap => json!({"type": "object", "additionalProperties": {"type": "string"}}),
+            Ty::Objects => json!({"type": "array", "items": {"type": "object"}}),
+            Ty::Strs => json!({"type": "array", "items": {"type": "string"}}),
+            Ty::Any => json!({}),
+            Ty::Struct(s) => {
+                self.add_struct(s);
+                self.flavor.reference(s.name)
+            }
+            Ty::Structs(s) => {
+                self.add_struct(s);
+                json!({"type": "array", "items": self.flavor.plain_ref(s.name)})
+            }
+        }
+    }
+
+    fn object(&mut self, description: &str, fields: &[(&str, Ty)]) -> Value {
+        let props: Map<String, Value> = fields
+            .iter()
+            .map(|(name, t)| (name.to_string(), self.field(*t)))
+            .collect();
+        json!({"description": description, "type": "object", "properties": props})
+    }
+
+    fn add_struct(&mut self, s: &'static Struct) {
+        if self.schemas.contains_key(s.name) {
+            return;
+        }
+        // Reserve the name first: structs may refer to each other.
+        self.schemas.insert(s.name.to_string(), Value::Null);
+        let schema = self.object(s.description, s.fields);
+        self.schemas.insert(s.name.to_string(), schema);
+    }
+
+    /// The schema of a resource's kind and of its List.
+    fn add_kind(&mut self, r: &ResourceInfo) {
+        let mut fields = vec![
+            ("apiVersion", Ty::Str),
+            ("kind", Ty::Str),
+            ("metadata", Ty::Struct(&model::OBJECT_META)),
+        ];
+        fields.extend_from_slice(model::kind_fields(r.group, r.kind));
+        let description = format!(
+            "{} ({}), as served by kube-testserver.",
+            r.kind,
+            r.group_version()
+        );
+        let mut schema = self.object(&description, &fields);
+        schema["x-kubernetes-group-version-kind"] = gvk(r.group, r.version, r.kind);
+        let name = schema_name(r.group, r.version, r.kind);
+
+        let list_kind = format!("{}List", r.kind);
+        let mut list = self.object(
+            &format!("{list_kind} is a list of {}.", r.kind),
+            &[
+                ("apiVersion", Ty::Str),
+                ("kind", Ty::Str),
+                ("metadata", Ty::Struct(&model::LIST_META)),
+            ],
+        );
+        list["properties"]["items"] =
+            json!({"type": "array", "items": self.flavor.plain_ref(&name)});
+        list["required"] = json!(["items"]);
+        list["x-kubernetes-group-version-kind"] = gvk(r.group, r.version, &list_kind);
+        self.schemas.insert(name, schema);
+        self.schemas
+            .insert(schema_name(r.group, r.version, &list_kind), list);
+    }
 }
 
 /// `io.k8s.api.apps.v1.Deployment`: the Go package path the real server names
@@ -247,56 +159,6 @@ fn schema_name(group: &str, version: &str, kind: &str) -> String {
 
 fn gvk(group: &str, version: &str, kind: &str) -> Value {
     json!([{"group": group, "kind": kind, "version": version}])
-}
-
-/// The schema of a resource's kind and of its List.
-fn kind_schemas(r: &ResourceInfo, flavor: Flavor) -> [(String, Value); 2] {
-    let mut fields = vec![("apiVersion", Str), ("kind", Str)];
-    fields.extend_from_slice(kind_fields(r.group, r.kind));
-    let mut schema = object_schema(
-        &format!(
-            "{} ({}), as served by kube-testserver.",
-            r.kind,
-            r.group_version()
-        ),
-        &fields,
-    );
-    schema["properties"]["metadata"] = flavor.reference(OBJECT_META);
-    schema["x-kubernetes-group-version-kind"] = gvk(r.group, r.version, r.kind);
-
-    let name = schema_name(r.group, r.version, r.kind);
-    let list_kind = format!("{}List", r.kind);
-    let mut list = object_schema(
-        &format!("{list_kind} is a list of {}.", r.kind),
-        &[("apiVersion", Str), ("kind", Str)],
-    );
-    list["properties"]["metadata"] = flavor.reference(LIST_META);
-    list["properties"]["items"] = json!({"type": "array", "items": flavor.plain_ref(&name)});
-    list["required"] = json!(["items"]);
-    list["x-kubernetes-group-version-kind"] = gvk(r.group, r.version, &list_kind);
-    [
-        (name, schema),
-        (schema_name(r.group, r.version, &list_kind), list),
-    ]
-}
-
-fn meta_schemas() -> [(String, Value); 2] {
-    [
-        (
-            OBJECT_META.to_string(),
-            object_schema(
-                "ObjectMeta is metadata that all persisted resources must have.",
-                OBJECT_META_FIELDS,
-            ),
-        ),
-        (
-            LIST_META.to_string(),
-            object_schema(
-                "ListMeta describes metadata that synthetic resources must have.",
-                LIST_META_FIELDS,
-            ),
-        ),
-    ]
 }
 
 fn param(name: &str, location: &str, ty: &str) -> Value {
@@ -450,12 +312,13 @@ fn resource_paths(r: &ResourceInfo, out: &mut Map<String, Value>) {
 
 /// The document of one group-version, None when it is not served.
 fn v3_document(group: &str, version: &str) -> Option<Value> {
-    let mut schemas: Map<String, Value> = meta_schemas().into_iter().collect();
+    let mut schemas = SchemaSet::new(Flavor::V3);
     let mut paths = Map::new();
     for r in resources::in_group_version(group, version) {
-        schemas.extend(kind_schemas(r, Flavor::V3));
+        schemas.add_kind(r);
         resource_paths(r, &mut paths);
     }
+    let schemas = schemas.schemas;
     (!paths.is_empty()).then(|| {
         json!({"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": GIT_VERSION},
             "paths": paths, "components": {"schemas": schemas}})
@@ -463,10 +326,11 @@ fn v3_document(group: &str, version: &str) -> Option<Value> {
 }
 
 fn v2_document() -> Value {
-    let mut defs: Map<String, Value> = meta_schemas().into_iter().collect();
+    let mut defs = SchemaSet::new(Flavor::V2);
     for r in RESOURCES {
-        defs.extend(kind_schemas(r, Flavor::V2));
+        defs.add_kind(r);
     }
+    let defs = defs.schemas;
     json!({"swagger": "2.0", "info": {"title": "Kubernetes", "version": GIT_VERSION},
         "paths": {}, "definitions": defs})
 }

@@ -150,6 +150,31 @@ check "kubectl create rejects spec on a ConfigMap" \
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bogus, colour: red}\n' >"$TMP/unknown-meta.yaml"
 check "kubectl create rejects an unknown metadata field" \
   fails_with 'unknown field "colour"' k create -f "$TMP/unknown-meta.yaml"
+check "kubectl create rejects a misspelt container field" bash -c '
+  sed "s/image: nginx:1.27/imagee: nginx:1.27/" "$2" | timeout 30 kubectl --cache-dir "$1" create -f - 2>&1 |
+    tee /dev/stderr | grep -q "unknown field \"imagee\" in io.k8s.api.core.v1.Container"' _ "$TMP/cache" "$REFEREES/web.yaml"
+check "kubectl create accepts what its own generators print (every kind)" bash -c '
+  k() { timeout 30 kubectl --cache-dir "$1" "${@:2}"; }
+  gen() { k "$1" create "${@:2}" -n generated --dry-run=client -o yaml; }
+  {
+    k "$1" create namespace generated --dry-run=client -o yaml; echo ---
+    gen "$1" deployment gen --image=nginx:1.27 --replicas=2 --port=80; echo ---
+    gen "$1" job gen --image=busybox -- echo hi; echo ---
+    gen "$1" cronjob gen --image=busybox --schedule="*/5 * * * *"; echo ---
+    gen "$1" service clusterip gen --tcp=80:8080; echo ---
+    gen "$1" configmap gen --from-literal=a=1; echo ---
+    gen "$1" secret generic gen --from-literal=p=s; echo ---
+    gen "$1" serviceaccount gen; echo ---
+    gen "$1" role gen --verb=get --resource=pods; echo ---
+    gen "$1" rolebinding gen --role=gen --serviceaccount=generated:gen; echo ---
+    gen "$1" clusterrole gen-cr --verb=list --resource=nodes; echo ---
+    gen "$1" poddisruptionbudget gen --selector=app=gen --min-available=1; echo ---
+    gen "$1" priorityclass gen-pc --value=10; echo ---
+    gen "$1" quota gen --hard=pods=4; echo ---
+    gen "$1" ingress gen --rule="example.com/=gen:80"; echo ---
+    k "$1" run gen --image=nginx -n generated --labels=app=gen --env=A=1 --port=80 --dry-run=client -o yaml
+  } >"$2" || exit 1
+  k "$1" create -f "$2"' _ "$TMP/cache" "$TMP/generated.yaml"
 check "kubectl create --validate=false lets it through" \
   has 'configmap/bogus created' k create --validate=false -f "$TMP/unknown-top.yaml"
 check "kubectl create --dry-run=server stores nothing" bash -c '
@@ -157,28 +182,9 @@ check "kubectl create --dry-run=server stores nothing" bash -c '
   ! timeout 30 kubectl --cache-dir "$1" get configmap dry' _ "$TMP/cache" default
 
 # --- apply -------------------------------------------------------------------
-cat >"$TMP/web.yaml" <<'EOF'
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  labels: {app: web}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers:
-      - name: nginx
-        image: nginx:1.27
-        ports: [{containerPort: 80, name: http}]
-        env: [{name: MODE, value: fast}]
-        resources: {limits: {cpu: 100m, memory: 64Mi}}
-EOF
-check "kubectl apply -f creates" has 'deployment.apps/web created' k apply -f "$TMP/web.yaml"
-check "kubectl apply -f again is unchanged" has 'deployment.apps/web unchanged' k apply -f "$TMP/web.yaml"
-sed -e 's/replicas: 2/replicas: 3/' -e 's/nginx:1.27/nginx:1.28/' "$TMP/web.yaml" >"$TMP/web2.yaml"
+check "kubectl apply -f creates" has 'deployment.apps/web created' k apply -f "$REFEREES/web.yaml"
+check "kubectl apply -f again is unchanged" has 'deployment.apps/web unchanged' k apply -f "$REFEREES/web.yaml"
+sed -e 's/replicas: 2/replicas: 3/' -e 's/nginx:1.27/nginx:1.28/' "$REFEREES/web.yaml" >"$TMP/web2.yaml"
 check "kubectl apply -f with changes configures" has 'deployment.apps/web configured' k apply -f "$TMP/web2.yaml"
 check "kubectl apply changed replicas and image, kept the rest" bash -c '
   got=$(timeout 30 kubectl --cache-dir "$1" get deploy web -o jsonpath="{.spec.replicas} {.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].env[0].value} {.metadata.annotations.kubectl\.kubernetes\.io/last-applied-configuration}")
@@ -297,6 +303,10 @@ check "kubectl explain lists a kind's fields" bash -c '
   out=$(timeout 30 kubectl --cache-dir "$1" explain deployment) || exit 1
   echo "$out"
   grep -q "KIND: *Deployment" <<<"$out" && grep -q "^  spec" <<<"$out" && grep -q "^  metadata" <<<"$out"' _ "$TMP/cache"
+check "kubectl explain a nested workload field" bash -c '
+  out=$(timeout 30 kubectl --cache-dir "$1" explain deployment.spec.template.spec.containers) || exit 1
+  echo "$out"
+  grep -q "FIELD: containers <\[\]Container>" <<<"$out" && grep -q "^  image" <<<"$out" && grep -q "^  volumeMounts" <<<"$out"' _ "$TMP/cache"
 check "kubectl explain a field of another group" has 'FIELD: rules' k explain role.rules
 check "kubectl explain an unknown field fails" fails_with 'field "nope" does not exist' k explain configmap.nope
 
