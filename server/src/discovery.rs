@@ -76,7 +76,7 @@ fn resource_list(group: &str, version: &str) -> Option<Value> {
         out.push(main);
         for s in r.subresources {
             let mut sub = json!({"name": format!("{}/{}", r.plural, s.name), "singularName": "",
-                "namespaced": r.namespaced, "kind": sub_kind(r, s.kind), "verbs": s.verbs});
+                "namespaced": r.namespaced, "kind": s.kind_of(r), "verbs": s.verbs});
             if !s.group.is_empty() || !s.version.is_empty() {
                 sub["group"] = json!(s.group);
                 sub["version"] = json!(s.version);
@@ -90,14 +90,6 @@ fn resource_list(group: &str, version: &str) -> Option<Value> {
         json!({"kind": "APIResourceList", "apiVersion": "v1",
             "groupVersion": resources::group_version(group, version), "resources": out})
     })
-}
-
-fn sub_kind<'a>(parent: &'a ResourceInfo, kind: &'a str) -> &'a str {
-    if kind.is_empty() {
-        parent.kind
-    } else {
-        kind
-    }
 }
 
 /// The two aggregated discovery versions, in the order this server prefers them.
@@ -204,7 +196,7 @@ fn resource_discovery(r: &ResourceInfo) -> Value {
             .iter()
             .map(|s| {
                 json!({"subresource": s.name,
-                    "responseKind": {"group": s.group, "version": s.version, "kind": sub_kind(r, s.kind)},
+                    "responseKind": {"group": s.group, "version": s.version, "kind": s.kind_of(r)},
                     "verbs": s.verbs})
             })
             .collect();

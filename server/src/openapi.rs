@@ -285,15 +285,13 @@ fn resource_paths(r: &ResourceInfo, out: &mut Map<String, Value>) {
         path_item(r.verbs, true, own, &own_schema),
     );
     for s in r.subresources {
-        let (kind, schema) = if s.kind.is_empty() {
-            (own, own_schema.clone())
+        let (g, v) = s.group_version_of(r);
+        let kind = (g, v, s.kind_of(r));
+        // Only the parent's own kind has a schema in this document.
+        let schema = if kind == own {
+            own_schema.clone()
         } else {
-            let (g, v) = if s.version.is_empty() {
-                (r.group, r.version)
-            } else {
-                (s.group, s.version)
-            };
-            ((g, v, s.kind), json!({"type": "object"}))
+            json!({"type": "object"})
         };
         out.insert(
             format!("{collection}/{{name}}/{}", s.name),

@@ -548,6 +548,26 @@ pub static RESOURCES: &[ResourceInfo] = &[
     .subs(WITH_STATUS),
 ];
 
+impl Subresource {
+    /// The kind this subresource takes and returns: its own or the parent's.
+    pub fn kind_of<'a>(&'a self, parent: &'a ResourceInfo) -> &'a str {
+        if self.kind.is_empty() {
+            parent.kind
+        } else {
+            self.kind
+        }
+    }
+
+    /// The group and version of that kind.
+    pub fn group_version_of<'a>(&'a self, parent: &'a ResourceInfo) -> (&'a str, &'a str) {
+        if self.version.is_empty() {
+            (parent.group, parent.version)
+        } else {
+            (self.group, self.version)
+        }
+    }
+}
+
 impl ResourceInfo {
     pub fn group_version(&self) -> String {
         group_version(self.group, self.version)
