@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS="lua5.1 lua5.3 lua5.4 luajit liblua5.1-0-dev liblua5.3-dev liblua5.4-dev libluajit-5.1-dev luarocks lua-busted lua-cjson pkg-config curl time"
+PKGS="lua5.1 lua5.3 lua5.4 luajit liblua5.1-0-dev liblua5.3-dev liblua5.4-dev libluajit-5.1-dev luarocks lua-busted lua-cjson pkg-config curl time python3-venv"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
@@ -26,3 +26,6 @@ if [ -f server/Cargo.toml ]; then
   echo "== building kube-testserver"
   cargo build --release --quiet --manifest-path server/Cargo.toml
 fi
+
+# The official Python client for the referee tests (server/tests/run_referees.sh).
+bash server/tests/referees/python_venv.sh

@@ -5,6 +5,7 @@
 
 mod api;
 mod discovery;
+mod openapi;
 mod patch;
 mod pods;
 mod resources;
