@@ -226,7 +226,7 @@ fn invalid_options(field: &str, reason: &str, detail: &str) -> ApiError {
 }
 
 /// The configuration of an apply request: YAML (or JSON, which is YAML),
-/// an object, named as on the URL.
+/// an object of the URL's API version, named as on the URL.
 fn apply_config(body: &[u8], target: &Target) -> Result<Value, ApiError> {
     let mut config: Value = serde_yaml::from_slice(body)
         .map_err(|e| bad_request(format!("error decoding YAML: {e}")))?;
@@ -235,6 +235,13 @@ fn apply_config(body: &[u8], target: &Target) -> Result<Value, ApiError> {
             "error decoding YAML: the applied configuration must be an object",
         ));
     };
+    let expected = target.resource.group_version();
+    let specified = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    if specified != expected {
+        return Err(bad_request(format!(
+            "Incorrect version specified in apply patch. Specified patch version: {specified}, expected: {expected}"
+        )));
+    }
     let meta = obj.entry("metadata").or_insert_with(|| json!({}));
     match meta.get("name").and_then(Value::as_str) {
         Some(n) if n != target.name => Err(bad_request(
@@ -595,6 +602,16 @@ mod tests {
             }
             other => panic!("expected a create, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn apply_refuses_another_version() {
+        let e = run(APPLY_PATCH, "kind: Deployment\n", &[("fieldManager", "m")]).unwrap_err();
+        assert_eq!(e.code, 400);
+        assert_eq!(
+            e.message,
+            "Incorrect version specified in apply patch. Specified patch version: , expected: apps/v1"
+        );
     }
 
     #[test]
