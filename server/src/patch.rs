@@ -17,6 +17,7 @@
 mod apply;
 mod fieldpath;
 mod merge_keys;
+mod options;
 mod strategic_merge;
 
 use crate::resources::ResourceInfo;
@@ -78,23 +79,9 @@ pub fn patch(
         ));
     }
     let is_apply = media_type == APPLY_PATCH;
-    let force = query.get("force");
-    if is_apply && field_manager(query).is_none() {
-        return Err(invalid_options(
-            "fieldManager",
-            "FieldValueRequired",
-            "Required value: is required for apply patch",
-        ));
-    }
-    if !is_apply && force.is_some() {
-        return Err(invalid_options(
-            "force",
-            "FieldValueForbidden",
-            "Forbidden: may not be specified for non-apply patch",
-        ));
-    }
+    let options = options::parse(query, is_apply)?;
     let api_version = res.group_version();
-    let manager = field_manager(query).unwrap_or(DEFAULT_MANAGER);
+    let manager = options.field_manager.unwrap_or(DEFAULT_MANAGER);
     let writer = writer(target, manager, &api_version);
     let current = match current {
         Some(c) => c,
@@ -106,8 +93,7 @@ pub fn patch(
     };
     if is_apply {
         let config = apply_config(body, target)?;
-        let force = force.map(|f| parse_bool(f)).transpose()?.unwrap_or(false);
-        return apply::apply(Some(&current), &config, &writer, force).map(Patched::Update);
+        return apply::apply(Some(&current), &config, &writer, options.force).map(Patched::Update);
     }
     let mut patched = current.clone();
     match media_type {
@@ -182,17 +168,6 @@ fn writer<'a>(target: &'a Target, manager: &'a str, api_version: &'a str) -> Wri
     }
 }
 
-/// A boolean query parameter, spelled as Go's strconv.ParseBool takes it.
-fn parse_bool(v: &str) -> Result<bool, ApiError> {
-    match v {
-        "1" | "t" | "T" | "true" | "TRUE" | "True" => Ok(true),
-        "0" | "f" | "F" | "false" | "FALSE" | "False" => Ok(false),
-        _ => Err(bad_request(format!(
-            "strconv.ParseBool: parsing {v:?}: invalid syntax"
-        ))),
-    }
-}
-
 fn bad_request(msg: impl Into<String>) -> ApiError {
     ApiError::new(400, "BadRequest", msg)
 }
@@ -207,21 +182,6 @@ fn rejected_request() -> ApiError {
         "the server rejected our request due to an error in our request",
     );
     e.details = json!({});
-    e
-}
-
-/// The real server's 422 for invalid PatchOptions.
-fn invalid_options(field: &str, reason: &str, detail: &str) -> ApiError {
-    let mut e = ApiError::new(
-        422,
-        "Invalid",
-        format!("PatchOptions.meta.k8s.io \"\" is invalid: {field}: {detail}"),
-    );
-    e.details = json!({
-        "group": "meta.k8s.io",
-        "kind": "PatchOptions",
-        "causes": [{"reason": reason, "message": detail, "field": field}],
-    });
     e
 }
 
