@@ -116,9 +116,7 @@ pub fn patch(
             strategic_merge::apply(&mut patched, &p, writer.kind)?;
         }
     }
-    if !patched.is_object() {
-        return Err(bad_request("the patched object must be a JSON object"));
-    }
+    check_shape(&patched, res.kind)?;
     record_write(&current, &mut patched, target, query);
     Ok(Patched::Update(patched))
 }
@@ -203,6 +201,11 @@ fn apply_config(body: &[u8], target: &Target) -> Result<Value, ApiError> {
         )));
     }
     let meta = obj.entry("metadata").or_insert_with(|| json!({}));
+    if meta.is_null() {
+        *meta = json!({});
+    }
+    check_shape(&config, target.resource.kind)?;
+    let meta = &mut config["metadata"];
     match meta.get("name").and_then(Value::as_str) {
         Some(n) if n != target.name => Err(bad_request(
             "the name of the object does not match the name on the URL",
@@ -212,6 +215,35 @@ fn apply_config(body: &[u8], target: &Target) -> Result<Value, ApiError> {
             meta["name"] = json!(target.name);
             Ok(config)
         }
+    }
+}
+
+/// Refuses a patched object the real server could not decode into its
+/// type: one that is not an object or whose metadata is not one.
+fn check_shape(obj: &Value, kind: &str) -> Result<(), ApiError> {
+    let (found, field) = match obj {
+        Value::Object(m) => match m.get("metadata") {
+            None | Some(Value::Null) | Some(Value::Object(_)) => return Ok(()),
+            Some(other) => (json_type_name(other), "metadata"),
+        },
+        other => (json_type_name(other), ""),
+    };
+    Err(bad_request(if field.is_empty() {
+        format!("json: cannot unmarshal {found} into Go value of type {kind}")
+    } else {
+        format!("json: cannot unmarshal {found} into Go struct field {kind}.{field} of type v1.ObjectMeta")
+    }))
+}
+
+/// A JSON value's type as Go's encoding/json names it in errors.
+fn json_type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Object(_) => "object",
+        Value::Array(_) => "array",
+        Value::String(_) => "string",
+        Value::Number(_) => "number",
+        Value::Bool(_) => "bool",
     }
 }
 
@@ -239,11 +271,7 @@ fn decode_json(body: &[u8], want: JsonType, go_type: &str) -> Result<Value, Stri
         }
         Value::Object(_) if want == JsonType::Object => return Ok(v),
         Value::Array(_) if want == JsonType::Array => return Ok(v),
-        Value::Object(_) => "object",
-        Value::Array(_) => "array",
-        Value::String(_) => "string",
-        Value::Number(_) => "number",
-        Value::Bool(_) => "bool",
+        other => json_type_name(other),
     };
     Err(format!(
         "json: cannot unmarshal {found} into Go value of type {go_type}"
@@ -562,6 +590,33 @@ mod tests {
             }
             other => panic!("expected a create, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn patches_must_leave_an_object_with_object_metadata() {
+        let e = run(MERGE_PATCH, r#"{"metadata":"x"}"#, &[]).unwrap_err();
+        assert_eq!(e.code, 400);
+        assert_eq!(
+            e.message,
+            "json: cannot unmarshal string into Go struct field Deployment.metadata of type v1.ObjectMeta"
+        );
+        let e = run(
+            JSON_PATCH,
+            r#"[{"op":"replace","path":"","value":[]}]"#,
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.message,
+            "json: cannot unmarshal array into Go value of type Deployment"
+        );
+        let e = run(
+            APPLY_PATCH,
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: [1]\n",
+            &[("fieldManager", "m")],
+        )
+        .unwrap_err();
+        assert_eq!(e.code, 400);
     }
 
     #[test]
