@@ -62,22 +62,7 @@ pub fn patch(
     query: &HashMap<String, String>,
 ) -> Result<Patched, ApiError> {
     let res = target.resource;
-    let media_type = content_type.split(';').next().unwrap_or("").trim();
-    let accepted: &[&str] = if is_built_in_group(res.group) {
-        &[JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, APPLY_PATCH]
-    } else {
-        &[JSON_PATCH, MERGE_PATCH, APPLY_PATCH]
-    };
-    if !accepted.contains(&media_type) {
-        return Err(ApiError::new(
-            415,
-            "UnsupportedMediaType",
-            format!(
-                "the body of the request was in an unknown format - accepted media types include: {}",
-                accepted.join(", ")
-            ),
-        ));
-    }
+    let media_type = accepted_media_type(content_type, is_built_in_group(res.group))?;
     let is_apply = media_type == APPLY_PATCH;
     let options = options::parse(query, is_apply)?;
     let api_version = res.group_version();
@@ -96,6 +81,75 @@ pub fn patch(
         return apply::apply(Some(&current), &config, &writer, options.force).map(Patched::Update);
     }
     let mut patched = current.clone();
+    apply_patch_body(&mut patched, media_type, body, writer.kind)?;
+    check_shape(&patched, res.kind)?;
+    record_write(&current, &mut patched, target, query);
+    Ok(Patched::Update(patched))
+}
+
+/// Patches `view`, an object of kind `view_kind` that the server makes
+/// from a stored object for a subresource (the autoscaling/v1 Scale of
+/// `/scale`), and gives the patched view back for the subresource to store.
+/// A view keeps no managedFields, so an apply merges its configuration into
+/// the view as strategic merge does (the real server tracks ownership
+/// through the view).
+#[allow(dead_code)] // called by the /scale subresource on the server-core branch
+pub fn patch_view(
+    view: Value,
+    view_kind: &str,
+    content_type: &str,
+    body: &[u8],
+    query: &HashMap<String, String>,
+) -> Result<Value, ApiError> {
+    let media_type = accepted_media_type(content_type, true)?;
+    let is_apply = media_type == APPLY_PATCH;
+    options::parse(query, is_apply)?;
+    let mut patched = view;
+    if is_apply {
+        let config: Value = serde_yaml::from_slice(body)
+            .map_err(|e| bad_request(format!("error decoding YAML: {e}")))?;
+        check_shape(&config, view_kind)?;
+        strategic_merge::apply(&mut patched, &config, view_kind)?;
+    } else {
+        apply_patch_body(&mut patched, media_type, body, view_kind)?;
+    }
+    check_shape(&patched, view_kind)?;
+    Ok(patched)
+}
+
+/// The media type of `content_type` (parameters dropped) if the server
+/// takes it for PATCH; strategic merge only for built-in kinds.
+fn accepted_media_type(content_type: &str, built_in: bool) -> Result<&'static str, ApiError> {
+    let media_type = content_type.split(';').next().unwrap_or("").trim();
+    let accepted: &[&'static str] = if built_in {
+        &[JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, APPLY_PATCH]
+    } else {
+        &[JSON_PATCH, MERGE_PATCH, APPLY_PATCH]
+    };
+    accepted
+        .iter()
+        .find(|a| **a == media_type)
+        .copied()
+        .ok_or_else(|| {
+            ApiError::new(
+                415,
+                "UnsupportedMediaType",
+                format!(
+                    "the body of the request was in an unknown format - accepted media types include: {}",
+                    accepted.join(", ")
+                ),
+            )
+        })
+}
+
+/// Applies a JSON patch, merge patch or strategic merge patch `body` of
+/// type `media_type` to `obj`, an object of kind `kind`.
+fn apply_patch_body(
+    obj: &mut Value,
+    media_type: &str,
+    body: &[u8],
+    kind: &str,
+) -> Result<(), ApiError> {
     match media_type {
         JSON_PATCH => {
             let ops = decode_json(body, JsonType::Array, "jsonpatch.Patch")
@@ -104,21 +158,19 @@ pub fn patch(
             // unknown op, a missing path) fails as the patch applies.
             let ops: json_patch::Patch =
                 serde_json::from_value(ops).map_err(|_| rejected_request())?;
-            json_patch::patch(&mut patched, &ops).map_err(|_| rejected_request())?;
+            json_patch::patch(obj, &ops).map_err(|_| rejected_request())
         }
         MERGE_PATCH => {
             let p = decode_json(body, JsonType::Object, GO_MAP)
                 .map_err(|e| bad_request(format!("error decoding patch: {e}")))?;
-            json_patch::merge(&mut patched, &p);
+            json_patch::merge(obj, &p);
+            Ok(())
         }
         _ => {
             let p = decode_json(body, JsonType::Object, GO_MAP).map_err(bad_request)?;
-            strategic_merge::apply(&mut patched, &p, writer.kind)?;
+            strategic_merge::apply(obj, &p, kind)
         }
     }
-    check_shape(&patched, res.kind)?;
-    record_write(&current, &mut patched, target, query);
-    Ok(Patched::Update(patched))
 }
 
 /// Records a write from `old` to `new` of `target` in `new`'s
@@ -617,6 +669,46 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.code, 400);
+    }
+
+    #[test]
+    fn views_take_every_patch_type() {
+        let scale = json!({"apiVersion": "autoscaling/v1", "kind": "Scale",
+            "metadata": {"name": "web"}, "spec": {"replicas": 1}, "status": {"replicas": 1}});
+        let q = HashMap::new();
+        let merged = patch_view(
+            scale.clone(),
+            "Scale",
+            MERGE_PATCH,
+            br#"{"spec":{"replicas":3}}"#,
+            &q,
+        );
+        assert_eq!(merged.unwrap()["spec"]["replicas"], 3);
+        let smp = patch_view(
+            scale.clone(),
+            "Scale",
+            STRATEGIC_MERGE_PATCH,
+            br#"{"spec":{"replicas":4}}"#,
+            &q,
+        );
+        assert_eq!(smp.unwrap()["spec"]["replicas"], 4);
+        let ops = br#"[{"op":"replace","path":"/spec/replicas","value":5}]"#;
+        assert_eq!(
+            patch_view(scale.clone(), "Scale", JSON_PATCH, ops, &q).unwrap()["spec"]["replicas"],
+            5
+        );
+        let applied = patch_view(
+            scale.clone(),
+            "Scale",
+            APPLY_PATCH,
+            b"apiVersion: autoscaling/v1\nkind: Scale\nspec:\n  replicas: 6\n",
+            &query(&[("fieldManager", "m")]),
+        );
+        assert_eq!(applied.unwrap()["spec"]["replicas"], 6);
+        let e = patch_view(scale.clone(), "Scale", APPLY_PATCH, b"{}", &q).unwrap_err();
+        assert_eq!(e.code, 422, "apply still needs a field manager");
+        let e = patch_view(scale, "Scale", "text/plain", b"{}", &q).unwrap_err();
+        assert_eq!(e.code, 415);
     }
 
     #[test]
