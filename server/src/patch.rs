@@ -17,6 +17,7 @@
 mod apply;
 mod fieldpath;
 mod merge_keys;
+mod options;
 mod strategic_merge;
 
 use crate::resources::ResourceInfo;
@@ -61,40 +62,11 @@ pub fn patch(
     query: &HashMap<String, String>,
 ) -> Result<Patched, ApiError> {
     let res = target.resource;
-    let media_type = content_type.split(';').next().unwrap_or("").trim();
-    let accepted: &[&str] = if is_built_in_group(res.group) {
-        &[JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, APPLY_PATCH]
-    } else {
-        &[JSON_PATCH, MERGE_PATCH, APPLY_PATCH]
-    };
-    if !accepted.contains(&media_type) {
-        return Err(ApiError::new(
-            415,
-            "UnsupportedMediaType",
-            format!(
-                "the body of the request was in an unknown format - accepted media types include: {}",
-                accepted.join(", ")
-            ),
-        ));
-    }
+    let media_type = accepted_media_type(content_type, is_built_in_group(res.group))?;
     let is_apply = media_type == APPLY_PATCH;
-    let force = query.get("force");
-    if is_apply && field_manager(query).is_none() {
-        return Err(invalid_options(
-            "fieldManager",
-            "FieldValueRequired",
-            "Required value: is required for apply patch",
-        ));
-    }
-    if !is_apply && force.is_some() {
-        return Err(invalid_options(
-            "force",
-            "FieldValueForbidden",
-            "Forbidden: may not be specified for non-apply patch",
-        ));
-    }
+    let options = options::parse(query, is_apply)?;
     let api_version = res.group_version();
-    let manager = field_manager(query).unwrap_or(DEFAULT_MANAGER);
+    let manager = options.field_manager.unwrap_or(DEFAULT_MANAGER);
     let writer = writer(target, manager, &api_version);
     let current = match current {
         Some(c) => c,
@@ -106,10 +78,78 @@ pub fn patch(
     };
     if is_apply {
         let config = apply_config(body, target)?;
-        let force = force.map(|f| parse_bool(f)).transpose()?.unwrap_or(false);
-        return apply::apply(Some(&current), &config, &writer, force).map(Patched::Update);
+        return apply::apply(Some(&current), &config, &writer, options.force).map(Patched::Update);
     }
     let mut patched = current.clone();
+    apply_patch_body(&mut patched, media_type, body, writer.kind)?;
+    check_shape(&patched, res.kind)?;
+    record_write(&current, &mut patched, target, query);
+    Ok(Patched::Update(patched))
+}
+
+/// Patches `view`, an object of kind `view_kind` that the server makes
+/// from a stored object for a subresource (the autoscaling/v1 Scale of
+/// `/scale`), and gives the patched view back for the subresource to store.
+/// A view keeps no managedFields, so an apply merges its configuration into
+/// the view as strategic merge does (the real server tracks ownership
+/// through the view).
+#[allow(dead_code)] // called by the /scale subresource on the server-core branch
+pub fn patch_view(
+    view: Value,
+    view_kind: &str,
+    content_type: &str,
+    body: &[u8],
+    query: &HashMap<String, String>,
+) -> Result<Value, ApiError> {
+    let media_type = accepted_media_type(content_type, true)?;
+    let is_apply = media_type == APPLY_PATCH;
+    options::parse(query, is_apply)?;
+    let mut patched = view;
+    if is_apply {
+        let config: Value = serde_yaml::from_slice(body)
+            .map_err(|e| bad_request(format!("error decoding YAML: {e}")))?;
+        check_shape(&config, view_kind)?;
+        strategic_merge::apply(&mut patched, &config, view_kind)?;
+    } else {
+        apply_patch_body(&mut patched, media_type, body, view_kind)?;
+    }
+    check_shape(&patched, view_kind)?;
+    Ok(patched)
+}
+
+/// The media type of `content_type` (parameters dropped) if the server
+/// takes it for PATCH; strategic merge only for built-in kinds.
+fn accepted_media_type(content_type: &str, built_in: bool) -> Result<&'static str, ApiError> {
+    let media_type = content_type.split(';').next().unwrap_or("").trim();
+    let accepted: &[&'static str] = if built_in {
+        &[JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, APPLY_PATCH]
+    } else {
+        &[JSON_PATCH, MERGE_PATCH, APPLY_PATCH]
+    };
+    accepted
+        .iter()
+        .find(|a| **a == media_type)
+        .copied()
+        .ok_or_else(|| {
+            ApiError::new(
+                415,
+                "UnsupportedMediaType",
+                format!(
+                    "the body of the request was in an unknown format - accepted media types include: {}",
+                    accepted.join(", ")
+                ),
+            )
+        })
+}
+
+/// Applies a JSON patch, merge patch or strategic merge patch `body` of
+/// type `media_type` to `obj`, an object of kind `kind`.
+fn apply_patch_body(
+    obj: &mut Value,
+    media_type: &str,
+    body: &[u8],
+    kind: &str,
+) -> Result<(), ApiError> {
     match media_type {
         JSON_PATCH => {
             let ops = decode_json(body, JsonType::Array, "jsonpatch.Patch")
@@ -118,23 +158,19 @@ pub fn patch(
             // unknown op, a missing path) fails as the patch applies.
             let ops: json_patch::Patch =
                 serde_json::from_value(ops).map_err(|_| rejected_request())?;
-            json_patch::patch(&mut patched, &ops).map_err(|_| rejected_request())?;
+            json_patch::patch(obj, &ops).map_err(|_| rejected_request())
         }
         MERGE_PATCH => {
             let p = decode_json(body, JsonType::Object, GO_MAP)
                 .map_err(|e| bad_request(format!("error decoding patch: {e}")))?;
-            json_patch::merge(&mut patched, &p);
+            json_patch::merge(obj, &p);
+            Ok(())
         }
         _ => {
             let p = decode_json(body, JsonType::Object, GO_MAP).map_err(bad_request)?;
-            strategic_merge::apply(&mut patched, &p, writer.kind)?;
+            strategic_merge::apply(obj, &p, kind)
         }
     }
-    if !patched.is_object() {
-        return Err(bad_request("the patched object must be a JSON object"));
-    }
-    record_write(&current, &mut patched, target, query);
-    Ok(Patched::Update(patched))
 }
 
 /// Records a write from `old` to `new` of `target` in `new`'s
@@ -182,17 +218,6 @@ fn writer<'a>(target: &'a Target, manager: &'a str, api_version: &'a str) -> Wri
     }
 }
 
-/// A boolean query parameter, spelled as Go's strconv.ParseBool takes it.
-fn parse_bool(v: &str) -> Result<bool, ApiError> {
-    match v {
-        "1" | "t" | "T" | "true" | "TRUE" | "True" => Ok(true),
-        "0" | "f" | "F" | "false" | "FALSE" | "False" => Ok(false),
-        _ => Err(bad_request(format!(
-            "strconv.ParseBool: parsing {v:?}: invalid syntax"
-        ))),
-    }
-}
-
 fn bad_request(msg: impl Into<String>) -> ApiError {
     ApiError::new(400, "BadRequest", msg)
 }
@@ -210,23 +235,8 @@ fn rejected_request() -> ApiError {
     e
 }
 
-/// The real server's 422 for invalid PatchOptions.
-fn invalid_options(field: &str, reason: &str, detail: &str) -> ApiError {
-    let mut e = ApiError::new(
-        422,
-        "Invalid",
-        format!("PatchOptions.meta.k8s.io \"\" is invalid: {field}: {detail}"),
-    );
-    e.details = json!({
-        "group": "meta.k8s.io",
-        "kind": "PatchOptions",
-        "causes": [{"reason": reason, "message": detail, "field": field}],
-    });
-    e
-}
-
 /// The configuration of an apply request: YAML (or JSON, which is YAML),
-/// an object, named as on the URL.
+/// an object of the URL's API version, named as on the URL.
 fn apply_config(body: &[u8], target: &Target) -> Result<Value, ApiError> {
     let mut config: Value = serde_yaml::from_slice(body)
         .map_err(|e| bad_request(format!("error decoding YAML: {e}")))?;
@@ -235,7 +245,19 @@ fn apply_config(body: &[u8], target: &Target) -> Result<Value, ApiError> {
             "error decoding YAML: the applied configuration must be an object",
         ));
     };
+    let expected = target.resource.group_version();
+    let specified = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    if specified != expected {
+        return Err(bad_request(format!(
+            "Incorrect version specified in apply patch. Specified patch version: {specified}, expected: {expected}"
+        )));
+    }
     let meta = obj.entry("metadata").or_insert_with(|| json!({}));
+    if meta.is_null() {
+        *meta = json!({});
+    }
+    check_shape(&config, target.resource.kind)?;
+    let meta = &mut config["metadata"];
     match meta.get("name").and_then(Value::as_str) {
         Some(n) if n != target.name => Err(bad_request(
             "the name of the object does not match the name on the URL",
@@ -245,6 +267,35 @@ fn apply_config(body: &[u8], target: &Target) -> Result<Value, ApiError> {
             meta["name"] = json!(target.name);
             Ok(config)
         }
+    }
+}
+
+/// Refuses a patched object the real server could not decode into its
+/// type: one that is not an object or whose metadata is not one.
+fn check_shape(obj: &Value, kind: &str) -> Result<(), ApiError> {
+    let (found, field) = match obj {
+        Value::Object(m) => match m.get("metadata") {
+            None | Some(Value::Null) | Some(Value::Object(_)) => return Ok(()),
+            Some(other) => (json_type_name(other), "metadata"),
+        },
+        other => (json_type_name(other), ""),
+    };
+    Err(bad_request(if field.is_empty() {
+        format!("json: cannot unmarshal {found} into Go value of type {kind}")
+    } else {
+        format!("json: cannot unmarshal {found} into Go struct field {kind}.{field} of type v1.ObjectMeta")
+    }))
+}
+
+/// A JSON value's type as Go's encoding/json names it in errors.
+fn json_type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Object(_) => "object",
+        Value::Array(_) => "array",
+        Value::String(_) => "string",
+        Value::Number(_) => "number",
+        Value::Bool(_) => "bool",
     }
 }
 
@@ -272,11 +323,7 @@ fn decode_json(body: &[u8], want: JsonType, go_type: &str) -> Result<Value, Stri
         }
         Value::Object(_) if want == JsonType::Object => return Ok(v),
         Value::Array(_) if want == JsonType::Array => return Ok(v),
-        Value::Object(_) => "object",
-        Value::Array(_) => "array",
-        Value::String(_) => "string",
-        Value::Number(_) => "number",
-        Value::Bool(_) => "bool",
+        other => json_type_name(other),
     };
     Err(format!(
         "json: cannot unmarshal {found} into Go value of type {go_type}"
@@ -595,6 +642,83 @@ mod tests {
             }
             other => panic!("expected a create, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn patches_must_leave_an_object_with_object_metadata() {
+        let e = run(MERGE_PATCH, r#"{"metadata":"x"}"#, &[]).unwrap_err();
+        assert_eq!(e.code, 400);
+        assert_eq!(
+            e.message,
+            "json: cannot unmarshal string into Go struct field Deployment.metadata of type v1.ObjectMeta"
+        );
+        let e = run(
+            JSON_PATCH,
+            r#"[{"op":"replace","path":"","value":[]}]"#,
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.message,
+            "json: cannot unmarshal array into Go value of type Deployment"
+        );
+        let e = run(
+            APPLY_PATCH,
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: [1]\n",
+            &[("fieldManager", "m")],
+        )
+        .unwrap_err();
+        assert_eq!(e.code, 400);
+    }
+
+    #[test]
+    fn views_take_every_patch_type() {
+        let scale = json!({"apiVersion": "autoscaling/v1", "kind": "Scale",
+            "metadata": {"name": "web"}, "spec": {"replicas": 1}, "status": {"replicas": 1}});
+        let q = HashMap::new();
+        let merged = patch_view(
+            scale.clone(),
+            "Scale",
+            MERGE_PATCH,
+            br#"{"spec":{"replicas":3}}"#,
+            &q,
+        );
+        assert_eq!(merged.unwrap()["spec"]["replicas"], 3);
+        let smp = patch_view(
+            scale.clone(),
+            "Scale",
+            STRATEGIC_MERGE_PATCH,
+            br#"{"spec":{"replicas":4}}"#,
+            &q,
+        );
+        assert_eq!(smp.unwrap()["spec"]["replicas"], 4);
+        let ops = br#"[{"op":"replace","path":"/spec/replicas","value":5}]"#;
+        assert_eq!(
+            patch_view(scale.clone(), "Scale", JSON_PATCH, ops, &q).unwrap()["spec"]["replicas"],
+            5
+        );
+        let applied = patch_view(
+            scale.clone(),
+            "Scale",
+            APPLY_PATCH,
+            b"apiVersion: autoscaling/v1\nkind: Scale\nspec:\n  replicas: 6\n",
+            &query(&[("fieldManager", "m")]),
+        );
+        assert_eq!(applied.unwrap()["spec"]["replicas"], 6);
+        let e = patch_view(scale.clone(), "Scale", APPLY_PATCH, b"{}", &q).unwrap_err();
+        assert_eq!(e.code, 422, "apply still needs a field manager");
+        let e = patch_view(scale, "Scale", "text/plain", b"{}", &q).unwrap_err();
+        assert_eq!(e.code, 415);
+    }
+
+    #[test]
+    fn apply_refuses_another_version() {
+        let e = run(APPLY_PATCH, "kind: Deployment\n", &[("fieldManager", "m")]).unwrap_err();
+        assert_eq!(e.code, 400);
+        assert_eq!(
+            e.message,
+            "Incorrect version specified in apply patch. Specified patch version: , expected: apps/v1"
+        );
     }
 
     #[test]

@@ -3,7 +3,8 @@
 # client-side `kubectl apply` (strategic merge with $setElementOrder and the
 # last-applied annotation), `kubectl apply --server-side` (conflicts and
 # --force-conflicts), `kubectl patch --type strategic|merge|json`,
-# `kubectl label` and `kubectl annotate`. Ends with "N passed, N failed".
+# `kubectl label`, `kubectl annotate`, `kubectl edit`, server dry runs and
+# `--subresource=status`. Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -124,6 +125,35 @@ expect "apply --server-side without a field" "configmap/settings serverside-appl
   apply --server-side -f "$work/cm.yaml"
 expect "fields no longer applied are removed" "level=;" \
   k get configmaps settings -o 'jsonpath=level={.data.level};'
+
+# Services merge ports by port; kubectl edit, server dry runs, status.
+cat >"$work/svc.yaml" <<EOF
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec:
+  selector: {app: web}
+  ports:
+  - {name: http, port: 80, targetPort: 8080}
+  - {name: https, port: 443, targetPort: 8443}
+EOF
+expect "kubectl apply creates a service" "service/web created" apply -f "$work/svc.yaml"
+sed -i 's/targetPort: 8080/targetPort: 9090/; /https/d' "$work/svc.yaml"
+expect "kubectl apply drops and changes service ports" "service/web configured" \
+  apply -f "$work/svc.yaml"
+ports() { k get services web -o 'jsonpath={range .spec.ports[*]}{.port}:{.targetPort};{end}'; }
+expect "service ports merged by port" "80:9090;" ports
+expect "kubectl edit" "service/web edited" \
+  env EDITOR="sed -i s/9090/7070/" timeout 30 kubectl edit --validate=false services web
+expect "kubectl edit stored" "80:7070;" ports
+expect "apply --server-side --dry-run=server" "serverside-applied (server dry run)" \
+  apply --server-side --dry-run=server --force-conflicts -f "$work/svc.yaml"
+expect "server dry run stored nothing" "80:7070;" ports
+expect "patch --subresource=status" "service/web patched" \
+  k patch services web --subresource=status --type merge \
+  -p '{"status":{"loadBalancer":{"ingress":[{"ip":"192.0.2.1"}]}}}'
+expect "status patch stored" "192.0.2.1" \
+  k get services web -o 'jsonpath={.status.loadBalancer.ingress[0].ip}'
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
