@@ -65,7 +65,7 @@ fn api_group(group: &str) -> Value {
 fn resource_list(group: &str, version: &str) -> Option<Value> {
     let mut out = Vec::new();
     for r in resources::in_group_version(group, version) {
-        let mut main = json!({"name": r.plural, "singularName": r.singular,
+        let mut main = json!({"name": r.plural, "singularName": r.singular(),
             "namespaced": r.namespaced, "kind": r.kind, "verbs": r.verbs});
         if !r.short_names.is_empty() {
             main["shortNames"] = json!(r.short_names);
@@ -183,7 +183,7 @@ fn resource_discovery(r: &ResourceInfo) -> Value {
     };
     let mut out = json!({"resource": r.plural,
         "responseKind": {"group": "", "version": "", "kind": r.kind},
-        "scope": scope, "singularResource": r.singular, "verbs": r.verbs});
+        "scope": scope, "singularResource": r.singular(), "verbs": r.verbs});
     if !r.short_names.is_empty() {
         out["shortNames"] = json!(r.short_names);
     }
