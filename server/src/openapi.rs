@@ -18,7 +18,7 @@ mod protobuf;
 
 use crate::api::Reply;
 use crate::discovery::GIT_VERSION;
-use crate::resources::{self, ResourceInfo, RESOURCES};
+use crate::resources::{self, ResourceInfo};
 use model::{Struct, Ty};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -325,7 +325,7 @@ fn v3_document(group: &str, version: &str) -> Option<Value> {
 
 fn v2_document() -> Value {
     let mut defs = SchemaSet::new(Flavor::V2);
-    for r in RESOURCES {
+    for r in resources::served() {
         defs.add_kind(r);
     }
     let defs = defs.schemas;
@@ -355,7 +355,7 @@ fn documents() -> &'static Documents {
     DOCS.get_or_init(|| {
         let mut v3 = BTreeMap::new();
         let mut index = Map::new();
-        for r in RESOURCES {
+        for r in resources::served() {
             let key = v3_key(r.group, r.version);
             if v3.contains_key(&key) {
                 continue;

@@ -509,10 +509,16 @@ pub fn find_kind(group_version: &str, kind: &str) -> Option<&'static ResourceInf
         .find(|r| r.group_version() == group_version && r.kind == kind)
 }
 
+/// Every resource served now, as discovery and OpenAPI list them: the
+/// built-in table (resources defined at run time join here).
+pub fn served() -> impl Iterator<Item = &'static ResourceInfo> {
+    RESOURCES.iter()
+}
+
 /// The named groups in table order (the core group "" excluded).
 pub fn groups() -> Vec<&'static str> {
     let mut out: Vec<&str> = Vec::new();
-    for r in RESOURCES.iter().filter(|r| !r.group.is_empty()) {
+    for r in served().filter(|r| !r.group.is_empty()) {
         if !out.contains(&r.group) {
             out.push(r.group);
         }
@@ -523,7 +529,7 @@ pub fn groups() -> Vec<&'static str> {
 /// A group's versions, preferred first (table order).
 pub fn versions(group: &str) -> Vec<&'static str> {
     let mut out: Vec<&str> = Vec::new();
-    for r in RESOURCES.iter().filter(|r| r.group == group) {
+    for r in served().filter(|r| r.group == group) {
         if !out.contains(&r.version) {
             out.push(r.version);
         }
@@ -536,9 +542,7 @@ pub fn in_group_version<'a>(
     group: &'a str,
     version: &'a str,
 ) -> impl Iterator<Item = &'static ResourceInfo> + 'a {
-    RESOURCES
-        .iter()
-        .filter(move |r| r.group == group && r.version == version)
+    served().filter(move |r| r.group == group && r.version == version)
 }
 
 #[cfg(test)]
