@@ -35,7 +35,7 @@ const V2_PROTOBUF_ACCEPTED: [&str; 2] = [
 
 /// How a document refers to a schema: v2 `#/definitions/X`, v3
 /// `#/components/schemas/X` wrapped in allOf as kube-apiserver does.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 enum Flavor {
     V2,
     V3,
@@ -471,6 +471,54 @@ mod tests {
             core["paths"]["/api/v1/nodes/{name}"]["parameters"][0]["name"],
             "name"
         );
+    }
+
+    fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    out.push(r);
+                }
+                m.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(l) => l.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+
+    /// kubectl rejects a whole document over one dangling reference.
+    #[test]
+    fn every_reference_resolves() {
+        let v2 = doc("v2");
+        let mut found = Vec::new();
+        refs(&v2, &mut found);
+        for r in &found {
+            let name = r.strip_prefix("#/definitions/").expect("v2 ref");
+            assert!(v2["definitions"].get(name).is_some(), "v2: {r}");
+        }
+        let index = doc("v3");
+        for key in index["paths"].as_object().expect("paths").keys() {
+            let d = doc(&format!("v3/{key}"));
+            let mut found = Vec::new();
+            refs(&d, &mut found);
+            assert!(!found.is_empty());
+            for r in &found {
+                let name = r.strip_prefix("#/components/schemas/").expect("v3 ref");
+                assert!(d["components"]["schemas"].get(name).is_some(), "{key}: {r}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_kind_is_described_once_per_document() {
+        let v2 = doc("v2");
+        for r in resources::served() {
+            let name = schema_name(r.group, r.version, r.kind);
+            assert_eq!(
+                v2["definitions"][&name]["x-kubernetes-group-version-kind"][0]["kind"], r.kind,
+                "{name}"
+            );
+        }
     }
 
     #[test]
