@@ -205,10 +205,25 @@ ssa_drops_field() {
   k apply --server-side --field-manager=referee -f "$TMP/ssa2.yaml" || return 1
   same "$(jp cm/ssa '{.data}|{.metadata.managedFields[0].manager}')" '{"a":"1"}|referee'
 }
+diff_shows_change() {
+  sed 's/replicas: 3/replicas: 4/' "$TMP/web2.yaml" >"$TMP/web4.yaml"
+  k diff -f "$TMP/web4.yaml" >"$TMP/diff.out" 2>&1
+  local rc=$?
+  cat "$TMP/diff.out"
+  # diff exits 1 when there are differences; the dry run changes nothing.
+  [ $rc -eq 1 ] && grep -q '^+  replicas: 4$' "$TMP/diff.out" && same "$(jp deploy/web '{.spec.replicas}')" "3"
+}
+edit_in_editor() {
+  EDITOR="sed -i s/replicas:\ 3/replicas:\ 6/" k edit deploy web || return 1
+  same "$(jp deploy/web '{.spec.replicas}')" "6" || return 1
+  k apply -f "$TMP/web2.yaml" >/dev/null
+}
 check "kubectl apply -f creates" has 'deployment.apps/web created' k apply -f "$REFEREES/web.yaml"
 check "kubectl apply -f again is unchanged" has 'deployment.apps/web unchanged' k apply -f "$REFEREES/web.yaml"
 check "kubectl apply -f with changes configures" has 'deployment.apps/web configured' k apply -f "$TMP/web2.yaml"
 check "kubectl apply changed replicas and image, kept the rest" apply_kept_the_rest
+check "kubectl diff shows what apply would change" diff_shows_change
+check "kubectl edit saves what the editor changed" edit_in_editor
 check "kubectl apply --server-side creates" \
   has 'configmap/ssa serverside-applied' k apply --server-side --field-manager=referee -f "$TMP/ssa.yaml"
 check "kubectl apply --server-side removes a field its manager dropped" ssa_drops_field
