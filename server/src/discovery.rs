@@ -56,7 +56,7 @@ fn api_group(group: &str) -> Value {
     json!({
         "kind": "APIGroup", "apiVersion": "v1", "name": group,
         "versions": versions.iter().map(|v| group_version_ref(group, v)).collect::<Vec<_>>(),
-        "preferredVersion": group_version_ref(group, versions[0]),
+        "preferredVersion": versions.first().map(|v| group_version_ref(group, v)),
     })
 }
 
