@@ -230,6 +230,18 @@ check "kubectl apply --server-side removes a field its manager dropped" ssa_drop
 check "kubectl apply --server-side reports a conflict with another manager" \
   fails_with 'conflict' k apply --server-side --field-manager=intruder -f "$TMP/ssa-other.yaml"
 
+# --- custom resources (the CRD widgets.example.com comes from every-kind.yaml) --------
+printf 'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1, namespace: referee}\nspec: {size: 3, colour: blue}\n' >"$TMP/widget.yaml"
+crd_discovered() {
+  local out
+  out=$(k api-resources --api-group=example.com --no-headers) || return 1
+  echo "$out"
+  grep -Eq "^widgets +wd +example.com/v1 +true +Widget$" <<<"$out"
+}
+check "kubectl api-resources lists a CRD's resource" crd_discovered
+check "kubectl create -f a custom resource" has 'widget.example.com/w1 created' k create -f "$TMP/widget.yaml"
+check "kubectl get a custom resource by short name" has 'widget.example.com/w1' k get wd -n referee -o name
+
 # --- get -------------------------------------------------------------------------
 json_field() { # json_field EXPR: evaluates EXPR on the JSON document read from stdin as d
   python3 -c "import json, sys; d = json.load(sys.stdin); print($1)"
