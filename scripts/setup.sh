@@ -28,4 +28,6 @@ if [ -f server/Cargo.toml ]; then
 fi
 
 # The official Python client for the referee tests (server/tests/run_referees.sh).
-bash server/tests/referees/python_venv.sh
+# Without it only those checks fail (the referee script tries again), not the build.
+bash server/tests/referees/python_venv.sh ||
+  echo "warning: could not make build/venv with the kubernetes client; the Python referee checks will fail"

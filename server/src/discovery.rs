@@ -56,7 +56,7 @@ fn api_group(group: &str) -> Value {
     json!({
         "kind": "APIGroup", "apiVersion": "v1", "name": group,
         "versions": versions.iter().map(|v| group_version_ref(group, v)).collect::<Vec<_>>(),
-        "preferredVersion": group_version_ref(group, versions[0]),
+        "preferredVersion": versions.first().map(|v| group_version_ref(group, v)),
     })
 }
 
@@ -65,14 +65,9 @@ fn api_group(group: &str) -> Value {
 fn resource_list(group: &str, version: &str) -> Option<Value> {
     let mut out = Vec::new();
     for r in resources::in_group_version(group, version) {
-        let mut main = json!({"name": r.plural, "singularName": r.singular,
+        let mut main = json!({"name": r.plural, "singularName": r.singular(),
             "namespaced": r.namespaced, "kind": r.kind, "verbs": r.verbs});
-        if !r.short_names.is_empty() {
-            main["shortNames"] = json!(r.short_names);
-        }
-        if !r.categories.is_empty() {
-            main["categories"] = json!(r.categories);
-        }
+        add_names(&mut main, r);
         out.push(main);
         for s in r.subresources {
             let mut sub = json!({"name": format!("{}/{}", r.plural, s.name), "singularName": "",
@@ -92,8 +87,18 @@ fn resource_list(group: &str, version: &str) -> Option<Value> {
     })
 }
 
-/// The two aggregated discovery versions, in the order this server prefers them.
-#[derive(Clone, Copy, PartialEq, Debug)]
+/// Short names and categories, both left out when empty as the real server does.
+fn add_names(doc: &mut Value, r: &ResourceInfo) {
+    if !r.short_names.is_empty() {
+        doc["shortNames"] = json!(r.short_names);
+    }
+    if !r.categories.is_empty() {
+        doc["categories"] = json!(r.categories);
+    }
+}
+
+/// The two aggregated discovery versions this server speaks.
+#[derive(Clone, Copy)]
 enum Aggregated {
     V2,
     V2Beta1,
@@ -183,13 +188,8 @@ fn resource_discovery(r: &ResourceInfo) -> Value {
     };
     let mut out = json!({"resource": r.plural,
         "responseKind": {"group": "", "version": "", "kind": r.kind},
-        "scope": scope, "singularResource": r.singular, "verbs": r.verbs});
-    if !r.short_names.is_empty() {
-        out["shortNames"] = json!(r.short_names);
-    }
-    if !r.categories.is_empty() {
-        out["categories"] = json!(r.categories);
-    }
+        "scope": scope, "singularResource": r.singular(), "verbs": r.verbs});
+    add_names(&mut out, r);
     if !r.subresources.is_empty() {
         let subs: Vec<Value> = r
             .subresources

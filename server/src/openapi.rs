@@ -18,7 +18,7 @@ mod protobuf;
 
 use crate::api::Reply;
 use crate::discovery::GIT_VERSION;
-use crate::resources::{self, ResourceInfo, RESOURCES};
+use crate::resources::{ResourceInfo, RESOURCES};
 use model::{Struct, Ty};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -35,7 +35,7 @@ const V2_PROTOBUF_ACCEPTED: [&str; 2] = [
 
 /// How a document refers to a schema: v2 `#/definitions/X`, v3
 /// `#/components/schemas/X` wrapped in allOf as kube-apiserver does.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 enum Flavor {
     V2,
     V3,
@@ -312,7 +312,10 @@ fn resource_paths(r: &ResourceInfo, out: &mut Map<String, Value>) {
 fn v3_document(group: &str, version: &str) -> Option<Value> {
     let mut schemas = SchemaSet::new(Flavor::V3);
     let mut paths = Map::new();
-    for r in resources::in_group_version(group, version) {
+    for r in RESOURCES
+        .iter()
+        .filter(|r| r.group == group && r.version == version)
+    {
         schemas.add_kind(r);
         resource_paths(r, &mut paths);
     }
@@ -342,7 +345,9 @@ fn v3_key(group: &str, version: &str) -> String {
     }
 }
 
-/// Every document, generated once: the table is static.
+/// Every document, generated once from the built-in table. Resources
+/// defined at run time (CRDs) get no schema, so kubectl checks only their
+/// apiVersion and kind, and the documents never change.
 struct Documents {
     v3: BTreeMap<String, Vec<u8>>,
     v3_index: Vec<u8>,
@@ -471,6 +476,54 @@ mod tests {
             core["paths"]["/api/v1/nodes/{name}"]["parameters"][0]["name"],
             "name"
         );
+    }
+
+    fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    out.push(r);
+                }
+                m.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(l) => l.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+
+    /// kubectl rejects a whole document over one dangling reference.
+    #[test]
+    fn every_reference_resolves() {
+        let v2 = doc("v2");
+        let mut found = Vec::new();
+        refs(&v2, &mut found);
+        for r in &found {
+            let name = r.strip_prefix("#/definitions/").expect("v2 ref");
+            assert!(v2["definitions"].get(name).is_some(), "v2: {r}");
+        }
+        let index = doc("v3");
+        for key in index["paths"].as_object().expect("paths").keys() {
+            let d = doc(&format!("v3/{key}"));
+            let mut found = Vec::new();
+            refs(&d, &mut found);
+            assert!(!found.is_empty());
+            for r in &found {
+                let name = r.strip_prefix("#/components/schemas/").expect("v3 ref");
+                assert!(d["components"]["schemas"].get(name).is_some(), "{key}: {r}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_kind_is_described_once_per_document() {
+        let v2 = doc("v2");
+        for r in RESOURCES {
+            let name = schema_name(r.group, r.version, r.kind);
+            assert_eq!(
+                v2["definitions"][&name]["x-kubernetes-group-version-kind"][0]["kind"], r.kind,
+                "{name}"
+            );
+        }
     }
 
     #[test]

@@ -6,7 +6,6 @@ pub struct ResourceInfo {
     pub group: &'static str,
     pub version: &'static str,
     pub plural: &'static str,
-    pub singular: &'static str,
     pub kind: &'static str,
     pub namespaced: bool,
     /// Whether a `status` subresource exists (derived from `subresources`).
@@ -78,7 +77,7 @@ const fn other(
 
 const STATUS: Subresource = own("status", GET_PATCH_UPDATE);
 const SCALE: Subresource = other("scale", "autoscaling", "v1", "Scale", GET_PATCH_UPDATE);
-const WITH_STATUS: &[Subresource] = &[STATUS];
+pub const WITH_STATUS: &[Subresource] = &[STATUS];
 const WITH_SCALE_STATUS: &[Subresource] = &[SCALE, STATUS];
 
 const fn same(a: &str, b: &str) -> bool {
@@ -96,13 +95,12 @@ const fn same(a: &str, b: &str) -> bool {
     true
 }
 
-/// A resource with every CRUD verb and no extras; the builder methods below
-/// add what differs.
-const fn res(
+/// A stored resource with every CRUD verb and no extras; the builder methods
+/// add what differs. Public for resources defined at run time (CRDs).
+pub const fn stored(
     group: &'static str,
     version: &'static str,
     plural: &'static str,
-    singular: &'static str,
     kind: &'static str,
     namespaced: bool,
 ) -> ResourceInfo {
@@ -110,7 +108,6 @@ const fn res(
         group,
         version,
         plural,
-        singular,
         kind,
         namespaced,
         status: false,
@@ -122,19 +119,24 @@ const fn res(
 }
 
 impl ResourceInfo {
-    const fn short(self, short_names: &'static [&'static str]) -> Self {
+    /// The singular name: the kind in lower case for every built-in resource.
+    pub fn singular(&self) -> String {
+        self.kind.to_lowercase()
+    }
+
+    pub const fn short(self, short_names: &'static [&'static str]) -> Self {
         ResourceInfo {
             short_names,
             ..self
         }
     }
-    const fn categories(self, categories: &'static [&'static str]) -> Self {
+    pub const fn categories(self, categories: &'static [&'static str]) -> Self {
         ResourceInfo { categories, ..self }
     }
-    const fn verbs(self, verbs: &'static [&'static str]) -> Self {
+    pub const fn verbs(self, verbs: &'static [&'static str]) -> Self {
         ResourceInfo { verbs, ..self }
     }
-    const fn subs(self, subresources: &'static [Subresource]) -> Self {
+    pub const fn subs(self, subresources: &'static [Subresource]) -> Self {
         let mut status = false;
         let mut i = 0;
         while i < subresources.len() {
@@ -156,49 +158,34 @@ const CLUSTER: bool = false;
 /// preferred version comes first.
 pub static RESOURCES: &[ResourceInfo] = &[
     // core/v1
-    res("", "v1", "bindings", "binding", "Binding", NS).verbs(CREATE),
-    res(
-        "",
-        "v1",
-        "componentstatuses",
-        "componentstatus",
-        "ComponentStatus",
-        CLUSTER,
-    )
-    .short(&["cs"])
-    .verbs(&["get", "list"]),
-    res("", "v1", "configmaps", "configmap", "ConfigMap", NS).short(&["cm"]),
-    res("", "v1", "endpoints", "endpoints", "Endpoints", NS).short(&["ep"]),
-    res("", "v1", "events", "event", "Event", NS).short(&["ev"]),
-    res("", "v1", "limitranges", "limitrange", "LimitRange", NS).short(&["limits"]),
-    res("", "v1", "namespaces", "namespace", "Namespace", CLUSTER)
+    stored("", "v1", "bindings", "Binding", NS).verbs(CREATE),
+    stored("", "v1", "componentstatuses", "ComponentStatus", CLUSTER)
+        .short(&["cs"])
+        .verbs(&["get", "list"]),
+    stored("", "v1", "configmaps", "ConfigMap", NS).short(&["cm"]),
+    stored("", "v1", "endpoints", "Endpoints", NS).short(&["ep"]),
+    stored("", "v1", "events", "Event", NS).short(&["ev"]),
+    stored("", "v1", "limitranges", "LimitRange", NS).short(&["limits"]),
+    stored("", "v1", "namespaces", "Namespace", CLUSTER)
         .short(&["ns"])
         .verbs(CRUD_NO_COLLECTION)
         .subs(&[own("finalize", &["update"]), STATUS]),
-    res("", "v1", "nodes", "node", "Node", CLUSTER)
+    stored("", "v1", "nodes", "Node", CLUSTER)
         .short(&["no"])
         .subs(&[other("proxy", "", "", "NodeProxyOptions", PROXY), STATUS]),
-    res(
+    stored(
         "",
         "v1",
         "persistentvolumeclaims",
-        "persistentvolumeclaim",
         "PersistentVolumeClaim",
         NS,
     )
     .short(&["pvc"])
     .subs(WITH_STATUS),
-    res(
-        "",
-        "v1",
-        "persistentvolumes",
-        "persistentvolume",
-        "PersistentVolume",
-        CLUSTER,
-    )
-    .short(&["pv"])
-    .subs(WITH_STATUS),
-    res("", "v1", "pods", "pod", "Pod", NS)
+    stored("", "v1", "persistentvolumes", "PersistentVolume", CLUSTER)
+        .short(&["pv"])
+        .subs(WITH_STATUS),
+    stored("", "v1", "pods", "Pod", NS)
         .short(&["po"])
         .categories(ALL)
         .subs(&[
@@ -213,100 +200,75 @@ pub static RESOURCES: &[ResourceInfo] = &[
             other("proxy", "", "", "PodProxyOptions", PROXY),
             STATUS,
         ]),
-    res("", "v1", "podtemplates", "podtemplate", "PodTemplate", NS),
-    res(
+    stored("", "v1", "podtemplates", "PodTemplate", NS),
+    stored(
         "",
         "v1",
         "replicationcontrollers",
-        "replicationcontroller",
         "ReplicationController",
         NS,
     )
     .short(&["rc"])
     .categories(ALL)
     .subs(WITH_SCALE_STATUS),
-    res(
-        "",
-        "v1",
-        "resourcequotas",
-        "resourcequota",
-        "ResourceQuota",
-        NS,
-    )
-    .short(&["quota"])
-    .subs(WITH_STATUS),
-    res("", "v1", "secrets", "secret", "Secret", NS),
-    res(
-        "",
-        "v1",
-        "serviceaccounts",
-        "serviceaccount",
-        "ServiceAccount",
-        NS,
-    )
-    .short(&["sa"])
-    .subs(&[other(
-        "token",
-        "authentication.k8s.io",
-        "v1",
-        "TokenRequest",
-        CREATE,
-    )]),
-    res("", "v1", "services", "service", "Service", NS)
+    stored("", "v1", "resourcequotas", "ResourceQuota", NS)
+        .short(&["quota"])
+        .subs(WITH_STATUS),
+    stored("", "v1", "secrets", "Secret", NS),
+    stored("", "v1", "serviceaccounts", "ServiceAccount", NS)
+        .short(&["sa"])
+        .subs(&[other(
+            "token",
+            "authentication.k8s.io",
+            "v1",
+            "TokenRequest",
+            CREATE,
+        )]),
+    stored("", "v1", "services", "Service", NS)
         .short(&["svc"])
         .categories(ALL)
         .subs(&[other("proxy", "", "", "ServiceProxyOptions", PROXY), STATUS]),
     // apps/v1
-    res(
+    stored(
         "apps",
         "v1",
         "controllerrevisions",
-        "controllerrevision",
         "ControllerRevision",
         NS,
     ),
-    res("apps", "v1", "daemonsets", "daemonset", "DaemonSet", NS)
+    stored("apps", "v1", "daemonsets", "DaemonSet", NS)
         .short(&["ds"])
         .categories(ALL)
         .subs(WITH_STATUS),
-    res("apps", "v1", "deployments", "deployment", "Deployment", NS)
+    stored("apps", "v1", "deployments", "Deployment", NS)
         .short(&["deploy"])
         .categories(ALL)
         .subs(WITH_SCALE_STATUS),
-    res("apps", "v1", "replicasets", "replicaset", "ReplicaSet", NS)
+    stored("apps", "v1", "replicasets", "ReplicaSet", NS)
         .short(&["rs"])
         .categories(ALL)
         .subs(WITH_SCALE_STATUS),
-    res(
-        "apps",
-        "v1",
-        "statefulsets",
-        "statefulset",
-        "StatefulSet",
-        NS,
-    )
-    .short(&["sts"])
-    .categories(ALL)
-    .subs(WITH_SCALE_STATUS),
+    stored("apps", "v1", "statefulsets", "StatefulSet", NS)
+        .short(&["sts"])
+        .categories(ALL)
+        .subs(WITH_SCALE_STATUS),
     // events.k8s.io/v1
-    res("events.k8s.io", "v1", "events", "event", "Event", NS).short(&["ev"]),
+    stored("events.k8s.io", "v1", "events", "Event", NS).short(&["ev"]),
     // autoscaling: v2 preferred
-    res(
+    stored(
         "autoscaling",
         "v2",
         "horizontalpodautoscalers",
-        "horizontalpodautoscaler",
         "HorizontalPodAutoscaler",
         NS,
     )
     .short(&["hpa"])
     .categories(ALL)
     .subs(WITH_STATUS),
-    res(
+    stored(
         "autoscaling",
         "v1",
         "horizontalpodautoscalers",
-        "horizontalpodautoscaler",
         "HorizontalPodAutoscaler",
         NS,
     )
@@ -314,183 +276,140 @@ pub static RESOURCES: &[ResourceInfo] = &[
     .categories(ALL)
     .subs(WITH_STATUS),
     // batch/v1
-    res("batch", "v1", "cronjobs", "cronjob", "CronJob", NS)
+    stored("batch", "v1", "cronjobs", "CronJob", NS)
         .short(&["cj"])
         .categories(ALL)
         .subs(WITH_STATUS),
-    res("batch", "v1", "jobs", "job", "Job", NS)
+    stored("batch", "v1", "jobs", "Job", NS)
         .categories(ALL)
         .subs(WITH_STATUS),
     // certificates.k8s.io/v1
-    res(
+    stored(
         "certificates.k8s.io",
         "v1",
         "certificatesigningrequests",
-        "certificatesigningrequest",
         "CertificateSigningRequest",
         CLUSTER,
     )
     .short(&["csr"])
     .subs(&[own("approval", GET_PATCH_UPDATE), STATUS]),
     // networking.k8s.io/v1
-    res(
+    stored(
         "networking.k8s.io",
         "v1",
         "ingressclasses",
-        "ingressclass",
         "IngressClass",
         CLUSTER,
     ),
-    res(
-        "networking.k8s.io",
-        "v1",
-        "ingresses",
-        "ingress",
-        "Ingress",
-        NS,
-    )
-    .short(&["ing"])
-    .subs(WITH_STATUS),
-    res(
+    stored("networking.k8s.io", "v1", "ingresses", "Ingress", NS)
+        .short(&["ing"])
+        .subs(WITH_STATUS),
+    stored(
         "networking.k8s.io",
         "v1",
         "networkpolicies",
-        "networkpolicy",
         "NetworkPolicy",
         NS,
     )
     .short(&["netpol"]),
     // policy/v1
-    res(
+    stored(
         "policy",
         "v1",
         "poddisruptionbudgets",
-        "poddisruptionbudget",
         "PodDisruptionBudget",
         NS,
     )
     .short(&["pdb"])
     .subs(WITH_STATUS),
     // rbac.authorization.k8s.io/v1
-    res(
+    stored(
         "rbac.authorization.k8s.io",
         "v1",
         "clusterrolebindings",
-        "clusterrolebinding",
         "ClusterRoleBinding",
         CLUSTER,
     ),
-    res(
+    stored(
         "rbac.authorization.k8s.io",
         "v1",
         "clusterroles",
-        "clusterrole",
         "ClusterRole",
         CLUSTER,
     ),
-    res(
+    stored(
         "rbac.authorization.k8s.io",
         "v1",
         "rolebindings",
-        "rolebinding",
         "RoleBinding",
         NS,
     ),
-    res(
-        "rbac.authorization.k8s.io",
-        "v1",
-        "roles",
-        "role",
-        "Role",
-        NS,
-    ),
+    stored("rbac.authorization.k8s.io", "v1", "roles", "Role", NS),
     // storage.k8s.io/v1
-    res(
-        "storage.k8s.io",
-        "v1",
-        "csidrivers",
-        "csidriver",
-        "CSIDriver",
-        CLUSTER,
-    ),
-    res(
-        "storage.k8s.io",
-        "v1",
-        "csinodes",
-        "csinode",
-        "CSINode",
-        CLUSTER,
-    ),
-    res(
+    stored("storage.k8s.io", "v1", "csidrivers", "CSIDriver", CLUSTER),
+    stored("storage.k8s.io", "v1", "csinodes", "CSINode", CLUSTER),
+    stored(
         "storage.k8s.io",
         "v1",
         "csistoragecapacities",
-        "csistoragecapacity",
         "CSIStorageCapacity",
         NS,
     ),
-    res(
+    stored(
         "storage.k8s.io",
         "v1",
         "storageclasses",
-        "storageclass",
         "StorageClass",
         CLUSTER,
     )
     .short(&["sc"]),
-    res(
+    stored(
         "storage.k8s.io",
         "v1",
         "volumeattachments",
-        "volumeattachment",
         "VolumeAttachment",
         CLUSTER,
     )
     .subs(WITH_STATUS),
     // admissionregistration.k8s.io/v1
-    res(
+    stored(
         "admissionregistration.k8s.io",
         "v1",
         "mutatingwebhookconfigurations",
-        "mutatingwebhookconfiguration",
         "MutatingWebhookConfiguration",
         CLUSTER,
     )
     .categories(API_EXTENSIONS),
-    res(
+    stored(
         "admissionregistration.k8s.io",
         "v1",
         "validatingadmissionpolicies",
-        "validatingadmissionpolicy",
         "ValidatingAdmissionPolicy",
         CLUSTER,
     )
     .categories(API_EXTENSIONS)
     .subs(WITH_STATUS),
-    res(
+    stored(
         "admissionregistration.k8s.io",
         "v1",
         "validatingadmissionpolicybindings",
-        "validatingadmissionpolicybinding",
         "ValidatingAdmissionPolicyBinding",
         CLUSTER,
     )
     .categories(API_EXTENSIONS),
-    res(
+    stored(
         "admissionregistration.k8s.io",
         "v1",
         "validatingwebhookconfigurations",
-        "validatingwebhookconfiguration",
         "ValidatingWebhookConfiguration",
         CLUSTER,
     )
     .categories(API_EXTENSIONS),
     // apiextensions.k8s.io/v1
-    res(
+    stored(
         "apiextensions.k8s.io",
         "v1",
         "customresourcedefinitions",
-        "customresourcedefinition",
         "CustomResourceDefinition",
         CLUSTER,
     )
@@ -498,50 +417,45 @@ pub static RESOURCES: &[ResourceInfo] = &[
     .categories(API_EXTENSIONS)
     .subs(WITH_STATUS),
     // scheduling.k8s.io/v1
-    res(
+    stored(
         "scheduling.k8s.io",
         "v1",
         "priorityclasses",
-        "priorityclass",
         "PriorityClass",
         CLUSTER,
     )
     .short(&["pc"]),
     // coordination.k8s.io/v1
-    res("coordination.k8s.io", "v1", "leases", "lease", "Lease", NS),
+    stored("coordination.k8s.io", "v1", "leases", "Lease", NS),
     // node.k8s.io/v1
-    res(
+    stored(
         "node.k8s.io",
         "v1",
         "runtimeclasses",
-        "runtimeclass",
         "RuntimeClass",
         CLUSTER,
     ),
     // discovery.k8s.io/v1
-    res(
+    stored(
         "discovery.k8s.io",
         "v1",
         "endpointslices",
-        "endpointslice",
         "EndpointSlice",
         NS,
     ),
     // flowcontrol.apiserver.k8s.io/v1
-    res(
+    stored(
         "flowcontrol.apiserver.k8s.io",
         "v1",
         "flowschemas",
-        "flowschema",
         "FlowSchema",
         CLUSTER,
     )
     .subs(WITH_STATUS),
-    res(
+    stored(
         "flowcontrol.apiserver.k8s.io",
         "v1",
         "prioritylevelconfigurations",
-        "prioritylevelconfiguration",
         "PriorityLevelConfiguration",
         CLUSTER,
     )
@@ -595,10 +509,16 @@ pub fn find_kind(group_version: &str, kind: &str) -> Option<&'static ResourceInf
         .find(|r| r.group_version() == group_version && r.kind == kind)
 }
 
+/// Every resource served now, as discovery and OpenAPI list them: the
+/// built-in table (resources defined at run time join here).
+pub fn served() -> impl Iterator<Item = &'static ResourceInfo> {
+    RESOURCES.iter()
+}
+
 /// The named groups in table order (the core group "" excluded).
 pub fn groups() -> Vec<&'static str> {
     let mut out: Vec<&str> = Vec::new();
-    for r in RESOURCES.iter().filter(|r| !r.group.is_empty()) {
+    for r in served().filter(|r| !r.group.is_empty()) {
         if !out.contains(&r.group) {
             out.push(r.group);
         }
@@ -609,7 +529,7 @@ pub fn groups() -> Vec<&'static str> {
 /// A group's versions, preferred first (table order).
 pub fn versions(group: &str) -> Vec<&'static str> {
     let mut out: Vec<&str> = Vec::new();
-    for r in RESOURCES.iter().filter(|r| r.group == group) {
+    for r in served().filter(|r| r.group == group) {
         if !out.contains(&r.version) {
             out.push(r.version);
         }
@@ -622,9 +542,7 @@ pub fn in_group_version<'a>(
     group: &'a str,
     version: &'a str,
 ) -> impl Iterator<Item = &'static ResourceInfo> + 'a {
-    RESOURCES
-        .iter()
-        .filter(move |r| r.group == group && r.version == version)
+    served().filter(move |r| r.group == group && r.version == version)
 }
 
 #[cfg(test)]
@@ -642,7 +560,7 @@ mod tests {
     }
 
     #[test]
-    fn every_resource_is_unique_and_named_consistently() {
+    fn every_resource_is_listed_once() {
         for (i, r) in RESOURCES.iter().enumerate() {
             assert!(
                 RESOURCES[..i]
@@ -651,7 +569,6 @@ mod tests {
                 "{} listed twice",
                 r.plural
             );
-            assert_eq!(r.singular, r.kind.to_lowercase(), "{}", r.plural);
         }
     }
 

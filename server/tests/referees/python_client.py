@@ -98,6 +98,27 @@ def main(kubeconfig):
         assert names("app,!tier") == ["py-c"], names("app,!tier")
 
     @check
+    def list_in_pages():
+        for i in range(5):
+            core.create_namespaced_config_map(NS, configmap(f"py-page-{i}", {"page": "me"}))
+        names, token, pages = [], None, 0
+        while True:
+            page = core.list_namespaced_config_map(NS, label_selector="page=me", limit=2, _continue=token)
+            names += [i.metadata.name for i in page.items]
+            pages += 1
+            token = page.metadata._continue
+            if not token:
+                break
+        assert names == [f"py-page-{i}" for i in range(5)], names
+        assert pages == 3, pages
+
+    @check
+    def delete_collection_by_label():
+        core.delete_collection_namespaced_config_map(NS, label_selector="page=me")
+        left = core.list_namespaced_config_map(NS, label_selector="page=me").items
+        assert left == [], [i.metadata.name for i in left]
+
+    @check
     def list_across_namespaces():
         names = [p.metadata.name for p in core.list_pod_for_all_namespaces().items]
         assert "logger" in names, names
@@ -119,6 +140,13 @@ def main(kubeconfig):
         assert made.spec.template.spec.containers[0].image == "nginx:1.27"
         listed = apps.list_namespaced_deployment(NS, label_selector="app=py-web").items
         assert [d.metadata.name for d in listed] == ["py-web"], listed
+
+    @check
+    def deployment_scale_subresource():
+        scale = apps.read_namespaced_deployment_scale("py-web", NS)
+        assert scale.spec.replicas == 1, scale
+        apps.patch_namespaced_deployment_scale("py-web", NS, {"spec": {"replicas": 4}})
+        assert apps.read_namespaced_deployment("py-web", NS).spec.replicas == 4
         apps.delete_namespaced_deployment("py-web", NS)
 
     @check
