@@ -256,7 +256,17 @@ impl Server {
     /// `/testserver/...`: what tests use to steer the server.
     fn test_control(&self, user: &str, req: &Incoming, rest: &[&str]) -> Result<Reply, ApiError> {
         if user == "viewer" && req.method != "GET" {
-            return Ok(forbidden(user, req.method, "testserver", "", ""));
+            let mut e = ApiError::new(
+                403,
+                "Forbidden",
+                format!(
+                    "forbidden: User \"{user}\" cannot {} path \"{}\"",
+                    verb(req.method),
+                    req.path
+                ),
+            );
+            e.details = json!({});
+            return Ok(err_reply(e));
         }
         match (req.method, rest) {
             ("POST", ["logs", ns, pod, container]) => {
@@ -292,11 +302,7 @@ impl Server {
         let (res, ns) = (t.res, t.ns);
         let write = !matches!(req.method, "GET" | "HEAD");
         if write && user == "viewer" {
-            let plural = match t.sub {
-                Some(s) => format!("{}/{s}", res.plural),
-                None => res.plural.to_string(),
-            };
-            return Ok(forbidden(user, req.method, &plural, res.group, ns).into());
+            return Ok(forbidden(user, req.method, &t).into());
         }
         let dry_run = match req.query.get("dryRun").map(String::as_str) {
             None | Some("") => false,
@@ -391,20 +397,45 @@ impl Server {
     }
 }
 
-fn forbidden(user: &str, method: &str, plural: &str, group: &str, ns: &str) -> Reply {
-    let verb = match method {
+fn verb(method: &str) -> &'static str {
+    match method {
         "POST" => "create",
         "PUT" => "update",
         "PATCH" => "patch",
+        "GET" => "get",
         _ => "delete",
-    };
-    let mut msg = format!("{plural} is forbidden: User \"{user}\" cannot {verb} resource \"{plural}\" in API group \"{group}\"");
-    if !ns.is_empty() {
-        msg.push_str(&format!(" in the namespace \"{ns}\""));
-    } else {
-        msg.push_str(" at the cluster scope");
     }
-    let mut e = ApiError::new(403, "Forbidden", msg);
-    e.details = json!({"kind": plural});
+}
+
+/// 403 as the authorizer words it: `pods "x" is forbidden: User "viewer"
+/// cannot delete resource "pods" in API group "" in the namespace "default"`.
+fn forbidden(user: &str, method: &str, t: &Target) -> Reply {
+    let res = t.res;
+    let verb = match (method, t.name) {
+        ("DELETE", None) => "deletecollection",
+        (m, _) => verb(m),
+    };
+    let resource = match t.sub {
+        Some(s) => format!("{}/{s}", res.plural),
+        None => res.plural.to_string(),
+    };
+    let subject = match t.name {
+        Some(n) => format!("{} \"{n}\"", crate::store::qualified(res)),
+        None => crate::store::qualified(res),
+    };
+    let scope = if t.ns.is_empty() {
+        " at the cluster scope".to_string()
+    } else {
+        format!(" in the namespace \"{}\"", t.ns)
+    };
+    let mut e = ApiError::new(
+        403,
+        "Forbidden",
+        format!("{subject} is forbidden: User \"{user}\" cannot {verb} resource \"{resource}\" in API group \"{}\"{scope}", res.group),
+    );
+    e.details = crate::store::details(res, t.name.unwrap_or(""));
+    if t.name.is_none() {
+        e.details.as_object_mut().map(|d| d.remove("name"));
+    }
     err_reply(e)
 }

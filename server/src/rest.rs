@@ -445,7 +445,8 @@ impl DeleteOptions {
 
 /// DELETE of one object. Pods, services and namespaces answer with the
 /// object; other kinds with a Success Status naming what was deleted. An
-/// object with finalizers only gets its deletionTimestamp and is kept.
+/// object with finalizers only gets its deletionTimestamp, is kept, and is
+/// the answer.
 pub fn delete(
     st: &mut Store,
     res: &ResourceInfo,
@@ -454,6 +455,31 @@ pub fn delete(
     opts: &DeleteOptions,
     dry_run: bool,
 ) -> Result<Value, ApiError> {
+    let (obj, removed) = delete_object(st, res, ns, name, opts, dry_run)?;
+    let returns_object =
+        res.group.is_empty() && matches!(res.plural, "pods" | "services" | "namespaces");
+    if !removed || returns_object {
+        return Ok(obj);
+    }
+    let mut d = json!({"name": name, "kind": res.plural, "uid": obj["metadata"]["uid"]});
+    if !res.group.is_empty() {
+        d["group"] = json!(res.group);
+    }
+    Ok(
+        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": d}),
+    )
+}
+
+/// Deletes (or starts deleting) an object: the object as it ends up, and
+/// whether it is gone.
+fn delete_object(
+    st: &mut Store,
+    res: &ResourceInfo,
+    ns: &str,
+    name: &str,
+    opts: &DeleteOptions,
+    dry_run: bool,
+) -> Result<(Value, bool), ApiError> {
     let mut obj = get(st, res, ns, name)?;
     let uid = obj["metadata"]["uid"].as_str().unwrap_or("").to_string();
     if let Some(want) = &opts.precondition_uid {
@@ -468,27 +494,25 @@ pub fn delete(
             return Err(conflict(res, name));
         }
     }
-    let returns_object =
-        res.group.is_empty() && matches!(res.plural, "pods" | "services" | "namespaces");
     let has_finalizers = obj["metadata"]["finalizers"]
         .as_array()
         .is_some_and(|f| !f.is_empty());
-    let terminating_namespace = res.group.is_empty() && res.plural == "namespaces";
-    if has_finalizers || terminating_namespace {
+    let namespace = res.group.is_empty() && res.plural == "namespaces";
+    if has_finalizers || namespace {
         if obj["metadata"]["deletionTimestamp"].is_null() {
             obj["metadata"]["deletionTimestamp"] = json!(crate::store::now_rfc3339());
             obj["metadata"]["deletionGracePeriodSeconds"] = json!(0);
-            if terminating_namespace {
+            if namespace {
                 obj["status"]["phase"] = json!("Terminating");
             }
             if !dry_run {
                 st.put(res, &mut obj);
-                if terminating_namespace {
+                if namespace {
                     lifecycle::empty_namespace(st, name);
                 }
             }
         }
-        return Ok(obj);
+        return Ok((obj, false));
     }
     if res.group.is_empty() && res.plural == "pods" {
         let grace = opts
@@ -502,16 +526,7 @@ pub fn delete(
         st.remove(res, ns, name);
         lifecycle::after_remove(st, res, &obj);
     }
-    if returns_object {
-        return Ok(obj);
-    }
-    let mut d = json!({"name": name, "kind": res.plural, "uid": uid});
-    if !res.group.is_empty() {
-        d["group"] = json!(res.group);
-    }
-    Ok(
-        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": d}),
-    )
+    Ok((obj, true))
 }
 
 /// DELETE of a collection: every object the selectors match; answers with
@@ -533,12 +548,8 @@ pub fn delete_collection(
         .collect();
     let mut items = vec![];
     for (ins, name) in targets {
-        delete(st, res, &ins, &name, opts, dry_run)?;
-        if let Ok(o) = get(st, res, &ins, &name) {
-            items.push(untyped(o));
-        } else {
-            items.push(json!({"metadata": {"name": name, "namespace": ins}}));
-        }
+        let (obj, _) = delete_object(st, res, &ins, &name, opts, dry_run)?;
+        items.push(untyped(obj));
     }
     Ok(json!({
         "kind": format!("{}List", res.kind),
