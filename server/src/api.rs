@@ -305,6 +305,7 @@ impl Server {
             return Ok(forbidden(user, req.method, &t).into());
         }
         let dry_run = match req.query.get("dryRun").map(String::as_str) {
+            _ if !write => false,
             None | Some("") => false,
             Some("All") => true,
             Some(other) => {

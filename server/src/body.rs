@@ -21,15 +21,33 @@ pub enum ResponseBody {
     Chunks {
         rx: mpsc::Receiver<Bytes>,
         fail_after: Option<usize>,
+        pause: Option<Pin<Box<tokio::time::Sleep>>>,
     },
     /// One chunk, then the connection breaks.
-    Broken(Option<Bytes>),
+    Broken {
+        first: Option<Bytes>,
+        pause: Option<Pin<Box<tokio::time::Sleep>>>,
+    },
     Stalled(Pin<Box<tokio::time::Sleep>>),
 }
 
-fn broken() -> io::Error {
-    io::Error::new(io::ErrorKind::ConnectionAborted, "injected fault: body cut")
+/// Breaks the body after a pause, so that what was sent reaches the client
+/// before the connection closes.
+fn break_after_pause(
+    pause: &mut Option<Pin<Box<tokio::time::Sleep>>>,
+    cx: &mut Context<'_>,
+) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+    let sleep = pause.get_or_insert_with(|| Box::pin(tokio::time::sleep(BREAK_PAUSE)));
+    sleep.as_mut().poll(cx).map(|_| {
+        Some(Err(io::Error::new(
+            io::ErrorKind::ConnectionAborted,
+            "injected fault: body cut",
+        )))
+    })
 }
+
+/// How long a broken body waits for what was sent to be flushed.
+const BREAK_PAUSE: Duration = Duration::from_millis(50);
 
 impl Body for ResponseBody {
     type Data = Bytes;
@@ -41,9 +59,13 @@ impl Body for ResponseBody {
     ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         match self.get_mut() {
             ResponseBody::Whole(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
-            ResponseBody::Chunks { rx, fail_after } => {
+            ResponseBody::Chunks {
+                rx,
+                fail_after,
+                pause,
+            } => {
                 if *fail_after == Some(0) {
-                    return Poll::Ready(Some(Err(broken())));
+                    return break_after_pause(pause, cx);
                 }
                 match rx.poll_recv(cx) {
                     Poll::Ready(Some(b)) => {
@@ -56,10 +78,10 @@ impl Body for ResponseBody {
                     Poll::Pending => Poll::Pending,
                 }
             }
-            ResponseBody::Broken(b) => Poll::Ready(Some(match b.take() {
-                Some(b) => Ok(Frame::data(b)),
-                None => Err(broken()),
-            })),
+            ResponseBody::Broken { first, pause } => match first.take() {
+                Some(b) => Poll::Ready(Some(Ok(Frame::data(b)))),
+                None => break_after_pause(pause, cx),
+            },
             ResponseBody::Stalled(sleep) => sleep.as_mut().poll(cx).map(|_| None),
         }
     }
@@ -125,7 +147,13 @@ pub fn respond(answer: Answer, mode: Option<Mode>) -> Result<Response, io::Error
             let half = full.slice(..full.len() / 2);
             let len = full.len();
             let body = match mode {
-                Some(Mode::DropMidBody) => (ResponseBody::Broken(Some(half)), Some(len)),
+                Some(Mode::DropMidBody) => (
+                    ResponseBody::Broken {
+                        first: Some(half),
+                        pause: None,
+                    },
+                    Some(len),
+                ),
                 Some(Mode::TruncateJson) => {
                     (ResponseBody::Whole(Some(half.clone())), Some(half.len()))
                 }
@@ -142,11 +170,13 @@ pub fn respond(answer: Answer, mode: Option<Mode>) -> Result<Response, io::Error
                 Some(Mode::DropMidBody | Mode::TruncateJson) => ResponseBody::Chunks {
                     rx: s.chunks,
                     fail_after: Some(1),
+                    pause: None,
                 },
                 Some(Mode::Stall) => ResponseBody::Stalled(Box::pin(tokio::time::sleep(STALL))),
                 _ => ResponseBody::Chunks {
                     rx: s.chunks,
                     fail_after: None,
+                    pause: None,
                 },
             };
             (s.code, s.content_type, body, None)
