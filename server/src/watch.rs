@@ -181,7 +181,9 @@ pub fn start(
             None => expired_error = Some(expired(rv, st.compacted_rv)),
         }
     }
-    let (tx, rx) = mpsc::channel::<Bytes>(64);
+    // A short queue: a watcher that stops reading soon lags on the broadcast
+    // channel instead of holding an unbounded backlog here.
+    let (tx, rx) = mpsc::channel::<Bytes>(8);
     let live = st.subscribe();
     let last_rv = st.rv;
     tokio::spawn(async move {

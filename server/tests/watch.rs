@@ -255,6 +255,36 @@ async fn watchers_do_not_block_writers() {
 }
 
 #[tokio::test]
+async fn a_watcher_too_far_behind_gets_410_and_is_closed() {
+    let s = TestServer::start(&["--watch-history", "5"]);
+    let mut w = s.stream(&format!("{CMS}?watch=true")).await;
+    // Large objects fill the socket buffers, so the server-side queue fills up.
+    let big = "x".repeat(512 * 1024);
+    for i in 0..60 {
+        let r = s
+            .post(
+                CMS,
+                &json!({"metadata": {"name": format!("big-{i}")}, "data": {"k": big}}),
+            )
+            .await;
+        assert_eq!(201, r.code);
+    }
+    let mut last = json!(null);
+    let mut read = 0;
+    while let Some(line) = w.next_line(SECOND * 5).await {
+        last = serde_json::from_str(&line).unwrap();
+        read += 1;
+    }
+    assert!(read < 60, "the watch ended early");
+    assert_eq!(
+        "ERROR", last["type"],
+        "the last event says why the watch ended"
+    );
+    assert_eq!(410, last["object"]["code"]);
+    assert_eq!("Expired", last["object"]["reason"]);
+}
+
+#[tokio::test]
 async fn dry_run_writes_make_no_events() {
     let s = TestServer::start(&[]);
     let a = s.configmap("default", "a", json!({})).await;
