@@ -244,7 +244,12 @@ impl Server {
             if let Ok(mut doc) = serde_json::from_slice::<Value>(&reply.body) {
                 if doc["kind"] == "APIGroupList" {
                     if let Some(groups) = doc["groups"].as_array_mut() {
-                        groups.extend(registry::extra_api_groups());
+                        // Only what the discovery module does not list already.
+                        for g in registry::extra_api_groups() {
+                            if !groups.iter().any(|have| have["name"] == g["name"]) {
+                                groups.push(g);
+                            }
+                        }
                     }
                     reply.body = serde_json::to_vec(&doc).unwrap_or(reply.body);
                 }
@@ -316,6 +321,10 @@ impl Server {
                 ))
             }
         };
+        // Across namespaces a namespaced resource can only be listed and watched.
+        if res.namespaced && ns.is_empty() && req.method != "GET" {
+            return Err(method_not_allowed());
+        }
         let watch = t.watch_path || crate::watch::requested(&req.query);
         let mut st = self.lock();
         let st = &mut *st;

@@ -120,6 +120,12 @@ async fn errors_have_the_real_codes_and_wording() {
     let na = s.put(CMS, &json!({})).await;
     assert_eq!(405, na.code);
     assert_eq!("MethodNotAllowed", na.json()["reason"]);
+    assert_eq!(
+        405,
+        s.post("/api/v1/configmaps", &json!({"metadata": {"name": "x"}}))
+            .await
+            .code
+    );
 }
 
 #[tokio::test]
