@@ -1,5 +1,6 @@
 //! Container logs: lines come from the pod's `kube-testserver/log.CONTAINER`
-//! annotation (written at the pod's creation) and from
+//! annotation (written at the pod's creation, or when an update adds lines)
+//! and from
 //! `POST /testserver/logs/NS/POD/CONTAINER` (written when posted). `follow`
 //! streams new lines until the client leaves or the pod is deleted.
 
@@ -125,24 +126,28 @@ impl LogOptions {
     }
 }
 
-/// The lines written so far: the annotation's, then the posted ones.
+/// The lines of the pod's log annotation for a container.
+fn annotation_lines(pod: &Value, container: &str) -> Vec<String> {
+    pod["metadata"]["annotations"][format!("kube-testserver/log.{container}")]
+        .as_str()
+        .map(|s| s.lines().map(String::from).collect())
+        .unwrap_or_default()
+}
+
+/// The lines written so far: the annotation's (written when the pod was
+/// created), then the posted ones.
 fn current_lines(st: &Store, pod: &Value, key: &(String, String, String)) -> Vec<LogLine> {
     let created = pod["metadata"]["creationTimestamp"]
         .as_str()
         .and_then(parse_rfc3339)
         .unwrap_or(0.0);
-    let mut lines: Vec<LogLine> = pod["metadata"]["annotations"]
-        [format!("kube-testserver/log.{}", key.2)]
-    .as_str()
-    .map(|s| {
-        s.lines()
-            .map(|l| LogLine {
-                time: created,
-                text: l.to_string(),
-            })
-            .collect()
-    })
-    .unwrap_or_default();
+    let mut lines: Vec<LogLine> = annotation_lines(pod, &key.2)
+        .into_iter()
+        .map(|text| LogLine {
+            time: created,
+            text,
+        })
+        .collect();
     lines.extend(st.logs.get(key).into_iter().flatten().cloned());
     lines
 }
@@ -166,6 +171,7 @@ pub fn serve(
     let key = (ns.to_string(), name.to_string(), container);
     let all = current_lines(st, &pod, &key);
     let posted_seen = st.logs.get(&key).map_or(0, Vec::len);
+    let annotation_seen = annotation_lines(&pod, &key.2).len();
     let mut lines: Vec<&LogLine> = all
         .iter()
         .filter(|l| opts.since.is_none_or(|s| l.time >= s))
@@ -196,7 +202,7 @@ pub fn serve(
         if !text.is_empty() && tx.send(Bytes::from(text)).await.is_err() {
             return;
         }
-        let mut seen = posted_seen;
+        let (mut seen, mut annotated) = (posted_seen, annotation_seen);
         while budget != Some(0) {
             tokio::select! {
                 _ = tx.closed() => return,
@@ -204,15 +210,28 @@ pub fn serve(
             }
             let fresh: Vec<LogLine> = {
                 let st = store.lock().unwrap_or_else(|p| p.into_inner());
-                let same_pod = st
+                let Some(pod) = st
                     .objects
                     .get(&Store::key(res, &key.0, &key.1))
-                    .is_some_and(|p| p["metadata"]["uid"] == uid);
-                if !same_pod {
-                    return;
-                }
+                    .filter(|p| p["metadata"]["uid"] == uid)
+                else {
+                    return; // deleted (or deleted and created again)
+                };
+                // Lines added to the annotation by an update count as written now.
+                let now = unix_now();
+                let ann = annotation_lines(pod, &key.2);
+                let mut fresh: Vec<LogLine> = ann
+                    .get(annotated..)
+                    .unwrap_or(&[])
+                    .iter()
+                    .map(|text| LogLine {
+                        time: now,
+                        text: text.clone(),
+                    })
+                    .collect();
+                annotated = annotated.max(ann.len());
                 let posted = st.logs.get(&key).map(Vec::as_slice).unwrap_or(&[]);
-                let fresh = posted.get(seen..).unwrap_or(&[]).to_vec();
+                fresh.extend(posted.get(seen..).unwrap_or(&[]).iter().cloned());
                 seen = posted.len();
                 fresh
             };

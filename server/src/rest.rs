@@ -443,8 +443,8 @@ impl DeleteOptions {
     }
 }
 
-/// DELETE of one object. Pods, services and namespaces answer with the
-/// object; other kinds with a Success Status naming what was deleted. An
+/// DELETE of one object. Kinds whose registry sets ReturnDeletedObject
+/// (pods, services, serviceaccounts, namespaces) answer with the object; other kinds with a Success Status naming what was deleted. An
 /// object with finalizers only gets its deletionTimestamp, is kept, and is
 /// the answer.
 pub fn delete(
@@ -456,8 +456,11 @@ pub fn delete(
     dry_run: bool,
 ) -> Result<Value, ApiError> {
     let (obj, removed) = delete_object(st, res, ns, name, opts, dry_run)?;
-    let returns_object =
-        res.group.is_empty() && matches!(res.plural, "pods" | "services" | "namespaces");
+    let returns_object = res.group.is_empty()
+        && matches!(
+            res.plural,
+            "pods" | "services" | "serviceaccounts" | "namespaces"
+        );
     if !removed || returns_object {
         return Ok(obj);
     }

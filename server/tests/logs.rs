@@ -33,6 +33,10 @@ async fn follow_streams_appended_lines_until_the_pod_goes() {
     s.append_log("default", "p", "c", "three\nfour\n").await;
     assert_eq!(Some("three".into()), f.next_line(SECOND * 5).await);
     assert_eq!(Some("four".into()), f.next_line(SECOND * 5).await);
+    let mut pod = s.get(&format!("{PODS}/p")).await.json();
+    pod["metadata"]["annotations"]["kube-testserver/log.c"] = json!("one\ntwo\nfive\n");
+    assert_eq!(200, s.put(&format!("{PODS}/p"), &pod).await.code);
+    assert_eq!(Some("five".into()), f.next_line(SECOND * 5).await);
     assert_eq!(200, s.delete(&format!("{PODS}/p")).await.code);
     assert!(f.ended(SECOND * 5).await);
 }
