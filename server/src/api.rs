@@ -326,6 +326,9 @@ impl Server {
             return Err(method_not_allowed());
         }
         let watch = t.watch_path || crate::watch::requested(&req.query);
+        if matches!(req.method, "POST" | "PUT") {
+            rest::check_content_type(req.content_type)?;
+        }
         let mut st = self.lock();
         let st = &mut *st;
         let full = |v: Value| Ok(Answer::Full(json_reply(200, &v)));

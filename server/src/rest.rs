@@ -13,6 +13,20 @@ use base64::Engine;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
+/// Request bodies in JSON or YAML; anything else (protobuf, CBOR) is 415, on
+/// which client-go falls back to JSON.
+pub fn check_content_type(content_type: &str) -> Result<(), ApiError> {
+    let ct = content_type.split(';').next().unwrap_or("").trim();
+    match ct {
+        "" | "application/json" | "application/yaml" | "text/plain" | "*/*" => Ok(()),
+        other => Err(ApiError::new(
+            415,
+            "UnsupportedMediaType",
+            format!("the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {other})"),
+        )),
+    }
+}
+
 pub fn parse_body(body: &[u8]) -> Result<Value, ApiError> {
     let v: Value = serde_json::from_slice(body)
         .or_else(|_| serde_yaml::from_slice(body))

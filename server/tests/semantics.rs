@@ -381,3 +381,27 @@ async fn viewer_is_forbidden_with_the_real_wording() {
     );
     assert_eq!(200, s.get(CMS).await.code);
 }
+
+#[tokio::test]
+async fn bodies_other_than_json_or_yaml_are_415() {
+    let s = TestServer::start(&[]);
+    let r = s
+        .send_raw(
+            "POST",
+            CMS,
+            "application/vnd.kubernetes.protobuf",
+            b"k8s\x00\x0a".to_vec(),
+        )
+        .await;
+    assert_eq!(415, r.code);
+    assert_eq!("UnsupportedMediaType", r.json()["reason"]);
+    let yaml = s
+        .send_raw(
+            "POST",
+            CMS,
+            "application/yaml",
+            b"metadata: {name: from-yaml}\ndata: {a: '1'}\n".to_vec(),
+        )
+        .await;
+    assert_eq!(201, yaml.code);
+}

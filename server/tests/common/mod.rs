@@ -269,6 +269,34 @@ impl TestServer {
         self.request("DELETE", path, None).await
     }
 
+    /// A request with a body of any content type.
+    pub async fn send_raw(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Resp {
+        let resp = self
+            .send(method, path, content_type, body)
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let code = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        Resp {
+            code,
+            headers,
+            body,
+        }
+    }
+
     /// Posts log lines for a container.
     pub async fn append_log(&self, ns: &str, pod: &str, container: &str, text: &str) {
         let r = self
