@@ -234,6 +234,52 @@ fn check_kind(res: &ResourceInfo, obj: &Value) -> Result<(), ApiError> {
     Ok(())
 }
 
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// metadata, spec and status must be objects: the server fills fields in them.
+fn check_shape(res: &ResourceInfo, obj: &Value) -> Result<(), ApiError> {
+    if !obj.is_object() {
+        return Err(ApiError::new(
+            400,
+            "BadRequest",
+            format!(
+                "json: cannot unmarshal {obj} into Go value of type {}",
+                res.kind
+            ),
+        ));
+    }
+    for (field, go_type) in [
+        ("metadata", "v1.ObjectMeta"),
+        ("spec", "Spec"),
+        ("status", "Status"),
+    ] {
+        match obj.get(field) {
+            None | Some(Value::Null) | Some(Value::Object(_)) => {}
+            Some(other) => {
+                return Err(ApiError::new(
+                    400,
+                    "BadRequest",
+                    format!(
+                        "json: cannot unmarshal {} into Go struct field {}.{field} of type {go_type}",
+                        json_type(other),
+                        res.kind
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn conflict(res: &ResourceInfo, name: &str) -> ApiError {
     let mut e = ApiError::new(409, "Conflict", format!("Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again", qualified(res)));
     e.details = details(res, name);
@@ -261,6 +307,7 @@ pub fn create(
     dry_run: bool,
 ) -> Result<Value, ApiError> {
     check_kind(res, &obj)?;
+    check_shape(res, &obj)?;
     let name = match obj["metadata"]["name"].as_str() {
         Some(n) if !n.is_empty() => n.to_string(),
         _ => match obj["metadata"]["generateName"].as_str() {
@@ -347,6 +394,7 @@ pub fn update(
 ) -> Result<Value, ApiError> {
     let cur = get(st, res, ns, name)?;
     check_kind(res, &obj)?;
+    check_shape(res, &obj)?;
     if let Some(n) = obj["metadata"]["name"].as_str() {
         if n != name {
             return Err(ApiError::new(
@@ -536,7 +584,8 @@ fn delete_object(
             .grace_period
             .or_else(|| obj["spec"]["terminationGracePeriodSeconds"].as_i64())
             .unwrap_or(30);
-        obj["metadata"]["deletionTimestamp"] = json!(crate::store::now_rfc3339());
+        // A pod is due to be gone once its grace period is over.
+        obj["metadata"]["deletionTimestamp"] = json!(crate::store::rfc3339_after(grace));
         obj["metadata"]["deletionGracePeriodSeconds"] = json!(grace);
     }
     if !dry_run {

@@ -126,6 +126,11 @@ pub fn now_rfc3339() -> String {
     rfc3339(unix_now().floor() as u64)
 }
 
+/// The time `secs` seconds from now.
+pub fn rfc3339_after(secs: i64) -> String {
+    rfc3339((unix_now().floor() as i64 + secs).max(0) as u64)
+}
+
 /// `2024-09-18T14:06:40.123456789Z`, as kubelet timestamps log lines.
 pub fn rfc3339_nanos(t: f64) -> String {
     let secs = t.floor() as u64;

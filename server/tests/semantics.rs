@@ -117,6 +117,24 @@ async fn errors_have_the_real_codes_and_wording() {
         unknown.json()["message"]
     );
 
+    for bad in [
+        json!({"metadata": "x"}),
+        json!({"metadata": {"name": "y"}, "spec": [1]}),
+    ] {
+        let r = s.post(PODS, &bad).await;
+        assert_eq!(400, r.code, "{bad}");
+        let r = s.put(&format!("{CMS}/a"), &bad).await;
+        assert_eq!(400, r.code, "{bad}");
+    }
+    let r = s
+        .request("PATCH", &format!("{CMS}/a"), Some(&json!({"metadata": 5})))
+        .await;
+    assert_eq!(400, r.code);
+    let r = s
+        .request("PATCH", &format!("{CMS}/a"), Some(&json!("a string")))
+        .await;
+    assert_eq!(400, r.code);
+
     let na = s.put(CMS, &json!({})).await;
     assert_eq!(405, na.code);
     assert_eq!("MethodNotAllowed", na.json()["reason"]);
