@@ -148,7 +148,7 @@ pub fn parse_rfc3339(s: &str) -> Option<f64> {
     let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let mut rest = &s[19..];
+    let mut rest = s.get(19..)?;
     let mut frac = 0.0;
     if let Some(r) = rest.strip_prefix('.') {
         let end = r.find(|c: char| !c.is_ascii_digit()).unwrap_or(r.len());
@@ -159,7 +159,8 @@ pub fn parse_rfc3339(s: &str) -> Option<f64> {
         "Z" | "z" => 0,
         o if o.len() == 6 => {
             let sign = if o.starts_with('-') { -1 } else { 1 };
-            sign * (o[1..3].parse::<i64>().ok()? * 3600 + o[4..6].parse::<i64>().ok()? * 60)
+            let part = |r: std::ops::Range<usize>| o.get(r)?.parse::<i64>().ok();
+            sign * (part(1..3)? * 3600 + part(4..6)? * 60)
         }
         _ => return None,
     };
@@ -358,5 +359,28 @@ impl Store {
     /// A receiver of every change from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<ChangeEvent>> {
         self.changes.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_round_trip_and_garbage() {
+        let t = 1_726_668_400.25;
+        assert_eq!(Some(t), parse_rfc3339(&rfc3339_nanos(t)));
+        assert_eq!(
+            Some(1_726_668_400.0),
+            parse_rfc3339("2024-09-18T16:06:40+02:00")
+        );
+        for bad in [
+            "",
+            "2024-09-18",
+            "2024-09-18T14:06:4é0Z",
+            "2024-09-18T14:06:40+0é:00",
+        ] {
+            assert_eq!(None, parse_rfc3339(bad), "{bad}");
+        }
     }
 }
