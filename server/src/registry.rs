@@ -50,7 +50,13 @@ fn custom() -> std::sync::RwLockReadGuard<'static, Vec<CustomResource>> {
 /// Every resource served now: the built-in table, CRDs, then CRD-defined ones.
 pub fn served_resources() -> Vec<&'static ResourceInfo> {
     let mut out: Vec<&'static ResourceInfo> = resources::RESOURCES.iter().collect();
-    out.push(&CRD_RESOURCE);
+    // Unless the built-in table has come to list CRDs itself.
+    if !out
+        .iter()
+        .any(|r| r.group == CRD_RESOURCE.group && r.plural == CRD_RESOURCE.plural)
+    {
+        out.push(&CRD_RESOURCE);
+    }
     out.extend(custom().iter().map(|c| c.info));
     out
 }
