@@ -355,7 +355,11 @@ impl Server {
             ("GET", Some(n), Some("log")) => crate::logs::serve(&self.store, st, ns, n, &req.query),
             ("POST", None, None) => {
                 let body = rest::parse_body(req.body)?;
-                let obj = rest::create(st, res, ns, body, dry_run)?;
+                let opts = rest::CreateOptions {
+                    dry_run,
+                    keep_status: false,
+                };
+                let obj = rest::create(st, res, ns, body, opts)?;
                 Ok(Answer::Full(json_reply(201, &obj)))
             }
             ("POST", Some(n), Some("eviction")) => {

@@ -26,7 +26,7 @@ mod tls;
 mod validation;
 mod watch;
 
-use api::{Answer, Incoming, Server, Users};
+use api::{Incoming, Server, Users};
 use base64::Engine;
 use http_body_util::BodyExt;
 use hyper::service::service_fn;
@@ -150,10 +150,10 @@ fn seed(server: &Server, files: &[String]) -> Result<(), String> {
     }
     for d in docs {
         let (gv, kind) = (
-            d["apiVersion"].as_str().unwrap_or(""),
-            d["kind"].as_str().unwrap_or(""),
+            d["apiVersion"].as_str().unwrap_or("").to_string(),
+            d["kind"].as_str().unwrap_or("").to_string(),
         );
-        let res = registry::find_kind(gv, kind)
+        let res = registry::find_kind(&gv, &kind)
             .ok_or_else(|| format!("seed: unknown kind {gv}/{kind}"))?;
         let ns = if res.namespaced {
             d["metadata"]["namespace"]
@@ -163,37 +163,14 @@ fn seed(server: &Server, files: &[String]) -> Result<(), String> {
         } else {
             String::new()
         };
-        let path = if res.group.is_empty() {
-            "/api/v1".to_string()
-        } else {
-            format!("/apis/{}", res.group_version())
+        // Seeds keep the status they bring (a created object's status is
+        // otherwise the server's): they stand for what controllers would do.
+        let opts = rest::CreateOptions {
+            dry_run: false,
+            keep_status: true,
         };
-        let path = if res.namespaced {
-            format!("{path}/namespaces/{ns}/{}", res.plural)
-        } else {
-            format!("{path}/{}", res.plural)
-        };
-        let body = serde_json::to_vec(&d).unwrap_or_default();
-        let answer = server.handle(Incoming {
-            method: "POST",
-            path: &path,
-            query: Default::default(),
-            authorization: Some(&format!("Bearer {}", server.users.admin_token)),
-            client_cert: false,
-            content_type: "application/json",
-            accept: "application/json",
-            body: &body,
-        });
-        match answer {
-            Answer::Full(reply) if reply.code == 201 => {}
-            Answer::Full(reply) => {
-                return Err(format!(
-                    "seed: creating {kind} failed: {}",
-                    String::from_utf8_lossy(&reply.body)
-                ))
-            }
-            Answer::Stream(_) => return Err(format!("seed: creating {kind} gave a stream")),
-        }
+        rest::create(&mut server.lock(), res, &ns, d, opts)
+            .map_err(|e| format!("seed: creating {kind} {gv}: {}", e.message))?;
     }
     Ok(())
 }

@@ -299,13 +299,26 @@ fn name_suffix(st: &mut Store) -> String {
         .collect()
 }
 
+/// How a create is done.
+pub struct CreateOptions {
+    pub dry_run: bool,
+    /// Keep the status the object brings (seeding); requests have theirs cleared.
+    pub keep_status: bool,
+}
+
+/// Whether a new object's status is the client's to set: nodes register with theirs.
+fn status_set_by_creator(res: &ResourceInfo) -> bool {
+    !res.status || (res.group.is_empty() && res.plural == "nodes")
+}
+
 pub fn create(
     st: &mut Store,
     res: &ResourceInfo,
     ns: &str,
     mut obj: Value,
-    dry_run: bool,
+    opts: CreateOptions,
 ) -> Result<Value, ApiError> {
+    let dry_run = opts.dry_run;
     check_kind(res, &obj)?;
     check_shape(res, &obj)?;
     let name = match obj["metadata"]["name"].as_str() {
@@ -352,6 +365,11 @@ pub fn create(
             "creationTimestamp",
         ] {
             m.remove(k);
+        }
+    }
+    if !opts.keep_status && !status_set_by_creator(res) {
+        if let Some(m) = obj.as_object_mut() {
+            m.remove("status");
         }
     }
     st.stamp_new(res, &mut obj, ns);

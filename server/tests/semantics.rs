@@ -56,7 +56,13 @@ async fn server_sets_uid_resource_version_timestamp_and_generation() {
 #[tokio::test]
 async fn status_subresource_splits_spec_and_status() {
     let s = TestServer::start(&[]);
-    let d = s.post(DEPLOYS, &deployment("web")).await.json();
+    let mut with_status = deployment("web");
+    with_status["status"] = json!({"replicas": 5});
+    let d = s.post(DEPLOYS, &with_status).await.json();
+    assert!(
+        d.get("status").is_none(),
+        "a created object's status is the server's"
+    );
     let mut both = d.clone();
     both["spec"]["replicas"] = json!(2);
     both["status"] = json!({"replicas": 7});
@@ -422,4 +428,18 @@ async fn bodies_other_than_json_or_yaml_are_415() {
         )
         .await;
     assert_eq!(201, yaml.code);
+}
+
+#[tokio::test]
+async fn seeded_objects_keep_their_status() {
+    let dir = TempDir(std::env::temp_dir().join(format!("kts-seed-status-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let seed = dir.0.join("seed.yaml");
+    let mut d = deployment("seeded");
+    d["metadata"]["namespace"] = json!("default");
+    d["status"] = json!({"replicas": 1, "readyReplicas": 1});
+    std::fs::write(&seed, serde_json::to_string(&d).unwrap()).unwrap();
+    let s = TestServer::start(&["--seed", seed.to_str().unwrap()]);
+    let got = s.get(&format!("{DEPLOYS}/seeded")).await.json();
+    assert_eq!(1, got["status"]["readyReplicas"]);
 }
