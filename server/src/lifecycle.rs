@@ -58,7 +58,9 @@ pub fn on_create(res: &ResourceInfo, obj: &mut Value) -> Result<(), ApiError> {
     } else if is_core(res, "namespaces") {
         obj["status"] = json!({"phase": "Active"});
         obj["spec"] = json!({"finalizers": ["kubernetes"]});
-    } else if is_core(res, "persistentvolumeclaims") || is_core(res, "persistentvolumes") {
+    } else if (is_core(res, "persistentvolumeclaims") || is_core(res, "persistentvolumes"))
+        && obj["status"].is_null()
+    {
         // No volume controller runs here: claims and volumes stay Pending.
         obj["status"] = json!({"phase": "Pending"});
     } else if is_crd(res) {
