@@ -79,8 +79,14 @@ fn resource_list(group: &str, version: &str) -> Option<Value> {
             out.push(sub);
         }
     }
-    // kube-apiserver sorts by name, subresources right after their parent.
-    out.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    // kube-apiserver sorts built-in lists by name, subresources right after
+    // their parent; apiextensions-apiserver lists CRD resources as declared.
+    let built_in = resources::RESOURCES
+        .iter()
+        .any(|r| r.group == group && r.version == version);
+    if built_in {
+        out.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    }
     (!out.is_empty()).then(|| {
         json!({"kind": "APIResourceList", "apiVersion": "v1",
             "groupVersion": resources::group_version(group, version), "resources": out})

@@ -79,6 +79,19 @@ const STATUS: Subresource = own("status", GET_PATCH_UPDATE);
 const SCALE: Subresource = other("scale", "autoscaling", "v1", "Scale", GET_PATCH_UPDATE);
 pub const WITH_STATUS: &[Subresource] = &[STATUS];
 const WITH_SCALE_STATUS: &[Subresource] = &[SCALE, STATUS];
+const WITH_SCALE: &[Subresource] = &[SCALE];
+const WITH_STATUS_SCALE: &[Subresource] = &[STATUS, SCALE];
+
+/// The subresources a CustomResourceDefinition version declares, in the
+/// order apiextensions-apiserver lists them (status, then scale).
+pub fn custom_subresources(status: bool, scale: bool) -> &'static [Subresource] {
+    match (status, scale) {
+        (true, true) => WITH_STATUS_SCALE,
+        (true, false) => WITH_STATUS,
+        (false, true) => WITH_SCALE,
+        (false, false) => &[],
+    }
+}
 
 const fn same(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
@@ -509,10 +522,10 @@ pub fn find_kind(group_version: &str, kind: &str) -> Option<&'static ResourceInf
         .find(|r| r.group_version() == group_version && r.kind == kind)
 }
 
-/// Every resource served now, as discovery and OpenAPI list them: the
-/// built-in table (resources defined at run time join here).
+/// Every resource served now, as discovery lists them: the built-in table
+/// and the resources stored CRDs define.
 pub fn served() -> impl Iterator<Item = &'static ResourceInfo> {
-    RESOURCES.iter()
+    crate::registry::served_resources().into_iter()
 }
 
 /// The named groups in table order (the core group "" excluded).
