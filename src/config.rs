@@ -617,8 +617,9 @@ fn exec_cluster_info(cluster: &ClusterEntry, settings: &ClusterSettings) -> serd
 /// The service-account directory mounted into every pod.
 pub const SERVICE_ACCOUNT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
 
-/// Settings for a process running inside a pod (kubectl's in-cluster rules).
-pub fn in_cluster(dir: &Path) -> Result<ClusterSettings> {
+/// The API server address a pod sees: `https://KUBERNETES_SERVICE_HOST:PORT`
+/// (an IPv6 host in brackets).
+pub fn in_cluster_server() -> Result<String> {
     let host = std::env::var("KUBERNETES_SERVICE_HOST").unwrap_or_default();
     let port = std::env::var("KUBERNETES_SERVICE_PORT").unwrap_or_default();
     if host.is_empty() || port.is_empty() {
@@ -631,6 +632,13 @@ pub fn in_cluster(dir: &Path) -> Result<ClusterSettings> {
     } else {
         host
     };
+    Ok(format!("https://{host}:{port}"))
+}
+
+/// Settings for a process running inside a pod (kubectl's in-cluster rules).
+/// The token file is re-read on every request, so rotated tokens are used.
+pub fn in_cluster(dir: &Path) -> Result<ClusterSettings> {
+    let server = in_cluster_server()?;
     let token_path = dir.join("token");
     crate::auth::read_token_file(&token_path)
         .map_err(|e| ConfigError(format!("in-cluster config: {e}")))?;
@@ -642,7 +650,7 @@ pub fn in_cluster(dir: &Path) -> Result<ClusterSettings> {
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty());
     Ok(ClusterSettings {
-        server: format!("https://{host}:{port}"),
+        server,
         ca_pem: Some(ca_pem),
         credentials: Credentials::TokenFile(token_path),
         namespace,

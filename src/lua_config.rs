@@ -313,9 +313,14 @@ pub fn from_token(_: &Lua, (token, server): (Value, Option<String>)) -> mlua::Re
             server,
             ..Default::default()
         },
-        None => config::in_cluster(Path::new(config::SERVICE_ACCOUNT_DIR)).map_err(|_| {
-            err("from_token: no server address known: pass it as the second argument, e.g. from_token(token, \"https://my-cluster:6443\")")
-        })?,
+        // In a pod: the service address, and the mounted CA when there is one.
+        None => ClusterSettings {
+            server: config::in_cluster_server().map_err(|_| {
+                err("from_token: no server address known: pass it as the second argument, e.g. from_token(token, \"https://my-cluster:6443\"), or run in a pod (KUBERNETES_SERVICE_HOST/PORT)")
+            })?,
+            ca_pem: std::fs::read(Path::new(config::SERVICE_ACCOUNT_DIR).join("ca.crt")).ok(),
+            ..Default::default()
+        },
     };
     settings.credentials = Credentials::Token(token);
     Ok(LuaConfig::from_settings(settings))
