@@ -27,6 +27,14 @@ function M.tmpdir()
   return dir
 end
 
+--- The current directory (the repository root when busted runs).
+function M.cwd()
+  local p = assert(io.popen("pwd"))
+  local dir = p:read("*l")
+  p:close()
+  return dir
+end
+
 --- Lines appended to a log file so far.
 function M.lines(path)
   local out = {}
