@@ -118,6 +118,22 @@ describe("proxies", function()
   end)
 end)
 
+describe("TLS settings", function()
+  it("insecure-skip-tls-verify accepts the server without its CA", function()
+    local conf = conf_for { ca_data = false, cluster = "    insecure-skip-tls-verify: true" }
+    assert.are.equal(200, select(3, api.Client:new(conf):corev1():pods("kube-system"):get()))
+  end)
+
+  it("tls-server-name must match the certificate", function()
+    local conf = conf_for { cluster = "    tls-server-name: other.example" }
+    local body, msg = api.Client:new(conf):corev1():pods("kube-system"):get()
+    assert.is_nil(body)
+    assert.truthy(msg:lower():find("certificate", 1, true), msg)
+    conf = conf_for { cluster = "    tls-server-name: localhost" }
+    assert.are.equal(200, select(3, api.Client:new(conf):corev1():pods("kube-system"):get()))
+  end)
+end)
+
 describe("exec plugin certificates", function()
   it("open new connections when the plugin hands out a new certificate", function()
     local state = nf.tmpdir()
