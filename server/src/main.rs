@@ -1,20 +1,34 @@
 //! kube-testserver: a stand-in Kubernetes API server over HTTPS for tests.
 //!
-//! `kube-testserver [--port N] [--kubeconfig PATH] [--seed FILE]...` prints
+//! `kube-testserver [--port N] [--kubeconfig PATH] [--seed FILE]...
+//! [--watch-history N] [--bookmark-interval-ms MS]` prints
 //! `ready https://127.0.0.1:PORT` once it serves and stops on SIGTERM/SIGINT.
 
+// An ApiError carries a whole Status; requests fail rarely, so its size on
+// the error path does not matter.
+#![allow(clippy::result_large_err)]
+
 mod api;
+mod body;
 mod discovery;
+mod faults;
+mod lifecycle;
+mod logs;
 mod patch;
 mod pods;
+mod registry;
 mod resources;
+mod rest;
+mod selectors;
 mod store;
+mod subresources;
 mod tls;
+mod validation;
+mod watch;
 
-use api::{Incoming, Server, Users};
+use api::{Answer, Incoming, Server, Users};
 use base64::Engine;
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use std::io::{Read, Write};
@@ -37,13 +51,17 @@ struct Args {
     port: u16,
     kubeconfig: Option<String>,
     seeds: Vec<String>,
+    watch_history: usize,
 }
+
+const USAGE: &str = "usage: kube-testserver [--port N] [--kubeconfig PATH] [--seed FILE]... [--watch-history N] [--bookmark-interval-ms MS]";
 
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
         port: 0,
         kubeconfig: None,
         seeds: vec![],
+        watch_history: store::DEFAULT_HISTORY,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -52,8 +70,18 @@ fn parse_args() -> Result<Args, String> {
             "--port" => a.port = val()?.parse().map_err(|e| format!("--port: {e}"))?,
             "--kubeconfig" => a.kubeconfig = Some(val()?),
             "--seed" => a.seeds.push(val()?),
+            "--watch-history" => {
+                a.watch_history = val()?
+                    .parse()
+                    .map_err(|e| format!("--watch-history: {e}"))?
+            }
+            "--bookmark-interval-ms" => watch::set_bookmark_interval(
+                val()?
+                    .parse()
+                    .map_err(|e| format!("--bookmark-interval-ms: {e}"))?,
+            ),
             "-h" | "--help" => {
-                println!("usage: kube-testserver [--port N] [--kubeconfig PATH] [--seed FILE]...");
+                println!("{USAGE}");
                 std::process::exit(0);
             }
             other => return Err(format!("unknown argument {other}")),
@@ -125,7 +153,7 @@ fn seed(server: &Server, files: &[String]) -> Result<(), String> {
             d["apiVersion"].as_str().unwrap_or(""),
             d["kind"].as_str().unwrap_or(""),
         );
-        let res = resources::find_kind(gv, kind)
+        let res = registry::find_kind(gv, kind)
             .ok_or_else(|| format!("seed: unknown kind {gv}/{kind}"))?;
         let ns = if res.namespaced {
             d["metadata"]["namespace"]
@@ -146,7 +174,7 @@ fn seed(server: &Server, files: &[String]) -> Result<(), String> {
             format!("{path}/{}", res.plural)
         };
         let body = serde_json::to_vec(&d).unwrap_or_default();
-        let reply = server.handle(Incoming {
+        let answer = server.handle(Incoming {
             method: "POST",
             path: &path,
             query: Default::default(),
@@ -156,11 +184,15 @@ fn seed(server: &Server, files: &[String]) -> Result<(), String> {
             accept: "application/json",
             body: &body,
         });
-        if reply.code != 201 {
-            return Err(format!(
-                "seed: creating {kind} failed: {}",
-                String::from_utf8_lossy(&reply.body)
-            ));
+        match answer {
+            Answer::Full(reply) if reply.code == 201 => {}
+            Answer::Full(reply) => {
+                return Err(format!(
+                    "seed: creating {kind} failed: {}",
+                    String::from_utf8_lossy(&reply.body)
+                ))
+            }
+            Answer::Stream(_) => return Err(format!("seed: creating {kind} gave a stream")),
         }
     }
     Ok(())
@@ -193,8 +225,9 @@ async fn run() -> Result<(), String> {
             .map_err(|e| format!("--kubeconfig {path}: {e}"))?;
     }
     let server = Arc::new(Server {
-        store: Mutex::new(Default::default()),
+        store: Arc::new(Mutex::new(store::Store::new(args.watch_history))),
         users,
+        faults: Default::default(),
     });
     seed(&server, &args.seeds)?;
     let acceptor = tokio_rustls::TlsAcceptor::from(pki.server_config.clone());
@@ -209,57 +242,70 @@ async fn run() -> Result<(), String> {
             _ = term.recv() => return Ok(()),
             _ = tokio::signal::ctrl_c() => return Ok(()),
         };
-        let acceptor = acceptor.clone();
-        let server = server.clone();
-        tokio::spawn(async move {
-            let Ok(tls) = acceptor.accept(tcp).await else {
-                return;
-            };
-            let client_cert = tls
-                .get_ref()
-                .1
-                .peer_certificates()
-                .is_some_and(|c| !c.is_empty());
-            let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                let server = server.clone();
-                async move {
-                    let (parts, body) = req.into_parts();
-                    let body = body
-                        .collect()
-                        .await
-                        .map(|b| b.to_bytes())
-                        .unwrap_or_default();
-                    let header = |n: hyper::header::HeaderName| {
-                        parts
-                            .headers
-                            .get(n)
-                            .and_then(|v| v.to_str().ok())
-                            .map(String::from)
-                    };
-                    let auth = header(hyper::header::AUTHORIZATION);
-                    let ct = header(hyper::header::CONTENT_TYPE).unwrap_or_default();
-                    let accept = header(hyper::header::ACCEPT).unwrap_or_default();
-                    let query = api::parse_query(parts.uri.query().unwrap_or(""));
-                    let reply = server.handle(Incoming {
-                        method: parts.method.as_str(),
-                        path: parts.uri.path(),
-                        query,
-                        authorization: auth.as_deref(),
-                        client_cert,
-                        content_type: &ct,
-                        accept: &accept,
-                        body: &body,
-                    });
-                    hyper::Response::builder()
-                        .status(reply.code)
-                        .header("Content-Type", reply.content_type)
-                        .header("Cache-Control", "no-cache, private")
-                        .body(Full::new(Bytes::from(reply.body)))
-                }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(tls), svc)
-                .await;
-        });
+        tokio::spawn(serve_connection(tcp, acceptor.clone(), server.clone()));
     }
+}
+
+/// One TLS connection; requests on it may be hit by injected faults.
+async fn serve_connection(
+    tcp: tokio::net::TcpStream,
+    acceptor: tokio_rustls::TlsAcceptor,
+    server: Arc<Server>,
+) {
+    // A second handle on the socket, to reset it when a fault says so.
+    let Some((tcp, raw)) = body::split_socket(tcp) else {
+        return;
+    };
+    let raw = Arc::new(raw);
+    let Ok(tls) = acceptor.accept(tcp).await else {
+        return;
+    };
+    let client_cert = tls
+        .get_ref()
+        .1
+        .peer_certificates()
+        .is_some_and(|c| !c.is_empty());
+    let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+        let server = server.clone();
+        let raw = raw.clone();
+        async move {
+            let (parts, body) = req.into_parts();
+            let fault = server.faults.take(parts.uri.path());
+            if let Some(f) = &fault {
+                if let Some(early) = body::before_handling(f, &raw).await {
+                    return early;
+                }
+            }
+            let body = body
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
+            let header = |n: hyper::header::HeaderName| {
+                parts
+                    .headers
+                    .get(n)
+                    .and_then(|v| v.to_str().ok())
+                    .map(String::from)
+            };
+            let auth = header(hyper::header::AUTHORIZATION);
+            let ct = header(hyper::header::CONTENT_TYPE).unwrap_or_default();
+            let accept = header(hyper::header::ACCEPT).unwrap_or_default();
+            let query = api::parse_query(parts.uri.query().unwrap_or(""));
+            let answer = server.handle(Incoming {
+                method: parts.method.as_str(),
+                path: parts.uri.path(),
+                query,
+                authorization: auth.as_deref(),
+                client_cert,
+                content_type: &ct,
+                accept: &accept,
+                body: &body,
+            });
+            body::respond(answer, fault.and_then(|f| f.mode))
+        }
+    });
+    let _ = hyper::server::conn::http1::Builder::new()
+        .serve_connection(TokioIo::new(tls), svc)
+        .await;
 }
