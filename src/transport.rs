@@ -44,8 +44,26 @@ pub struct Response {
 
 static RUNTIME: Mutex<Option<(u32, Arc<Runtime>)>> = Mutex::new(None);
 
+/// Writing to a connection the server has reset raises SIGPIPE (hyper
+/// writes with `writev`, which cannot ask for no signal), and a Lua host
+/// keeps the default action: the whole process dies. Ignore it, unless the
+/// host installed its own handler, so the write fails with EPIPE instead and
+/// becomes a normal error (or a retry). Done once per process.
+fn ignore_sigpipe() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| unsafe {
+        let mut current: libc::sigaction = std::mem::zeroed();
+        if libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut current) == 0
+            && current.sa_sigaction == libc::SIG_DFL
+        {
+            libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        }
+    });
+}
+
 /// The runtime of this process, created on first use and after a fork.
 fn runtime() -> Result<Arc<Runtime>, String> {
+    ignore_sigpipe();
     let pid = std::process::id();
     let mut slot = RUNTIME.lock().unwrap_or_else(|p| p.into_inner());
     if let Some((owner, rt)) = slot.as_ref() {
