@@ -364,6 +364,27 @@ describe("kubeconfigs in the style of", function()
     assert.are.equal(200, select(3, pods_get(conf)))
   end)
 
+  it("EKS runs `aws eks get-token` with its args and env (a stand-in aws on PATH)", function()
+    local text = nf.read("spec/fixtures/kubeconfigs/eks.yaml")
+      :gsub("certificate%-authority%-data: %S+", "certificate-authority-data: " .. facts.ca_data)
+      :gsub("server: %S+", "server: " .. srv.url)
+    local dir = nf.tmpdir()
+    local kc = nf.write(dir .. "/config", text)
+    local token_file = nf.write(dir .. "/aws-token", facts.admin_token)
+    local env = {
+      PATH = nf.cwd() .. "/spec/fixtures/exec/bin:" .. os.getenv("PATH"),
+      FAKE_AWS_TOKEN_FILE = token_file,
+    }
+    local ok, out = nf.run_lua(dir, env, [[
+      local config, api = require "kube.config", require "kube.api"
+      local conf = config.from_kube_config("]] .. kc .. [[")
+      local items, msg, code = api.Client:new(conf):corev1():pods("kube-system"):get()
+      print(code, code == 200 and #items or msg)
+    ]])
+    assert.is_true(ok, out)
+    assert.are.equal("200\t2\n", out)
+  end)
+
   for name, want in pairs {
     eks = { command = "aws", server = "https://0123456789ABCDEF0123456789ABCDEF.gr7.us-west-2.eks.amazonaws.com" },
     gke = { command = "gke-gcloud-auth-plugin", server = "https://34.118.0.10", hint = "cluster-access-for-kubectl#install_plugin" },
