@@ -173,8 +173,8 @@ impl Transport {
         Ok(client)
     }
 
-    /// A request with method, URL, Accept, credentials, impersonation and
-    /// the call timeout set.
+    /// A request with method, URL, Accept, credentials and impersonation set
+    /// (no timeout: `send` adds the call timeout, a stream sets its own).
     fn prepare(
         &self,
         http: &reqwest::Client,
@@ -198,9 +198,6 @@ impl Transport {
             })?;
             rb = rb.header(name, value);
         }
-        if let Some(t) = self.settings.timeouts.request {
-            rb = rb.timeout(t);
-        }
         Ok(rb)
     }
 
@@ -212,7 +209,6 @@ impl Transport {
             .map_err(|_| format!("invalid HTTP method {:?}", req.method))?;
         let body = req.body.map(bytes::Bytes::from);
         let what = || format!("{} {}", req.method, req.url);
-        let policy = self.settings.retries;
         let idempotent = retry::idempotent(req.method);
         let started = Instant::now();
         let mut tries = 0;
@@ -222,62 +218,67 @@ impl Transport {
             let presented = self.settings.credentials.present()?;
             let http = self.client_for(&rt, &presented)?;
             let mut rb = self.prepare(&http, method.clone(), req.url, req.accept, &presented)?;
+            if let Some(t) = self.settings.timeouts.request {
+                rb = rb.timeout(t);
+            }
             if let Some(body) = &body {
                 if let Some(ct) = req.content_type {
                     rb = rb.header(reqwest::header::CONTENT_TYPE, ct);
                 }
                 rb = rb.body(body.clone());
             }
-            let wait = match rt.block_on(attempt(rb)) {
-                Attempt::Answer(r, _)
-                    if r.status == 401
-                        && !reauthenticated
-                        && self.settings.credentials.reject(&presented) =>
+            let outcome = rt.block_on(attempt(rb));
+            if let Attempt::Answer(r, _) = &outcome {
+                if r.status == 401
+                    && !reauthenticated
+                    && self.settings.credentials.reject(&presented)
                 {
                     // Expired or revoked plugin credential: run the plugin again, once.
                     reauthenticated = true;
                     tries -= 1;
                     continue;
                 }
-                Attempt::Answer(r, retry_after) => {
-                    let wait = (idempotent && retry::retriable_status(r.status))
-                        .then(|| {
-                            policy.next_delay(
-                                tries,
-                                started.elapsed(),
-                                retry_after,
-                                retry::jitter_unit(),
-                            )
-                        })
-                        .flatten();
-                    match wait {
-                        Some(w) => w,
-                        None => return Ok(r),
-                    }
-                }
+            }
+            if let Some(wait) = self.retry_wait(&outcome, idempotent, tries, started) {
+                std::thread::sleep(wait);
+                continue;
+            }
+            return match outcome {
+                Attempt::Answer(r, _) => Ok(r),
                 Attempt::Failed(e, stage) => {
-                    // POST and PATCH only when the request cannot have reached the server.
-                    let may_retry = retry::connection_dropped(&e) && (idempotent || e.is_connect());
-                    let wait = may_retry
-                        .then(|| {
-                            policy.next_delay(tries, started.elapsed(), None, retry::jitter_unit())
-                        })
-                        .flatten();
-                    match wait {
-                        Some(w) => w,
-                        None => {
-                            let after = if tries > 1 {
-                                format!(" (after {tries} tries)")
-                            } else {
-                                String::new()
-                            };
-                            return Err(format!("{}: {stage}{}{after}", what(), error_chain(&e)));
-                        }
-                    }
+                    let after = if tries > 1 {
+                        format!(" (after {tries} tries)")
+                    } else {
+                        String::new()
+                    };
+                    Err(format!("{}: {stage}{}{after}", what(), error_chain(&e)))
                 }
             };
-            std::thread::sleep(wait);
         }
+    }
+
+    /// How long to wait before trying again after `outcome`, if at all.
+    fn retry_wait(
+        &self,
+        outcome: &Attempt,
+        idempotent: bool,
+        tries: u32,
+        started: Instant,
+    ) -> Option<Duration> {
+        let retry_after = match outcome {
+            Attempt::Answer(r, retry_after) if idempotent && retry::retriable_status(r.status) => {
+                *retry_after
+            }
+            // POST and PATCH only when the request cannot have reached the server.
+            Attempt::Failed(e, _)
+                if retry::connection_dropped(e) && (idempotent || e.is_connect()) =>
+            {
+                None
+            }
+            _ => return None,
+        };
+        let policy = &self.settings.retries;
+        policy.next_delay(tries, started.elapsed(), retry_after, retry::jitter_unit())
     }
 }
 
