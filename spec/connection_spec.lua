@@ -293,6 +293,8 @@ describe("timeouts and retries", function()
     local conf = conf_for {}
     assert.has_error(function() conf:set_timeouts { conect = 1 } end)
     assert.has_error(function() conf:set_timeouts { request = -1 } end)
+    assert.has_error(function() conf:set_timeouts { request = 1e300 } end)
+    assert.has_error(function() conf:set_timeouts { request = 0 / 0 } end)
     assert.has_error(function() conf:set_retries { max = 1.5 } end)
     assert.has_error(function() conf:set_retries { backoff = 0 } end)
     local ok, err = pcall(conf.set_timeouts, conf, { conect = 1 })

@@ -58,11 +58,14 @@ fn seconds(what: &str, v: Value) -> mlua::Result<Option<Option<Duration>>> {
         Value::Integer(0) => Ok(Some(None)),
         Value::Number(0.0) => Ok(Some(None)),
         Value::Integer(n) if n > 0 => Ok(Some(Some(Duration::from_secs(n as u64)))),
-        Value::Number(n) if n > 0.0 && n.is_finite() => Ok(Some(Some(Duration::from_secs_f64(n)))),
+        Value::Number(n) if n > 0.0 => Duration::try_from_secs_f64(n)
+            .map(|d| Some(Some(d)))
+            .map_err(|_| err(format!("{what}: {n} seconds is out of range"))),
         other => Err(err(format!(
             "{what} must be a number of seconds (0 or false for none), got {}",
             match other {
-                Value::Integer(_) | Value::Number(_) => "a negative number".to_string(),
+                Value::Integer(i) => i.to_string(),
+                Value::Number(n) => n.to_string(),
                 o => o.type_name().to_string(),
             }
         ))),
