@@ -1,0 +1,463 @@
+//! `rc:watch(query?, opts?)`: a generic-for iterator of `event_type, object`.
+//!
+//! Events are decoded one line at a time as they arrive, straight onto the Lua
+//! stack. The iterator keeps going across the ends of the server's streams and
+//! across reconnects, resuming from the last resourceVersion it saw (bookmarks
+//! included, so quiet streams still advance it). It remembers the last state
+//! of every object it has reported, which gives two guarantees:
+//!
+//! - Without a starting resourceVersion, it lists first and reports every
+//!   existing object as ADDED, then watches from the list's resourceVersion.
+//! - When the server answers 410 Expired (the resourceVersion fell out of its
+//!   history), it lists again and reports the difference to what it had
+//!   reported: ADDED for new objects, MODIFIED for changed ones (another
+//!   resourceVersion), DELETED (with the last state seen) for vanished ones, and
+//!   DELETED + ADDED for an object recreated under the same name (another uid).
+//!   No change is lost and none reported twice; intermediate states between
+//!   the two lists are skipped, as with any re-list.
+//!
+//! Failed connections are retried with backoff; an HTTP error other than 410,
+//! 429 and 5xx raises `Code N: …`. The connection closes when the loop is left
+//! by `break` (the iterator is collected; on Lua 5.4 the for loop closes it at
+//! once), on `w:close()`, or at the end of `timeout`.
+
+use crate::client::{class, http_error, shape, ClientCore, Opened, Wrap};
+use crate::convert::{self, Format};
+use crate::iterator::{Iter, Step};
+use crate::lua_fn;
+use crate::pager::{identity, PageError, Pager, Stamp, DEFAULT_PAGE_SIZE};
+use crate::streaming::{Line, LineStream};
+use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Table, Value};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+/// Consecutive failed connections before the iterator gives up.
+const DEFAULT_RETRIES: u32 = 10;
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// What a watch is asked for; built by the resource client.
+pub struct WatchSpec {
+    pub core: Rc<ClientCore>,
+    /// The collection, e.g. `api/v1/namespaces/default/pods`.
+    pub path: String,
+    /// The caller's query without `resourceVersion` (selectors …).
+    pub query: Option<Table>,
+    pub resource_version: Option<String>,
+    pub namespaced: bool,
+    pub stamp: Option<Stamp>,
+    pub options: WatchOptions,
+}
+
+pub struct WatchOptions {
+    /// Total time the iterator runs before it ends.
+    pub timeout: Option<Duration>,
+    /// Hand BOOKMARK events to the loop too (they are always used to resume).
+    pub bookmarks: bool,
+    /// Reconnect when the server ends a stream (default true).
+    pub reconnect: bool,
+    pub retries: u32,
+}
+
+impl WatchOptions {
+    pub fn from_lua(opts: Option<Table>) -> mlua::Result<Self> {
+        let mut o = WatchOptions {
+            timeout: None,
+            bookmarks: false,
+            reconnect: true,
+            retries: DEFAULT_RETRIES,
+        };
+        let Some(t) = opts else { return Ok(o) };
+        if let Some(secs) = t.get::<Option<f64>>("timeout")? {
+            o.timeout = Some(
+                crate::streaming::seconds(secs, "opts.timeout").map_err(mlua::Error::runtime)?,
+            );
+        }
+        o.bookmarks = t.get::<Option<bool>>("bookmarks")?.unwrap_or(false);
+        o.reconnect = t.get::<Option<bool>>("reconnect")?.unwrap_or(true);
+        if let Some(n) = t.get::<Option<u32>>("retries")? {
+            o.retries = n;
+        }
+        Ok(o)
+    }
+}
+
+/// The last reported state of an object.
+struct Known {
+    resource_version: Option<String>,
+    uid: Option<String>,
+    object: Table,
+}
+
+pub struct Watch {
+    spec: WatchSpec,
+    deadline: Option<Instant>,
+    resource_version: Option<String>,
+    stream: Option<LineStream>,
+    known: HashMap<String, Known>,
+    pending: VecDeque<(&'static str, Table)>,
+    needs_list: bool,
+    failures: u32,
+    finished: bool,
+}
+
+impl Watch {
+    pub fn new(spec: WatchSpec) -> Self {
+        let start = spec.resource_version.clone().filter(|rv| rv != "0");
+        Watch {
+            deadline: spec.options.timeout.map(|t| Instant::now() + t),
+            needs_list: start.is_none(),
+            resource_version: start,
+            spec,
+            stream: None,
+            known: HashMap::new(),
+            pending: VecDeque::new(),
+            failures: 0,
+            finished: false,
+        }
+    }
+
+    pub fn close(&mut self) {
+        if let Some(mut s) = self.stream.take() {
+            s.close();
+        }
+        self.finished = true;
+        self.pending.clear();
+    }
+
+    fn expired(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
+    /// The next event, or `None` when the watch is over or, with `until`,
+    /// when nothing arrived by then (the watch then stays open).
+    fn next_event(
+        &mut self,
+        lua: &Lua,
+        until: Option<Instant>,
+    ) -> mlua::Result<Option<(&'static str, Table)>> {
+        let wait_until = match (self.deadline, until) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        loop {
+            if let Some(ev) = self.pending.pop_front() {
+                return Ok(Some(ev));
+            }
+            if self.finished || self.expired() {
+                self.close();
+                return Ok(None);
+            }
+            if self.needs_list {
+                self.relist(lua)?;
+                continue;
+            }
+            let Some(stream) = self.stream.as_mut() else {
+                if until.is_some_and(|u| Instant::now() >= u) {
+                    return Ok(None);
+                }
+                self.connect(lua)?;
+                continue;
+            };
+            match stream.next_line(wait_until) {
+                Ok(Line::Text(line)) => {
+                    self.failures = 0;
+                    self.handle_line(lua, &line)?;
+                }
+                Ok(Line::End) => {
+                    self.stream = None;
+                    if !self.spec.options.reconnect {
+                        self.finished = true;
+                    }
+                }
+                Ok(Line::TimedOut) => {
+                    if !self.expired() {
+                        return Ok(None);
+                    }
+                    self.close();
+                }
+                Err(e) => {
+                    self.stream = None;
+                    self.failed(e)?;
+                }
+            }
+        }
+    }
+
+    /// Counts a failed attempt and waits before the next, or gives up.
+    fn failed(&mut self, message: String) -> mlua::Result<()> {
+        self.failures += 1;
+        if self.failures > self.spec.options.retries {
+            self.close();
+            return Err(mlua::Error::runtime(format!(
+                "watch {}: giving up after {} failed attempts: {message}",
+                self.spec.path, self.failures
+            )));
+        }
+        let mut wait = Duration::from_millis(100) * 2u32.pow(self.failures.min(6));
+        wait = wait.min(MAX_BACKOFF);
+        if let Some(d) = self.deadline {
+            wait = wait.min(d.saturating_duration_since(Instant::now()));
+        }
+        std::thread::sleep(wait);
+        Ok(())
+    }
+
+    fn watch_query(&self, lua: &Lua) -> mlua::Result<Table> {
+        let q = lua.create_table()?;
+        if let Some(user) = &self.spec.query {
+            for pair in user.pairs::<Value, Value>() {
+                let (k, v) = pair?;
+                q.raw_set(k, v)?;
+            }
+        }
+        q.raw_set("watch", true)?;
+        q.raw_set("allowWatchBookmarks", true)?;
+        if let Some(rv) = &self.resource_version {
+            q.raw_set("resourceVersion", rv.as_str())?;
+        }
+        if let Some(d) = self.deadline {
+            // Let the server end the stream near our own deadline.
+            let left = d.saturating_duration_since(Instant::now());
+            q.raw_set("timeoutSeconds", left.as_secs() + 1)?;
+        }
+        Ok(q)
+    }
+
+    fn connect(&mut self, lua: &Lua) -> mlua::Result<()> {
+        let query = Value::Table(self.watch_query(lua)?);
+        match self.spec.core.open_stream(&self.spec.path, &query)? {
+            Opened::Stream(s) => self.stream = Some(s),
+            Opened::Mock => self.finished = true,
+            Opened::Failed { code: 410, .. } => self.needs_list = true,
+            Opened::Failed { code, message, .. } if code == 429 || code >= 500 => {
+                self.failed(message)?
+            }
+            Opened::Failed { code, message, .. } => {
+                self.close();
+                return Err(http_error(code, &message));
+            }
+            Opened::Unreachable(m) => self.failed(m)?,
+        }
+        Ok(())
+    }
+
+    fn wrap(&self, lua: &Lua, obj: Table) -> mlua::Result<Table> {
+        match shape(lua, Value::Table(obj), Wrap::Object, self.spec.namespaced)? {
+            Value::Table(t) => Ok(t),
+            _ => Err(mlua::Error::runtime("watch: object is not a table")),
+        }
+    }
+
+    fn handle_line(&mut self, lua: &Lua, line: &[u8]) -> mlua::Result<()> {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return Ok(());
+        }
+        let event = match convert::decode(lua, line, Format::Json)? {
+            Value::Table(t) => t,
+            _ => return Err(self.bad_event("not a JSON object")),
+        };
+        let kind: String = match event.get::<Value>("type")? {
+            Value::String(s) => s.to_str()?.to_string(),
+            _ => return Err(self.bad_event("no type")),
+        };
+        let Value::Table(obj) = event.get::<Value>("object")? else {
+            return Err(self.bad_event("no object"));
+        };
+        match kind.as_str() {
+            "ERROR" => {
+                let code = obj.get::<Option<i64>>("code")?;
+                if code == Some(410) {
+                    // Expired: drop this stream and list again.
+                    if let Some(mut s) = self.stream.take() {
+                        s.close();
+                    }
+                    self.needs_list = true;
+                } else {
+                    obj.set_metatable(Some(class(lua, "Status")?))?;
+                    self.pending.push_back(("ERROR", obj));
+                }
+            }
+            "BOOKMARK" => {
+                if let Some(rv) = identity(&obj)?.resource_version {
+                    self.resource_version = Some(rv);
+                }
+                if self.spec.options.bookmarks {
+                    self.pending.push_back(("BOOKMARK", obj));
+                }
+            }
+            "ADDED" | "MODIFIED" | "DELETED" => {
+                let id = identity(&obj)?;
+                if let Some(rv) = &id.resource_version {
+                    self.resource_version = Some(rv.clone());
+                }
+                if let Some(stamp) = &self.spec.stamp {
+                    stamp.apply(&obj)?;
+                }
+                let obj = self.wrap(lua, obj)?;
+                let kind = match kind.as_str() {
+                    "ADDED" => "ADDED",
+                    "MODIFIED" => "MODIFIED",
+                    _ => "DELETED",
+                };
+                if kind == "DELETED" {
+                    self.known.remove(&id.key);
+                } else {
+                    self.known.insert(
+                        id.key,
+                        Known {
+                            resource_version: id.resource_version,
+                            uid: id.uid,
+                            object: obj.clone(),
+                        },
+                    );
+                }
+                self.pending.push_back((kind, obj));
+            }
+            other => return Err(self.bad_event(&format!("unknown event type {other:?}"))),
+        }
+        Ok(())
+    }
+
+    fn bad_event(&self, what: &str) -> mlua::Error {
+        mlua::Error::runtime(format!(
+            "watch {}: malformed event from the server: {what}",
+            self.spec.path
+        ))
+    }
+
+    /// Lists the collection and queues the difference to what was reported.
+    fn relist(&mut self, lua: &Lua) -> mlua::Result<()> {
+        let mut pager = Pager::new(
+            self.spec.core.clone(),
+            self.spec.path.clone(),
+            self.spec.query.clone(),
+            DEFAULT_PAGE_SIZE,
+            self.spec.stamp.clone(),
+        );
+        let mut fresh = Vec::new();
+        loop {
+            match pager.next_item(lua) {
+                Ok(Some(item)) => fresh.push(item),
+                Ok(None) => break,
+                Err(PageError::Unreachable(m)) => return self.failed(m),
+                Err(PageError::Http { code, message }) if code == 429 || code >= 500 => {
+                    return self.failed(message)
+                }
+                Err(e) => {
+                    self.close();
+                    return Err(e.into_lua());
+                }
+            }
+        }
+        self.failures = 0;
+        let mut seen = HashSet::new();
+        for item in fresh {
+            let id = identity(&item)?;
+            let item = self.wrap(lua, item)?;
+            seen.insert(id.key.clone());
+            match self.known.get(&id.key) {
+                None => self.pending.push_back(("ADDED", item.clone())),
+                Some(old) if old.uid != id.uid => {
+                    self.pending.push_back(("DELETED", old.object.clone()));
+                    self.pending.push_back(("ADDED", item.clone()));
+                }
+                Some(old) if old.resource_version != id.resource_version => {
+                    self.pending.push_back(("MODIFIED", item.clone()))
+                }
+                Some(_) => {}
+            }
+            self.known.insert(
+                id.key,
+                Known {
+                    resource_version: id.resource_version,
+                    uid: id.uid,
+                    object: item,
+                },
+            );
+        }
+        let mut gone: Vec<String> = self
+            .known
+            .keys()
+            .filter(|k| !seen.contains(*k))
+            .cloned()
+            .collect();
+        gone.sort();
+        for key in gone {
+            if let Some(old) = self.known.remove(&key) {
+                self.pending.push_back(("DELETED", old.object));
+            }
+        }
+        self.resource_version = pager.resource_version().map(str::to_string);
+        self.needs_list = false;
+        Ok(())
+    }
+}
+
+impl Step for Watch {
+    const NAME: &'static str = "kube.Watch";
+
+    fn step(&mut self, lua: &Lua) -> mlua::Result<MultiValue> {
+        match self.next_event(lua, None)? {
+            Some((kind, obj)) => (kind, obj).into_lua_multi(lua),
+            None => Ok(MultiValue::new()),
+        }
+    }
+
+    fn close(&mut self) {
+        Watch::close(self)
+    }
+
+    fn methods(lua: &Lua) -> mlua::Result<Vec<(&'static str, Function)>> {
+        let rv = lua_fn::method(
+            lua,
+            "watch:resource_version",
+            |_, this: &Iter<Watch>, ()| Ok(this.0.borrow().resource_version.clone()),
+        )?;
+        // `w:next(timeout)`: one event, or nil when none came within `timeout`
+        // seconds (the watch stays open; `w:finished()` tells the two apart).
+        let next = lua_fn::method(
+            lua,
+            "watch:next",
+            |lua, this: &Iter<Watch>, timeout: Option<f64>| {
+                let until = match timeout {
+                    Some(s) => Some(
+                        Instant::now()
+                            + crate::streaming::seconds(s, "watch:next: timeout")
+                                .map_err(mlua::Error::runtime)?,
+                    ),
+                    None => None,
+                };
+                match this.0.borrow_mut().next_event(lua, until)? {
+                    Some((kind, obj)) => (kind, obj).into_lua_multi(lua),
+                    None => Ok(MultiValue::new()),
+                }
+            },
+        )?;
+        let finished = lua_fn::method(lua, "watch:finished", |_, this: &Iter<Watch>, ()| {
+            let w = this.0.borrow();
+            Ok(w.finished && w.pending.is_empty())
+        })?;
+        Ok(vec![
+            ("resource_version", rv),
+            ("next", next),
+            ("finished", finished),
+        ])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_default_and_validate() {
+        let lua = Lua::new();
+        let o = WatchOptions::from_lua(None).unwrap();
+        assert!(o.reconnect && !o.bookmarks && o.timeout.is_none());
+        let t = lua.create_table().unwrap();
+        t.set("timeout", -2.0).unwrap();
+        let e = WatchOptions::from_lua(Some(t)).err().unwrap().to_string();
+        assert!(e.contains("opts.timeout"), "{e}");
+    }
+}
