@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and runs every test: cargo tests of the module and the stand-in
 # server, busted specs on Lua 5.4, 5.3, 5.1 and LuaJIT (mock mode and over
-# HTTPS against the stand-in server), and the kubectl / Python referees.
+# HTTPS against the stand-in server), the kubectl / Python referees and the
+# kubectl PATCH referee.
 # Ends with one line "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -50,6 +51,17 @@ done
 if [ -x server/tests/run_referees.sh ]; then
   log=$L/referees.log
   run_step "kubectl and Python referees" "$log" bash server/tests/run_referees.sh
+  rc=$?
+  p=$(awk '/^[0-9]+ passed, [0-9]+ failed/ { s += $1 } END { print s + 0 }' "$log")
+  f=$(awk '/^[0-9]+ passed, [0-9]+ failed/ { s += $3 } END { print s + 0 }' "$log")
+  [ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
+  passed=$((passed + p)); failed=$((failed + f))
+fi
+
+if [ -f server/tests/kubectl_patch.sh ]; then
+  log=$L/kubectl-patch.log
+  run_step "kubectl PATCH referee (apply, apply --server-side, patch, label)" "$log" \
+    bash server/tests/kubectl_patch.sh
   rc=$?
   p=$(awk '/^[0-9]+ passed, [0-9]+ failed/ { s += $1 } END { print s + 0 }' "$log")
   f=$(awk '/^[0-9]+ passed, [0-9]+ failed/ { s += $3 } END { print s + 0 }' "$log")

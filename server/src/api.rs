@@ -1,6 +1,7 @@
 //! Request handling: authentication, discovery, and the generic REST verbs
 //! over the store, answering with the real server's codes and Status shapes.
 
+use crate::patch::{self, Patched};
 use crate::resources::{self, ResourceInfo};
 use crate::store::{qualified, ApiError, Store};
 use serde_json::{json, Value};
@@ -217,12 +218,20 @@ impl Server {
                 ))
             }
             ("PATCH", Some(n), sub @ (None | Some("status") | Some("ephemeralcontainers"))) => {
-                let cur = get(st, res, ns, n)?;
-                let patched = crate::patch::apply_patch(cur, req.content_type, req.body)?;
-                Ok(json_reply(
-                    200,
-                    &update(st, res, ns, n, patched, sub, dry_run)?,
-                ))
+                let target = patch::Target {
+                    resource: res,
+                    name: n,
+                    subresource: sub,
+                };
+                let cur = get(st, res, ns, n).ok();
+                match patch::patch(cur, &target, req.content_type, req.body, &req.query)? {
+                    Patched::Create(obj) => {
+                        Ok(json_reply(201, &create(st, res, ns, obj, dry_run)?))
+                    }
+                    Patched::Update(obj) => {
+                        Ok(json_reply(200, &update(st, res, ns, n, obj, sub, dry_run)?))
+                    }
+                }
             }
             ("DELETE", Some(n), None) => {
                 let obj = get(st, res, ns, n)?;

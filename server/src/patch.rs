@@ -1,70 +1,590 @@
-//! PATCH: the content types the API server accepts and how each applies.
+//! PATCH: the content types the API server accepts and how each applies,
+//! with the real server's checks, codes and messages.
+//!
+//! - `application/json-patch+json` (RFC 6902): a failed `test` or a bad path
+//!   is a 422 Invalid with the real server's generic message.
+//! - `application/merge-patch+json` (RFC 7386).
+//! - `application/strategic-merge-patch+json` (see `strategic_merge`), for
+//!   built-in kinds only: custom resources answer 415 like the real server.
+//! - `application/apply-patch+yaml`: server-side apply (see `apply`), which
+//!   creates the object when it is missing.
+//!
+//! Every patch records its writer in `metadata.managedFields` (the
+//! `fieldManager` query parameter, else "unknown").
 
+pub mod apply;
+mod fieldpath;
+mod merge_keys;
+mod strategic_merge;
+
+use crate::resources::ResourceInfo;
 use crate::store::ApiError;
-use serde_json::Value;
+use apply::Writer;
+use merge_keys::{is_built_in_group, UNKNOWN_KIND};
+use serde_json::{json, Value};
+use std::collections::HashMap;
 
-pub fn apply_patch(mut cur: Value, content_type: &str, body: &[u8]) -> Result<Value, ApiError> {
-    let bad = |e: String| ApiError::new(400, "BadRequest", e);
-    let ct = content_type.split(';').next().unwrap_or("").trim();
-    match ct {
-        "application/merge-patch+json" => {
-            let p: Value = serde_json::from_slice(body).map_err(|e| bad(e.to_string()))?;
-            json_patch::merge(&mut cur, &p);
-        }
-        "application/strategic-merge-patch+json" | "application/apply-patch+yaml" => {
-            let p: Value = serde_json::from_slice(body)
-                .or_else(|_| serde_yaml::from_slice(body))
-                .map_err(|e| bad(e.to_string()))?;
-            strategic_merge(&mut cur, &p);
-        }
-        "application/json-patch+json" => {
-            let p: json_patch::Patch =
-                serde_json::from_slice(body).map_err(|e| bad(e.to_string()))?;
-            json_patch::patch(&mut cur, &p)
-                .map_err(|e| ApiError::new(422, "Invalid", e.to_string()))?;
-        }
-        other => {
-            return Err(ApiError::new(415, "UnsupportedMediaType", format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got {other})")));
-        }
-    }
-    Ok(cur)
+const JSON_PATCH: &str = "application/json-patch+json";
+const MERGE_PATCH: &str = "application/merge-patch+json";
+const STRATEGIC_MERGE_PATCH: &str = "application/strategic-merge-patch+json";
+const APPLY_PATCH: &str = "application/apply-patch+yaml";
+
+/// The manager of a write that does not name one.
+pub const DEFAULT_MANAGER: &str = "unknown";
+
+/// The object a PATCH request addresses.
+pub struct Target<'a> {
+    pub resource: &'a ResourceInfo,
+    pub name: &'a str,
+    pub subresource: Option<&'a str>,
 }
 
-/// Strategic merge: lists of objects with a `name` merge by name; `$patch:
-/// delete` removes an entry; other values merge as in a JSON merge patch.
-pub fn strategic_merge(target: &mut Value, patch: &Value) {
-    match (target, patch) {
-        (Value::Object(t), Value::Object(p)) => {
-            for (k, pv) in p {
-                if pv.is_null() {
-                    t.remove(k);
-                    continue;
-                }
-                match t.get_mut(k) {
-                    Some(tv) => strategic_merge(tv, pv),
-                    None => {
-                        t.insert(k.clone(), pv.clone());
-                    }
-                }
+/// What the store should do with a patched object.
+#[derive(Debug)]
+pub enum Patched {
+    /// Server-side apply of a missing object: create it (201).
+    Create(Value),
+    /// Replace the current object with this one (200).
+    Update(Value),
+}
+
+/// Patches `current` (None when the object does not exist) with the request
+/// body `body` of type `content_type`; `query` carries `fieldManager` and
+/// `force`.
+pub fn patch(
+    current: Option<Value>,
+    target: &Target,
+    content_type: &str,
+    body: &[u8],
+    query: &HashMap<String, String>,
+) -> Result<Patched, ApiError> {
+    let res = target.resource;
+    let media_type = content_type.split(';').next().unwrap_or("").trim();
+    let accepted: &[&str] = if is_built_in_group(res.group) {
+        &[JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, APPLY_PATCH]
+    } else {
+        &[JSON_PATCH, MERGE_PATCH, APPLY_PATCH]
+    };
+    if !accepted.contains(&media_type) {
+        return Err(ApiError::new(
+            415,
+            "UnsupportedMediaType",
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: {}",
+                accepted.join(", ")
+            ),
+        ));
+    }
+    let is_apply = media_type == APPLY_PATCH;
+    let field_manager = query.get("fieldManager").filter(|m| !m.is_empty());
+    let force = query.get("force");
+    if is_apply && field_manager.is_none() {
+        return Err(invalid_options(
+            "fieldManager",
+            "FieldValueRequired",
+            "Required value: is required for apply patch",
+        ));
+    }
+    if !is_apply && force.is_some() {
+        return Err(invalid_options(
+            "force",
+            "FieldValueForbidden",
+            "Forbidden: may not be specified for non-apply patch",
+        ));
+    }
+    let api_version = res.group_version();
+    let manager = field_manager.map_or(DEFAULT_MANAGER, String::as_str);
+    let writer = writer(target, manager, &api_version);
+    let current = match current {
+        Some(c) => c,
+        None if is_apply && target.subresource.is_none() => {
+            let config = apply_config(body, target)?;
+            return apply::apply(None, &config, &writer, false).map(Patched::Create);
+        }
+        None => return Err(ApiError::not_found(res, target.name)),
+    };
+    if is_apply {
+        let config = apply_config(body, target)?;
+        let force = force.is_some_and(|f| f == "true");
+        return apply::apply(Some(&current), &config, &writer, force).map(Patched::Update);
+    }
+    let mut patched = current.clone();
+    match media_type {
+        JSON_PATCH => {
+            let ops: json_patch::Patch = serde_json::from_slice(body).map_err(|e| {
+                bad_request(format!("error decoding patch: {}", go_json_error(&e, body)))
+            })?;
+            json_patch::patch(&mut patched, &ops).map_err(|_| {
+                let mut e = ApiError::new(
+                    422,
+                    "Invalid",
+                    "the server rejected our request due to an error in our request",
+                );
+                e.details = json!({});
+                e
+            })?;
+        }
+        MERGE_PATCH => {
+            let p: Value = serde_json::from_slice(body).map_err(|e| {
+                bad_request(format!("error decoding patch: {}", go_json_error(&e, body)))
+            })?;
+            json_patch::merge(&mut patched, &p);
+        }
+        _ => {
+            let p: Value =
+                serde_json::from_slice(body).map_err(|e| bad_request(go_json_error(&e, body)))?;
+            strategic_merge::apply(&mut patched, &p, writer.kind)?;
+        }
+    }
+    if !patched.is_object() {
+        return Err(bad_request("the patched object must be a JSON object"));
+    }
+    record_write(&current, &mut patched, target, query);
+    Ok(Patched::Update(patched))
+}
+
+/// Records a write from `old` to `new` of `target` in `new`'s
+/// managedFields, for the writer the `fieldManager` query parameter names
+/// (else "unknown"). PATCH does this itself; PUT passes the stored object
+/// as `old`, POST an empty object.
+pub fn record_write(
+    old: &Value,
+    new: &mut Value,
+    target: &Target,
+    query: &HashMap<String, String>,
+) {
+    let api_version = target.resource.group_version();
+    let manager = query
+        .get("fieldManager")
+        .filter(|m| !m.is_empty())
+        .map_or(DEFAULT_MANAGER, String::as_str);
+    apply::record_update(old, new, &writer(target, manager, &api_version));
+}
+
+/// Who writes `target`. Custom resources have no known schema, so their
+/// lists merge atomically.
+fn writer<'a>(target: &'a Target, manager: &'a str, api_version: &'a str) -> Writer<'a> {
+    let res = target.resource;
+    Writer {
+        manager,
+        api_version,
+        subresource: target.subresource,
+        kind: if is_built_in_group(res.group) {
+            res.kind
+        } else {
+            UNKNOWN_KIND
+        },
+        ignores_status: res.status && target.subresource.is_none(),
+    }
+}
+
+fn bad_request(msg: impl Into<String>) -> ApiError {
+    ApiError::new(400, "BadRequest", msg)
+}
+
+/// The real server's 422 for invalid PatchOptions.
+fn invalid_options(field: &str, reason: &str, detail: &str) -> ApiError {
+    let mut e = ApiError::new(
+        422,
+        "Invalid",
+        format!("PatchOptions.meta.k8s.io \"\" is invalid: {field}: {detail}"),
+    );
+    e.details = json!({
+        "group": "meta.k8s.io",
+        "kind": "PatchOptions",
+        "causes": [{"reason": reason, "message": detail, "field": field}],
+    });
+    e
+}
+
+/// The configuration of an apply request: YAML (or JSON, which is YAML),
+/// an object, named as on the URL.
+fn apply_config(body: &[u8], target: &Target) -> Result<Value, ApiError> {
+    let mut config: Value = serde_yaml::from_slice(body)
+        .map_err(|e| bad_request(format!("error decoding YAML: {e}")))?;
+    let Some(obj) = config.as_object_mut() else {
+        return Err(bad_request(
+            "error decoding YAML: the applied configuration must be an object",
+        ));
+    };
+    let meta = obj.entry("metadata").or_insert_with(|| json!({}));
+    match meta.get("name").and_then(Value::as_str) {
+        Some(n) if n != target.name => Err(bad_request(
+            "the name of the object does not match the name on the URL",
+        )),
+        Some(_) => Ok(config),
+        None => {
+            meta["name"] = json!(target.name);
+            Ok(config)
+        }
+    }
+}
+
+/// A JSON decoding error of `body`, worded as Go's encoding/json words its
+/// most common ones (the real server passes those on).
+fn go_json_error(e: &serde_json::Error, body: &[u8]) -> String {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Eof => "unexpected end of JSON input".into(),
+        Category::Syntax => {
+            let text = String::from_utf8_lossy(body);
+            let at = text
+                .lines()
+                .nth(e.line().saturating_sub(1))
+                .and_then(|l| l.chars().nth(e.column().saturating_sub(1)));
+            match at {
+                Some(c) => format!("invalid character '{c}' looking for beginning of value"),
+                None => format!("invalid JSON: {e}"),
             }
         }
-        (Value::Array(t), Value::Array(p))
-            if p.iter().all(|v| v.get("name").is_some()) && !p.is_empty() =>
-        {
-            for pv in p {
-                let name = &pv["name"];
-                let pos = t.iter().position(|tv| &tv["name"] == name);
-                let delete = pv.get("$patch").and_then(|v| v.as_str()) == Some("delete");
-                match (pos, delete) {
-                    (Some(i), true) => {
-                        t.remove(i);
-                    }
-                    (Some(i), false) => strategic_merge(&mut t[i], pv),
-                    (None, false) => t.push(pv.clone()),
-                    (None, true) => {}
-                }
-            }
+        _ => format!("json: cannot unmarshal the patch: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources;
+
+    fn deployments() -> &'static ResourceInfo {
+        resources::find("apps", "v1", "deployments").expect("deployments")
+    }
+
+    fn target(res: &'static ResourceInfo) -> Target<'static> {
+        Target {
+            resource: res,
+            name: "web",
+            subresource: None,
         }
-        (t, p) => *t = p.clone(),
+    }
+
+    fn live() -> Value {
+        json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "default", "resourceVersion": "5",
+                         "labels": {"app": "web"}},
+            "spec": {"replicas": 1, "template": {"spec": {"containers": [
+                {"name": "web", "image": "nginx"}]}}}
+        })
+    }
+
+    fn query(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn run(ct: &str, body: &str, q: &[(&str, &str)]) -> Result<Patched, ApiError> {
+        patch(
+            Some(live()),
+            &target(deployments()),
+            ct,
+            body.as_bytes(),
+            &query(q),
+        )
+    }
+
+    fn updated(r: Result<Patched, ApiError>) -> Value {
+        match r {
+            Ok(Patched::Update(v)) => v,
+            other => panic!("expected an update, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn json_patch_applies() {
+        let v = updated(run(
+            JSON_PATCH,
+            r#"[{"op":"replace","path":"/spec/replicas","value":3},{"op":"add","path":"/metadata/labels/x","value":"y"}]"#,
+            &[],
+        ));
+        assert_eq!(v["spec"]["replicas"], 3);
+        assert_eq!(v["metadata"]["labels"]["x"], "y");
+    }
+
+    #[test]
+    fn json_patch_failed_test_is_invalid() {
+        let e = run(
+            JSON_PATCH,
+            r#"[{"op":"test","path":"/spec/replicas","value":9}]"#,
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!((e.code, e.reason), (422, "Invalid"));
+        assert_eq!(
+            e.message,
+            "the server rejected our request due to an error in our request"
+        );
+        let e = run(
+            JSON_PATCH,
+            r#"[{"op":"remove","path":"/spec/nothing"}]"#,
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(e.code, 422);
+    }
+
+    #[test]
+    fn unparsable_bodies_are_bad_requests() {
+        for ct in [JSON_PATCH, MERGE_PATCH] {
+            let e = run(ct, "{not json", &[]).unwrap_err();
+            assert_eq!((e.code, e.reason), (400, "BadRequest"), "{ct}");
+            assert!(
+                e.message.starts_with("error decoding patch: "),
+                "{}",
+                e.message
+            );
+        }
+        let e = run(STRATEGIC_MERGE_PATCH, "[", &[]).unwrap_err();
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (400, "unexpected end of JSON input")
+        );
+        let e = run(APPLY_PATCH, "a: [", &[("fieldManager", "m")]).unwrap_err();
+        assert_eq!(e.code, 400);
+    }
+
+    #[test]
+    fn merge_patch_applies_and_null_deletes() {
+        let v = updated(run(
+            MERGE_PATCH,
+            r#"{"metadata":{"labels":{"app":null,"b":"c"}},"spec":{"template":{"spec":{"containers":[{"name":"other"}]}}}}"#,
+            &[],
+        ));
+        assert_eq!(v["metadata"]["labels"], json!({"b": "c"}));
+        assert_eq!(
+            v["spec"]["template"]["spec"]["containers"],
+            json!([{"name": "other"}]),
+            "a merge patch replaces lists"
+        );
+    }
+
+    #[test]
+    fn strategic_merge_patch_merges_lists() {
+        let v = updated(run(
+            STRATEGIC_MERGE_PATCH,
+            r#"{"spec":{"template":{"spec":{"containers":[{"name":"side","image":"busybox"}]}}}}"#,
+            &[],
+        ));
+        assert_eq!(
+            v["spec"]["template"]["spec"]["containers"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn content_type_parameters_are_ignored() {
+        let v = updated(run(
+            "application/merge-patch+json; charset=utf-8",
+            r#"{"spec":{"replicas":4}}"#,
+            &[],
+        ));
+        assert_eq!(v["spec"]["replicas"], 4);
+    }
+
+    #[test]
+    fn unknown_content_types_are_unsupported() {
+        let e = run("application/json", "{}", &[]).unwrap_err();
+        assert_eq!((e.code, e.reason), (415, "UnsupportedMediaType"));
+        assert_eq!(
+            e.message,
+            "the body of the request was in an unknown format - accepted media types include: \
+             application/json-patch+json, application/merge-patch+json, \
+             application/strategic-merge-patch+json, application/apply-patch+yaml"
+        );
+    }
+
+    #[test]
+    fn custom_resources_do_not_take_strategic_merge() {
+        let crd = ResourceInfo {
+            group: "stable.example.com",
+            version: "v1",
+            plural: "crontabs",
+            kind: "CronTab",
+            namespaced: true,
+            status: false,
+        };
+        let t = Target {
+            resource: &crd,
+            name: "web",
+            subresource: None,
+        };
+        let e = patch(
+            Some(json!({})),
+            &t,
+            STRATEGIC_MERGE_PATCH,
+            b"{}",
+            &HashMap::new(),
+        )
+        .unwrap_err();
+        assert_eq!(e.code, 415);
+        assert!(e.message.ends_with(
+            "accepted media types include: application/json-patch+json, \
+             application/merge-patch+json, application/apply-patch+yaml"
+        ));
+        let ok = patch(
+            Some(json!({})),
+            &t,
+            MERGE_PATCH,
+            br#"{"spec":{"a":1}}"#,
+            &HashMap::new(),
+        );
+        assert!(matches!(ok, Ok(Patched::Update(_))));
+    }
+
+    #[test]
+    fn custom_resource_lists_apply_atomically() {
+        let crd = ResourceInfo {
+            group: "stable.example.com",
+            version: "v1",
+            plural: "crontabs",
+            kind: "CronTab",
+            namespaced: true,
+            status: false,
+        };
+        let t = Target {
+            resource: &crd,
+            name: "ct",
+            subresource: None,
+        };
+        let live = json!({"apiVersion": "stable.example.com/v1", "kind": "CronTab",
+            "metadata": {"name": "ct"},
+            "spec": {"containers": [{"name": "a"}, {"name": "b"}]}});
+        let q = query(&[("fieldManager", "m"), ("force", "true")]);
+        let body = r#"{"apiVersion":"stable.example.com/v1","kind":"CronTab","spec":{"containers":[{"name":"a","x":1}]}}"#;
+        match patch(Some(live), &t, APPLY_PATCH, body.as_bytes(), &q) {
+            Ok(Patched::Update(v)) => {
+                assert_eq!(v["spec"]["containers"], json!([{"name": "a", "x": 1}]))
+            }
+            other => panic!("expected an update, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn puts_and_posts_record_their_writer() {
+        let t = target(deployments());
+        let old = live();
+        let mut new = live();
+        new["spec"]["replicas"] = json!(8);
+        record_write(
+            &old,
+            &mut new,
+            &t,
+            &query(&[("fieldManager", "kubectl-replace")]),
+        );
+        let e = &new["metadata"]["managedFields"][0];
+        assert_eq!(
+            (e["manager"].as_str(), e["operation"].as_str()),
+            (Some("kubectl-replace"), Some("Update"))
+        );
+        assert_eq!(e["fieldsV1"], json!({"f:spec": {"f:replicas": {}}}));
+
+        let mut created = live();
+        record_write(&json!({}), &mut created, &t, &HashMap::new());
+        let e = &created["metadata"]["managedFields"][0];
+        assert_eq!(e["manager"], DEFAULT_MANAGER);
+        assert!(e["fieldsV1"]["f:spec"]["f:template"].is_object());
+        assert!(
+            e["fieldsV1"]["f:metadata"].get("f:name").is_none(),
+            "identity is not owned"
+        );
+    }
+
+    #[test]
+    fn apply_needs_a_field_manager() {
+        let e = run(APPLY_PATCH, "{}", &[]).unwrap_err();
+        assert_eq!((e.code, e.reason), (422, "Invalid"));
+        assert_eq!(
+            e.message,
+            "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch"
+        );
+        assert_eq!(e.details["causes"][0]["field"], "fieldManager");
+        assert_eq!(e.details["kind"], "PatchOptions");
+    }
+
+    #[test]
+    fn force_is_only_for_apply() {
+        let e = run(MERGE_PATCH, "{}", &[("force", "true")]).unwrap_err();
+        assert_eq!(e.code, 422);
+        assert_eq!(
+            e.message,
+            "PatchOptions.meta.k8s.io \"\" is invalid: force: Forbidden: may not be specified for non-apply patch"
+        );
+    }
+
+    #[test]
+    fn only_apply_creates() {
+        let t = target(deployments());
+        let e = patch(None, &t, MERGE_PATCH, b"{}", &HashMap::new()).unwrap_err();
+        assert_eq!(e.code, 404);
+        assert_eq!(e.message, "deployments.apps \"web\" not found");
+        let yaml = "apiVersion: apps/v1\nkind: Deployment\nspec:\n  replicas: 2\n";
+        match patch(
+            None,
+            &t,
+            APPLY_PATCH,
+            yaml.as_bytes(),
+            &query(&[("fieldManager", "m")]),
+        ) {
+            Ok(Patched::Create(v)) => {
+                assert_eq!(v["metadata"]["name"], "web", "named from the URL");
+                assert_eq!(v["spec"]["replicas"], 2);
+                assert_eq!(v["metadata"]["managedFields"][0]["manager"], "m");
+            }
+            other => panic!("expected a create, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn apply_refuses_another_name() {
+        let e = run(
+            APPLY_PATCH,
+            r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"other"}}"#,
+            &[("fieldManager", "m")],
+        )
+        .unwrap_err();
+        assert_eq!(e.code, 400);
+        assert_eq!(
+            e.message,
+            "the name of the object does not match the name on the URL"
+        );
+    }
+
+    #[test]
+    fn apply_conflicts_and_force() {
+        let body = r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":5}}"#;
+        let e = run(APPLY_PATCH, body, &[("fieldManager", "m")]).unwrap_err();
+        assert_eq!(
+            e.code, 409,
+            "the live object's fields belong to before-first-apply"
+        );
+        let v = updated(run(
+            APPLY_PATCH,
+            body,
+            &[("fieldManager", "m"), ("force", "true")],
+        ));
+        assert_eq!(v["spec"]["replicas"], 5);
+    }
+
+    #[test]
+    fn patches_record_an_update_entry() {
+        let v = updated(run(
+            MERGE_PATCH,
+            r#"{"spec":{"replicas":2}}"#,
+            &[("fieldManager", "kubectl-patch")],
+        ));
+        let e = &v["metadata"]["managedFields"][0];
+        assert_eq!(e["manager"], "kubectl-patch");
+        assert_eq!(e["operation"], "Update");
+        assert_eq!(e["fieldsV1"], json!({"f:spec": {"f:replicas": {}}}));
+        let v = updated(run(MERGE_PATCH, r#"{"spec":{"replicas":2}}"#, &[]));
+        assert_eq!(
+            v["metadata"]["managedFields"][0]["manager"],
+            DEFAULT_MANAGER
+        );
     }
 }
