@@ -57,6 +57,9 @@ pub struct WatchOptions {
     /// Reconnect when the server ends a stream (default true).
     pub reconnect: bool,
     pub retries: u32,
+    /// `timeoutSeconds` asked of the server per connection (it ends each
+    /// stream after that long; the iterator reconnects).
+    pub server_timeout: Option<u64>,
 }
 
 impl WatchOptions {
@@ -66,6 +69,7 @@ impl WatchOptions {
             bookmarks: false,
             reconnect: true,
             retries: DEFAULT_RETRIES,
+            server_timeout: None,
         };
         let Some(t) = opts else { return Ok(o) };
         if let Some(secs) = t.get::<Option<f64>>("timeout")? {
@@ -78,6 +82,7 @@ impl WatchOptions {
         if let Some(n) = t.get::<Option<u32>>("retries")? {
             o.retries = n;
         }
+        o.server_timeout = t.get::<Option<u64>>("server_timeout")?;
         Ok(o)
     }
 }
@@ -216,10 +221,16 @@ impl Watch {
         if let Some(rv) = &self.resource_version {
             q.raw_set("resourceVersion", rv.as_str())?;
         }
-        if let Some(d) = self.deadline {
-            // Let the server end the stream near our own deadline.
-            let left = d.saturating_duration_since(Instant::now());
-            q.raw_set("timeoutSeconds", left.as_secs() + 1)?;
+        // Let the server end the stream near our own deadline.
+        let left = self
+            .deadline
+            .map(|d| d.saturating_duration_since(Instant::now()).as_secs() + 1);
+        let per_stream = match (left, self.spec.options.server_timeout) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(secs) = per_stream {
+            q.raw_set("timeoutSeconds", secs)?;
         }
         Ok(q)
     }
