@@ -154,6 +154,33 @@ describe("over HTTPS", function()
     end)
   end)
 
+  describe("iter restarting", function()
+    it("restarts a list whose continue token expired, yielding each object at most once", function()
+      local ns = fresh_namespace(client)
+      local cms = client:corev1():configmaps(ns)
+      for i = 1, 30 do cms:create { metadata = { name = ("k%02d"):format(i) } } end
+      local seen, order = {}, {}
+      for obj in cms:iter(nil, { limit = 10 }) do
+        local name = obj:name()
+        assert.is_nil(seen[name], "yielded twice: " .. name)
+        seen[name] = true
+        order[#order + 1] = name
+        if #order == 10 then
+          -- Changes, then a compaction: the next page's token is too old (410).
+          cms:delete("k01")
+          cms:delete("k25")
+          cms:create { metadata = { name = "k99" } }
+          local _, err, code = client:raw_call("POST", "../testserver/compact")
+          assert(code == 200, err)
+        end
+      end
+      assert.is_true(seen.k01, "yielded before it was deleted")
+      assert.is_nil(seen.k25, "deleted before it was reached")
+      assert.is_true(seen.k99, "created before the restart reached it")
+      assert.are.equal(30, #order)
+    end)
+  end)
+
   describe("follow_logs", function()
     it("sees lines appended after it started", function()
       local pods = client:corev1():pods("kube-system")
@@ -423,6 +450,25 @@ describe("watch under server faults", function()
     assert.is_nil(w:next(1.5))
     cms:create { metadata = { name = "after" } }
     assert.are.same({ { "ADDED", "after" } }, take(w, 1))
+    w:close()
+  end)
+
+  it("keeps going through failed connections and 503 answers", function()
+    local ns = fresh_namespace(client)
+    local cms = client:corev1():configmaps(ns)
+    local w = cms:watch(nil, { timeout = 30, server_timeout = 1 })
+    assert.is_nil(w:next(0.2))
+    local function fault(rule)
+      local _, err, code = client:raw_call("POST", "../testserver/faults", rule)
+      assert(code == 200 or code == 201, err)
+    end
+    fault { status = 503, count = 2, match = "/namespaces/" .. ns .. "/configmaps" }
+    fault { mode = "reset", count = 2, match = "/namespaces/" .. ns .. "/configmaps" }
+    sleep(1.2) -- the stream ends; reconnecting meets the faults
+    cms:create { metadata = { name = "through-faults" } }
+    assert.are.same({ { "ADDED", "through-faults" } }, take(w, 1, 20))
+    assert.is_nil(w:next(1.5))
+    client:raw_call("DELETE", "../testserver/faults")
     w:close()
   end)
 
