@@ -464,7 +464,11 @@ describe("watch under server faults", function()
     end
     fault { status = 503, count = 2, match = "/namespaces/" .. ns .. "/configmaps" }
     fault { mode = "reset", count = 2, match = "/namespaces/" .. ns .. "/configmaps" }
-    sleep(1.2) -- the stream ends; reconnecting meets the faults
+    sleep(1.2) -- the stream ends; reconnecting meets the four faults (with backoff)
+    assert.is_nil(w:next(5))
+    assert.is_false(w:finished())
+    local rules = client:call("GET", "../testserver/faults")
+    assert.are.same({}, rules.faults or {}, "the watch did not meet every fault")
     cms:create { metadata = { name = "through-faults" } }
     assert.are.same({ { "ADDED", "through-faults" } }, take(w, 1, 20))
     assert.is_nil(w:next(1.5))
