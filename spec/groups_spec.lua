@@ -81,6 +81,34 @@ describe("group clients", function()
   end
 end)
 
+describe("group modules", function()
+  it("exist for every new group, with version strings and Client:new", function()
+    local mods = {
+      rbac_v1 = { "rbac.authorization.k8s.io/v1", "roles" },
+      policy_v1 = { "policy/v1", "poddisruptionbudgets" },
+      autoscaling_v1 = { "autoscaling/v1", "horizontalpodautoscalers" },
+      autoscaling_v2 = { "autoscaling/v2", "horizontalpodautoscalers" },
+      coordination_v1 = { "coordination.k8s.io/v1", "leases" },
+      storage_v1 = { "storage.k8s.io/v1", "csistoragecapacities" },
+      events_v1 = { "events.k8s.io/v1", "events" },
+      discovery_v1 = { "discovery.k8s.io/v1", "endpointslices" },
+      apiextensions_v1 = { "apiextensions.k8s.io/v1", "customresourcedefinitions" },
+      certificates_v1 = { "certificates.k8s.io/v1", "certificatesigningrequests" },
+      admissionregistration_v1 = { "admissionregistration.k8s.io/v1", "mutatingwebhookconfigurations" },
+      scheduling_v1 = { "scheduling.k8s.io/v1", "priorityclasses" },
+      node_v1 = { "node.k8s.io/v1", "runtimeclasses" },
+      flowcontrol_v1 = { "flowcontrol.apiserver.k8s.io/v1", "flowschemas" },
+    }
+    for mod, want in pairs(mods) do
+      local g = require("kube.api." .. mod)
+      assert.are.equal(want[1], g.version_string)
+      local gc = g.Client:new(mock_client())
+      local _, info = gc:call("GET", want[2])
+      assert.are.equal(SERVER .. "/apis/" .. want[1] .. "/" .. want[2], info.url)
+    end
+  end)
+end)
+
 describe("new verbs", function()
   local c = mock_client()
 

@@ -592,4 +592,29 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn annotations_cover_every_resource() {
+        let meta = include_str!("../types/groups.lua");
+        for g in GROUPS {
+            let class = format!("---@class kube.Group.{}: kube.GroupClient", g.method);
+            assert!(meta.contains(&class), "types/groups.lua lacks {class}");
+            let section = meta.split(&class).nth(1).unwrap_or("");
+            let section = section.split("\n\n").next().unwrap_or("");
+            for name in g
+                .resources
+                .iter()
+                .flat_map(|r| std::iter::once(&r.name).chain(r.aliases))
+            {
+                let field = format!("---@field {name} fun(");
+                assert!(
+                    section.contains(&field),
+                    "{}: {name} is not annotated",
+                    g.method
+                );
+            }
+            let client = format!("---@field {} fun(self: kube.Client)", g.method);
+            assert!(meta.contains(&client), "kube.Client lacks {}", g.method);
+        }
+    }
 }
