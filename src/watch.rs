@@ -25,7 +25,7 @@ use crate::client::{class, http_error, shape, ClientCore, Opened, Wrap};
 use crate::convert::{self, Format};
 use crate::iterator::{Iter, Step};
 use crate::lua_fn;
-use crate::pager::{identity, PageError, Pager, Stamp, DEFAULT_PAGE_SIZE};
+use crate::pager::{identity, Identity, PageError, Pager, Stamp, DEFAULT_PAGE_SIZE};
 use crate::streaming::{Line, LineStream};
 use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Table, Value};
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -94,9 +94,64 @@ struct Known {
     object: Table,
 }
 
+/// What identifies a state of an object for the re-list diff.
+#[derive(Clone, Debug)]
+struct Version {
+    resource_version: Option<String>,
+    uid: Option<String>,
+}
+
+impl Known {
+    fn version(&self) -> Version {
+        Version {
+            resource_version: self.resource_version.clone(),
+            uid: self.uid.clone(),
+        }
+    }
+}
+
+/// One event a re-list implies (indexes into the fresh list).
+#[derive(Debug, PartialEq)]
+enum Change {
+    Added(usize),
+    Modified(usize),
+    /// The same name with another uid: DELETED (old) then ADDED.
+    Recreated(usize),
+    /// Reported before, absent now.
+    Deleted(String),
+}
+
+/// The events that turn what was reported (`known`) into the fresh list:
+/// in the list's order, then deletions ordered by key.
+fn relist_changes(known: &HashMap<&str, Version>, fresh: &[Identity]) -> Vec<Change> {
+    let mut changes = Vec::new();
+    let mut present = HashSet::new();
+    for (i, id) in fresh.iter().enumerate() {
+        present.insert(id.key.as_str());
+        match known.get(id.key.as_str()) {
+            None => changes.push(Change::Added(i)),
+            Some(old) if old.uid != id.uid => changes.push(Change::Recreated(i)),
+            Some(old) if old.resource_version != id.resource_version => {
+                changes.push(Change::Modified(i))
+            }
+            Some(_) => {}
+        }
+    }
+    let mut gone: Vec<&str> = known
+        .keys()
+        .copied()
+        .filter(|k| !present.contains(k))
+        .collect();
+    gone.sort_unstable();
+    changes.extend(gone.into_iter().map(|k| Change::Deleted(k.to_string())));
+    changes
+}
+
 pub struct Watch {
     spec: WatchSpec,
     deadline: Option<Instant>,
+    /// When the current read must return (the deadline or `w:next`'s timeout).
+    wait_until: Option<Instant>,
     resource_version: Option<String>,
     stream: Option<LineStream>,
     known: HashMap<String, Known>,
@@ -111,6 +166,7 @@ impl Watch {
         let start = spec.resource_version.clone().filter(|rv| rv != "0");
         Watch {
             deadline: spec.options.timeout.map(|t| Instant::now() + t),
+            wait_until: None,
             needs_list: start.is_none(),
             resource_version: start,
             spec,
@@ -145,6 +201,7 @@ impl Watch {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
+        self.wait_until = wait_until;
         loop {
             if let Some(ev) = self.pending.pop_front() {
                 return Ok(Some(ev));
@@ -201,7 +258,7 @@ impl Watch {
         }
         let mut wait = Duration::from_millis(100) * 2u32.pow(self.failures.min(6));
         wait = wait.min(MAX_BACKOFF);
-        if let Some(d) = self.deadline {
+        if let Some(d) = self.wait_until {
             wait = wait.min(d.saturating_duration_since(Instant::now()));
         }
         std::thread::sleep(wait);
@@ -362,43 +419,51 @@ impl Watch {
             }
         }
         self.failures = 0;
-        let mut seen = HashSet::new();
-        for item in fresh {
-            let id = identity(&item)?;
-            let item = self.wrap(lua, item)?;
-            seen.insert(id.key.clone());
-            match self.known.get(&id.key) {
-                None => self.pending.push_back(("ADDED", item.clone())),
-                Some(old) if old.uid != id.uid => {
-                    self.pending.push_back(("DELETED", old.object.clone()));
-                    self.pending.push_back(("ADDED", item.clone()));
-                }
-                Some(old) if old.resource_version != id.resource_version => {
-                    self.pending.push_back(("MODIFIED", item.clone()))
-                }
-                Some(_) => {}
-            }
-            self.known.insert(
-                id.key,
-                Known {
-                    resource_version: id.resource_version,
-                    uid: id.uid,
-                    object: item,
-                },
-            );
-        }
-        let mut gone: Vec<String> = self
+        let ids = fresh
+            .iter()
+            .map(identity)
+            .collect::<mlua::Result<Vec<_>>>()?;
+        let versions: HashMap<&str, Version> = self
             .known
-            .keys()
-            .filter(|k| !seen.contains(*k))
-            .cloned()
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.version()))
             .collect();
-        gone.sort();
-        for key in gone {
-            if let Some(old) = self.known.remove(&key) {
-                self.pending.push_back(("DELETED", old.object));
+        let changes = relist_changes(&versions, &ids);
+        let mut wrapped = Vec::with_capacity(fresh.len());
+        for item in fresh {
+            wrapped.push(self.wrap(lua, item)?);
+        }
+        for change in changes {
+            match change {
+                Change::Added(i) => self.pending.push_back(("ADDED", wrapped[i].clone())),
+                Change::Modified(i) => self.pending.push_back(("MODIFIED", wrapped[i].clone())),
+                Change::Recreated(i) => {
+                    if let Some(old) = self.known.get(&ids[i].key) {
+                        self.pending.push_back(("DELETED", old.object.clone()));
+                    }
+                    self.pending.push_back(("ADDED", wrapped[i].clone()));
+                }
+                Change::Deleted(key) => {
+                    if let Some(old) = self.known.get(&key) {
+                        self.pending.push_back(("DELETED", old.object.clone()));
+                    }
+                }
             }
         }
+        self.known = ids
+            .into_iter()
+            .zip(wrapped)
+            .map(|(id, object)| {
+                (
+                    id.key,
+                    Known {
+                        resource_version: id.resource_version,
+                        uid: id.uid,
+                        object,
+                    },
+                )
+            })
+            .collect();
         self.resource_version = pager.resource_version().map(str::to_string);
         self.needs_list = false;
         Ok(())
@@ -460,6 +525,53 @@ impl Step for Watch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn id(key: &str, rv: &str, uid: &str) -> Identity {
+        Identity {
+            key: key.into(),
+            resource_version: Some(rv.into()),
+            uid: Some(uid.into()),
+        }
+    }
+
+    #[test]
+    fn relist_reports_only_what_changed() {
+        let known: HashMap<&str, Version> = [
+            ("ns/same", "1", "u1"),
+            ("ns/changed", "2", "u2"),
+            ("ns/recreated", "3", "u3"),
+            ("ns/gone-b", "4", "u4"),
+            ("ns/gone-a", "5", "u5"),
+        ]
+        .into_iter()
+        .map(|(k, rv, uid)| {
+            (
+                k,
+                Version {
+                    resource_version: Some(rv.into()),
+                    uid: Some(uid.into()),
+                },
+            )
+        })
+        .collect();
+        let fresh = [
+            id("ns/new", "9", "u9"),
+            id("ns/same", "1", "u1"),
+            id("ns/changed", "7", "u2"),
+            id("ns/recreated", "8", "u8"),
+        ];
+        assert_eq!(
+            relist_changes(&known, &fresh),
+            vec![
+                Change::Added(0),
+                Change::Modified(2),
+                Change::Recreated(3),
+                Change::Deleted("ns/gone-a".into()),
+                Change::Deleted("ns/gone-b".into()),
+            ]
+        );
+        assert!(relist_changes(&HashMap::new(), &[]).is_empty());
+    }
 
     #[test]
     fn options_default_and_validate() {
