@@ -115,13 +115,28 @@ describe("over HTTPS", function()
       assert.are.equal(0, n)
       assert.is_true(core.monotonic() - start < 5)
       cms:create { metadata = { name = "x" } }
-      local w = cms:watch()
-      for kind in w do
+      -- what `for kind in cms:watch() do` receives: iterator, state, control, closing value
+      local w, state, control, closing = cms:watch()
+      for kind in w, state, control, closing do
         assert.are.equal("ADDED", kind)
         break
       end
+      if _VERSION == "Lua 5.4" then
+        -- the for loop closed its to-be-closed iterator on break
+        assert.is_true(w:finished())
+      end
       w:close()
       assert.is_true(w:finished())
+      -- an abandoned iterator is collected (its __gc drops the connection)
+      local weak = setmetatable({}, { __mode = "k" })
+      do
+        local it = cms:watch()
+        it:next(2)
+        weak[it] = true
+      end
+      collectgarbage()
+      collectgarbage()
+      assert.is_nil(next(weak))
     end)
 
     it("raises the server's error for a collection it may not read", function()
