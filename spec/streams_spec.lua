@@ -477,10 +477,13 @@ describe("watch under server faults", function()
       local _, err, code = client:raw_call("POST", "../testserver/faults", rule)
       assert(code == 200 or code == 201, err)
     end
-    fault { status = 503, count = 2, match = "/namespaces/" .. ns .. "/configmaps" }
-    fault { mode = "reset", count = 2, match = "/namespaces/" .. ns .. "/configmaps" }
+    local path = "/namespaces/" .. ns .. "/configmaps"
+    fault { status = 503, count = 1, match = path }
+    fault { mode = "reset", count = 1, match = path }
+    fault { mode = "truncate-json", count = 1, match = path }
+    fault { mode = "drop-mid-body", count = 1, match = path }
     sleep(1.2) -- the stream ends; reconnecting meets the four faults (with backoff)
-    assert.is_nil(w:next(5))
+    assert.is_nil(w:next(6))
     assert.is_false(w:finished())
     local rules = client:call("GET", "../testserver/faults")
     assert.are.same({}, rules.faults or {}, "the watch did not meet every fault")

@@ -192,11 +192,22 @@ impl Pager {
             Reply::Failed { code, message, .. } => return Err(PageError::Http { code, message }),
             Reply::Unreachable(m) => return Err(PageError::Unreachable(m)),
         };
-        let Value::Table(list) = convert::decode(lua, &body, Format::Json)? else {
-            return Err(PageError::Lua(mlua::Error::runtime(format!(
-                "listing {}: the answer is not a JSON object",
-                self.path
-            ))));
+        let list = match convert::decode(lua, &body, Format::Json) {
+            Ok(Value::Table(list)) => list,
+            Ok(_) => {
+                return Err(PageError::Lua(mlua::Error::runtime(format!(
+                    "listing {}: the answer is not a JSON object",
+                    self.path
+                ))))
+            }
+            // Cut off or garbled on the way: a transport failure, worth retrying.
+            Err(e) => {
+                return Err(PageError::Unreachable(format!(
+                    "listing {}: the answer is not valid JSON: {}",
+                    self.path,
+                    crate::lua_fn::message(&e)
+                )))
+            }
         };
         let meta = match list.get::<Value>("metadata")? {
             Value::Table(m) => Some(m),

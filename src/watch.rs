@@ -321,9 +321,20 @@ impl Watch {
         if line.iter().all(u8::is_ascii_whitespace) {
             return Ok(());
         }
-        let event = match convert::decode(lua, line, Format::Json)? {
-            Value::Table(t) => t,
-            _ => return Err(self.bad_event("not a JSON object")),
+        let event = match convert::decode(lua, line, Format::Json) {
+            Ok(Value::Table(t)) => t,
+            Ok(_) => return Err(self.bad_event("not a JSON object")),
+            Err(e) => {
+                // A line cut off by a broken connection: resume on a new one.
+                if let Some(mut s) = self.stream.take() {
+                    s.close();
+                }
+                return self.failed(format!(
+                    "watch {}: an event was cut off: {}",
+                    self.spec.path,
+                    crate::lua_fn::message(&e)
+                ));
+            }
         };
         let kind: String = match event.get::<Value>("type")? {
             Value::String(s) => s.to_str()?.to_string(),
