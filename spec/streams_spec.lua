@@ -251,6 +251,47 @@ describe("over HTTPS", function()
     end)
   end)
 
+  describe("subresources", function()
+    it("reads and replaces a deployment's scale", function()
+      local ns = fresh_namespace(client)
+      local deploys = client:appsv1():deployments(ns)
+      local _, msg, code = deploys:create {
+        metadata = { name = "web" },
+        spec = { replicas = 1, selector = { matchLabels = { app = "web" } },
+          template = { metadata = { labels = { app = "web" } }, spec = { containers = { { name = "c", image = "i" } } } } },
+      }
+      assert.are.equal(201, code, msg)
+      local scale
+      scale, msg, code = deploys:get_scale("web")
+      assert.are.equal(200, code, msg)
+      assert.are.equal("Scale", scale.kind)
+      assert.are.equal(1, scale.spec.replicas)
+      scale, msg, code = deploys:replace_scale("web", 4)
+      assert.are.equal(200, code, msg)
+      assert.are.equal(4, scale.spec.replicas)
+      assert.are.equal(4, deploys:get("web").spec.replicas)
+    end)
+
+    it("binds a pod to a node and evicts it", function()
+      local ns = fresh_namespace(client)
+      local pods = client:corev1():pods(ns)
+      -- a scheduler nobody runs: the pod waits for a binding
+      local _, msg, code = pods:create { metadata = { name = "p" },
+        spec = { schedulerName = "manual", containers = { { name = "c", image = "i" } } } }
+      assert.are.equal(201, code, msg)
+      assert.is_nil(pods:get("p").spec.nodeName)
+      _, msg, code = pods:bind("p", "node-7")
+      assert.are.equal(201, code, msg)
+      assert.are.equal("node-7", pods:get("p").spec.nodeName)
+      _, msg, code = pods:evict("p")
+      assert.are.equal(201, code, msg)
+      local st
+      st, _, code = pods:get("p")
+      assert.are.equal(404, code)
+      assert.is_true(st:is_not_found())
+    end)
+  end)
+
   describe("the dynamic client", function()
     it("serves a CRD's objects once it is created", function()
       local crds = client:apiextensionsv1():customresourcedefinitions()
