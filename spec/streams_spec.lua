@@ -477,7 +477,8 @@ describe("watch under server faults", function()
   local srv, client
 
   setup(function()
-    srv = testing.start { seed = "spec/fixtures/seed.yaml", args = { "--watch-history", "5" } }
+    srv = testing.start { seed = "spec/fixtures/seed.yaml",
+      args = { "--watch-history", "5", "--bookmark-interval-ms", "300" } }
     client = client_for(srv)
   end)
 
@@ -494,8 +495,13 @@ describe("watch under server faults", function()
     sleep(1.5) -- the stream ends while the watch is not reading
     for i = 1, 10 do cms:create { metadata = { name = "new" .. i } } end
     for i = 1, 3 do cms:patch("old" .. i, { data = { changed = "yes" } }) end
+    cms:patch("old1", { data = { changed = "twice" } })
     for i = 4, 6 do cms:delete("old" .. i) end
-    -- 16 changes, history 5: resuming gets 410 and the watch lists again.
+    cms:create { metadata = { name = "short-lived" } }
+    cms:delete("short-lived")
+    -- 19 changes, history 5: resuming gets 410 and the watch lists again. The
+    -- re-list shows old1 changed once and never saw short-lived (a replay of
+    -- the changes would report both).
     local events = take(w, 16)
     local expected = {}
     for i = 1, 10 do expected["ADDED new" .. i] = 1 end
@@ -505,6 +511,31 @@ describe("watch under server faults", function()
     assert.is_nil(w:next(1.5))
     cms:create { metadata = { name = "after" } }
     assert.are.same({ { "ADDED", "after" } }, take(w, 1))
+    w:close()
+  end)
+
+  it("asks for bookmarks and resumes from them", function()
+    local quiet = fresh_namespace(client)
+    local busy = client:corev1():configmaps(fresh_namespace(client))
+    local w = client:corev1():configmaps(quiet):watch(nil, { timeout = 20, bookmarks = true })
+    assert.is_nil(w:next(0.2))
+    local before = tonumber(w:resource_version())
+    local changed = busy:create { metadata = { name = "elsewhere" } }
+    local target = tonumber(changed.metadata.resourceVersion)
+    assert.is_true(target > before)
+    -- The quiet watch sees no event, but its bookmarks carry the newer resourceVersion.
+    local deadline = core.monotonic() + 10
+    local bookmark
+    while core.monotonic() < deadline do
+      local kind, obj = w:next(1)
+      if kind == "BOOKMARK" and tonumber(obj.metadata.resourceVersion) >= target then
+        bookmark = obj
+        break
+      end
+      assert.is_true(kind == nil or kind == "BOOKMARK", kind)
+    end
+    assert.truthy(bookmark, "no bookmark at or after the change")
+    assert.is_true(tonumber(w:resource_version()) >= target)
     w:close()
   end)
 
