@@ -412,6 +412,22 @@ describe("over HTTPS", function()
       assert.is_true(st:is_invalid())
     end)
 
+    it("reports an expired continue token as gone", function()
+      local ns = fresh_namespace(client)
+      local cms = client:corev1():configmaps(ns)
+      for i = 1, 3 do cms:create { metadata = { name = "g" .. i } } end
+      local page = cms:list { limit = 1 }
+      assert.truthy(page.metadata.continue)
+      cms:create { metadata = { name = "g4" } } -- history moves past the token's snapshot
+      local _, err, code = client:raw_call("POST", "../testserver/compact")
+      assert(code == 200, err)
+      local st
+      st, _, code = cms:list { limit = 1, continue = page.metadata.continue }
+      assert.are.equal(410, code)
+      assert.is_true(st:is_gone())
+      assert.is_false(st:is_not_found())
+    end)
+
     it("reports a stale update as a conflict", function()
       local cms = client:corev1():configmaps("default")
       local obj = cms:create { metadata = { name = "stale" }, data = { a = "1" } }
