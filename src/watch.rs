@@ -17,9 +17,10 @@
 //!   the two lists are skipped, as with any re-list.
 //!
 //! Failed connections are retried with backoff; an HTTP error other than 410,
-//! 429 and 5xx raises `Code N: …`. The connection closes when the loop is left
-//! by `break` (the iterator is collected; on Lua 5.4 the for loop closes it at
-//! once), on `w:close()`, or at the end of `timeout`.
+//! 429 and 5xx raises `Code N: …`; an ERROR event other than 410 is handed to
+//! the loop as a Status and ends the watch. The connection closes when the
+//! loop is left by `break` (the iterator is collected; on Lua 5.4 the for loop
+//! closes it at once), on `w:close()`, or at the end of `timeout`.
 
 use crate::client::{class, http_error, shape, ClientCore, Opened, Wrap};
 use crate::convert::{self, Format};
@@ -353,7 +354,13 @@ impl Watch {
                     }
                     self.needs_list = true;
                 } else {
+                    // Hand the Status to the loop, then end: retrying an error
+                    // the server chose to send could loop forever.
                     obj.set_metatable(Some(class(lua, "Status")?))?;
+                    if let Some(mut s) = self.stream.take() {
+                        s.close();
+                    }
+                    self.finished = true;
                     self.pending.push_back(("ERROR", obj));
                 }
             }
