@@ -12,6 +12,7 @@ mod api;
 mod body;
 mod discovery;
 mod faults;
+mod identity;
 mod lifecycle;
 mod logs;
 mod openapi;
@@ -32,30 +33,19 @@ use base64::Engine;
 use http_body_util::BodyExt;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::sync::{Arc, Mutex};
-
-fn random_hex(n: usize) -> String {
-    let mut buf = vec![0u8; n];
-    let ok = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut buf));
-    if ok.is_err() {
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        buf = t.to_le_bytes().iter().cycle().take(n).cloned().collect();
-    }
-    buf.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 struct Args {
     port: u16,
     kubeconfig: Option<String>,
     seeds: Vec<String>,
     watch_history: usize,
+    identity: Option<String>,
+    data: Option<String>,
 }
 
-const USAGE: &str = "usage: kube-testserver [--port N] [--kubeconfig PATH] [--seed FILE]... [--watch-history N] [--bookmark-interval-ms MS]";
+const USAGE: &str = "usage: kube-testserver [--port N] [--kubeconfig PATH] [--seed FILE]... [--watch-history N] [--bookmark-interval-ms MS] [--identity FILE] [--data FILE]";
 
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
@@ -63,6 +53,8 @@ fn parse_args() -> Result<Args, String> {
         kubeconfig: None,
         seeds: vec![],
         watch_history: store::DEFAULT_HISTORY,
+        identity: None,
+        data: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -71,6 +63,8 @@ fn parse_args() -> Result<Args, String> {
             "--port" => a.port = val()?.parse().map_err(|e| format!("--port: {e}"))?,
             "--kubeconfig" => a.kubeconfig = Some(val()?),
             "--seed" => a.seeds.push(val()?),
+            "--identity" => a.identity = Some(val()?),
+            "--data" => a.data = Some(val()?),
             "--watch-history" => {
                 a.watch_history = val()?
                     .parse()
@@ -176,6 +170,35 @@ fn seed(server: &Server, files: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// Loads what `keep_data` wrote, and serves the CRDs among it again.
+fn restore(server: &Server, bytes: &[u8]) -> Result<(), String> {
+    let snap: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("--data: {e}"))?;
+    let mut st = server.lock();
+    st.restore(&snap).map_err(|e| format!("--data: {e}"))?;
+    for ((group, plural, _, _), obj) in &st.objects {
+        if group == "apiextensions.k8s.io" && plural == "customresourcedefinitions" {
+            registry::register_crd(obj);
+        }
+    }
+    Ok(())
+}
+
+/// Writes the store to the `--data` file on shutdown (owner-only: it holds secrets).
+fn keep_data(server: &Server, path: Option<&str>) -> Result<(), String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let Some(path) = path else { return Ok(()) };
+    let snap = server.lock().snapshot();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .and_then(|mut f| f.write_all(snap.to_string().as_bytes()))
+        .map_err(|e| format!("--data {path}: {e}"))
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     if let Err(e) = run().await {
@@ -186,12 +209,9 @@ async fn main() {
 
 async fn run() -> Result<(), String> {
     let args = parse_args()?;
-    let pki = tls::generate()?;
-    let users = Users {
-        admin_token: random_hex(16),
-        viewer_token: random_hex(16),
-        basic_user: "admin".into(),
-        basic_password: random_hex(12),
+    let (pki, users) = match &args.identity {
+        Some(path) => identity::load_or_create(path)?,
+        None => identity::generate()?,
     };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
         .await
@@ -207,7 +227,11 @@ async fn run() -> Result<(), String> {
         users,
         faults: Default::default(),
     });
-    seed(&server, &args.seeds)?;
+    // Kept data stands for etcd: a restarted server goes on where it stopped.
+    match args.data.as_deref().map(std::fs::read) {
+        Some(Ok(bytes)) => restore(&server, &bytes)?,
+        _ => seed(&server, &args.seeds)?,
+    }
     let acceptor = tokio_rustls::TlsAcceptor::from(pki.server_config.clone());
     println!("ready {url}");
     let _ = std::io::stdout().flush();
@@ -217,8 +241,8 @@ async fn run() -> Result<(), String> {
     loop {
         let (tcp, _) = tokio::select! {
             r = listener.accept() => match r { Ok(c) => c, Err(_) => continue },
-            _ = term.recv() => return Ok(()),
-            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = term.recv() => return keep_data(&server, args.data.as_deref()),
+            _ = tokio::signal::ctrl_c() => return keep_data(&server, args.data.as_deref()),
         };
         // Small TLS and HTTP writes must not wait for the peer's delayed ACK (40 ms).
         let _ = tcp.set_nodelay(true);

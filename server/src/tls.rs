@@ -1,15 +1,18 @@
 //! Certificates generated at start: a CA, the server certificate (127.0.0.1
-//! and localhost) and a client certificate for the `admin-cert` user.
+//! and localhost) and a client certificate for the `admin-cert` user. They
+//! can be kept in an identity file so a restarted server keeps its CA.
 
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
     KeyUsagePurpose, SanType,
 };
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::sync::Arc;
 
 pub struct Pki {
     pub ca_pem: String,
+    pub server_cert_pem: String,
+    pub server_key_pem: String,
     pub server_config: Arc<rustls::ServerConfig>,
     pub client_cert_pem: String,
     pub client_key_pem: String,
@@ -46,11 +49,50 @@ pub fn generate() -> Result<Pki, String> {
     cp.distinguished_name = name("admin-cert", Some("system:masters"));
     let client_cert = cp.signed_by(&client_key, &issuer).map_err(e)?;
 
+    let server_cert_pem = server_cert.pem();
+    let server_key_pem = server_key.serialize_pem();
+    Ok(Pki {
+        server_config: server_config(&ca_cert.pem(), &server_cert_pem, &server_key_pem)?,
+        ca_pem: ca_cert.pem(),
+        server_cert_pem,
+        server_key_pem,
+        client_cert_pem: client_cert.pem(),
+        client_key_pem: client_key.serialize_pem(),
+    })
+}
+
+/// The PKI from PEM texts kept by an earlier run.
+pub fn from_pems(
+    ca_pem: String,
+    server_cert_pem: String,
+    server_key_pem: String,
+    client_cert_pem: String,
+    client_key_pem: String,
+) -> Result<Pki, String> {
+    Ok(Pki {
+        server_config: server_config(&ca_pem, &server_cert_pem, &server_key_pem)?,
+        ca_pem,
+        server_cert_pem,
+        server_key_pem,
+        client_cert_pem,
+        client_key_pem,
+    })
+}
+
+fn server_config(
+    ca_pem: &str,
+    server_cert_pem: &str,
+    server_key_pem: &str,
+) -> Result<Arc<rustls::ServerConfig>, String> {
+    use rustls::pki_types::pem::PemObject;
+    let ca = CertificateDer::from_pem_slice(ca_pem.as_bytes()).map_err(|e| format!("CA: {e}"))?;
+    let cert = CertificateDer::from_pem_slice(server_cert_pem.as_bytes())
+        .map_err(|e| format!("server certificate: {e}"))?;
+    let key = PrivateKeyDer::from_pem_slice(server_key_pem.as_bytes())
+        .map_err(|e| format!("server key: {e}"))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(ca_cert.der().clone())
-        .map_err(|e| e.to_string())?;
+    roots.add(ca).map_err(|e| e.to_string())?;
     // Client certificates are optional: token and basic users connect without one.
     let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
         Arc::new(roots),
@@ -59,19 +101,12 @@ pub fn generate() -> Result<Pki, String> {
     .allow_unauthenticated()
     .build()
     .map_err(|e| e.to_string())?;
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der()));
-    let chain: Vec<CertificateDer<'static>> = vec![server_cert.der().clone()];
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
         .with_client_cert_verifier(verifier)
-        .with_single_cert(chain, key)
+        .with_single_cert(vec![cert], key)
         .map_err(|e| e.to_string())?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Pki {
-        ca_pem: ca_cert.pem(),
-        server_config: Arc::new(config),
-        client_cert_pem: client_cert.pem(),
-        client_key_pem: client_key.serialize_pem(),
-    })
+    Ok(Arc::new(config))
 }
