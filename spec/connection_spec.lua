@@ -289,6 +289,19 @@ describe("timeouts and retries", function()
     os.execute("sleep 3") -- let the probe finish the delayed answer
   end)
 
+  it("end a connection attempt that hangs at the connect timeout, without retrying it", function()
+    local silent = nf.start("silent", dir)
+    local conf = conf_for { server = "https://127.0.0.1:" .. silent.port }
+    conf:set_timeouts { connect = 1, request = false }
+    local t0 = os.time()
+    local body, msg = api.Client:new(conf):corev1():pods("kube-system"):get()
+    silent.stop()
+    assert.is_nil(body)
+    assert.truthy(msg:lower():find("timed out", 1, true), msg)
+    assert.is_true(os.time() - t0 <= 3)
+    assert.are.equal(1, #nf.lines(silent.log))
+  end)
+
   it("check their options", function()
     local conf = conf_for {}
     assert.has_error(function() conf:set_timeouts { conect = 1 } end)

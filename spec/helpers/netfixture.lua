@@ -1,5 +1,5 @@
 -- Starts the Python network stand-ins of spec/helpers/netfixture.py (a CONNECT
--- and SOCKS5 proxy, a plain-HTTP probe server) and child Lua processes with
+-- and SOCKS5 proxy, a plain-HTTP probe server, a server that never answers) and child Lua processes with
 -- their own environment (for KUBECONFIG, KUBERNETES_SERVICE_HOST, HTTPS_PROXY).
 local M = {}
 

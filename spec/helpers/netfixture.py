@@ -16,6 +16,10 @@
       makes the next requests fail that way (the shape of kube-testserver's
       fault injection).
 
+  netfixture.py silent --ready FILE --log FILE
+      Accepts connections and never says a word (a server that hangs in the
+      TLS handshake), for connect timeouts. Each connection appends "ACCEPT".
+
 The ready file gets "PORT PID" once listening. Both exit after --lifetime
 seconds (default 600) in case the spec that started them died.
 """
@@ -122,6 +126,12 @@ class ProxyHandler(socketserver.BaseRequestHandler):
         pipe(conn, upstream)
 
 
+class SilentHandler(socketserver.BaseRequestHandler):
+    def handle(self):
+        log_line(self.server.log, "ACCEPT")
+        time.sleep(30)
+
+
 class ThreadingTCP(socketserver.ThreadingMixIn, socketserver.TCPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -184,13 +194,14 @@ class ProbeHandler(BaseHTTPRequestHandler):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["proxy", "probe"])
+    ap.add_argument("mode", choices=["proxy", "probe", "silent"])
     ap.add_argument("--ready", required=True)
     ap.add_argument("--log", required=True)
     ap.add_argument("--lifetime", type=float, default=600)
     args = ap.parse_args()
-    if args.mode == "proxy":
-        server = ThreadingTCP(("127.0.0.1", 0), ProxyHandler)
+    if args.mode in ("proxy", "silent"):
+        handler = ProxyHandler if args.mode == "proxy" else SilentHandler
+        server = ThreadingTCP(("127.0.0.1", 0), handler)
     else:
         server = ThreadingHTTPServer(("127.0.0.1", 0), ProbeHandler)
         server.daemon_threads = True
