@@ -86,25 +86,8 @@ pub fn exports(lua: &Lua) -> mlua::Result<Table> {
     Ok(t)
 }
 
-/// A connection the server resets can raise SIGPIPE on the next write (TLS
-/// writes may use `writev`, which has no MSG_NOSIGNAL), and SIGPIPE's default
-/// action kills the whole Lua process. Ignore it, as Python does at startup,
-/// unless the host installed a handler of its own: writes then fail with EPIPE
-/// and the call reports the broken connection.
-#[cfg(feature = "module")]
-fn ignore_sigpipe() {
-    #[cfg(unix)]
-    unsafe {
-        let previous = libc::signal(libc::SIGPIPE, libc::SIG_IGN);
-        if previous != libc::SIG_DFL && previous != libc::SIG_ERR {
-            libc::signal(libc::SIGPIPE, previous);
-        }
-    }
-}
-
 #[cfg(feature = "module")]
 #[mlua::lua_module(name = "kube_core")]
 fn kube_core(lua: &Lua) -> mlua::Result<Table> {
-    ignore_sigpipe();
     exports(lua)
 }

@@ -120,13 +120,6 @@ impl Transport {
         &self.settings
     }
 
-    /// The pooled client for the current credentials.
-    #[allow(dead_code)] // for callers that build their own requests (streams)
-    fn client(&self, rt: &Runtime) -> Result<reqwest::Client, String> {
-        let presented = self.settings.credentials.present()?;
-        self.client_for(rt, &presented)
-    }
-
     /// The pooled client, rebuilt after a fork or when the TLS identity changed.
     fn client_for(&self, rt: &Runtime, presented: &Presented) -> Result<reqwest::Client, String> {
         let pid = std::process::id();
@@ -606,32 +599,34 @@ impl Transport {
     /// in; the body is then read with [`StreamingResponse::next_chunk`].
     pub fn send_streaming(&self, req: Request<'_>) -> Result<StreamingResponse, String> {
         let rt = runtime()?;
-        let http = self.client(&rt)?;
         let method = reqwest::Method::from_bytes(req.method.as_bytes())
             .map_err(|_| format!("invalid HTTP method {:?}", req.method))?;
-        let mut rb = http
-            .request(method, req.url)
-            .header(reqwest::header::ACCEPT, req.accept);
-        if let Some(a) = self.settings.credentials.authorization()? {
-            let mut value = reqwest::header::HeaderValue::from_bytes(a.expose())
-                .map_err(|_| "the credentials contain characters not allowed in a header")?;
-            value.set_sensitive(true);
-            rb = rb.header(reqwest::header::AUTHORIZATION, value);
-        }
-        if let Some(body) = req.body {
-            if let Some(ct) = req.content_type {
-                rb = rb.header(reqwest::header::CONTENT_TYPE, ct);
-            }
-            rb = rb.body(body);
-        }
         let what = format!("{} {}", req.method, req.url);
-        let resp = rt
-            .block_on(rb.send())
-            .map_err(|e| format!("{what}: {}", error_chain(&e)))?;
-        Ok(StreamingResponse {
-            status: resp.status().as_u16(),
-            body: Some(resp),
-            what,
-        })
+        let mut reauthenticated = false;
+        loop {
+            let presented = self.settings.credentials.present()?;
+            let http = self.client_for(&rt, &presented)?;
+            let mut rb = self.prepare(&http, method.clone(), req.url, req.accept, &presented)?;
+            if let Some(body) = &req.body {
+                if let Some(ct) = req.content_type {
+                    rb = rb.header(reqwest::header::CONTENT_TYPE, ct);
+                }
+                rb = rb.body(body.clone());
+            }
+            let resp = rt
+                .block_on(rb.send())
+                .map_err(|e| format!("{what}: {}", error_chain(&e)))?;
+            let status = resp.status().as_u16();
+            if status == 401 && !reauthenticated && self.settings.credentials.reject(&presented) {
+                // Expired or revoked plugin credential: run the plugin again, once.
+                reauthenticated = true;
+                continue;
+            }
+            return Ok(StreamingResponse {
+                status,
+                body: Some(resp),
+                what,
+            });
+        }
     }
 }
