@@ -76,9 +76,9 @@ const fn other(
 }
 
 const STATUS: Subresource = own("status", GET_PATCH_UPDATE);
-const SCALE: Subresource = other("scale", "autoscaling", "v1", "Scale", GET_PATCH_UPDATE);
+pub const SCALE: Subresource = other("scale", "autoscaling", "v1", "Scale", GET_PATCH_UPDATE);
 pub const WITH_STATUS: &[Subresource] = &[STATUS];
-const WITH_SCALE_STATUS: &[Subresource] = &[SCALE, STATUS];
+pub const WITH_SCALE_STATUS: &[Subresource] = &[SCALE, STATUS];
 
 const fn same(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
