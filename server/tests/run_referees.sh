@@ -44,22 +44,16 @@ check() {
 # --- helpers the checks use ----------------------------------------------------
 # Every kubectl call has its own time limit so a hang fails one check only.
 k() { timeout 30 kubectl --cache-dir "$TMP/cache" "$@"; }
-has() { # has TEXT COMMAND...: the command succeeds and prints TEXT
-  local text=$1
-  shift
-  "$@" >"$TMP/has" 2>&1
+ends_saying() { # ends_saying ok|failure TEXT COMMAND...: how the command ends, and TEXT in its output
+  local want=$1 text=$2
+  shift 2
+  "$@" >"$TMP/said" 2>&1
   local rc=$?
-  cat "$TMP/has"
-  [ $rc -eq 0 ] && grep -qF -- "$text" "$TMP/has"
+  cat "$TMP/said"
+  if [ "$want" = ok ]; then [ $rc -eq 0 ]; else [ $rc -ne 0 ]; fi && grep -qF -- "$text" "$TMP/said"
 }
-fails_with() { # fails_with TEXT COMMAND...: the command fails saying TEXT
-  local text=$1
-  shift
-  "$@" >"$TMP/has" 2>&1
-  local rc=$?
-  cat "$TMP/has"
-  [ $rc -ne 0 ] && grep -qF -- "$text" "$TMP/has"
-}
+has() { ends_saying ok "$@"; }               # has TEXT COMMAND...
+fails_with() { ends_saying failure "$@"; }   # fails_with TEXT COMMAND...
 same() { # same GOT WANT
   echo "got:  $1"
   echo "want: $2"

@@ -15,6 +15,16 @@ from kubernetes.client.rest import ApiException
 NS = "default"
 
 
+def expect_status(code, call, *args):
+    """Calls call(*args) and expects it to fail with HTTP status code."""
+    try:
+        call(*args)
+    except ApiException as e:
+        assert e.status == code, (e.status, e.body)
+        return e
+    raise AssertionError(f"{call.__name__} succeeded, expected {code}")
+
+
 def configmap(name, labels=None, data=None):
     return client.V1ConfigMap(
         metadata=client.V1ObjectMeta(name=name, labels=labels or {}),
@@ -47,13 +57,8 @@ def main(kubeconfig):
 
     @check
     def create_duplicate_is_conflict():
-        try:
-            core.create_namespaced_config_map(NS, configmap("py-a"))
-        except ApiException as e:
-            assert e.status == 409, e.status
-            assert "AlreadyExists" in e.body, e.body
-        else:
-            raise AssertionError("second create succeeded")
+        e = expect_status(409, core.create_namespaced_config_map, NS, configmap("py-a"))
+        assert "AlreadyExists" in e.body, e.body
 
     @check
     def replace_configmap():
@@ -68,12 +73,7 @@ def main(kubeconfig):
         stale = core.read_namespaced_config_map("py-a", NS)
         core.patch_namespaced_config_map("py-a", NS, {"data": {"bump": "1"}})
         stale.data["k"] = "lost update"
-        try:
-            core.replace_namespaced_config_map("py-a", NS, stale)
-        except ApiException as e:
-            assert e.status == 409, e.status
-        else:
-            raise AssertionError("stale replace succeeded")
+        expect_status(409, core.replace_namespaced_config_map, "py-a", NS, stale)
 
     @check
     def patch_configmap():
@@ -159,12 +159,7 @@ def main(kubeconfig):
     @check
     def delete_and_404():
         core.delete_namespaced_config_map("py-a", NS)
-        try:
-            core.read_namespaced_config_map("py-a", NS)
-        except ApiException as e:
-            assert e.status == 404, e.status
-        else:
-            raise AssertionError("deleted configmap still readable")
+        expect_status(404, core.read_namespaced_config_map, "py-a", NS)
 
     @check
     def watch_sees_changes():
