@@ -24,6 +24,7 @@ pub struct Server {
     pub store: Arc<Mutex<Store>>,
     pub users: Users,
     pub faults: crate::faults::Faults,
+    pub firehose: crate::firehose::Firehose,
 }
 
 pub struct Reply {
@@ -264,6 +265,7 @@ impl Server {
                 ))
             }
             (_, ["faults"]) => self.faults.configure(req.method, req.body),
+            (_, ["firehose"]) => self.firehose.configure(req.method, req.body),
             _ => Err(path_not_found()),
         }
     }
@@ -314,8 +316,16 @@ impl Server {
                 if let Some(n) = name {
                     selection.fields.add_name(n);
                 }
-                let stream =
-                    crate::watch::start(st, res, res.group_version(), ns, &req.query, selection)?;
+                let firehose = self.firehose.take(req.path);
+                let stream = crate::watch::start(
+                    st,
+                    res,
+                    res.group_version(),
+                    ns,
+                    &req.query,
+                    selection,
+                    firehose,
+                )?;
                 Ok(Answer::Stream(stream))
             }
             ("GET", None, None) => full(rest::list(st, res, ns, &req.query)?),

@@ -12,6 +12,7 @@ mod api;
 mod body;
 mod discovery;
 mod faults;
+mod firehose;
 mod identity;
 mod lifecycle;
 mod logs;
@@ -226,6 +227,7 @@ async fn run() -> Result<(), String> {
         store: Arc::new(Mutex::new(store::Store::new(args.watch_history))),
         users,
         faults: Default::default(),
+        firehose: Default::default(),
     });
     // Kept data stands for etcd: a restarted server goes on where it stopped.
     match args.data.as_deref().map(std::fs::read) {

@@ -7,6 +7,7 @@
 //! broadcast buffer gets a 410 Expired ERROR event and is closed.
 
 use crate::api::Streaming;
+use crate::firehose::Events;
 use crate::resources::ResourceInfo;
 use crate::selectors::Selection;
 use crate::store::{ApiError, ChangeEvent, Store};
@@ -118,6 +119,9 @@ impl Watcher {
 
 /// Starts a watch: checks the options, takes the initial events and a live
 /// subscription under the caller's store lock, and returns the stream.
+/// `firehose`: that many synthetic MODIFIED events of the first watched
+/// object follow the initial ones (see `crate::firehose`); live changes follow
+/// them, with the store's own (lower) resourceVersions.
 pub fn start(
     st: &Store,
     res: &'static ResourceInfo,
@@ -125,6 +129,7 @@ pub fn start(
     ns: &str,
     q: &HashMap<String, String>,
     selection: Selection,
+    firehose: Option<u64>,
 ) -> Result<Streaming, ApiError> {
     let send_initial = q.get("sendInitialEvents").map(|v| v == "true" || v == "1");
     let bookmarks = bool_param(q, "allowWatchBookmarks");
@@ -181,6 +186,13 @@ pub fn start(
             None => expired_error = Some(expired(rv, st.compacted_rv)),
         }
     }
+    let firehose = firehose.and_then(|count| {
+        let (_, first) = st
+            .list(res, watcher.namespace.as_deref())
+            .into_iter()
+            .find(|(_, obj)| watcher.selection.matches(obj))?;
+        Some(Events::new(watcher.with_type(first.clone()), st.rv, count))
+    });
     // A short queue: a watcher that stops reading soon lags on the broadcast
     // channel instead of holding an unbounded backlog here.
     let (tx, rx) = mpsc::channel::<Bytes>(8);
@@ -195,6 +207,11 @@ pub fn start(
         if let Some(e) = expired_error {
             let _ = tx.send(event_line("ERROR", &e.status())).await;
             return;
+        }
+        if let Some(events) = firehose {
+            if !events.send(&tx).await {
+                return;
+            }
         }
         forward(watcher, live, tx, last_rv, timeout).await;
     });
