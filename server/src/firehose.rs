@@ -1,8 +1,9 @@
 //! Test control for benchmarking watch clients: `POST /testserver/firehose`
 //! with `{"match": "<path substring>", "count": N}` makes the next watch
 //! request whose path contains `match` receive, after its initial events, N
-//! synthetic MODIFIED events of the first object it watches; `DELETE` clears
-//! the rules, `GET` lists them. Each rule serves one watch.
+//! synthetic MODIFIED events of the first object it watches, and then its
+//! stream ends; `DELETE` clears the rules, `GET` lists them. Each rule serves
+//! one watch.
 //!
 //! The events are generated on the fly and never stored: each is the object
 //! with `metadata.resourceVersion` counting up from the store's current one
