@@ -11,8 +11,12 @@ and peak RSS, with ratios against the floor (curl piped into lua-cjson):
             process over one kept-alive connection
   codec     JSON -> Lua decode and Lua -> JSON encode of the list, this module vs lua-cjson
   startup   require "kube.api" through config load to the first answered request
+  watch     MODIFIED events/s decoded into Lua from one watch stream of synthetic events
+            (the server's /testserver/firehose), with peak RSS at N and N/10 events to
+            show memory stays flat; floor: curl | a lua-cjson line loop
 
-  python3 bench/run.py                 # 5,000 pods, 1,000 GETs, 5 runs, Lua 5.4 and LuaJIT
+  python3 bench/run.py                 # 5,000 pods, 1,000 GETs, 100,000 watch events,
+                                       # 5 runs, Lua 5.4 and LuaJIT
   python3 bench/run.py --smoke         # a tiny run that checks every contender still works
 
 Needs the rocks built by scripts/setup.sh (.luarocks/5.4 and .luarocks/5.1), the server
@@ -25,11 +29,13 @@ import json
 import os
 import re
 import shutil
+import ssl
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
@@ -59,20 +65,24 @@ def python_with_client():
     return py
 
 
-def measure(cmd, env=None, shell=False):
+def measure(cmd, env=None, shell=False, output=None):
     """Runs a command once: (wall seconds, peak RSS in MB of it and its children).
 
     GNU time reports the peak: a child forked straight from this Python process would
-    inherit Python's own high-water mark in its rusage."""
+    inherit Python's own high-water mark in its rusage. `output`, a list, gets the
+    command's standard output appended."""
     with tempfile.NamedTemporaryFile("r") as rss:
         timed = ["/usr/bin/time", "-f", "%M", "-o", rss.name]
         timed += ["bash", "-c", cmd] if shell else cmd
         t0 = time.perf_counter()
-        proc = subprocess.run(timed, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.run(timed, env=env, stderr=subprocess.PIPE,
+                              stdout=subprocess.DEVNULL if output is None else subprocess.PIPE)
         wall = time.perf_counter() - t0
         if proc.returncode != 0:
             raise RuntimeError("%s exited %d: %s" % (cmd if shell else " ".join(cmd), proc.returncode,
                                                      proc.stderr.decode(errors="replace")[-800:]))
+        if output is not None:
+            output.append(proc.stdout.decode())
         return wall, int(rss.read().split()[-1]) / 1024.0
 
 
@@ -91,6 +101,15 @@ class Server:
         self.ca = os.path.join(workdir, "ca.pem")
         with open(self.ca, "wb") as f:
             f.write(base64.b64decode(re.search(r"certificate-authority-data: (\S+)", text).group(1)))
+
+    def firehose(self, path, count):
+        """Posts a firehose rule: the next watch of `path` gets `count` MODIFIED events."""
+        body = json.dumps({"match": path, "count": count}).encode()
+        req = urllib.request.Request(self.url + "/testserver/firehose", data=body, method="POST",
+                                     headers={"Authorization": "Bearer " + self.token})
+        with urllib.request.urlopen(req, context=ssl.create_default_context(cafile=self.ca)) as r:
+            if r.status != 200:
+                raise RuntimeError("firehose rule not taken: HTTP %d" % r.status)
 
     def stop(self):
         self.proc.terminate()
@@ -115,17 +134,68 @@ def table(title, rows, floor):
             r["name"], r["wall"], r["rss"], r["wall"] / floor["wall"], r["rss"] / floor["rss"]))
 
 
+def watch_runs(label, cmd, runs, server, path, count, **kw):
+    """Runs a watch contender: each run gets a fresh firehose rule of `count` events and
+    prints its events/s. Medians of events/s and peak RSS."""
+    rates, mems = [], []
+    for _ in range(runs):
+        server.firehose(path, count)
+        out = []
+        _, mem = measure(cmd, output=out, **kw)
+        rates.append(float(out[0].split()[-1]))
+        mems.append(mem)
+    return {"name": label, "events_per_s": statistics.median(rates), "rss": statistics.median(mems),
+            "rates": rates}
+
+
+def watch_bench(server, luas, events, runs, env0):
+    """The watch section: events/s at `events`, peak RSS at `events` and `events` / 10."""
+    path = "/api/v1/namespaces/bench/pods"
+    small = max(events // 10, 1)
+    rows = []
+    for lua in luas:
+        env = lua_env(LUAS[lua])
+        script = os.path.join(BENCH, "watch.lua")
+        for count in (events, small):
+            row = watch_runs("luakube-rs (%s)" % lua, [lua, script, server.kubeconfig, str(count)],
+                             runs, server, path, count, env=env)
+            row.update(lua=lua, events=count)
+            rows.append(row)
+    floor_cmd = ("curl -sfN --cacert %s -H 'Authorization: Bearer %s' '%s%s?watch=true' | %s %s %%d"
+                 % (server.ca, server.token, server.url, path, luas[0], os.path.join(BENCH, "watch_cjson.lua")))
+    for count in (events, small):
+        row = watch_runs("floor: curl | lua-cjson (%s)" % luas[0], floor_cmd % count, runs, server, path,
+                         count, shell=True, env=env0)
+        row.update(lua=luas[0], events=count)
+        rows.append(row)
+
+    floor = rows[-2]
+    print("\nwatch: %d MODIFIED events decoded into Lua (median of %d runs; peak RSS at %d and %d events)"
+          % (events, runs, events, small))
+    print("  %-38s %11s %8s %9s %9s %9s" % ("", "events/s", "× floor", "peak MB", "at N/10", "flat?"))
+    flat_failures = 0
+    for big, little in zip(rows[::2], rows[1::2]):
+        growth = big["rss"] / little["rss"]
+        flat = growth <= 1.2
+        flat_failures += not flat
+        print("  %-38s %11.0f %8.2f %9.1f %9.1f %9s" % (
+            big["name"], big["events_per_s"], big["events_per_s"] / floor["events_per_s"], big["rss"],
+            little["rss"], "yes" if flat else "NO ×%.2f" % growth))
+    return rows, flat_failures
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--pods", type=int, default=5000)
     ap.add_argument("--gets", type=int, default=1000)
+    ap.add_argument("--watch-events", type=int, default=100000)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--lua", default="lua5.4,luajit", help="comma-separated interpreters")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, one run: checks it all works")
     ap.add_argument("--json", help="also write the results to this file")
     a = ap.parse_args()
     if a.smoke:
-        a.pods, a.gets, a.runs = 40, 20, 1
+        a.pods, a.gets, a.watch_events, a.runs = 40, 20, 2000, 1
     luas = a.lua.split(",")
     python = python_with_client()
     kubectl = shutil.which("kubectl")
@@ -212,6 +282,13 @@ def main():
             print("  %-8s %.1f ms beyond the bare interpreter (%.1f ms in all)" % (lua, ms, full["wall"] * 1000))
             results.setdefault("startup", []).append({"lua": lua, "ms": ms})
             checks += 1
+
+        # 5. watch: events/s and flat memory
+        rows, flat_failures = watch_bench(server, luas, a.watch_events, a.runs, env0)
+        results["watch"] = rows
+        checks += len(rows) // 2
+        if flat_failures and a.smoke:
+            raise RuntimeError("watch memory grew with the event count in %d contender(s)" % flat_failures)
     finally:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
