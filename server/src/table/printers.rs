@@ -92,6 +92,15 @@ pub fn for_resource(res: &ResourceInfo) -> Option<Printer> {
         ("", "persistentvolumeclaims") => (PVC, persistent_volume_claim),
         ("", "events") => (EVENT, event),
         ("coordination.k8s.io", "leases") => (LEASE, lease),
+        ("", "replicationcontrollers") => (REPLICASET, replicaset),
+        ("", "endpoints") => (ENDPOINTS, endpoints),
+        ("rbac.authorization.k8s.io", "rolebindings" | "clusterrolebindings") => {
+            (ROLEBINDING, rolebinding)
+        }
+        ("storage.k8s.io", "storageclasses") => (STORAGECLASS, storageclass),
+        ("scheduling.k8s.io", "priorityclasses") => (PRIORITYCLASS, priorityclass),
+        ("networking.k8s.io", "networkpolicies") => (NETWORKPOLICY, networkpolicy),
+        ("policy", "poddisruptionbudgets") => (PDB, pod_disruption_budget),
         ("rbac.authorization.k8s.io", "roles" | "clusterroles")
         | ("apiextensions.k8s.io", "customresourcedefinitions") => (CREATED_AT, created_at),
         _ if crate::registry::is_custom(res) => return None,
@@ -1109,6 +1118,207 @@ fn persistent_volume_claim(pvc: &Value) -> Vec<Value> {
     ]
 }
 
+// --- more kinds kubectl users list --------------------------------------------------
+
+const ENDPOINTS: &[Spec] = &[
+    NAME,
+    (
+        "Endpoints",
+        "string",
+        0,
+        "The addresses and ports, the first three.",
+    ),
+    AGE,
+];
+
+fn endpoints(ep: &Value) -> Vec<Value> {
+    let mut all: Vec<String> = vec![];
+    for subset in list(&ep["subsets"]) {
+        for address in list(&subset["addresses"]) {
+            let ip = str_at(&address["ip"]);
+            if list(&subset["ports"]).next().is_none() {
+                all.push(ip.to_string());
+            }
+            all.extend(list(&subset["ports"]).map(|p| format!("{ip}:{}", int_at(&p["port"]))));
+        }
+    }
+    let shown = match all.len() {
+        0 => "<none>".to_string(),
+        n if n > 3 => format!("{} + {} more...", all[..3].join(","), n - 3),
+        _ => all.join(","),
+    };
+    vec![name(ep), json!(shown), age(ep)]
+}
+
+const ROLEBINDING: &[Spec] = &[
+    NAME,
+    (
+        "Role",
+        "string",
+        0,
+        "The role bound: Role/NAME or ClusterRole/NAME.",
+    ),
+    AGE,
+    ("Users", "string", 1, "The users bound."),
+    ("Groups", "string", 1, "The groups bound."),
+    (
+        "ServiceAccounts",
+        "string",
+        1,
+        "The service accounts bound (NAMESPACE/NAME).",
+    ),
+];
+
+fn rolebinding(b: &Value) -> Vec<Value> {
+    let subjects = |kind: &str| -> String {
+        list(&b["subjects"])
+            .filter(|s| s["kind"] == kind)
+            .map(|s| match kind {
+                "ServiceAccount" => format!("{}/{}", str_at(&s["namespace"]), str_at(&s["name"])),
+                _ => str_at(&s["name"]).to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let role = &b["roleRef"];
+    vec![
+        name(b),
+        json!(format!(
+            "{}/{}",
+            str_at(&role["kind"]),
+            str_at(&role["name"])
+        )),
+        age(b),
+        json!(subjects("User")),
+        json!(subjects("Group")),
+        json!(subjects("ServiceAccount")),
+    ]
+}
+
+const STORAGECLASS: &[Spec] = &[
+    NAME,
+    (
+        "Provisioner",
+        "string",
+        0,
+        "The volume plugin that provisions volumes.",
+    ),
+    (
+        "ReclaimPolicy",
+        "string",
+        0,
+        "What happens to released volumes.",
+    ),
+    ("VolumeBindingMode", "string", 0, "When volumes are bound."),
+    (
+        "AllowVolumeExpansion",
+        "string",
+        0,
+        "Whether volumes can grow.",
+    ),
+    AGE,
+];
+
+fn storageclass(sc: &Value) -> Vec<Value> {
+    let default =
+        sc["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "true";
+    let shown_name = match (name(sc).as_str(), default) {
+        (Some(n), true) => json!(format!("{n} (default)")),
+        (_, _) => name(sc),
+    };
+    vec![
+        shown_name,
+        sc["provisioner"].clone(),
+        json!(sc["reclaimPolicy"].as_str().unwrap_or("Delete")),
+        json!(sc["volumeBindingMode"].as_str().unwrap_or("Immediate")),
+        json!(sc["allowVolumeExpansion"].as_bool().unwrap_or(false)),
+        age(sc),
+    ]
+}
+
+const PRIORITYCLASS: &[Spec] = &[
+    NAME,
+    ("Value", "integer", 0, "The priority of pods of this class."),
+    (
+        "Global-Default",
+        "boolean",
+        0,
+        "Whether pods without a class get this one.",
+    ),
+    AGE,
+    (
+        "PreemptionPolicy",
+        "string",
+        0,
+        "Whether pods of this class preempt others.",
+    ),
+];
+
+fn priorityclass(pc: &Value) -> Vec<Value> {
+    vec![
+        name(pc),
+        json!(int_at(&pc["value"])),
+        json!(pc["globalDefault"].as_bool().unwrap_or(false)),
+        age(pc),
+        json!(pc["preemptionPolicy"]
+            .as_str()
+            .unwrap_or("PreemptLowerPriority")),
+    ]
+}
+
+const NETWORKPOLICY: &[Spec] = &[
+    NAME,
+    (
+        "Pod-Selector",
+        "string",
+        0,
+        "The pods the policy applies to.",
+    ),
+    AGE,
+];
+
+fn networkpolicy(np: &Value) -> Vec<Value> {
+    vec![name(np), selector_cell(&np["spec"]["podSelector"]), age(np)]
+}
+
+const PDB: &[Spec] = &[
+    NAME,
+    (
+        "Min Available",
+        "string",
+        0,
+        "Pods that must stay available.",
+    ),
+    (
+        "Max Unavailable",
+        "string",
+        0,
+        "Pods that may be unavailable.",
+    ),
+    (
+        "Allowed Disruptions",
+        "integer",
+        0,
+        "Pods that may be disrupted now.",
+    ),
+    AGE,
+];
+
+fn pod_disruption_budget(pdb: &Value) -> Vec<Value> {
+    let bound = |v: &Value| match v {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        _ => "N/A".into(),
+    };
+    vec![
+        name(pdb),
+        json!(bound(&pdb["spec"]["minAvailable"])),
+        json!(bound(&pdb["spec"]["maxUnavailable"])),
+        json!(int_at(&pdb["status"]["disruptionsAllowed"])),
+        age(pdb),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1188,5 +1398,36 @@ mod tests {
         let sel = json!({"matchLabels": {"app": "web"},
             "matchExpressions": [{"key": "tier", "operator": "In", "values": ["a", "b"]}]});
         assert_eq!(selector_string(&sel), "app=web,tier in (a,b)");
+    }
+
+    #[test]
+    fn bindings_storage_classes_and_budgets() {
+        let b = json!({"metadata": {"name": "read"}, "roleRef": {"kind": "ClusterRole", "name": "view"},
+            "subjects": [{"kind": "User", "name": "ann"}, {"kind": "ServiceAccount", "name": "ci", "namespace": "build"}]});
+        let cells = rolebinding(&b);
+        assert_eq!([json!("read"), json!("ClusterRole/view")], cells[..2]);
+        assert_eq!([json!("ann"), json!(""), json!("build/ci")], cells[3..]);
+        let sc = json!({"metadata": {"name": "fast", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+            "provisioner": "kubernetes.io/no-provisioner"});
+        assert_eq!(
+            [
+                json!("fast (default)"),
+                json!("kubernetes.io/no-provisioner"),
+                json!("Delete"),
+                json!("Immediate"),
+                json!(false)
+            ],
+            storageclass(&sc)[..5]
+        );
+        let pdb = json!({"metadata": {"name": "web"}, "spec": {"minAvailable": 1}, "status": {"disruptionsAllowed": 0}});
+        assert_eq!(
+            [json!("1"), json!("N/A"), json!(0)],
+            pod_disruption_budget(&pdb)[1..4]
+        );
+        let ep = json!({"subsets": [{"addresses": [{"ip": "10.0.0.1"}, {"ip": "10.0.0.2"}], "ports": [{"port": 80}, {"port": 443}]}]});
+        assert_eq!(
+            json!("10.0.0.1:80,10.0.0.1:443,10.0.0.2:80 + 1 more..."),
+            endpoints(&ep)[1]
+        );
     }
 }
