@@ -277,33 +277,42 @@ impl View {
         self.table(meta, vec![self.row(obj)], true)
     }
 
+    /// One watch event line with its object as a one-row Table; ERROR and
+    /// BOOKMARK events (and anything unreadable) as they came.
+    fn event_as_table(&self, line: &[u8], headers: &mut bool) -> Vec<u8> {
+        match serde_json::from_slice::<Value>(line) {
+            Ok(mut ev) if matches!(ev["type"].as_str(), Some("ADDED" | "MODIFIED" | "DELETED")) => {
+                let meta = json!({"resourceVersion": ev["object"]["metadata"]["resourceVersion"]});
+                ev["object"] = self.table(meta, vec![self.row(&ev["object"])], *headers);
+                *headers = false;
+                serde_json::to_vec(&ev).unwrap_or_else(|_| line.to_vec())
+            }
+            _ => line.to_vec(),
+        }
+    }
+
     /// A watch whose event objects become one-row Tables; the first carries
     /// the column definitions, later ones only rows (as the real server
-    /// sends them). ERROR and BOOKMARK events pass unchanged.
+    /// sends them). Events are newline-delimited, whatever the chunking.
     pub fn watch(self, mut inner: Streaming) -> Streaming {
         let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(8);
         let content_type = self.content_type;
         tokio::spawn(async move {
             let mut headers = true;
+            let mut pending: Vec<u8> = vec![];
             while let Some(chunk) = inner.chunks.recv().await {
-                let out = match serde_json::from_slice::<Value>(&chunk) {
-                    Ok(mut ev)
-                        if matches!(
-                            ev["type"].as_str(),
-                            Some("ADDED" | "MODIFIED" | "DELETED")
-                        ) =>
-                    {
-                        let meta =
-                            json!({"resourceVersion": ev["object"]["metadata"]["resourceVersion"]});
-                        ev["object"] = self.table(meta, vec![self.row(&ev["object"])], headers);
-                        headers = false;
-                        let mut line = serde_json::to_vec(&ev).unwrap_or_default();
-                        line.push(b'\n');
-                        Bytes::from(line)
-                    }
-                    _ => chunk,
+                pending.extend_from_slice(&chunk);
+                let Some(end) = pending.iter().rposition(|b| *b == b'\n') else {
+                    continue;
                 };
-                if tx.send(out).await.is_err() {
+                let rest = pending.split_off(end + 1);
+                let mut out = vec![];
+                for line in pending.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+                    out.extend(self.event_as_table(line, &mut headers));
+                    out.push(b'\n');
+                }
+                pending = rest;
+                if tx.send(Bytes::from(out)).await.is_err() {
                     return;
                 }
             }
@@ -340,5 +349,58 @@ mod tests {
         assert_eq!(at_json_path(&obj, ".spec.ports[0].port"), &json!(80));
         assert_eq!(at_json_path(&obj, "{.spec.size}"), &json!(3));
         assert!(at_json_path(&obj, ".spec.missing.deeper").is_null());
+    }
+
+    #[tokio::test]
+    async fn watch_events_become_tables_whatever_the_chunking() {
+        let st = Store::new(10);
+        let configmaps = crate::resources::find("", "v1", "configmaps").expect("configmaps");
+        let accept = "application/json;as=Table;v=v1;g=meta.k8s.io";
+        let view = requested(accept, &HashMap::new(), &st, configmaps)
+            .expect("a valid request")
+            .expect("a Table view");
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let mut out = view.watch(Streaming {
+            code: 200,
+            content_type: "application/json",
+            chunks: rx,
+        });
+        let two = concat!(
+            r#"{"type":"ADDED","object":{"metadata":{"name":"a"},"data":{"k":"v"}}}"#,
+            "\n",
+            r#"{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"9"}}}"#,
+            "\n",
+            r#"{"type":"DELETED","object":{"metadata":{"name":"b"}}}"#,
+            "\n",
+        );
+        // Split mid-line: the first event arrives in two chunks.
+        let (first, second) = two.split_at(20);
+        tx.send(Bytes::from(first)).await.unwrap();
+        tx.send(Bytes::from(second)).await.unwrap();
+        drop(tx);
+        let mut text = vec![];
+        while let Some(c) = out.chunks.recv().await {
+            text.extend_from_slice(&c);
+        }
+        let events: Vec<Value> = text
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice(l).unwrap())
+            .collect();
+        assert_eq!(3, events.len());
+        let cells = &events[0]["object"]["rows"][0]["cells"];
+        assert_eq!((json!("a"), json!(1)), (cells[0].clone(), cells[1].clone()));
+        assert_eq!(
+            3,
+            events[0]["object"]["columnDefinitions"]
+                .as_array()
+                .unwrap()
+                .len()
+        );
+        assert_eq!("BOOKMARK", events[1]["type"]);
+        assert!(events[1]["object"]["rows"].is_null());
+        assert_eq!(json!([]), events[2]["object"]["columnDefinitions"]);
+        assert_eq!("b", events[2]["object"]["rows"][0]["cells"][0]);
+        assert_eq!(CONTENT_TYPE_V1, out.content_type);
     }
 }
