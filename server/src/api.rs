@@ -308,6 +308,11 @@ impl Server {
         let mut st = self.lock();
         let st = &mut *st;
         let full = |v: Value| Ok(Answer::Full(json_reply(200, &v)));
+        // `kubectl get` asks for server-side printing in Accept.
+        let table = match (req.method, t.sub) {
+            ("GET", None) => crate::table::requested(req.accept, &req.query, st, res)?,
+            _ => None,
+        };
         match (req.method, t.name, t.sub) {
             ("GET", name, None) if watch => {
                 let mut selection = crate::selectors::Selection::from_query(&req.query, res)?;
@@ -316,11 +321,26 @@ impl Server {
                 }
                 let stream =
                     crate::watch::start(st, res, res.group_version(), ns, &req.query, selection)?;
-                Ok(Answer::Stream(stream))
+                Ok(Answer::Stream(match table {
+                    Some(view) => view.watch(stream),
+                    None => stream,
+                }))
             }
-            ("GET", None, None) => full(rest::list(st, res, ns, &req.query)?),
+            ("GET", None, None) => {
+                let list = rest::list(st, res, ns, &req.query)?;
+                match table {
+                    Some(view) => {
+                        Ok(view.answer(&view.of_list(&list, res.kind, &res.group_version())))
+                    }
+                    None => full(list),
+                }
+            }
             ("GET", Some(n), None | Some("status") | Some("ephemeralcontainers")) => {
-                full(rest::get(st, res, ns, n)?)
+                let obj = rest::get(st, res, ns, n)?;
+                match table {
+                    Some(view) => Ok(view.answer(&view.of_object(&obj))),
+                    None => full(obj),
+                }
             }
             ("GET", Some(n), Some("scale")) => {
                 full(crate::subresources::get_scale(st, res, ns, n)?)

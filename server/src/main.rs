@@ -24,6 +24,7 @@ mod rest;
 mod selectors;
 mod store;
 mod subresources;
+mod table;
 mod tls;
 mod validation;
 mod watch;
