@@ -71,7 +71,6 @@ pub struct Incoming<'a> {
     pub client_cert: bool,
     pub content_type: &'a str,
     /// The Accept header (aggregated discovery is served only when asked for).
-    #[allow(dead_code)] // read by the aggregated discovery documents, in progress
     pub accept: &'a str,
     pub body: &'a [u8],
 }
