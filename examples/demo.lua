@@ -18,4 +18,28 @@ local cm, _, code = client:configmaps("default"):create({metadata = {name = "dem
 print("created configmap " .. cm:name() .. " (HTTP " .. code .. "), resourceVersion " .. cm.metadata.resourceVersion)
 local missing, msg, code404 = client:pods("default"):get("nope")
 print("missing pod: HTTP " .. code404 .. ", reason " .. missing.reason)
+
+-- Beyond luakube: server-side apply, paging, and a watch read as events arrive.
+local top = api.Client:new(conf)
+local deploy = {
+  metadata = {name = "web", namespace = "default"},
+  spec = {
+    replicas = 2,
+    selector = {matchLabels = {app = "web"}},
+    template = {metadata = {labels = {app = "web"}}, spec = {containers = {{name = "web", image = "nginx:1.27"}}}},
+  },
+}
+local applied, _, code_apply = top:appsv1():deployments("default"):apply(deploy, {fieldManager = "demo"})
+print("applied deployment " .. applied:name() .. " (HTTP " .. code_apply .. "), generation " .. applied.metadata.generation)
+local cms = client:configmaps("default")
+for i = 1, 3 do cms:create({metadata = {name = "page-" .. i}}) end
+local names = {}
+for item in cms:iter(nil, {limit = 2}) do names[#names + 1] = item:name() end
+print("configmaps, listed 2 per page: " .. table.concat(names, " "))
+local w = cms:watch({resourceVersion = cm.metadata.resourceVersion}, {timeout = 5})
+cms:delete("demo")
+for event, obj in w do
+  print("watch: " .. event .. " " .. obj:name())
+  if event == "DELETED" then break end
+end
 srv.stop()

@@ -75,6 +75,28 @@ fn opt_table(v: Value, what: &str, arg: &str) -> mlua::Result<Option<Table>> {
     }
 }
 
+/// An options table whose keys must be among `known`: a misspelt option
+/// (`page_size` for `limit`) is an error, not silently ignored.
+fn options(v: Value, what: &str, known: &[&str]) -> mlua::Result<Option<Table>> {
+    let Some(t) = opt_table(v, what, "opts")? else {
+        return Ok(None);
+    };
+    for pair in t.pairs::<Value, Value>() {
+        let (k, _) = pair?;
+        let name = match &k {
+            Value::String(s) => s.to_string_lossy(),
+            other => format!("a {} key", other.type_name()),
+        };
+        if !known.contains(&name.as_str()) {
+            return Err(arg_error(
+                what,
+                format!("unknown option {name:?} (known: {})", known.join(", ")),
+            ));
+        }
+    }
+    Ok(Some(t))
+}
+
 fn value_string(v: &Value) -> mlua::Result<Option<String>> {
     Ok(match v {
         Value::String(s) => Some(s.to_str()?.to_string()),
@@ -97,7 +119,7 @@ pub fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Re
     match verb {
         "watch" => {
             let (query, taken) = split_query(lua, &a0, &what, &["resourceVersion", "watch"])?;
-            let options = WatchOptions::from_lua(opt_table(a1, &what, "opts")?)
+            let options = WatchOptions::from_lua(options(a1, &what, WatchOptions::KNOWN)?)
                 .map_err(|e| arg_error(&what, crate::lua_fn::message(&e)))?;
             let spec = WatchSpec {
                 core: rc.core.clone(),
@@ -112,7 +134,7 @@ pub fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Re
         }
         "iter" => {
             let (query, taken) = split_query(lua, &a0, &what, &["limit", "continue"])?;
-            let opts = opt_table(a1, &what, "opts")?;
+            let opts = options(a1, &what, &["limit"])?;
             let from_opts = match &opts {
                 Some(o) => o.get::<Option<i64>>("limit")?,
                 None => None,
@@ -147,7 +169,7 @@ pub fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Re
                 None => lua.create_table()?,
             };
             query.raw_set("follow", true)?;
-            let deadline = match opt_table(a2, &what, "opts")? {
+            let deadline = match options(a2, &what, &["timeout"])? {
                 Some(o) => match o.get::<Option<f64>>("timeout")? {
                     Some(s) => Some(
                         Instant::now()

@@ -64,6 +64,15 @@ pub struct WatchOptions {
 }
 
 impl WatchOptions {
+    /// The option names `rc:watch(query, opts)` takes.
+    pub const KNOWN: &'static [&'static str] = &[
+        "timeout",
+        "bookmarks",
+        "reconnect",
+        "retries",
+        "server_timeout",
+    ];
+
     pub fn from_lua(opts: Option<Table>) -> mlua::Result<Self> {
         let mut o = WatchOptions {
             timeout: None,

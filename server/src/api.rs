@@ -72,7 +72,6 @@ pub struct Incoming<'a> {
     pub client_cert: bool,
     pub content_type: &'a str,
     /// The Accept header (aggregated discovery is served only when asked for).
-    #[allow(dead_code)] // read by the aggregated discovery documents, in progress
     pub accept: &'a str,
     pub body: &'a [u8],
 }
@@ -310,6 +309,11 @@ impl Server {
         let mut st = self.lock();
         let st = &mut *st;
         let full = |v: Value| Ok(Answer::Full(json_reply(200, &v)));
+        // `kubectl get` asks for server-side printing in Accept.
+        let table = match (req.method, t.sub) {
+            ("GET", None) => crate::table::requested(req.accept, &req.query, st, res)?,
+            _ => None,
+        };
         match (req.method, t.name, t.sub) {
             ("GET", name, None) if watch => {
                 let mut selection = crate::selectors::Selection::from_query(&req.query, res)?;
@@ -326,11 +330,26 @@ impl Server {
                     selection,
                     firehose,
                 )?;
-                Ok(Answer::Stream(stream))
+                Ok(Answer::Stream(match table {
+                    Some(view) => view.watch(stream),
+                    None => stream,
+                }))
             }
-            ("GET", None, None) => full(rest::list(st, res, ns, &req.query)?),
+            ("GET", None, None) => {
+                let list = rest::list(st, res, ns, &req.query)?;
+                match table {
+                    Some(view) => {
+                        Ok(view.answer(&view.of_list(&list, res.kind, &res.group_version())))
+                    }
+                    None => full(list),
+                }
+            }
             ("GET", Some(n), None | Some("status") | Some("ephemeralcontainers")) => {
-                full(rest::get(st, res, ns, n)?)
+                let obj = rest::get(st, res, ns, n)?;
+                match table {
+                    Some(view) => Ok(view.answer(&view.of_object(&obj))),
+                    None => full(obj),
+                }
             }
             ("GET", Some(n), Some("scale")) => {
                 full(crate::subresources::get_scale(st, res, ns, n)?)

@@ -63,10 +63,52 @@ pub fn on_create(res: &ResourceInfo, obj: &mut Value) -> Result<(), ApiError> {
     {
         // No volume controller runs here: claims and volumes stay Pending.
         obj["status"] = json!({"phase": "Pending"});
+    } else if is_core(res, "services") {
+        default_service(obj);
     } else if is_crd(res) {
         accept_crd(res, obj)?;
     }
     Ok(())
+}
+
+/// What the real server fills in for a new Service: a cluster IP from the
+/// service range (unless headless or ExternalName) and the spec defaults.
+fn default_service(svc: &mut Value) {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    // 10.96.0.1 is the kubernetes service; the rest of 10.96.0.0/12 is ours.
+    static NEXT_IP: AtomicU32 = AtomicU32::new(10);
+    let spec = &mut svc["spec"];
+    if spec["type"].is_null() {
+        spec["type"] = json!("ClusterIP");
+    }
+    if spec["type"] != "ExternalName" && spec["clusterIP"].is_null() {
+        let n = NEXT_IP.fetch_add(1, Ordering::Relaxed);
+        let ip = format!("10.96.{}.{}", (n >> 8) & 0xff, n & 0xff);
+        spec["clusterIP"] = json!(ip);
+    }
+    if spec["type"] != "ExternalName" {
+        if spec["clusterIPs"].is_null() {
+            spec["clusterIPs"] = json!([spec["clusterIP"].clone()]);
+        }
+        for (k, v) in [
+            ("sessionAffinity", json!("None")),
+            ("ipFamilies", json!(["IPv4"])),
+            ("ipFamilyPolicy", json!("SingleStack")),
+            ("internalTrafficPolicy", json!("Cluster")),
+        ] {
+            if spec[k].is_null() {
+                spec[k] = v;
+            }
+        }
+    }
+    for port in spec["ports"].as_array_mut().into_iter().flatten() {
+        if port["protocol"].is_null() {
+            port["protocol"] = json!("TCP");
+        }
+        if port["targetPort"].is_null() {
+            port["targetPort"] = port["port"].clone();
+        }
+    }
 }
 
 fn accept_crd(res: &ResourceInfo, obj: &mut Value) -> Result<(), ApiError> {

@@ -25,6 +25,7 @@ mod rest;
 mod selectors;
 mod store;
 mod subresources;
+mod table;
 mod tls;
 mod validation;
 mod watch;

@@ -93,7 +93,6 @@ pub fn patch(
 /// A view keeps no managedFields, so an apply merges its configuration into
 /// the view as strategic merge does (the real server tracks ownership
 /// through the view).
-#[allow(dead_code)] // called by the /scale subresource on the server-core branch
 pub fn patch_view(
     view: Value,
     view_kind: &str,

@@ -268,6 +268,36 @@ check "kubectl get a missing object says NotFound" \
   fails_with 'Error from server (NotFound): configmaps "nope" not found' k get cm nope
 check "kubectl get --chunk-size pages through a list" chunked_list
 
+# --- get as a table (the server prints: kubectl asks for meta.k8s.io Tables) ---------
+AGE='[0-9]+[smhdy][0-9smhdy]*'
+prints() { # prints HEADER ROW KUBECTL_ARGS...: the header is the first line and ROW one of the others (extended regexes)
+  local header=$1 row=$2 out
+  shift 2
+  out=$(k "$@") || return 1
+  echo "$out"
+  head -n 1 <<<"$out" | grep -Eq "^$header\$" && tail -n +2 <<<"$out" | grep -Eq "^$row\$"
+}
+check "kubectl get pods prints the pod columns" \
+  prints 'NAME +READY +STATUS +RESTARTS +AGE' "logger +1/1 +Running +0 +$AGE" get pods
+check "kubectl get pods -o wide adds IP, node, nominated node and readiness gates" \
+  prints 'NAME +READY +STATUS +RESTARTS +AGE +IP +NODE +NOMINATED NODE +READINESS GATES' \
+  "logger +1/1 +Running +0 +$AGE +10\.244\.0\.10 +node-1 +<none> +<none>" get pods -o wide
+check "kubectl get deploy prints the deployment columns" \
+  prints 'NAME +READY +UP-TO-DATE +AVAILABLE +AGE' "web +[0-9]+/3 +[0-9]+ +[0-9]+ +$AGE" get deploy
+check "kubectl get deploy -o wide adds containers, images and selector" \
+  prints 'NAME +READY +UP-TO-DATE +AVAILABLE +AGE +CONTAINERS +IMAGES +SELECTOR' \
+  "web +[0-9]+/3 +[0-9]+ +[0-9]+ +$AGE +nginx +nginx:1\.28 +app=web" get deploy -o wide
+check "kubectl get svc prints type, addresses and ports" \
+  prints 'NAME +TYPE +CLUSTER-IP +EXTERNAL-IP +PORT\(S\) +AGE' "web +ClusterIP +[^ ]+ +<none> +80/TCP +$AGE" get svc -n referee
+check "kubectl get ns prints each namespace's status" \
+  prints 'NAME +STATUS +AGE' "default +Active +$AGE" get ns
+check "kubectl get cm prints how many keys" \
+  prints 'NAME +DATA +AGE' "settings +[0-9]+ +$AGE" get cm -n referee
+check "kubectl get -A adds the namespace column" \
+  prints 'NAMESPACE +NAME +DATA +AGE' "referee +settings +[0-9]+ +$AGE" get cm -A
+check "kubectl get a custom resource without printer columns prints NAME and AGE" \
+  prints 'NAME +AGE' "w1 +$AGE" get wd -n referee
+
 # --- watch -----------------------------------------------------------------------
 watch_sees_changes() {
   timeout 8 kubectl --cache-dir "$TMP/cache" get cm -w --output-watch-events >"$TMP/watch.out" 2>&1 &

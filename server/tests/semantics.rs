@@ -443,3 +443,33 @@ async fn seeded_objects_keep_their_status() {
     let got = s.get(&format!("{DEPLOYS}/seeded")).await.json();
     assert_eq!(1, got["status"]["readyReplicas"]);
 }
+
+#[tokio::test]
+async fn services_get_a_cluster_ip_and_spec_defaults() {
+    let s = TestServer::start(&[]);
+    let svcs = "/api/v1/namespaces/default/services";
+    let svc = json!({"metadata": {"name": "web"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}});
+    let a = s.post(svcs, &svc).await.json();
+    let ip = a["spec"]["clusterIP"].as_str().unwrap().to_string();
+    assert!(ip.starts_with("10.96."), "{ip}");
+    assert_eq!(json!([ip]), a["spec"]["clusterIPs"]);
+    assert_eq!("ClusterIP", a["spec"]["type"]);
+    assert_eq!(
+        json!({"port": 80, "protocol": "TCP", "targetPort": 80}),
+        a["spec"]["ports"][0]
+    );
+    let mut other = svc.clone();
+    other["metadata"]["name"] = json!("api");
+    let b = s.post(svcs, &other).await.json();
+    assert_ne!(a["spec"]["clusterIP"], b["spec"]["clusterIP"]);
+    let mut headless = svc.clone();
+    headless["metadata"]["name"] = json!("db");
+    headless["spec"]["clusterIP"] = json!("None");
+    let h = s.post(svcs, &headless).await.json();
+    assert_eq!("None", h["spec"]["clusterIP"]);
+    let ext = json!({"metadata": {"name": "ext"},
+        "spec": {"type": "ExternalName", "externalName": "example.com"}});
+    let e = s.post(svcs, &ext).await.json();
+    assert!(e["spec"].get("clusterIP").is_none());
+}

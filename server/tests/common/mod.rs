@@ -66,6 +66,24 @@ impl Resp {
     }
 }
 
+/// A response read to its end.
+async fn whole(resp: hyper::Response<hyper::body::Incoming>) -> Result<Resp, String> {
+    let code = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| format!("body: {e}"))?
+        .to_bytes()
+        .to_vec();
+    Ok(Resp {
+        code,
+        headers,
+        body,
+    })
+}
+
 /// A streamed response read line by line.
 pub struct Lines {
     body: hyper::body::Incoming,
@@ -191,6 +209,19 @@ impl TestServer {
         content_type: &str,
         body: Vec<u8>,
     ) -> Result<hyper::Response<hyper::body::Incoming>, String> {
+        self.send_with(method, path, content_type, body, "application/json")
+            .await
+    }
+
+    /// A request with a body of `content_type`, accepting `accept`.
+    async fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+        accept: &str,
+    ) -> Result<hyper::Response<hyper::body::Incoming>, String> {
         let tcp = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
             .await
             .map_err(|e| e.to_string())?;
@@ -210,6 +241,7 @@ impl TestServer {
             .header("Host", "127.0.0.1")
             .header("Authorization", format!("Bearer {}", self.token))
             .header("Content-Type", content_type)
+            .header("Accept", accept)
             .body(Full::new(Bytes::from(body)))
             .unwrap();
         sender.send_request(req).await.map_err(|e| e.to_string())
@@ -231,20 +263,7 @@ impl TestServer {
             "application/json"
         };
         let resp = self.send(method, path, ct, body).await?;
-        let code = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let body = resp
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| format!("body: {e}"))?
-            .to_bytes()
-            .to_vec();
-        Ok(Resp {
-            code,
-            headers,
-            body,
-        })
+        whole(resp).await
     }
 
     pub async fn request(&self, method: &str, path: &str, body: Option<&Value>) -> Resp {
@@ -281,20 +300,9 @@ impl TestServer {
             .send(method, path, content_type, body)
             .await
             .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
-        let code = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let body = resp
-            .into_body()
-            .collect()
+        whole(resp)
             .await
-            .unwrap()
-            .to_bytes()
-            .to_vec();
-        Resp {
-            code,
-            headers,
-            body,
-        }
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
     }
 
     /// Posts log lines for a container.
@@ -311,10 +319,26 @@ impl TestServer {
         assert_eq!(200, r.status().as_u16());
     }
 
+    /// A GET whose answer is asked for in the media types of `accept`.
+    pub async fn get_accepting(&self, path: &str, accept: &str) -> Resp {
+        let resp = self
+            .send_with("GET", path, "application/json", vec![], accept)
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        whole(resp)
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    }
+
     /// Opens a streamed GET (watch, follow).
     pub async fn stream(&self, path: &str) -> Lines {
+        self.stream_accepting(path, "application/json").await
+    }
+
+    /// Opens a streamed GET whose events are asked for as `accept`.
+    pub async fn stream_accepting(&self, path: &str, accept: &str) -> Lines {
         let resp = self
-            .send("GET", path, "application/json", vec![])
+            .send_with("GET", path, "application/json", vec![], accept)
             .await
             .unwrap_or_else(|e| panic!("GET {path}: {e}"));
         Lines {
