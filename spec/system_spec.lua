@@ -60,7 +60,8 @@ for auth, make in pairs(contexts) do
 
     it("creates, reads, updates, patches and deletes", function()
       local cms = api.Client:new(make()):corev1():configmaps("default")
-      local name = "cm-" .. auth:gsub("%W", "")
+      -- lower case: object names are RFC 1123 subdomains (the server answers 422 otherwise)
+      local name = ("cm-" .. auth:gsub("%W", "")):lower()
       local obj, info, code = cms:create({ metadata = { name = name, labels = { app = "x" } }, data = { a = "1" } })
       assert.are.equal(201, code)
       assert.are.equal(name, obj:name())

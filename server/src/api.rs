@@ -1,12 +1,16 @@
-//! Request handling: authentication, discovery, and the generic REST verbs
-//! over the store, answering with the real server's codes and Status shapes.
+//! Request handling: authentication, routing of resource URLs (including
+//! `watch` paths and subresources) onto the REST verbs, and the reply types.
 
 use crate::patch::{self, Patched};
-use crate::resources::{self, ResourceInfo};
-use crate::store::{qualified, ApiError, Store};
+use crate::registry;
+use crate::resources::ResourceInfo;
+use crate::rest;
+use crate::store::{ApiError, Store};
+use bytes::Bytes;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::mpsc;
 
 pub struct Users {
     pub admin_token: String,
@@ -16,8 +20,10 @@ pub struct Users {
 }
 
 pub struct Server {
-    pub store: Mutex<Store>,
+    /// Shared with the tasks that stream logs and finish namespace deletion.
+    pub store: Arc<Mutex<Store>>,
     pub users: Users,
+    pub faults: crate::faults::Faults,
 }
 
 pub struct Reply {
@@ -34,7 +40,26 @@ pub fn json_reply(code: u16, v: &Value) -> Reply {
     }
 }
 
-fn err_reply(e: ApiError) -> Reply {
+/// A response body sent as it is produced (watch events, followed logs).
+pub struct Streaming {
+    pub code: u16,
+    pub content_type: &'static str,
+    pub chunks: mpsc::Receiver<Bytes>,
+}
+
+/// What a request gets: a whole body or a stream.
+pub enum Answer {
+    Full(Reply),
+    Stream(Streaming),
+}
+
+impl From<Reply> for Answer {
+    fn from(r: Reply) -> Self {
+        Answer::Full(r)
+    }
+}
+
+pub fn err_reply(e: ApiError) -> Reply {
     json_reply(e.code, &e.status())
 }
 
@@ -68,18 +93,107 @@ fn unescape(s: &str) -> String {
     while i < b.len() {
         match b[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                Ok(v) => {
-                    out.push(v);
-                    i += 2;
+            b'%' if i + 2 < b.len() => {
+                let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(v) => {
+                        out.push(v);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
                 }
-                Err(_) => out.push(b'%'),
-            },
+            }
             c => out.push(c),
         }
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A resource URL taken apart.
+pub struct Target<'a> {
+    pub res: &'static ResourceInfo,
+    pub ns: &'a str,
+    pub name: Option<&'a str>,
+    pub sub: Option<&'a str>,
+    /// `/api/v1/watch/...`: the legacy watch paths.
+    pub watch_path: bool,
+}
+
+fn path_not_found() -> ApiError {
+    ApiError::new(
+        404,
+        "NotFound",
+        "the server could not find the requested resource",
+    )
+}
+
+/// Parses `/api/v1[/watch][/namespaces/NS]/PLURAL[/NAME[/SUB]]` and the
+/// `/apis/GROUP/VERSION/...` equivalents.
+pub fn parse_target<'a>(segs: &[&'a str]) -> Result<Target<'a>, ApiError> {
+    let (group, version, rest) = match segs {
+        ["api", v, rest @ ..] => ("", *v, rest),
+        ["apis", g, v, rest @ ..] => (*g, *v, rest),
+        _ => return Err(path_not_found()),
+    };
+    let (watch_path, rest) = match rest {
+        ["watch", r @ ..] => (true, r),
+        r => (false, r),
+    };
+    let (ns, rest) = match rest {
+        ["namespaces", ns, r, tail @ ..] => (Some(*ns), [&[*r][..], tail].concat()),
+        other => (None, other.to_vec()),
+    };
+    // `namespaces/NAME/status` and `namespaces/NAME/finalize` are the namespace itself.
+    let (ns, rest) = match (ns, rest.as_slice()) {
+        (Some(n), [r, ..])
+            if group.is_empty()
+                && registry::find("", version, r).is_none_or(|r| !r.namespaced)
+                && *r != "namespaces" =>
+        {
+            let mut v = vec!["namespaces", n];
+            v.extend(rest.iter());
+            (None, v)
+        }
+        _ => (ns, rest),
+    };
+    let (plural, name, sub) = match rest.as_slice() {
+        [p] => (*p, None, None),
+        [p, n] => (*p, Some(*n), None),
+        [p, n, s] => (*p, Some(*n), Some(*s)),
+        _ => return Err(path_not_found()),
+    };
+    let res = registry::find(group, version, plural).ok_or_else(path_not_found)?;
+    if (res.namespaced && ns.is_none() && name.is_some()) || (!res.namespaced && ns.is_some()) {
+        return Err(path_not_found());
+    }
+    Ok(Target {
+        res,
+        ns: ns.unwrap_or(""),
+        name,
+        sub,
+        watch_path,
+    })
+}
+
+/// The subresources each resource has.
+fn has_subresource(res: &ResourceInfo, sub: &str) -> bool {
+    let pods = res.group.is_empty() && res.plural == "pods";
+    match sub {
+        "status" => res.status,
+        "scale" => registry::scale_paths(res).is_some(),
+        "log" | "eviction" | "binding" | "ephemeralcontainers" => pods,
+        "finalize" => res.group.is_empty() && res.plural == "namespaces",
+        _ => false,
+    }
+}
+
+fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        405,
+        "MethodNotAllowed",
+        "the server does not allow this method on the requested resource",
+    )
 }
 
 impl Server {
@@ -101,33 +215,84 @@ impl Server {
         }
     }
 
-    pub fn handle(&self, req: Incoming) -> Reply {
+    pub fn lock(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn handle(&self, req: Incoming) -> Answer {
         let Some(user) = self.authenticate(&req) else {
-            return err_reply(ApiError::new(401, "Unauthorized", "Unauthorized"));
+            return err_reply(ApiError::new(401, "Unauthorized", "Unauthorized")).into();
         };
-        if let Some(reply) = crate::discovery::serve(&req) {
-            return reply;
-        }
         let segs: Vec<&str> = req.path.trim_matches('/').split('/').collect();
-        match segs.as_slice() {
-            ["testserver", "logs", ns, pod, container] if req.method == "POST" => {
-                if user == "viewer" {
-                    return forbidden(user, req.method, "pods/log", "", ns);
+        if let Some(reply) = self.discovery(&req, &segs) {
+            return reply.into();
+        }
+        let result = match segs.as_slice() {
+            ["testserver", rest @ ..] => self.test_control(user, &req, rest).map(Answer::from),
+            _ => self.resource_request(user, &req, &segs),
+        };
+        result.unwrap_or_else(|e| err_reply(e).into())
+    }
+
+    /// Discovery from `crate::discovery`, plus the groups only CRDs serve.
+    fn discovery(&self, req: &Incoming, segs: &[&str]) -> Option<Reply> {
+        if req.method == "GET" {
+            if let ["apis", g, v] = segs {
+                if let Some(list) = registry::extra_resource_list(g, v) {
+                    return Some(json_reply(200, &list));
                 }
-                let mut st = self.store.lock().unwrap_or_else(|p| p.into_inner());
-                let lines = st
-                    .logs
-                    .entry((ns.to_string(), pod.to_string(), container.to_string()))
-                    .or_default();
-                for l in String::from_utf8_lossy(req.body).lines() {
-                    lines.push(l.to_string());
-                }
-                json_reply(200, &json!({"appended": true}))
             }
-            _ => match self.resource_request(user, &req, &segs) {
-                Ok(r) => r,
-                Err(e) => err_reply(e),
-            },
+        }
+        let mut reply = crate::discovery::serve(req)?;
+        if segs == ["apis"] {
+            if let Ok(mut doc) = serde_json::from_slice::<Value>(&reply.body) {
+                if doc["kind"] == "APIGroupList" {
+                    if let Some(groups) = doc["groups"].as_array_mut() {
+                        // Only what the discovery module does not list already.
+                        for g in registry::extra_api_groups() {
+                            if !groups.iter().any(|have| have["name"] == g["name"]) {
+                                groups.push(g);
+                            }
+                        }
+                    }
+                    reply.body = serde_json::to_vec(&doc).unwrap_or(reply.body);
+                }
+            }
+        }
+        Some(reply)
+    }
+
+    /// `/testserver/...`: what tests use to steer the server.
+    fn test_control(&self, user: &str, req: &Incoming, rest: &[&str]) -> Result<Reply, ApiError> {
+        if user == "viewer" && req.method != "GET" {
+            let mut e = ApiError::new(
+                403,
+                "Forbidden",
+                format!(
+                    "forbidden: User \"{user}\" cannot {} path \"{}\"",
+                    verb(req.method),
+                    req.path
+                ),
+            );
+            e.details = json!({});
+            return Ok(err_reply(e));
+        }
+        match (req.method, rest) {
+            ("POST", ["logs", ns, pod, container]) => {
+                let mut st = self.lock();
+                crate::logs::append(&mut st, ns, pod, container, req.body);
+                Ok(json_reply(200, &json!({"appended": true})))
+            }
+            ("POST", ["compact"]) => {
+                let mut st = self.lock();
+                st.compact();
+                Ok(json_reply(
+                    200,
+                    &json!({"compactedResourceVersion": st.rv.to_string()}),
+                ))
+            }
+            (_, ["faults"]) => self.faults.configure(req.method, req.body),
+            _ => Err(path_not_found()),
         }
     }
 
@@ -136,86 +301,99 @@ impl Server {
         user: &str,
         req: &Incoming,
         segs: &[&str],
-    ) -> Result<Reply, ApiError> {
-        let not_found = || {
-            ApiError::new(
-                404,
-                "NotFound",
-                "the server could not find the requested resource",
-            )
-        };
-        let (group, version, rest) = match segs {
-            ["api", v, rest @ ..] => ("", *v, rest),
-            ["apis", g, v, rest @ ..] => (*g, *v, rest),
-            _ => return Err(not_found()),
-        };
-        let (ns, rest) = match rest {
-            ["namespaces", ns, r, tail @ ..] => (Some(*ns), [&[*r][..], tail].concat()),
-            other => (None, other.to_vec()),
-        };
-        // `namespaces/NAME[/sub]` itself.
-        let (ns, rest) = match (ns, rest.as_slice()) {
-            (Some(n), [r, ..])
-                if group.is_empty()
-                    && resources::find("", version, r).is_none_or(|r| !r.namespaced)
-                    && *r != "namespaces" =>
-            {
-                let mut v = vec!["namespaces", n];
-                v.extend(rest.iter());
-                (None, v)
+    ) -> Result<Answer, ApiError> {
+        let t = parse_target(segs)?;
+        if let Some(sub) = t.sub {
+            if !has_subresource(t.res, sub) {
+                return Err(path_not_found());
             }
-            _ => (ns, rest),
-        };
-        let (plural, name, sub) = match rest.as_slice() {
-            [p] => (*p, None, None),
-            [p, n] => (*p, Some(*n), None),
-            [p, n, s] => (*p, Some(*n), Some(*s)),
-            _ => return Err(not_found()),
-        };
-        let res = resources::find(group, version, plural).ok_or_else(not_found)?;
-        if res.namespaced && ns.is_none() && name.is_some() {
-            return Err(not_found());
         }
-        if !res.namespaced && ns.is_some() {
-            return Err(not_found());
-        }
-        let ns = ns.unwrap_or("");
+        let (res, ns) = (t.res, t.ns);
         let write = !matches!(req.method, "GET" | "HEAD");
         if write && user == "viewer" {
-            let verb = match req.method {
-                "POST" => "create",
-                "PUT" => "update",
-                "PATCH" => "patch",
-                _ if name.is_none() => "deletecollection",
-                _ => "delete",
-            };
-            let _ = verb;
-            return Ok(forbidden(user, req.method, res.plural, res.group, ns));
+            return Ok(forbidden(user, req.method, &t).into());
         }
-        let dry_run = req.query.get("dryRun").is_some_and(|v| v == "All");
-        let mut st = self.store.lock().unwrap_or_else(|p| p.into_inner());
-        let st = &mut *st;
-        match (req.method, name, sub) {
-            ("GET", None, None) => Ok(json_reply(200, &list(st, res, ns, &req.query)?)),
-            ("GET", Some(n), None) => Ok(json_reply(200, &get(st, res, ns, n)?)),
-            ("GET", Some(n), Some("status")) if res.status => {
-                Ok(json_reply(200, &get(st, res, ns, n)?))
+        let dry_run = match req.query.get("dryRun").map(String::as_str) {
+            _ if !write => false,
+            None | Some("") => false,
+            Some("All") => true,
+            Some(other) => {
+                return Err(ApiError::new(
+                    400,
+                    "BadRequest",
+                    format!("Invalid dryRun value: \"{other}\": supported values: \"All\""),
+                ))
             }
-            ("GET", Some(n), Some("log")) if res.plural == "pods" => logs(st, ns, n, &req.query),
+        };
+        // Across namespaces a namespaced resource can only be listed and watched.
+        if res.namespaced && ns.is_empty() && req.method != "GET" {
+            return Err(method_not_allowed());
+        }
+        let watch = t.watch_path || crate::watch::requested(&req.query);
+        if matches!(req.method, "POST" | "PUT") {
+            rest::check_content_type(req.content_type)?;
+        }
+        let mut st = self.lock();
+        let st = &mut *st;
+        let full = |v: Value| Ok(Answer::Full(json_reply(200, &v)));
+        match (req.method, t.name, t.sub) {
+            ("GET", name, None) if watch => {
+                let mut selection = crate::selectors::Selection::from_query(&req.query, res)?;
+                if let Some(n) = name {
+                    selection.fields.add_name(n);
+                }
+                let stream =
+                    crate::watch::start(st, res, res.group_version(), ns, &req.query, selection)?;
+                Ok(Answer::Stream(stream))
+            }
+            ("GET", None, None) => full(rest::list(st, res, ns, &req.query)?),
+            ("GET", Some(n), None | Some("status") | Some("ephemeralcontainers")) => {
+                full(rest::get(st, res, ns, n)?)
+            }
+            ("GET", Some(n), Some("scale")) => {
+                full(crate::subresources::get_scale(st, res, ns, n)?)
+            }
+            ("GET", Some(n), Some("log")) => crate::logs::serve(&self.store, st, ns, n, &req.query),
             ("POST", None, None) => {
-                let body = parse_body(req.body)?;
-                Ok(json_reply(201, &create(st, res, ns, body, dry_run)?))
+                let body = rest::parse_body(req.body)?;
+                let opts = rest::CreateOptions {
+                    dry_run,
+                    keep_status: false,
+                };
+                let obj = rest::create(st, res, ns, body, opts)?;
+                Ok(Answer::Full(json_reply(201, &obj)))
+            }
+            ("POST", Some(n), Some("eviction")) => {
+                let body = rest::parse_body(req.body)?;
+                let reply = crate::subresources::evict(st, ns, n, &body, dry_run)?;
+                Ok(Answer::Full(json_reply(201, &reply)))
+            }
+            ("POST", Some(n), Some("binding")) => {
+                let body = rest::parse_body(req.body)?;
+                let reply = crate::subresources::bind(st, ns, n, &body, dry_run)?;
+                Ok(Answer::Full(json_reply(201, &reply)))
+            }
+            ("PUT", Some(n), Some("scale")) => {
+                let body = rest::parse_body(req.body)?;
+                full(crate::subresources::put_scale(
+                    st, res, ns, n, body, dry_run,
+                )?)
             }
             (
                 "PUT",
                 Some(n),
-                sub @ (None | Some("status") | Some("finalize") | Some("ephemeralcontainers")),
+                sub @ (None | Some("status" | "finalize" | "ephemeralcontainers")),
             ) => {
-                let body = parse_body(req.body)?;
-                Ok(json_reply(
-                    200,
-                    &update(st, res, ns, n, body, sub, dry_run)?,
-                ))
+                let body = rest::parse_body(req.body)?;
+                full(rest::update(st, res, ns, n, body, sub, dry_run)?)
+            }
+            ("PATCH", Some(n), Some("scale")) => {
+                let scale = crate::subresources::get_scale(st, res, ns, n)?;
+                let patched =
+                    patch::patch_view(scale, "Scale", req.content_type, req.body, &req.query)?;
+                full(crate::subresources::put_scale(
+                    st, res, ns, n, patched, dry_run,
+                )?)
             }
             ("PATCH", Some(n), sub @ (None | Some("status") | Some("ephemeralcontainers"))) => {
                 let target = patch::Target {
@@ -223,366 +401,82 @@ impl Server {
                     name: n,
                     subresource: sub,
                 };
-                let cur = get(st, res, ns, n).ok();
+                let cur = rest::get(st, res, ns, n).ok();
                 match patch::patch(cur, &target, req.content_type, req.body, &req.query)? {
-                    Patched::Create(obj) => {
-                        Ok(json_reply(201, &create(st, res, ns, obj, dry_run)?))
-                    }
-                    Patched::Update(obj) => {
-                        Ok(json_reply(200, &update(st, res, ns, n, obj, sub, dry_run)?))
-                    }
+                    Patched::Create(obj) => Ok(Answer::Full(json_reply(
+                        201,
+                        &rest::create(
+                            st,
+                            res,
+                            ns,
+                            obj,
+                            rest::CreateOptions {
+                                dry_run,
+                                keep_status: false,
+                            },
+                        )?,
+                    ))),
+                    Patched::Update(obj) => full(rest::update(st, res, ns, n, obj, sub, dry_run)?),
                 }
             }
             ("DELETE", Some(n), None) => {
-                let obj = get(st, res, ns, n)?;
-                if !dry_run {
-                    st.objects.remove(&Store::key(res, ns, n));
-                    st.next_rv();
+                let options = rest::DeleteOptions::from_request(&req.query, req.body)?;
+                let reply = rest::delete(st, res, ns, n, &options, dry_run)?;
+                if res.group.is_empty() && res.plural == "namespaces" && !dry_run {
+                    crate::lifecycle::finish_namespace_later(self.store.clone(), n.to_string());
                 }
-                Ok(json_reply(200, &obj))
+                full(reply)
             }
             ("DELETE", None, None) => {
-                let l = list(st, res, ns, &req.query)?;
-                if !dry_run {
-                    for item in l["items"].as_array().into_iter().flatten() {
-                        let (n, ins) = (
-                            item["metadata"]["name"].as_str().unwrap_or(""),
-                            item["metadata"]["namespace"].as_str().unwrap_or(""),
-                        );
-                        st.objects.remove(&Store::key(res, ins, n));
-                    }
-                    st.next_rv();
-                }
-                Ok(json_reply(200, &l))
+                let options = rest::DeleteOptions::from_request(&req.query, req.body)?;
+                full(rest::delete_collection(
+                    st, res, ns, &req.query, &options, dry_run,
+                )?)
             }
-            _ => Err(ApiError::new(
-                405,
-                "MethodNotAllowed",
-                "the server does not allow this method on the requested resource",
-            )),
+            _ => Err(method_not_allowed()),
         }
     }
 }
 
-fn forbidden(user: &str, method: &str, plural: &str, group: &str, ns: &str) -> Reply {
-    let verb = match method {
+fn verb(method: &str) -> &'static str {
+    match method {
         "POST" => "create",
         "PUT" => "update",
         "PATCH" => "patch",
+        "GET" => "get",
         _ => "delete",
+    }
+}
+
+/// 403 as the authorizer words it: `pods "x" is forbidden: User "viewer"
+/// cannot delete resource "pods" in API group "" in the namespace "default"`.
+fn forbidden(user: &str, method: &str, t: &Target) -> Reply {
+    let res = t.res;
+    let verb = match (method, t.name) {
+        ("DELETE", None) => "deletecollection",
+        (m, _) => verb(m),
     };
-    let mut msg = format!("{plural} is forbidden: User \"{user}\" cannot {verb} resource \"{plural}\" in API group \"{group}\"");
-    if !ns.is_empty() {
-        msg.push_str(&format!(" in the namespace \"{ns}\""));
+    let resource = match t.sub {
+        Some(s) => format!("{}/{s}", res.plural),
+        None => res.plural.to_string(),
+    };
+    let subject = match t.name {
+        Some(n) => format!("{} \"{n}\"", crate::store::qualified(res)),
+        None => crate::store::qualified(res),
+    };
+    let scope = if t.ns.is_empty() {
+        " at the cluster scope".to_string()
     } else {
-        msg.push_str(" at the cluster scope");
+        format!(" in the namespace \"{}\"", t.ns)
+    };
+    let mut e = ApiError::new(
+        403,
+        "Forbidden",
+        format!("{subject} is forbidden: User \"{user}\" cannot {verb} resource \"{resource}\" in API group \"{}\"{scope}", res.group),
+    );
+    e.details = crate::store::details(res, t.name.unwrap_or(""));
+    if t.name.is_none() {
+        e.details.as_object_mut().map(|d| d.remove("name"));
     }
-    let mut e = ApiError::new(403, "Forbidden", msg);
-    e.details = json!({"kind": plural});
     err_reply(e)
-}
-
-fn parse_body(body: &[u8]) -> Result<Value, ApiError> {
-    let v: Value = serde_json::from_slice(body)
-        .or_else(|_| serde_yaml::from_slice(body))
-        .map_err(|e| {
-            ApiError::new(
-                400,
-                "BadRequest",
-                format!("the body of the request was in an unknown format: {e}"),
-            )
-        })?;
-    if !v.is_object() {
-        return Err(ApiError::new(
-            400,
-            "BadRequest",
-            "the body of the request must be an object",
-        ));
-    }
-    Ok(v)
-}
-
-fn get(st: &Store, res: &ResourceInfo, ns: &str, name: &str) -> Result<Value, ApiError> {
-    let mut obj = st
-        .objects
-        .get(&Store::key(res, ns, name))
-        .cloned()
-        .ok_or_else(|| ApiError::not_found(res, name))?;
-    obj["kind"] = json!(res.kind);
-    obj["apiVersion"] = json!(res.group_version());
-    Ok(obj)
-}
-
-fn label_match(labels: &Value, selector: &str) -> bool {
-    selector
-        .split(',')
-        .filter(|s| !s.trim().is_empty())
-        .all(|term| {
-            let term = term.trim();
-            let get = |k: &str| labels.get(k.trim()).and_then(|v| v.as_str());
-            if let Some((k, v)) = term.split_once("!=") {
-                get(k) != Some(v.trim())
-            } else if let Some((k, v)) = term.split_once("==").or_else(|| term.split_once('=')) {
-                get(k) == Some(v.trim())
-            } else if let Some(k) = term.strip_prefix('!') {
-                get(k).is_none()
-            } else {
-                get(term).is_some()
-            }
-        })
-}
-
-fn field_match(obj: &Value, selector: &str) -> bool {
-    selector.split(',').filter(|s| !s.is_empty()).all(|term| {
-        let (k, v, neg) = match term.split_once("!=") {
-            Some((k, v)) => (k, v, true),
-            None => match term.split_once("==").or_else(|| term.split_once('=')) {
-                Some((k, v)) => (k, v, false),
-                None => return true,
-            },
-        };
-        let path: Vec<&str> = k.split('.').collect();
-        let mut cur = obj;
-        for p in &path {
-            cur = &cur[*p];
-        }
-        (cur.as_str().unwrap_or("") == v) != neg
-    })
-}
-
-fn list(
-    st: &Store,
-    res: &ResourceInfo,
-    ns: &str,
-    q: &HashMap<String, String>,
-) -> Result<Value, ApiError> {
-    let ns = (!ns.is_empty()).then_some(ns);
-    let items: Vec<Value> = st
-        .list(res, ns)
-        .into_iter()
-        .filter(|o| {
-            q.get("labelSelector")
-                .is_none_or(|s| label_match(&o["metadata"]["labels"], s))
-        })
-        .filter(|o| q.get("fieldSelector").is_none_or(|s| field_match(o, s)))
-        .collect();
-    Ok(json!({
-        "kind": format!("{}List", res.kind),
-        "apiVersion": res.group_version(),
-        "metadata": {"resourceVersion": st.rv.to_string()},
-        "items": items,
-    }))
-}
-
-fn create(
-    st: &mut Store,
-    res: &ResourceInfo,
-    ns: &str,
-    mut obj: Value,
-    dry_run: bool,
-) -> Result<Value, ApiError> {
-    check_kind(res, &obj)?;
-    let name = match obj["metadata"]["name"].as_str() {
-        Some(n) if !n.is_empty() => n.to_string(),
-        _ => match obj["metadata"]["generateName"].as_str() {
-            Some(g) => format!("{g}{:05x}", st.rv + 1),
-            None => {
-                let mut e = ApiError::new(422, "Invalid", format!("{} \"\" is invalid: metadata.name: Required value: name or generateName is required", res.kind));
-                e.details = json!({"kind": res.kind, "causes": [{"reason": "FieldValueRequired", "message": "Required value: name or generateName is required", "field": "metadata.name"}]});
-                return Err(e);
-            }
-        },
-    };
-    obj["metadata"]["name"] = json!(name);
-    if res.namespaced {
-        let ns_res = resources::find("", "v1", "namespaces").expect("namespaces");
-        if !st.objects.contains_key(&Store::key(ns_res, "", ns)) {
-            return Err(ApiError::not_found(ns_res, ns));
-        }
-        if let Some(body_ns) = obj["metadata"]["namespace"].as_str() {
-            if !body_ns.is_empty() && body_ns != ns {
-                return Err(ApiError::new(400, "BadRequest", "the namespace of the provided object does not match the namespace sent on the request"));
-            }
-        }
-    }
-    let key = Store::key(res, ns, &name);
-    if st.objects.contains_key(&key) {
-        let mut e = ApiError::new(
-            409,
-            "AlreadyExists",
-            format!("{} \"{name}\" already exists", qualified(res)),
-        );
-        e.details = crate::store::details(res, &name);
-        return Err(e);
-    }
-    if let Some(m) = obj["metadata"].as_object_mut() {
-        m.remove("resourceVersion");
-        m.remove("uid");
-    }
-    st.stamp_new(res, &mut obj, ns);
-    if res.plural == "pods" {
-        crate::pods::start(&mut obj);
-    }
-    if res.plural == "namespaces" {
-        obj["status"] = json!({"phase": "Active"});
-        obj["spec"] = json!({"finalizers": ["kubernetes"]});
-    }
-    obj["kind"] = json!(res.kind);
-    obj["apiVersion"] = json!(res.group_version());
-    if !dry_run {
-        st.objects.insert(key, obj.clone());
-    }
-    Ok(obj)
-}
-
-fn check_kind(res: &ResourceInfo, obj: &Value) -> Result<(), ApiError> {
-    if let Some(kind) = obj["kind"].as_str() {
-        let ok = kind == res.kind || (kind == "EphemeralContainers" && res.plural == "pods");
-        if !ok
-            || resources::find_kind(obj["apiVersion"].as_str().unwrap_or(""), kind).is_none()
-                && kind != "EphemeralContainers"
-        {
-            return Err(ApiError::new(
-                400,
-                "BadRequest",
-                format!(
-                    "the API version in the data ({}) does not match the expected API version ({})",
-                    obj["apiVersion"].as_str().unwrap_or(""),
-                    res.group_version()
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn update(
-    st: &mut Store,
-    res: &ResourceInfo,
-    ns: &str,
-    name: &str,
-    mut obj: Value,
-    sub: Option<&str>,
-    dry_run: bool,
-) -> Result<Value, ApiError> {
-    let cur = get(st, res, ns, name)?;
-    check_kind(res, &obj)?;
-    if let Some(n) = obj["metadata"]["name"].as_str() {
-        if n != name {
-            return Err(ApiError::new(
-                400,
-                "BadRequest",
-                "the name of the object does not match the name on the URL",
-            ));
-        }
-    }
-    if let Some(rv) = obj["metadata"]["resourceVersion"].as_str() {
-        if rv != cur["metadata"]["resourceVersion"].as_str().unwrap_or("") {
-            let mut e = ApiError::new(409, "Conflict", format!("Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again", qualified(res)));
-            e.details = crate::store::details(res, name);
-            return Err(e);
-        }
-    }
-    match sub {
-        // The main resource keeps its status; /status keeps everything else.
-        None if res.status => obj["status"] = cur["status"].clone(),
-        Some("status") => {
-            let status = obj["status"].clone();
-            obj = cur.clone();
-            obj["status"] = status;
-        }
-        Some("ephemeralcontainers") => {
-            let ec = obj["spec"]["ephemeralContainers"].clone();
-            obj = cur.clone();
-            obj["spec"]["ephemeralContainers"] = ec;
-        }
-        Some("finalize") => {
-            let fin = obj["spec"]["finalizers"].clone();
-            obj = cur.clone();
-            obj["spec"]["finalizers"] = fin;
-        }
-        _ => {}
-    }
-    for k in ["uid", "creationTimestamp", "namespace", "name"] {
-        obj["metadata"][k] = cur["metadata"][k].clone();
-    }
-    if res.plural != "pods" && obj["spec"] != cur["spec"] {
-        let g = cur["metadata"]["generation"].as_i64().unwrap_or(0) + 1;
-        obj["metadata"]["generation"] = json!(g);
-    } else if !cur["metadata"]["generation"].is_null() {
-        obj["metadata"]["generation"] = cur["metadata"]["generation"].clone();
-    }
-    if obj["metadata"]["namespace"].is_null() {
-        obj["metadata"]
-            .as_object_mut()
-            .map(|m| m.remove("namespace"));
-    }
-    obj["kind"] = json!(res.kind);
-    obj["apiVersion"] = json!(res.group_version());
-    if !dry_run {
-        obj["metadata"]["resourceVersion"] = json!(st.next_rv());
-        st.objects.insert(Store::key(res, ns, name), obj.clone());
-    }
-    Ok(obj)
-}
-
-fn logs(st: &Store, ns: &str, name: &str, q: &HashMap<String, String>) -> Result<Reply, ApiError> {
-    let res = resources::find("", "v1", "pods").expect("pods");
-    let pod = get(st, res, ns, name)?;
-    let names: Vec<String> = pod["spec"]["containers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c["name"].as_str().map(String::from))
-        .collect();
-    let container = match q.get("container") {
-        Some(c) if !names.contains(c) => {
-            return Err(ApiError::new(
-                400,
-                "BadRequest",
-                format!("container {c} is not valid for pod {name}"),
-            ))
-        }
-        Some(c) => c.clone(),
-        None if names.len() == 1 => names[0].clone(),
-        None => {
-            return Err(ApiError::new(
-                400,
-                "BadRequest",
-                format!(
-                    "a container name must be specified for pod {name}, choose one of: [{}]",
-                    names.join(" ")
-                ),
-            ))
-        }
-    };
-    let mut lines: Vec<String> = pod["metadata"]["annotations"]
-        [format!("kube-testserver/log.{container}")]
-    .as_str()
-    .map(|s| s.lines().map(String::from).collect())
-    .unwrap_or_default();
-    if let Some(extra) = st.logs.get(&(ns.to_string(), name.to_string(), container)) {
-        lines.extend(extra.iter().cloned());
-    }
-    if let Some(n) = q.get("tailLines").and_then(|n| n.parse::<usize>().ok()) {
-        let skip = lines.len().saturating_sub(n);
-        lines.drain(..skip);
-    }
-    let mut text = String::new();
-    for l in lines {
-        if q.get("timestamps").is_some_and(|v| v == "true") {
-            text.push_str(&crate::store::now_rfc3339());
-            text.push(' ');
-        }
-        text.push_str(&l);
-        text.push('\n');
-    }
-    if let Some(n) = q.get("limitBytes").and_then(|n| n.parse::<usize>().ok()) {
-        text.truncate(n);
-    }
-    Ok(Reply {
-        code: 200,
-        content_type: "text/plain",
-        body: text.into_bytes(),
-    })
 }

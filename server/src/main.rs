@@ -1,21 +1,35 @@
 //! kube-testserver: a stand-in Kubernetes API server over HTTPS for tests.
 //!
-//! `kube-testserver [--port N] [--kubeconfig PATH] [--seed FILE]...` prints
+//! `kube-testserver [--port N] [--kubeconfig PATH] [--seed FILE]...
+//! [--watch-history N] [--bookmark-interval-ms MS]` prints
 //! `ready https://127.0.0.1:PORT` once it serves and stops on SIGTERM/SIGINT.
 
+// An ApiError carries a whole Status; requests fail rarely, so its size on
+// the error path does not matter.
+#![allow(clippy::result_large_err)]
+
 mod api;
+mod body;
 mod discovery;
+mod faults;
+mod lifecycle;
+mod logs;
 mod openapi;
 mod patch;
 mod pods;
+mod registry;
 mod resources;
+mod rest;
+mod selectors;
 mod store;
+mod subresources;
 mod tls;
+mod validation;
+mod watch;
 
 use api::{Incoming, Server, Users};
 use base64::Engine;
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use std::io::{Read, Write};
@@ -38,13 +52,17 @@ struct Args {
     port: u16,
     kubeconfig: Option<String>,
     seeds: Vec<String>,
+    watch_history: usize,
 }
+
+const USAGE: &str = "usage: kube-testserver [--port N] [--kubeconfig PATH] [--seed FILE]... [--watch-history N] [--bookmark-interval-ms MS]";
 
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
         port: 0,
         kubeconfig: None,
         seeds: vec![],
+        watch_history: store::DEFAULT_HISTORY,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -53,8 +71,18 @@ fn parse_args() -> Result<Args, String> {
             "--port" => a.port = val()?.parse().map_err(|e| format!("--port: {e}"))?,
             "--kubeconfig" => a.kubeconfig = Some(val()?),
             "--seed" => a.seeds.push(val()?),
+            "--watch-history" => {
+                a.watch_history = val()?
+                    .parse()
+                    .map_err(|e| format!("--watch-history: {e}"))?
+            }
+            "--bookmark-interval-ms" => watch::set_bookmark_interval(
+                val()?
+                    .parse()
+                    .map_err(|e| format!("--bookmark-interval-ms: {e}"))?,
+            ),
             "-h" | "--help" => {
-                println!("usage: kube-testserver [--port N] [--kubeconfig PATH] [--seed FILE]...");
+                println!("{USAGE}");
                 std::process::exit(0);
             }
             other => return Err(format!("unknown argument {other}")),
@@ -123,10 +151,10 @@ fn seed(server: &Server, files: &[String]) -> Result<(), String> {
     }
     for d in docs {
         let (gv, kind) = (
-            d["apiVersion"].as_str().unwrap_or(""),
-            d["kind"].as_str().unwrap_or(""),
+            d["apiVersion"].as_str().unwrap_or("").to_string(),
+            d["kind"].as_str().unwrap_or("").to_string(),
         );
-        let res = resources::find_kind(gv, kind)
+        let res = registry::find_kind(&gv, &kind)
             .ok_or_else(|| format!("seed: unknown kind {gv}/{kind}"))?;
         let ns = if res.namespaced {
             d["metadata"]["namespace"]
@@ -136,33 +164,14 @@ fn seed(server: &Server, files: &[String]) -> Result<(), String> {
         } else {
             String::new()
         };
-        let path = if res.group.is_empty() {
-            "/api/v1".to_string()
-        } else {
-            format!("/apis/{}", res.group_version())
+        // Seeds keep the status they bring (a created object's status is
+        // otherwise the server's): they stand for what controllers would do.
+        let opts = rest::CreateOptions {
+            dry_run: false,
+            keep_status: true,
         };
-        let path = if res.namespaced {
-            format!("{path}/namespaces/{ns}/{}", res.plural)
-        } else {
-            format!("{path}/{}", res.plural)
-        };
-        let body = serde_json::to_vec(&d).unwrap_or_default();
-        let reply = server.handle(Incoming {
-            method: "POST",
-            path: &path,
-            query: Default::default(),
-            authorization: Some(&format!("Bearer {}", server.users.admin_token)),
-            client_cert: false,
-            content_type: "application/json",
-            accept: "application/json",
-            body: &body,
-        });
-        if reply.code != 201 {
-            return Err(format!(
-                "seed: creating {kind} failed: {}",
-                String::from_utf8_lossy(&reply.body)
-            ));
-        }
+        rest::create(&mut server.lock(), res, &ns, d, opts)
+            .map_err(|e| format!("seed: creating {kind} {gv}: {}", e.message))?;
     }
     Ok(())
 }
@@ -194,8 +203,9 @@ async fn run() -> Result<(), String> {
             .map_err(|e| format!("--kubeconfig {path}: {e}"))?;
     }
     let server = Arc::new(Server {
-        store: Mutex::new(Default::default()),
+        store: Arc::new(Mutex::new(store::Store::new(args.watch_history))),
         users,
+        faults: Default::default(),
     });
     seed(&server, &args.seeds)?;
     let acceptor = tokio_rustls::TlsAcceptor::from(pki.server_config.clone());
@@ -212,57 +222,70 @@ async fn run() -> Result<(), String> {
         };
         // Small TLS and HTTP writes must not wait for the peer's delayed ACK (40 ms).
         let _ = tcp.set_nodelay(true);
-        let acceptor = acceptor.clone();
-        let server = server.clone();
-        tokio::spawn(async move {
-            let Ok(tls) = acceptor.accept(tcp).await else {
-                return;
-            };
-            let client_cert = tls
-                .get_ref()
-                .1
-                .peer_certificates()
-                .is_some_and(|c| !c.is_empty());
-            let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                let server = server.clone();
-                async move {
-                    let (parts, body) = req.into_parts();
-                    let body = body
-                        .collect()
-                        .await
-                        .map(|b| b.to_bytes())
-                        .unwrap_or_default();
-                    let header = |n: hyper::header::HeaderName| {
-                        parts
-                            .headers
-                            .get(n)
-                            .and_then(|v| v.to_str().ok())
-                            .map(String::from)
-                    };
-                    let auth = header(hyper::header::AUTHORIZATION);
-                    let ct = header(hyper::header::CONTENT_TYPE).unwrap_or_default();
-                    let accept = header(hyper::header::ACCEPT).unwrap_or_default();
-                    let query = api::parse_query(parts.uri.query().unwrap_or(""));
-                    let reply = server.handle(Incoming {
-                        method: parts.method.as_str(),
-                        path: parts.uri.path(),
-                        query,
-                        authorization: auth.as_deref(),
-                        client_cert,
-                        content_type: &ct,
-                        accept: &accept,
-                        body: &body,
-                    });
-                    hyper::Response::builder()
-                        .status(reply.code)
-                        .header("Content-Type", reply.content_type)
-                        .header("Cache-Control", "no-cache, private")
-                        .body(Full::new(Bytes::from(reply.body)))
-                }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(tls), svc)
-                .await;
-        });
+        tokio::spawn(serve_connection(tcp, acceptor.clone(), server.clone()));
     }
+}
+
+/// One TLS connection; requests on it may be hit by injected faults.
+async fn serve_connection(
+    tcp: tokio::net::TcpStream,
+    acceptor: tokio_rustls::TlsAcceptor,
+    server: Arc<Server>,
+) {
+    // A second handle on the socket, to reset it when a fault says so.
+    let Some((tcp, raw)) = body::split_socket(tcp) else {
+        return;
+    };
+    let raw = Arc::new(raw);
+    let Ok(tls) = acceptor.accept(tcp).await else {
+        return;
+    };
+    let client_cert = tls
+        .get_ref()
+        .1
+        .peer_certificates()
+        .is_some_and(|c| !c.is_empty());
+    let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+        let server = server.clone();
+        let raw = raw.clone();
+        async move {
+            let (parts, body) = req.into_parts();
+            let fault = server.faults.take(parts.uri.path());
+            if let Some(f) = &fault {
+                if let Some(early) = body::before_handling(f, &raw).await {
+                    return early;
+                }
+            }
+            let body = body
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
+            let header = |n: hyper::header::HeaderName| {
+                parts
+                    .headers
+                    .get(n)
+                    .and_then(|v| v.to_str().ok())
+                    .map(String::from)
+            };
+            let auth = header(hyper::header::AUTHORIZATION);
+            let ct = header(hyper::header::CONTENT_TYPE).unwrap_or_default();
+            let accept = header(hyper::header::ACCEPT).unwrap_or_default();
+            let query = api::parse_query(parts.uri.query().unwrap_or(""));
+            let answer = server.handle(Incoming {
+                method: parts.method.as_str(),
+                path: parts.uri.path(),
+                query,
+                authorization: auth.as_deref(),
+                client_cert,
+                content_type: &ct,
+                accept: &accept,
+                body: &body,
+            });
+            body::respond(answer, fault.and_then(|f| f.mode))
+        }
+    });
+    let _ = hyper::server::conn::http1::Builder::new()
+        .serve_connection(TokioIo::new(tls), svc)
+        .await;
 }

@@ -28,7 +28,7 @@ pub struct Subresource {
 }
 
 /// The verbs of an ordinary stored resource.
-const CRUD: &[&str] = &[
+pub(crate) const CRUD: &[&str] = &[
     "create",
     "delete",
     "deletecollection",
@@ -47,7 +47,7 @@ const CREATE: &[&str] = &["create"];
 const CREATE_GET: &[&str] = &["create", "get"];
 const PROXY: &[&str] = &["create", "delete", "get", "patch", "update"];
 const ALL: &[&str] = &["all"];
-const API_EXTENSIONS: &[&str] = &["api-extensions"];
+pub(crate) const API_EXTENSIONS: &[&str] = &["api-extensions"];
 
 /// A subresource whose kind is the parent's own (`""` stands for it).
 const fn own(name: &'static str, verbs: &'static [&'static str]) -> Subresource {
@@ -77,9 +77,10 @@ const fn other(
 }
 
 const STATUS: Subresource = own("status", GET_PATCH_UPDATE);
-const SCALE: Subresource = other("scale", "autoscaling", "v1", "Scale", GET_PATCH_UPDATE);
-const WITH_STATUS: &[Subresource] = &[STATUS];
-const WITH_SCALE_STATUS: &[Subresource] = &[SCALE, STATUS];
+pub(crate) const SCALE: Subresource =
+    other("scale", "autoscaling", "v1", "Scale", GET_PATCH_UPDATE);
+pub(crate) const WITH_STATUS: &[Subresource] = &[STATUS];
+pub(crate) const WITH_SCALE_STATUS: &[Subresource] = &[SCALE, STATUS];
 
 const fn same(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
@@ -98,7 +99,7 @@ const fn same(a: &str, b: &str) -> bool {
 
 /// A resource with every CRUD verb and no extras; the builder methods below
 /// add what differs.
-const fn res(
+pub(crate) const fn res(
     group: &'static str,
     version: &'static str,
     plural: &'static str,
@@ -122,19 +123,19 @@ const fn res(
 }
 
 impl ResourceInfo {
-    const fn short(self, short_names: &'static [&'static str]) -> Self {
+    pub(crate) const fn short(self, short_names: &'static [&'static str]) -> Self {
         ResourceInfo {
             short_names,
             ..self
         }
     }
-    const fn categories(self, categories: &'static [&'static str]) -> Self {
+    pub(crate) const fn categories(self, categories: &'static [&'static str]) -> Self {
         ResourceInfo { categories, ..self }
     }
     const fn verbs(self, verbs: &'static [&'static str]) -> Self {
         ResourceInfo { verbs, ..self }
     }
-    const fn subs(self, subresources: &'static [Subresource]) -> Self {
+    pub(crate) const fn subs(self, subresources: &'static [Subresource]) -> Self {
         let mut status = false;
         let mut i = 0;
         while i < subresources.len() {

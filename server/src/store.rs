@@ -1,19 +1,55 @@
 //! The object store: one global resourceVersion counter, objects by
-//! (group/version, resource, namespace, name), and container logs.
+//! (group, resource, namespace, name), container logs, and the bounded
+//! history of change events that watches and continue tokens read from.
 
 use crate::resources::ResourceInfo;
 use serde_json::{json, Map, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
+use tokio::sync::broadcast;
 
+/// (group, plural, namespace, name): one key for every version of a resource.
 pub type Key = (String, String, String, String);
 
-#[derive(Default)]
+/// How many change events are kept for watches from a resourceVersion.
+pub const DEFAULT_HISTORY: usize = 1000;
+
+/// One change, as watchers see it. `previous` lets a selector-filtered watch
+/// turn a MODIFIED into ADDED or DELETED when an object enters or leaves it.
+pub struct ChangeEvent {
+    pub rv: u64,
+    pub kind: &'static str,
+    pub group: String,
+    pub plural: String,
+    pub namespace: String,
+    pub object: Value,
+    pub previous: Option<Value>,
+}
+
+/// A container log line and when it was written (Unix seconds).
+#[derive(Clone)]
+pub struct LogLine {
+    pub time: f64,
+    pub text: String,
+}
+
 pub struct Store {
     pub rv: u64,
     pub objects: BTreeMap<Key, Value>,
-    pub logs: HashMap<(String, String, String), Vec<String>>,
+    pub logs: HashMap<(String, String, String), Vec<LogLine>>,
     uid_counter: u64,
+    history: VecDeque<Arc<ChangeEvent>>,
+    history_limit: usize,
+    /// Changes at or below this resourceVersion are no longer in the history.
+    pub compacted_rv: u64,
+    changes: broadcast::Sender<Arc<ChangeEvent>>,
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Store::new(DEFAULT_HISTORY)
+    }
 }
 
 /// An API error: HTTP code, reason and message, rendered as a Status.
@@ -23,6 +59,8 @@ pub struct ApiError {
     pub reason: &'static str,
     pub message: String,
     pub details: Value,
+    /// For 410 on an expired continue token: a token to go on inconsistently.
+    pub list_continue: Option<String>,
 }
 
 impl ApiError {
@@ -32,6 +70,7 @@ impl ApiError {
             reason,
             message: message.into(),
             details: Value::Null,
+            list_continue: None,
         }
     }
     pub fn not_found(res: &ResourceInfo, name: &str) -> Self {
@@ -50,6 +89,9 @@ impl ApiError {
         });
         if !self.details.is_null() {
             s["details"] = self.details.clone();
+        }
+        if let Some(c) = &self.list_continue {
+            s["metadata"]["continue"] = json!(c);
         }
         s["code"] = json!(self.code);
         s
@@ -73,11 +115,60 @@ pub fn details(res: &ResourceInfo, name: &str) -> Value {
     d
 }
 
-pub fn now_rfc3339() -> String {
-    let secs = SystemTime::now()
+pub fn unix_now() -> f64 {
+    SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+pub fn now_rfc3339() -> String {
+    rfc3339(unix_now().floor() as u64)
+}
+
+/// The time `secs` seconds from now.
+pub fn rfc3339_after(secs: i64) -> String {
+    rfc3339((unix_now().floor() as i64 + secs).max(0) as u64)
+}
+
+/// `2024-09-18T14:06:40.123456789Z`, as kubelet timestamps log lines.
+pub fn rfc3339_nanos(t: f64) -> String {
+    let secs = t.floor() as u64;
+    let nanos = ((t - t.floor()) * 1e9) as u64;
+    let s = rfc3339(secs);
+    format!("{}.{nanos:09}Z", s.trim_end_matches('Z'))
+}
+
+/// Parses `YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM)` into Unix seconds.
+pub fn parse_rfc3339(s: &str) -> Option<f64> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let mut rest = s.get(19..)?;
+    let mut frac = 0.0;
+    if let Some(r) = rest.strip_prefix('.') {
+        let end = r.find(|c: char| !c.is_ascii_digit()).unwrap_or(r.len());
+        frac = format!("0.{}", &r[..end]).parse().ok()?;
+        rest = &r[end..];
+    }
+    let offset = match rest {
+        "Z" | "z" => 0,
+        o if o.len() == 6 => {
+            let sign = if o.starts_with('-') { -1 } else { 1 };
+            let part = |r: std::ops::Range<usize>| o.get(r)?.parse::<i64>().ok();
+            sign * (part(1..3)? * 3600 + part(4..6)? * 60)
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(y, mo as u32, d as u32);
+    Some((days * 86400 + h * 3600 + mi * 60 + se - offset) as f64 + frac)
+}
+
+fn rfc3339(secs: u64) -> String {
     let (days, rem) = (secs / 86400, secs % 86400);
     let (y, m, d) = civil_from_days(days as i64);
     format!(
@@ -86,6 +177,17 @@ pub fn now_rfc3339() -> String {
         rem % 3600 / 60,
         rem % 60
     )
+}
+
+// Howard Hinnant's civil-to-days algorithm.
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
 }
 
 // Howard Hinnant's days-to-civil algorithm.
@@ -103,9 +205,25 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 impl Store {
-    pub fn next_rv(&mut self) -> String {
+    pub fn new(history_limit: usize) -> Self {
+        // The channel holds as many events as the history: a watcher further
+        // behind than that has lost events and is told so (410 Expired).
+        let (changes, _) = broadcast::channel(history_limit.max(16));
+        Store {
+            rv: 0,
+            objects: BTreeMap::new(),
+            logs: HashMap::new(),
+            uid_counter: 0,
+            history: VecDeque::new(),
+            history_limit: history_limit.max(1),
+            compacted_rv: 0,
+            changes,
+        }
+    }
+
+    pub fn next_rv(&mut self) -> u64 {
         self.rv += 1;
-        self.rv.to_string()
+        self.rv
     }
 
     pub fn new_uid(&mut self) -> String {
@@ -127,26 +245,33 @@ impl Store {
 
     pub fn key(res: &ResourceInfo, ns: &str, name: &str) -> Key {
         (
-            res.group_version(),
+            res.group.to_string(),
             res.plural.to_string(),
             ns.to_string(),
             name.to_string(),
         )
     }
 
-    pub fn list(&self, res: &ResourceInfo, ns: Option<&str>) -> Vec<Value> {
-        let gv = res.group_version();
+    /// The stored objects of a resource (in one namespace or all), in key order.
+    pub fn list(&self, res: &ResourceInfo, ns: Option<&str>) -> Vec<(&Key, &Value)> {
+        let from = (
+            res.group.to_string(),
+            res.plural.to_string(),
+            ns.unwrap_or("").to_string(),
+            String::new(),
+        );
         self.objects
-            .iter()
-            .filter(|((g, p, n, _), _)| *g == gv && p == res.plural && ns.is_none_or(|ns| ns == n))
-            .map(|(_, v)| v.clone())
+            .range(from..)
+            .take_while(|((g, p, n, _), _)| {
+                g == res.group && p == res.plural && ns.is_none_or(|ns| ns == n)
+            })
             .collect()
     }
 
-    /// Sets server-owned metadata on a new object.
+    /// Sets server-owned metadata on a new object (its resourceVersion is set
+    /// when it is stored).
     pub fn stamp_new(&mut self, res: &ResourceInfo, obj: &mut Value, ns: &str) {
         let uid = self.new_uid();
-        let rv = self.next_rv();
         let meta = obj
             .as_object_mut()
             .expect("object")
@@ -156,10 +281,106 @@ impl Store {
             meta["namespace"] = json!(ns);
         }
         meta["uid"] = json!(uid);
-        meta["resourceVersion"] = json!(rv);
         meta["creationTimestamp"] = json!(now_rfc3339());
-        if obj.get("spec").is_some() && res.plural != "pods" {
-            obj["metadata"]["generation"] = json!(1);
+    }
+
+    /// Stores an object under a new resourceVersion and tells watchers.
+    pub fn put(&mut self, res: &ResourceInfo, obj: &mut Value) {
+        let rv = self.next_rv();
+        obj["metadata"]["resourceVersion"] = json!(rv.to_string());
+        let ns = obj["metadata"]["namespace"].as_str().unwrap_or("");
+        let name = obj["metadata"]["name"].as_str().unwrap_or("");
+        let key = Store::key(res, if res.namespaced { ns } else { "" }, name);
+        let previous = self.objects.insert(key, obj.clone());
+        let kind = if previous.is_some() {
+            "MODIFIED"
+        } else {
+            "ADDED"
+        };
+        self.record(rv, kind, res, obj.clone(), previous);
+    }
+
+    /// Removes an object; the DELETED event carries the deletion's resourceVersion.
+    pub fn remove(&mut self, res: &ResourceInfo, ns: &str, name: &str) -> Option<Value> {
+        let mut obj = self.objects.remove(&Store::key(res, ns, name))?;
+        let rv = self.next_rv();
+        obj["metadata"]["resourceVersion"] = json!(rv.to_string());
+        if res.plural == "pods" && res.group.is_empty() {
+            self.logs.retain(|(n, p, _), _| !(n == ns && p == name));
+        }
+        self.record(rv, "DELETED", res, obj.clone(), None);
+        Some(obj)
+    }
+
+    fn record(
+        &mut self,
+        rv: u64,
+        kind: &'static str,
+        res: &ResourceInfo,
+        object: Value,
+        previous: Option<Value>,
+    ) {
+        let ev = Arc::new(ChangeEvent {
+            rv,
+            kind,
+            group: res.group.to_string(),
+            plural: res.plural.to_string(),
+            namespace: object["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
+            object,
+            previous,
+        });
+        self.history.push_back(ev.clone());
+        while self.history.len() > self.history_limit {
+            if let Some(old) = self.history.pop_front() {
+                self.compacted_rv = old.rv;
+            }
+        }
+        // No receivers is fine: nobody is watching.
+        let _ = self.changes.send(ev);
+    }
+
+    /// Drops the whole history, as an etcd compaction at the current revision.
+    pub fn compact(&mut self) {
+        self.history.clear();
+        self.compacted_rv = self.rv;
+    }
+
+    /// The changes after `rv`, or None when some of them were compacted away.
+    pub fn changes_since(&self, rv: u64) -> Option<Vec<Arc<ChangeEvent>>> {
+        if rv < self.compacted_rv {
+            return None;
+        }
+        Some(self.history.iter().filter(|e| e.rv > rv).cloned().collect())
+    }
+
+    /// A receiver of every change from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<ChangeEvent>> {
+        self.changes.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_round_trip_and_garbage() {
+        let t = 1_726_668_400.25;
+        assert_eq!(Some(t), parse_rfc3339(&rfc3339_nanos(t)));
+        assert_eq!(
+            Some(1_726_668_400.0),
+            parse_rfc3339("2024-09-18T16:06:40+02:00")
+        );
+        for bad in [
+            "",
+            "2024-09-18",
+            "2024-09-18T14:06:4é0Z",
+            "2024-09-18T14:06:40+0é:00",
+        ] {
+            assert_eq!(None, parse_rfc3339(bad), "{bad}");
         }
     }
 }
