@@ -1,8 +1,12 @@
 //! Credentials: what a request presents to the API server. Secrets live only in
 //! memory and never print (their Debug is redacted).
 
+pub mod exec;
+
 use base64::Engine;
+use exec::ExecAuth;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Bytes that must not leak: Debug prints a placeholder, Drop wipes the buffer.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -44,9 +48,12 @@ pub enum Credentials {
         username: String,
         password: Secret,
     },
+    /// An exec credential plugin; its result (token and/or client
+    /// certificate) is cached and shared by every client of this config.
+    Exec(Arc<ExecAuth>),
     WithIdentity {
         inner: Box<Credentials>,
-        identity: ClientIdentity,
+        identity: Arc<ClientIdentity>,
     },
 }
 
@@ -57,18 +64,70 @@ pub struct ClientIdentity {
     pub key_pem: Secret,
 }
 
+/// What one request presents, resolved just before it is sent.
+#[derive(Debug, Default)]
+pub struct Presented {
+    pub authorization: Option<Secret>,
+    /// The TLS client identity and its generation: 0 for the kubeconfig's own,
+    /// else the exec run that produced it (a change means a new TLS client).
+    pub identity: Option<(Arc<ClientIdentity>, u64)>,
+    /// The exec run whose credential this is, to drop it after a 401.
+    exec_generation: Option<u64>,
+}
+
 impl Credentials {
     pub fn with_identity(inner: Credentials, cert_pem: Vec<u8>, key_pem: Secret) -> Self {
         Credentials::WithIdentity {
             inner: Box::new(inner),
-            identity: ClientIdentity { cert_pem, key_pem },
+            identity: Arc::new(ClientIdentity { cert_pem, key_pem }),
         }
     }
 
-    pub fn identity(&self) -> Option<&ClientIdentity> {
+    /// The client certificate named in the kubeconfig itself (not an exec plugin's).
+    pub fn static_identity(&self) -> Option<&ClientIdentity> {
         match self {
             Credentials::WithIdentity { identity, .. } => Some(identity),
             _ => None,
+        }
+    }
+
+    /// Resolves the credentials for one request (may run an exec plugin).
+    pub fn present(&self) -> Result<Presented, String> {
+        match self {
+            Credentials::None => Ok(Presented::default()),
+            Credentials::WithIdentity { inner, identity } => {
+                let mut p = inner.present()?;
+                if p.identity.is_none() {
+                    p.identity = Some((identity.clone(), 0));
+                }
+                Ok(p)
+            }
+            Credentials::Exec(plugin) => {
+                let c = plugin.credential()?;
+                Ok(Presented {
+                    authorization: c.token.as_ref().map(bearer),
+                    identity: c.identity.clone().map(|id| (id, c.generation)),
+                    exec_generation: Some(c.generation),
+                })
+            }
+            _ => Ok(Presented {
+                authorization: self.authorization()?,
+                ..Default::default()
+            }),
+        }
+    }
+
+    /// Called after the server answered 401 to `presented`: drops an exec
+    /// plugin's cached credential and says whether retrying with a fresh one
+    /// makes sense (kubectl re-runs the plugin once).
+    pub fn reject(&self, presented: &Presented) -> bool {
+        match (self, presented.exec_generation) {
+            (Credentials::Exec(plugin), Some(generation)) => {
+                plugin.invalidate(generation);
+                true
+            }
+            (Credentials::WithIdentity { inner, .. }, _) => inner.reject(presented),
+            _ => false,
         }
     }
 
@@ -77,6 +136,7 @@ impl Credentials {
         match self {
             Credentials::Token(t) => Ok(Some(t.clone())),
             Credentials::TokenFile(p) => read_token_file(p).map(Some),
+            Credentials::Exec(plugin) => Ok(plugin.credential()?.token.clone()),
             Credentials::WithIdentity { inner, .. } => inner.bearer_token(),
             _ => Ok(None),
         }
@@ -94,13 +154,15 @@ impl Credentials {
                 Ok(Some(Secret::new(format!("Basic {enc}"))))
             }
             Credentials::WithIdentity { inner, .. } => inner.authorization(),
-            _ => Ok(self.bearer_token()?.map(|t| {
-                let mut v = b"Bearer ".to_vec();
-                v.extend_from_slice(t.expose());
-                Secret::new(v)
-            })),
+            _ => Ok(self.bearer_token()?.as_ref().map(bearer)),
         }
     }
+}
+
+fn bearer(token: &Secret) -> Secret {
+    let mut v = b"Bearer ".to_vec();
+    v.extend_from_slice(token.expose());
+    Secret::new(v)
 }
 
 /// Reads a token file, trimming surrounding white space. The error names the

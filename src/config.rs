@@ -1,10 +1,15 @@
 //! Kubeconfig files: the typed model, context selection and the resolved
 //! connection settings a client needs (server, TLS trust, credentials).
 
+use crate::auth::exec::{ExecAuth, ExecConfig};
 use crate::auth::{Credentials, Secret};
+use crate::transport::retry::RetryPolicy;
 use base64::Engine;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// An error in configuration, already worded for the user (names the file).
 #[derive(Debug, Clone)]
@@ -50,6 +55,19 @@ pub struct ClusterEntry {
     pub insecure_skip_tls_verify: bool,
     pub tls_server_name: Option<String>,
     pub proxy_url: Option<String>,
+    #[serde(default)]
+    pub disable_compression: bool,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub extensions: Vec<NamedExtension>,
+}
+
+/// A named extension; exec plugins with provideClusterInfo receive the one
+/// called `client.authentication.k8s.io/exec` as `spec.cluster.config`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NamedExtension {
+    pub name: String,
+    #[serde(default)]
+    pub extension: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -85,7 +103,14 @@ pub struct UserEntry {
     pub client_key_data: Option<String>,
     pub username: Option<String>,
     pub password: Option<String>,
-    pub exec: Option<serde_yaml::Value>,
+    #[serde(rename = "as")]
+    pub impersonate: Option<String>,
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub as_groups: Vec<String>,
+    pub as_uid: Option<String>,
+    #[serde(default)]
+    pub as_user_extra: BTreeMap<String, Vec<String>>,
+    pub exec: Option<ExecConfig>,
     pub auth_provider: Option<serde_yaml::Value>,
 }
 
@@ -96,12 +121,91 @@ impl std::fmt::Debug for UserEntry {
     }
 }
 
-fn null_as_empty<'de, D, T>(d: D) -> std::result::Result<Vec<T>, D::Error>
+pub(crate) fn null_as_empty<'de, D, T>(d: D) -> std::result::Result<Vec<T>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: Deserialize<'de>,
 {
     Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+}
+
+impl KubeConfigFile {
+    /// Makes relative file references absolute against `dir`, the directory of
+    /// the file that defined them (kubectl resolves each file before merging).
+    pub fn resolve_paths(&mut self, dir: &Path) {
+        let abs = |p: &mut Option<String>| {
+            if let Some(v) = p.as_mut() {
+                if !v.is_empty() && Path::new(v.as_str()).is_relative() {
+                    *v = dir.join(v.as_str()).display().to_string();
+                }
+            }
+        };
+        for c in &mut self.clusters {
+            abs(&mut c.cluster.certificate_authority);
+        }
+        for u in &mut self.users {
+            let u = &mut u.user;
+            abs(&mut u.client_certificate);
+            abs(&mut u.client_key);
+            abs(&mut u.token_file);
+            if let Some(exec) = u.exec.as_mut() {
+                // A bare name is looked up on PATH; only a path with a slash is relative.
+                if exec.command.contains('/') && Path::new(&exec.command).is_relative() {
+                    exec.command = dir.join(&exec.command).display().to_string();
+                }
+            }
+        }
+    }
+
+    /// Merges a later file into this one as kubectl does: the first file to
+    /// define a cluster, context or user (by name) or current-context wins.
+    pub fn merge(&mut self, later: KubeConfigFile) {
+        if self
+            .current_context
+            .as_deref()
+            .unwrap_or_default()
+            .is_empty()
+        {
+            self.current_context = later.current_context;
+        }
+        fn add<T>(into: &mut Vec<T>, from: Vec<T>, name: fn(&T) -> &str) {
+            for item in from {
+                if !into.iter().any(|have| name(have) == name(&item)) {
+                    into.push(item);
+                }
+            }
+        }
+        add(&mut self.clusters, later.clusters, |c| &c.name);
+        add(&mut self.contexts, later.contexts, |c| &c.name);
+        add(&mut self.users, later.users, |u| &u.name);
+    }
+}
+
+/// Connection limits; `None` means no limit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timeouts {
+    pub connect: Option<Duration>,
+    /// A whole call, from sending to the last byte of the answer.
+    pub request: Option<Duration>,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Some(Duration::from_secs(10)),
+            request: Some(Duration::from_secs(60)),
+        }
+    }
+}
+
+/// Impersonation (`as`, `as-groups`, `as-uid`, `as-user-extra`): sent as
+/// `Impersonate-*` headers on every request.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Impersonation {
+    pub user: Option<String>,
+    pub groups: Vec<String>,
+    pub uid: Option<String>,
+    pub extra: BTreeMap<String, Vec<String>>,
 }
 
 /// Settings resolved for one context: everything a transport needs.
@@ -112,32 +216,45 @@ pub struct ClusterSettings {
     pub ca_pem: Option<Vec<u8>>,
     pub insecure_skip_tls_verify: bool,
     pub tls_server_name: Option<String>,
+    /// `proxy-url`; when unset, HTTPS_PROXY / HTTP_PROXY / NO_PROXY apply.
+    pub proxy_url: Option<String>,
+    pub disable_compression: bool,
     pub credentials: Credentials,
+    pub impersonate: Impersonation,
     pub namespace: Option<String>,
     /// File paths named by the kubeconfig (luakube's `cert()` / `key()`).
     pub cert_path: Option<String>,
     pub key_path: Option<String>,
+    pub timeouts: Timeouts,
+    pub retries: RetryPolicy,
 }
 
 /// A loaded kubeconfig with a selected context.
 #[derive(Debug, Clone)]
 pub struct KubeConfig {
+    /// The file, or the `:`-joined list of merged files, for error messages.
     pub source: String,
-    dir: Option<PathBuf>,
     pub file: KubeConfigFile,
     pub context: String,
     pub settings: ClusterSettings,
 }
 
-/// The default kubeconfig path: `$KUBECONFIG`'s first entry, else `$HOME/.kube/config`.
-pub fn default_path() -> Result<PathBuf> {
+/// Where to look when no path is given: every entry of `$KUBECONFIG` (merged),
+/// else `$HOME/.kube/config`.
+pub fn default_paths() -> Result<Vec<PathBuf>> {
     if let Some(list) = std::env::var_os("KUBECONFIG") {
-        if let Some(first) = std::env::split_paths(&list).find(|p| !p.as_os_str().is_empty()) {
-            return Ok(first);
+        let mut paths: Vec<PathBuf> = Vec::new();
+        for p in std::env::split_paths(&list) {
+            if !p.as_os_str().is_empty() && !paths.contains(&p) {
+                paths.push(p);
+            }
+        }
+        if !paths.is_empty() {
+            return Ok(paths);
         }
     }
     match std::env::var_os("HOME") {
-        Some(home) => Ok(Path::new(&home).join(".kube").join("config")),
+        Some(home) => Ok(vec![Path::new(&home).join(".kube").join("config")]),
         None => Err(ConfigError(
             "kubeconfig: no path given, KUBECONFIG is unset and HOME is unset".into(),
         )),
@@ -150,8 +267,45 @@ impl KubeConfig {
         let source = path.display().to_string();
         let text = std::fs::read_to_string(path)
             .map_err(|e| ConfigError(format!("kubeconfig {source}: cannot read file: {e}")))?;
-        let dir = path.parent().map(Path::to_path_buf);
-        Self::parse(&text, source, dir, context)
+        Self::parse(&text, source, path.parent().map(Path::to_path_buf), context)
+    }
+
+    /// Loads several files merged as kubectl merges `KUBECONFIG`: missing and
+    /// empty files are skipped, the first definition of anything wins.
+    pub fn load_merged(paths: &[PathBuf], context: Option<&str>) -> Result<Self> {
+        if let [single] = paths {
+            return Self::load(single, context);
+        }
+        let source = std::env::join_paths(paths)
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| format!("{paths:?}"));
+        let mut merged: Option<KubeConfigFile> = None;
+        for path in paths {
+            let text = match std::fs::read_to_string(path) {
+                Ok(t) => t,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => {
+                    return Err(ConfigError(format!(
+                        "kubeconfig {}: cannot read file: {e}",
+                        path.display()
+                    )))
+                }
+            };
+            if text.trim().is_empty() {
+                continue;
+            }
+            let file = parse_file(&text, &path.display().to_string(), path.parent())?;
+            match merged.as_mut() {
+                Some(m) => m.merge(file),
+                None => merged = Some(file),
+            }
+        }
+        let file = merged.ok_or_else(|| {
+            ConfigError(format!(
+                "kubeconfig {source}: none of these files exists or has content"
+            ))
+        })?;
+        Self::select(file, source, context)
     }
 
     /// Parses kubeconfig text; `source` names it in errors, `dir` resolves relative paths.
@@ -166,8 +320,11 @@ impl KubeConfig {
                 "kubeconfig {source}: the file is empty"
             )));
         }
-        let file: KubeConfigFile = serde_yaml::from_str(text)
-            .map_err(|e| ConfigError(format!("kubeconfig {source}: malformed YAML: {e}")))?;
+        let file = parse_file(text, &source, dir.as_deref())?;
+        Self::select(file, source, context)
+    }
+
+    fn select(file: KubeConfigFile, source: String, context: Option<&str>) -> Result<Self> {
         let context = match context {
             Some(c) => c.to_string(),
             None => file
@@ -182,7 +339,6 @@ impl KubeConfig {
         };
         let mut cfg = KubeConfig {
             source,
-            dir,
             file,
             context: String::new(),
             settings: ClusterSettings::default(),
@@ -192,6 +348,7 @@ impl KubeConfig {
     }
 
     /// Switches to another context, re-resolving server and credentials.
+    /// Timeouts and retries set from Lua carry over.
     pub fn use_context(&mut self, name: &str) -> Result<()> {
         let src = &self.source;
         let ctx = self
@@ -223,7 +380,9 @@ impl KubeConfig {
                 "kubeconfig {src}: user \"{user_name}\" of context \"{name}\" not found"
             )));
         }
-        let settings = self.resolve(&cluster.cluster, user, name)?;
+        let mut settings = self.resolve(&cluster.cluster, user, name)?;
+        settings.timeouts = self.settings.timeouts;
+        settings.retries = self.settings.retries;
         self.settings = settings;
         self.context = name.to_string();
         Ok(())
@@ -257,17 +416,27 @@ impl KubeConfig {
             server,
             ca_pem,
             insecure_skip_tls_verify: cluster.insecure_skip_tls_verify,
-            tls_server_name: cluster.tls_server_name.clone(),
+            tls_server_name: cluster.tls_server_name.clone().filter(|s| !s.is_empty()),
+            proxy_url: cluster.proxy_url.clone().filter(|s| !s.is_empty()),
+            disable_compression: cluster.disable_compression,
             namespace: self
                 .file
                 .contexts
                 .iter()
                 .find(|c| c.name == ctx_name)
-                .and_then(|c| c.context.namespace.clone()),
+                .and_then(|c| c.context.namespace.clone())
+                .filter(|n| !n.is_empty()),
             ..Default::default()
         };
         if let Some(user) = user {
-            settings.credentials = self.credentials(&user.name, &user.user, &mut settings)?;
+            let u = &user.user;
+            settings.credentials = self.credentials(&user.name, u, cluster, &mut settings)?;
+            settings.impersonate = Impersonation {
+                user: u.impersonate.clone().filter(|s| !s.is_empty()),
+                groups: u.as_groups.clone(),
+                uid: u.as_uid.clone().filter(|s| !s.is_empty()),
+                extra: u.as_user_extra.clone(),
+            };
         }
         Ok(settings)
     }
@@ -276,13 +445,14 @@ impl KubeConfig {
         &self,
         name: &str,
         u: &UserEntry,
+        cluster: &ClusterEntry,
         settings: &mut ClusterSettings,
     ) -> Result<Credentials> {
         let src = &self.source;
         let cert = match (&u.client_certificate_data, &u.client_certificate) {
             (Some(d), _) => Some(self.decode_b64(d, "client-certificate-data")?),
             (None, Some(p)) => {
-                settings.cert_path = Some(self.resolve_path(p).display().to_string());
+                settings.cert_path = Some(p.clone());
                 Some(self.read_file(p, "client-certificate")?)
             }
             _ => None,
@@ -290,7 +460,7 @@ impl KubeConfig {
         let key = match (&u.client_key_data, &u.client_key) {
             (Some(d), _) => Some(self.decode_b64(d, "client-key-data")?),
             (None, Some(p)) => {
-                settings.key_path = Some(self.resolve_path(p).display().to_string());
+                settings.key_path = Some(p.clone());
                 Some(self.read_file(p, "client-key")?)
             }
             _ => None,
@@ -312,7 +482,7 @@ impl KubeConfig {
         let creds = if let Some(t) = u.token.as_ref().filter(|t| !t.is_empty()) {
             Credentials::Token(Secret::new(t.clone().into_bytes()))
         } else if let Some(p) = &u.token_file {
-            let path = self.resolve_path(p);
+            let path = PathBuf::from(p);
             // Read once now so a missing file is reported at load time; re-read per request.
             crate::auth::read_token_file(&path).map_err(|e| {
                 ConfigError(format!("kubeconfig {src}: user \"{name}\" tokenFile: {e}"))
@@ -323,19 +493,19 @@ impl KubeConfig {
                 username: user.clone(),
                 password: Secret::new(pass.clone().into_bytes()),
             }
+        } else if let Some(exec) = &u.exec {
+            let auth = ExecAuth::new(exec.clone(), exec_cluster_info(cluster, settings))
+                .map_err(|e| ConfigError(format!("kubeconfig {src}: user \"{name}\": {e}")))?;
+            Credentials::Exec(Arc::new(auth))
         } else if identity.is_some() {
             Credentials::None
-        } else if u.exec.is_some() {
-            return Err(ConfigError(format!(
-                "kubeconfig {src}: user \"{name}\" uses an exec credential plugin, which this version does not run"
-            )));
         } else if u.auth_provider.is_some() {
             return Err(ConfigError(format!(
-                "kubeconfig {src}: user \"{name}\" uses an auth-provider, which is not supported"
+                "kubeconfig {src}: user \"{name}\" uses an auth-provider, which is not supported (use an exec credential plugin instead)"
             )));
         } else {
             return Err(ConfigError(format!(
-                "kubeconfig {src}: user \"{name}\" has no usable credentials (token, tokenFile, client certificate and key, or username and password)"
+                "kubeconfig {src}: user \"{name}\" has no usable credentials (token, tokenFile, client certificate and key, username and password, or exec)"
             )));
         };
         Ok(match (creds, identity) {
@@ -344,35 +514,18 @@ impl KubeConfig {
         })
     }
 
-    fn resolve_path(&self, p: &str) -> PathBuf {
-        let path = Path::new(p);
-        match &self.dir {
-            Some(dir) if path.is_relative() => dir.join(path),
-            _ => path.to_path_buf(),
-        }
-    }
-
     fn read_file(&self, p: &str, field: &str) -> Result<Vec<u8>> {
-        let path = self.resolve_path(p);
-        std::fs::read(&path).map_err(|e| {
-            ConfigError(format!(
-                "kubeconfig {}: {field} {}: {e}",
-                self.source,
-                path.display()
-            ))
-        })
+        std::fs::read(p)
+            .map_err(|e| ConfigError(format!("kubeconfig {}: {field} {p}: {e}", self.source)))
     }
 
     fn decode_b64(&self, data: &str, field: &str) -> Result<Vec<u8>> {
-        let cleaned: String = data.chars().filter(|c| !c.is_whitespace()).collect();
-        base64::engine::general_purpose::STANDARD
-            .decode(cleaned.as_bytes())
-            .map_err(|e| {
-                ConfigError(format!(
-                    "kubeconfig {}: {field} is not valid base64: {e}",
-                    self.source
-                ))
-            })
+        decode_b64(data).map_err(|e| {
+            ConfigError(format!(
+                "kubeconfig {}: {field} is not valid base64: {e}",
+                self.source
+            ))
+        })
     }
 
     pub fn context_names(&self) -> Vec<String> {
@@ -413,11 +566,60 @@ fn names<'a>(it: impl Iterator<Item = &'a str>) -> String {
     }
 }
 
+fn decode_b64(data: &str) -> std::result::Result<Vec<u8>, base64::DecodeError> {
+    let cleaned: String = data.chars().filter(|c| !c.is_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD.decode(cleaned.as_bytes())
+}
+
+/// Parses one file and makes its relative paths absolute against `dir`.
+fn parse_file(text: &str, source: &str, dir: Option<&Path>) -> Result<KubeConfigFile> {
+    let mut file: KubeConfigFile = serde_yaml::from_str(text)
+        .map_err(|e| ConfigError(format!("kubeconfig {source}: malformed YAML: {e}")))?;
+    if let Some(dir) = dir {
+        file.resolve_paths(dir);
+    }
+    Ok(file)
+}
+
+/// `spec.cluster` of KUBERNETES_EXEC_INFO, as kubectl fills it for plugins
+/// that set provideClusterInfo.
+fn exec_cluster_info(cluster: &ClusterEntry, settings: &ClusterSettings) -> serde_json::Value {
+    let mut info = serde_json::json!({ "server": settings.server });
+    let obj = info.as_object_mut().expect("a JSON object");
+    if let Some(ca) = &settings.ca_pem {
+        obj.insert(
+            "certificate-authority-data".into(),
+            base64::engine::general_purpose::STANDARD.encode(ca).into(),
+        );
+    }
+    if let Some(name) = &settings.tls_server_name {
+        obj.insert("tls-server-name".into(), name.clone().into());
+    }
+    if settings.insecure_skip_tls_verify {
+        obj.insert("insecure-skip-tls-verify".into(), true.into());
+    }
+    if let Some(proxy) = &settings.proxy_url {
+        obj.insert("proxy-url".into(), proxy.clone().into());
+    }
+    if settings.disable_compression {
+        obj.insert("disable-compression".into(), true.into());
+    }
+    if let Some(ext) = cluster
+        .extensions
+        .iter()
+        .find(|e| e.name == crate::auth::exec::CLUSTER_EXTENSION)
+    {
+        obj.insert("config".into(), ext.extension.clone());
+    }
+    info
+}
+
 /// The service-account directory mounted into every pod.
 pub const SERVICE_ACCOUNT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
 
-/// Settings for a process running inside a pod (kubectl's in-cluster rules).
-pub fn in_cluster(dir: &Path) -> Result<ClusterSettings> {
+/// The API server address a pod sees: `https://KUBERNETES_SERVICE_HOST:PORT`
+/// (an IPv6 host in brackets).
+pub fn in_cluster_server() -> Result<String> {
     let host = std::env::var("KUBERNETES_SERVICE_HOST").unwrap_or_default();
     let port = std::env::var("KUBERNETES_SERVICE_PORT").unwrap_or_default();
     if host.is_empty() || port.is_empty() {
@@ -430,6 +632,13 @@ pub fn in_cluster(dir: &Path) -> Result<ClusterSettings> {
     } else {
         host
     };
+    Ok(format!("https://{host}:{port}"))
+}
+
+/// Settings for a process running inside a pod (kubectl's in-cluster rules).
+/// The token file is re-read on every request, so rotated tokens are used.
+pub fn in_cluster(dir: &Path) -> Result<ClusterSettings> {
+    let server = in_cluster_server()?;
     let token_path = dir.join("token");
     crate::auth::read_token_file(&token_path)
         .map_err(|e| ConfigError(format!("in-cluster config: {e}")))?;
@@ -441,7 +650,7 @@ pub fn in_cluster(dir: &Path) -> Result<ClusterSettings> {
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty());
     Ok(ClusterSettings {
-        server: format!("https://{host}:{port}"),
+        server,
         ca_pem: Some(ca_pem),
         credentials: Credentials::TokenFile(token_path),
         namespace,
@@ -526,5 +735,150 @@ users:
             .0;
         assert!(e.contains("certificate-authority-data is not valid base64"));
         assert!(!e.contains("abc"));
+    }
+
+    #[test]
+    fn merges_files_first_definition_wins() {
+        let first = KubeConfigFile {
+            current_context: None,
+            ..serde_yaml::from_str(SAMPLE).unwrap()
+        };
+        let second: KubeConfigFile = serde_yaml::from_str(
+            r#"
+current-context: ops
+clusters:
+- {name: c1, cluster: {server: "https://ignored:1"}}
+- {name: c2, cluster: {server: "https://second:6443"}}
+contexts:
+- {name: dev, context: {cluster: c2, user: u1}}
+- {name: extra, context: {cluster: c2, user: u3}}
+users:
+- {name: u1, user: {token: ignored}}
+- {name: u3, user: {token: third}}
+"#,
+        )
+        .unwrap();
+        let mut merged = first;
+        merged.merge(second);
+        assert_eq!(merged.current_context.as_deref(), Some("ops"));
+        let clusters: Vec<_> = merged.clusters.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(clusters, ["c1", "c2"]);
+        assert_eq!(
+            merged.clusters[0].cluster.server.as_deref(),
+            Some("https://127.0.0.1:6443")
+        );
+        let contexts: Vec<_> = merged.contexts.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(contexts, ["dev", "bad-user", "ops", "extra"]);
+        assert_eq!(merged.contexts[0].context.cluster.as_deref(), Some("c1"));
+        assert_eq!(merged.users.len(), 3);
+    }
+
+    #[test]
+    fn loads_a_kubeconfig_list_skipping_missing_files() {
+        let dir = std::env::temp_dir().join(format!("kube-merge-test-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        std::fs::write(dir.join("a"), "current-context: dev\n").unwrap();
+        std::fs::write(
+            dir.join("sub/b"),
+            SAMPLE.replace("current-context: dev", "current-context: ops"),
+        )
+        .unwrap();
+        std::fs::write(dir.join("empty"), "").unwrap();
+        let paths = [
+            dir.join("missing"),
+            dir.join("a"),
+            dir.join("empty"),
+            dir.join("sub/b"),
+        ];
+        let c = KubeConfig::load_merged(&paths, None).unwrap();
+        assert_eq!(c.context, "dev");
+        assert!(c.source.contains("missing") && c.source.contains(':'));
+        let e = KubeConfig::load_merged(&[dir.join("missing"), dir.join("empty")], None)
+            .unwrap_err()
+            .0;
+        assert!(e.contains("none of these files"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn resolves_relative_paths_against_the_defining_file() {
+        let mut f: KubeConfigFile = serde_yaml::from_str(
+            r#"
+clusters:
+- {name: c, cluster: {server: "https://x", certificate-authority: ca.crt}}
+users:
+- name: u
+  user:
+    client-certificate: certs/u.crt
+    client-key: /abs/u.key
+    tokenFile: ../tok
+    exec: {command: ./bin/plugin, apiVersion: client.authentication.k8s.io/v1beta1}
+- name: v
+  user:
+    exec: {command: aws, apiVersion: client.authentication.k8s.io/v1beta1}
+"#,
+        )
+        .unwrap();
+        f.resolve_paths(Path::new("/home/me/.kube"));
+        assert_eq!(
+            f.clusters[0].cluster.certificate_authority.as_deref(),
+            Some("/home/me/.kube/ca.crt")
+        );
+        let u = &f.users[0].user;
+        assert_eq!(
+            u.client_certificate.as_deref(),
+            Some("/home/me/.kube/certs/u.crt")
+        );
+        assert_eq!(u.client_key.as_deref(), Some("/abs/u.key"));
+        assert_eq!(u.token_file.as_deref(), Some("/home/me/.kube/../tok"));
+        assert_eq!(
+            u.exec.as_ref().unwrap().command,
+            "/home/me/.kube/./bin/plugin"
+        );
+        assert_eq!(f.users[1].user.exec.as_ref().unwrap().command, "aws");
+    }
+
+    #[test]
+    fn reads_impersonation_proxy_and_exec() {
+        let text = r#"
+current-context: x
+clusters:
+- name: c
+  cluster:
+    server: https://k:6443
+    proxy-url: socks5://proxy:1080
+    disable-compression: true
+    tls-server-name: api.internal
+    extensions:
+    - {name: client.authentication.k8s.io/exec, extension: {audience: k8s}}
+contexts:
+- {name: x, context: {cluster: c, user: u}}
+users:
+- name: u
+  user:
+    as: jane
+    as-groups: [dev, ops]
+    as-uid: "42"
+    as-user-extra: {scopes: [view, edit]}
+    exec:
+      command: gke-gcloud-auth-plugin
+      apiVersion: client.authentication.k8s.io/v1beta1
+      provideClusterInfo: true
+"#;
+        let c = KubeConfig::parse(text, "t".into(), None, None).unwrap();
+        let s = &c.settings;
+        assert_eq!(s.proxy_url.as_deref(), Some("socks5://proxy:1080"));
+        assert!(s.disable_compression);
+        assert_eq!(s.namespace, None);
+        assert_eq!(s.impersonate.user.as_deref(), Some("jane"));
+        assert_eq!(s.impersonate.groups, ["dev", "ops"]);
+        assert_eq!(s.impersonate.uid.as_deref(), Some("42"));
+        assert_eq!(s.impersonate.extra["scopes"], ["view", "edit"]);
+        assert!(matches!(s.credentials, Credentials::Exec(_)));
+        let ext = &c.file.clusters[0].cluster.extensions[0];
+        let info = exec_cluster_info(&c.file.clusters[0].cluster, s);
+        assert_eq!(info["config"], ext.extension);
+        assert_eq!(info["tls-server-name"], "api.internal");
+        assert_eq!(info["server"], "https://k:6443");
     }
 }

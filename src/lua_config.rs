@@ -11,6 +11,7 @@ use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A loaded configuration: a kubeconfig file with a selected context, or
 /// settings made from a token or the in-cluster service account.
@@ -38,6 +39,108 @@ impl LuaConfig {
     pub fn settings(&self) -> Arc<ClusterSettings> {
         self.settings.borrow().clone()
     }
+
+    /// Changes connection settings here and in the kubeconfig (so they
+    /// survive a context switch); clients made afterwards use them.
+    fn update(&self, change: impl Fn(&mut ClusterSettings)) {
+        if let Some(f) = self.file.borrow_mut().as_mut() {
+            change(&mut f.settings);
+        }
+        change(Arc::make_mut(&mut self.settings.borrow_mut()));
+    }
+}
+
+/// A duration in seconds from Lua: a positive number, or `false` / 0 for none.
+fn seconds(what: &str, v: Value) -> mlua::Result<Option<Option<Duration>>> {
+    match v {
+        Value::Nil => Ok(None),
+        Value::Boolean(false) => Ok(Some(None)),
+        Value::Integer(0) => Ok(Some(None)),
+        Value::Number(0.0) => Ok(Some(None)),
+        Value::Integer(n) if n > 0 => Ok(Some(Some(Duration::from_secs(n as u64)))),
+        Value::Number(n) if n > 0.0 && n.is_finite() => Ok(Some(Some(Duration::from_secs_f64(n)))),
+        other => Err(err(format!(
+            "{what} must be a number of seconds (0 or false for none), got {}",
+            match other {
+                Value::Integer(_) | Value::Number(_) => "a negative number".to_string(),
+                o => o.type_name().to_string(),
+            }
+        ))),
+    }
+}
+
+/// Rejects keys a setter does not know, so a typo is not silently ignored.
+fn check_keys(what: &str, t: &Table, known: &[&str]) -> mlua::Result<()> {
+    for pair in t.pairs::<Value, Value>() {
+        let (k, _) = pair?;
+        let name = match &k {
+            Value::String(s) => s.to_str()?.to_string(),
+            other => format!("<{}>", other.type_name()),
+        };
+        if !known.contains(&name.as_str()) {
+            return Err(err(format!(
+                "{what}: unknown option \"{name}\" (known: {})",
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `conf:set_timeouts{connect = s, request = s}`.
+fn set_timeouts(this: &LuaConfig, t: Table) -> mlua::Result<()> {
+    const WHAT: &str = "config:set_timeouts";
+    check_keys(WHAT, &t, &["connect", "request"])?;
+    let connect = seconds(&format!("{WHAT}: connect"), t.get("connect")?)?;
+    let request = seconds(&format!("{WHAT}: request"), t.get("request")?)?;
+    this.update(|s| {
+        if let Some(c) = connect {
+            s.timeouts.connect = c;
+        }
+        if let Some(r) = request {
+            s.timeouts.request = r;
+        }
+    });
+    Ok(())
+}
+
+/// `conf:set_retries{max = n, backoff = s, max_backoff = s, budget = s}`:
+/// `max` retries after the first try (0 turns retrying off).
+fn set_retries(this: &LuaConfig, t: Table) -> mlua::Result<()> {
+    const WHAT: &str = "config:set_retries";
+    check_keys(WHAT, &t, &["max", "backoff", "max_backoff", "budget"])?;
+    let max = match t.get::<Value>("max")? {
+        Value::Nil => None,
+        Value::Integer(n) if (0..=100).contains(&n) => Some(n as u32),
+        Value::Number(n) if n.fract() == 0.0 && (0.0..=100.0).contains(&n) => Some(n as u32),
+        _ => {
+            return Err(err(format!(
+                "{WHAT}: max must be a whole number from 0 to 100"
+            )))
+        }
+    };
+    let positive = |key: &str| -> mlua::Result<Option<Duration>> {
+        match seconds(&format!("{WHAT}: {key}"), t.get(key)?)? {
+            None => Ok(None),
+            Some(Some(d)) => Ok(Some(d)),
+            Some(None) => Err(err(format!("{WHAT}: {key} must be more than 0 seconds"))),
+        }
+    };
+    let (backoff, max_backoff, budget) = (
+        positive("backoff")?,
+        positive("max_backoff")?,
+        positive("budget")?,
+    );
+    this.update(|s| {
+        let r = &mut s.retries;
+        if let Some(m) = max {
+            r.max_tries = m + 1;
+        }
+        r.base = backoff.unwrap_or(r.base);
+        r.max_delay = max_backoff.unwrap_or(r.max_delay);
+        r.budget = budget.unwrap_or(r.budget);
+    });
+    Ok(())
 }
 
 fn err(e: impl std::fmt::Display) -> mlua::Error {
@@ -107,7 +210,23 @@ fn config_methods(lua: &Lua) -> mlua::Result<Table> {
         (
             "namespace",
             lua_fn::method(lua, "config:namespace", |_, this: &C, ()| {
-                Ok(this.settings().namespace.clone())
+                Ok(this
+                    .settings()
+                    .namespace
+                    .clone()
+                    .unwrap_or_else(|| "default".into()))
+            })?,
+        ),
+        (
+            "set_timeouts",
+            lua_fn::method(lua, "config:set_timeouts", |_, this: &C, t: Table| {
+                set_timeouts(this, t)
+            })?,
+        ),
+        (
+            "set_retries",
+            lua_fn::method(lua, "config:set_retries", |_, this: &C, t: Table| {
+                set_retries(this, t)
             })?,
         ),
         (
@@ -154,20 +273,23 @@ impl UserData for LuaConfig {
     }
 }
 
-/// `from_kube_config(path?, context?)`.
+/// `from_kube_config(path?, context?)`: one file, or with no path every file
+/// of `$KUBECONFIG` merged (else `$HOME/.kube/config`).
 pub fn from_kube_config(
     _: &Lua,
     (path, context): (Option<String>, Option<String>),
 ) -> mlua::Result<LuaConfig> {
-    let path = match path {
-        Some(p) => PathBuf::from(p),
-        None => config::default_path().map_err(err)?,
-    };
-    let cfg = KubeConfig::load(&path, context.as_deref()).map_err(err)?;
+    let cfg = match path {
+        Some(p) => KubeConfig::load(&PathBuf::from(p), context.as_deref()),
+        None => KubeConfig::load_merged(&config::default_paths().map_err(err)?, context.as_deref()),
+    }
+    .map_err(err)?;
     Ok(LuaConfig::from_file(cfg))
 }
 
-/// `in_cluster_config(dir?)`: the pod's service account (dir for tests).
+/// `in_cluster_config(dir?)`: the pod's service account. `dir` replaces
+/// /var/run/secrets/kubernetes.io/serviceaccount (for tests); only the
+/// calling script can pass it, the environment cannot redirect it.
 pub fn in_cluster_config(_: &Lua, dir: Option<String>) -> mlua::Result<LuaConfig> {
     let dir = dir.unwrap_or_else(|| config::SERVICE_ACCOUNT_DIR.to_string());
     Ok(LuaConfig::from_settings(
@@ -191,9 +313,14 @@ pub fn from_token(_: &Lua, (token, server): (Value, Option<String>)) -> mlua::Re
             server,
             ..Default::default()
         },
-        None => config::in_cluster(Path::new(config::SERVICE_ACCOUNT_DIR)).map_err(|_| {
-            err("from_token: no server address known: pass it as the second argument, e.g. from_token(token, \"https://my-cluster:6443\")")
-        })?,
+        // In a pod: the service address, and the mounted CA when there is one.
+        None => ClusterSettings {
+            server: config::in_cluster_server().map_err(|_| {
+                err("from_token: no server address known: pass it as the second argument, e.g. from_token(token, \"https://my-cluster:6443\"), or run in a pod (KUBERNETES_SERVICE_HOST/PORT)")
+            })?,
+            ca_pem: std::fs::read(Path::new(config::SERVICE_ACCOUNT_DIR).join("ca.crt")).ok(),
+            ..Default::default()
+        },
     };
     settings.credentials = Credentials::Token(token);
     Ok(LuaConfig::from_settings(settings))
@@ -266,7 +393,9 @@ fn settings_from_duck(conf: &Table) -> mlua::Result<ClusterSettings> {
 fn redacted_headers(c: &Credentials) -> Vec<(String, String)> {
     let scheme = match c {
         Credentials::WithIdentity { inner, .. } => return redacted_headers(inner),
-        Credentials::Token(_) | Credentials::TokenFile(_) => "Bearer <redacted>",
+        Credentials::Token(_) | Credentials::TokenFile(_) | Credentials::Exec(_) => {
+            "Bearer <redacted>"
+        }
         Credentials::Basic { .. } => "Basic <redacted>",
         Credentials::None => return vec![],
     };

@@ -2,10 +2,18 @@
 //! synchronously from Lua on a per-process tokio runtime.
 //!
 //! A runtime created before `fork()` hangs in the child, so the runtime and
-//! every connection pool are rebuilt when the process id changes.
+//! every connection pool are rebuilt when the process id changes. The pool is
+//! also rebuilt when an exec plugin hands out a new client certificate.
+//!
+//! Every request carries the credentials, impersonation headers and the call
+//! timeout; 429/503/504 answers and dropped connections are retried with
+//! backoff (see `retry`), a 401 with exec credentials re-runs the plugin once.
 
-use crate::auth::Credentials;
-use crate::config::ClusterSettings;
+pub mod proxy;
+pub mod retry;
+
+use crate::auth::{ClientIdentity, Credentials, Presented};
+use crate::config::{ClusterSettings, Impersonation};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
@@ -14,7 +22,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
 
 pub const USER_AGENT: &str = concat!("luakube-rs/", env!("CARGO_PKG_VERSION"));
@@ -36,8 +44,26 @@ pub struct Response {
 
 static RUNTIME: Mutex<Option<(u32, Arc<Runtime>)>> = Mutex::new(None);
 
+/// Writing to a connection the server has reset raises SIGPIPE (hyper
+/// writes with `writev`, which cannot ask for no signal), and a Lua host
+/// keeps the default action: the whole process dies. Ignore it, unless the
+/// host installed its own handler, so the write fails with EPIPE instead and
+/// becomes a normal error (or a retry). Done once per process.
+fn ignore_sigpipe() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| unsafe {
+        let mut current: libc::sigaction = std::mem::zeroed();
+        if libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut current) == 0
+            && current.sa_sigaction == libc::SIG_DFL
+        {
+            libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        }
+    });
+}
+
 /// The runtime of this process, created on first use and after a fork.
 fn runtime() -> Result<Arc<Runtime>, String> {
+    ignore_sigpipe();
     let pid = std::process::id();
     let mut slot = RUNTIME.lock().unwrap_or_else(|p| p.into_inner());
     if let Some((owner, rt)) = slot.as_ref() {
@@ -61,16 +87,31 @@ fn runtime() -> Result<Arc<Runtime>, String> {
 /// An HTTPS client bound to one cluster's settings.
 pub struct Transport {
     settings: Arc<ClusterSettings>,
-    tls: rustls::ClientConfig,
-    http: RefCell<Option<(u32, reqwest::Client)>>,
+    http: RefCell<Option<PooledClient>>,
+}
+
+/// A connection pool and what it was built for.
+struct PooledClient {
+    pid: u32,
+    /// Generation of the client certificate in its TLS settings (see `Presented`).
+    identity: Option<u64>,
+    client: reqwest::Client,
+}
+
+/// What one try produced: an answer, or a failure and where it happened.
+enum Attempt {
+    Answer(Response, Option<Duration>),
+    Failed(reqwest::Error, &'static str),
 }
 
 impl Transport {
     pub fn new(settings: Arc<ClusterSettings>) -> Result<Self, String> {
-        let tls = tls_config(&settings)?;
+        // Check CA, client certificate, proxy and TLS settings now, so a
+        // broken config fails at Client:new rather than on the first call.
+        tls_config(&settings, settings.credentials.static_identity())?;
+        proxy::for_cluster(settings.proxy_url.as_deref())?;
         Ok(Transport {
             settings,
-            tls,
             http: RefCell::new(None),
         })
     }
@@ -79,68 +120,219 @@ impl Transport {
         &self.settings
     }
 
+    /// The pooled client for the current credentials.
+    #[allow(dead_code)] // for callers that build their own requests (streams)
     fn client(&self, rt: &Runtime) -> Result<reqwest::Client, String> {
+        let presented = self.settings.credentials.present()?;
+        self.client_for(rt, &presented)
+    }
+
+    /// The pooled client, rebuilt after a fork or when the TLS identity changed.
+    fn client_for(&self, rt: &Runtime, presented: &Presented) -> Result<reqwest::Client, String> {
         let pid = std::process::id();
+        let identity = presented
+            .identity
+            .as_ref()
+            .map(|(_, generation)| *generation);
         let mut slot = self.http.borrow_mut();
-        if let Some((owner, c)) = slot.as_ref() {
-            if *owner == pid {
-                return Ok(c.clone());
+        if let Some(p) = slot.as_ref() {
+            if p.pid == pid && p.identity == identity {
+                return Ok(p.client.clone());
             }
         }
+        let s = &self.settings;
+        let tls = tls_config(s, presented.identity.as_ref().map(|(id, _)| id.as_ref()))?;
         let _guard = rt.enter();
-        let client = reqwest::Client::builder()
-            .use_preconfigured_tls(self.tls.clone())
+        let mut builder = reqwest::Client::builder()
+            .use_preconfigured_tls(tls)
             .user_agent(USER_AGENT)
-            .connect_timeout(Duration::from_secs(30))
             .pool_idle_timeout(Duration::from_secs(90))
-            .no_proxy()
+            .no_proxy();
+        if let Some(t) = s.timeouts.connect {
+            builder = builder.connect_timeout(t);
+        }
+        if s.disable_compression {
+            builder = builder.no_gzip();
+        }
+        if let Some(p) = proxy::for_cluster(s.proxy_url.as_deref())? {
+            builder = builder.proxy(p);
+        }
+        let client = builder
             .build()
             .map_err(|e| format!("cannot build the HTTPS client: {}", error_chain(&e)))?;
-        if let Some(old) = slot.replace((pid, client.clone())) {
-            std::mem::forget(old);
+        let old = slot.replace(PooledClient {
+            pid,
+            identity,
+            client: client.clone(),
+        });
+        match old {
+            // Connections of another process must not be touched (see `runtime`).
+            Some(old) if old.pid != pid => std::mem::forget(old),
+            other => drop(other),
         }
         Ok(client)
     }
 
-    /// Sends a request and reads the whole answer.
-    pub fn send(&self, req: Request<'_>) -> Result<Response, String> {
-        let rt = runtime()?;
-        let http = self.client(&rt)?;
-        let method = reqwest::Method::from_bytes(req.method.as_bytes())
-            .map_err(|_| format!("invalid HTTP method {:?}", req.method))?;
-        let auth = self.settings.credentials.authorization()?;
+    /// A request with method, URL, Accept, credentials and impersonation set
+    /// (no timeout: `send` adds the call timeout, a stream sets its own).
+    fn prepare(
+        &self,
+        http: &reqwest::Client,
+        method: reqwest::Method,
+        url: &str,
+        accept: &str,
+        presented: &Presented,
+    ) -> Result<reqwest::RequestBuilder, String> {
         let mut rb = http
-            .request(method, req.url)
-            .header(reqwest::header::ACCEPT, req.accept);
-        if let Some(a) = auth {
+            .request(method, url)
+            .header(reqwest::header::ACCEPT, accept);
+        if let Some(a) = &presented.authorization {
             let mut value = reqwest::header::HeaderValue::from_bytes(a.expose())
                 .map_err(|_| "the credentials contain characters not allowed in a header")?;
             value.set_sensitive(true);
             rb = rb.header(reqwest::header::AUTHORIZATION, value);
         }
-        if let Some(body) = req.body {
-            if let Some(ct) = req.content_type {
-                rb = rb.header(reqwest::header::CONTENT_TYPE, ct);
-            }
-            rb = rb.body(body);
-        }
-        let what = || format!("{} {}", req.method, req.url);
-        rt.block_on(async {
-            let resp = rb
-                .send()
-                .await
-                .map_err(|e| format!("{}: {}", what(), error_chain(&e)))?;
-            let status = resp.status().as_u16();
-            let body = resp.bytes().await.map_err(|e| {
-                format!(
-                    "{}: reading the response body failed: {}",
-                    what(),
-                    error_chain(&e)
-                )
+        for (name, value) in impersonation_headers(&self.settings.impersonate) {
+            let value = reqwest::header::HeaderValue::from_str(&value).map_err(|_| {
+                format!("impersonation: {name} has characters not allowed in a header")
             })?;
-            Ok(Response { status, body })
-        })
+            rb = rb.header(name, value);
+        }
+        Ok(rb)
     }
+
+    /// Sends a request and reads the whole answer, retrying as the retry
+    /// policy allows.
+    pub fn send(&self, req: Request<'_>) -> Result<Response, String> {
+        let rt = runtime()?;
+        let method = reqwest::Method::from_bytes(req.method.as_bytes())
+            .map_err(|_| format!("invalid HTTP method {:?}", req.method))?;
+        let body = req.body.map(bytes::Bytes::from);
+        let what = || format!("{} {}", req.method, req.url);
+        let idempotent = retry::idempotent(req.method);
+        let started = Instant::now();
+        let mut tries = 0;
+        let mut reauthenticated = false;
+        loop {
+            tries += 1;
+            let presented = self.settings.credentials.present()?;
+            let http = self.client_for(&rt, &presented)?;
+            let mut rb = self.prepare(&http, method.clone(), req.url, req.accept, &presented)?;
+            if let Some(t) = self.settings.timeouts.request {
+                rb = rb.timeout(t);
+            }
+            if let Some(body) = &body {
+                if let Some(ct) = req.content_type {
+                    rb = rb.header(reqwest::header::CONTENT_TYPE, ct);
+                }
+                rb = rb.body(body.clone());
+            }
+            let outcome = rt.block_on(attempt(rb));
+            if let Attempt::Answer(r, _) = &outcome {
+                if r.status == 401
+                    && !reauthenticated
+                    && self.settings.credentials.reject(&presented)
+                {
+                    // Expired or revoked plugin credential: run the plugin again, once.
+                    reauthenticated = true;
+                    tries -= 1;
+                    continue;
+                }
+            }
+            if let Some(wait) = self.retry_wait(&outcome, idempotent, tries, started) {
+                std::thread::sleep(wait);
+                continue;
+            }
+            return match outcome {
+                Attempt::Answer(r, _) => Ok(r),
+                Attempt::Failed(e, stage) => {
+                    let after = if tries > 1 {
+                        format!(" (after {tries} tries)")
+                    } else {
+                        String::new()
+                    };
+                    Err(format!("{}: {stage}{}{after}", what(), error_chain(&e)))
+                }
+            };
+        }
+    }
+
+    /// How long to wait before trying again after `outcome`, if at all.
+    fn retry_wait(
+        &self,
+        outcome: &Attempt,
+        idempotent: bool,
+        tries: u32,
+        started: Instant,
+    ) -> Option<Duration> {
+        let retry_after = match outcome {
+            Attempt::Answer(r, retry_after) if idempotent && retry::retriable_status(r.status) => {
+                *retry_after
+            }
+            // POST and PATCH only when the request cannot have reached the server.
+            Attempt::Failed(e, _)
+                if retry::connection_dropped(e) && (idempotent || e.is_connect()) =>
+            {
+                None
+            }
+            _ => return None,
+        };
+        let policy = &self.settings.retries;
+        policy.next_delay(tries, started.elapsed(), retry_after, retry::jitter_unit())
+    }
+}
+
+/// One try: send, then read the whole body.
+async fn attempt(rb: reqwest::RequestBuilder) -> Attempt {
+    let resp = match rb.send().await {
+        Ok(r) => r,
+        Err(e) => return Attempt::Failed(e, ""),
+    };
+    let status = resp.status().as_u16();
+    let retry_after = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(retry::parse_retry_after);
+    match resp.bytes().await {
+        Ok(body) => Attempt::Answer(Response { status, body }, retry_after),
+        Err(e) => Attempt::Failed(e, "reading the response body failed: "),
+    }
+}
+
+/// The `Impersonate-*` headers, as kubectl sends them.
+pub fn impersonation_headers(imp: &Impersonation) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let Some(user) = &imp.user {
+        out.push(("Impersonate-User".to_string(), user.clone()));
+    }
+    for g in &imp.groups {
+        out.push(("Impersonate-Group".to_string(), g.clone()));
+    }
+    if let Some(uid) = &imp.uid {
+        out.push(("Impersonate-Uid".to_string(), uid.clone()));
+    }
+    for (key, values) in &imp.extra {
+        let name = format!("Impersonate-Extra-{}", escape_header_key(key));
+        for v in values {
+            out.push((name.clone(), v.clone()));
+        }
+    }
+    out
+}
+
+/// Extra keys may hold characters a header name cannot (e.g. `/`):
+/// percent-encode them, as Kubernetes expects.
+fn escape_header_key(key: &str) -> String {
+    let mut out = String::new();
+    for b in key.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&'*+-.^_`|~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// Joins an error with its sources, so "connection refused" is not hidden
@@ -164,7 +356,10 @@ fn provider() -> Arc<CryptoProvider> {
 
 /// Builds the TLS settings: the cluster CA (or system roots) verified by
 /// default, the optional client certificate, tls-server-name and insecure mode.
-pub fn tls_config(s: &ClusterSettings) -> Result<rustls::ClientConfig, String> {
+pub fn tls_config(
+    s: &ClusterSettings,
+    identity: Option<&ClientIdentity>,
+) -> Result<rustls::ClientConfig, String> {
     let provider = provider();
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -208,7 +403,7 @@ pub fn tls_config(s: &ClusterSettings) -> Result<rustls::ClientConfig, String> {
     let builder = builder
         .dangerous()
         .with_custom_certificate_verifier(verifier);
-    let config = match s.credentials.identity() {
+    let config = match identity {
         Some(id) => {
             let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&id.cert_pem)
                 .collect::<Result<_, _>>()
@@ -312,8 +507,10 @@ pub fn describe_auth(c: &Credentials) -> &'static str {
         Credentials::Token(_) => "token",
         Credentials::TokenFile(_) => "tokenFile",
         Credentials::Basic { .. } => "basic",
+        Credentials::Exec(_) => "exec plugin",
         Credentials::WithIdentity { inner, .. } => match **inner {
             Credentials::None => "client certificate",
+            Credentials::Exec(_) => "client certificate + exec plugin",
             _ => "client certificate + credentials",
         },
     }

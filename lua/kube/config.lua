@@ -10,16 +10,22 @@ function config.Config:new(tbl)
   return core.config_from_table(tbl)
 end
 
---- Loads a kubeconfig (default `$KUBECONFIG` or `$HOME/.kube/config`) with a context
---- (default its current-context).
+--- Loads a kubeconfig with a context (default its current-context). Without a path:
+--- every file of `$KUBECONFIG` merged as kubectl merges them, else `$HOME/.kube/config`.
+--- The returned Config also has `namespace()` (the context's, or "default"),
+--- `set_timeouts{connect = s, request = s}` and
+--- `set_retries{max = n, backoff = s, max_backoff = s, budget = s}` (see README).
 ---@param path string?
 ---@param context string?
 config.from_kube_config = core.from_kube_config
 
---- The pod's service account: KUBERNETES_SERVICE_HOST/PORT, token and ca.crt.
+--- The pod's service account: KUBERNETES_SERVICE_HOST/PORT, token (re-read on every
+--- request), ca.crt and namespace. `dir` replaces the mounted directory
+--- /var/run/secrets/kubernetes.io/serviceaccount (for tests).
+---@param dir string?
 config.in_cluster_config = core.in_cluster_config
 
---- A bearer token for `server` (default: the in-cluster address).
+--- A bearer token for `server` (default: the in-cluster address; an error when there is none).
 ---@param token string
 ---@param server string?
 config.from_token = core.from_token
