@@ -6,6 +6,7 @@ use crate::convert::{self, Format};
 use crate::lua_fn;
 use crate::query;
 use crate::resources::{self, Extra, Group, Resource, Scope};
+use crate::streaming::LineStream;
 use crate::transport::{Request, Transport};
 use mlua::{
     AnyUserData, Function, IntoLuaMulti, Lua, MetaMethod, MultiValue, Table, UserData,
@@ -26,7 +27,7 @@ pub struct ClientCore {
 }
 
 /// The outcome of one API call, before it is turned into Lua return values.
-enum Reply {
+pub(crate) enum Reply {
     Done {
         code: u16,
         body: bytes::Bytes,
@@ -42,7 +43,7 @@ enum Reply {
 
 /// How a successful result is handed back.
 #[derive(Clone, Copy)]
-enum Wrap {
+pub(crate) enum Wrap {
     /// The decoded body as it is.
     Plain,
     /// The decoded object with an APIObject / NamespacedAPIObject metatable.
@@ -59,7 +60,7 @@ enum Wrap {
     Text,
 }
 
-fn class(lua: &Lua, name: &str) -> mlua::Result<Table> {
+pub(crate) fn class(lua: &Lua, name: &str) -> mlua::Result<Table> {
     let key = format!("kube.class.{name}");
     if let Ok(t) = lua.named_registry_value::<Table>(&key) {
         return Ok(t);
@@ -72,17 +73,10 @@ fn class(lua: &Lua, name: &str) -> mlua::Result<Table> {
 }
 
 impl ClientCore {
-    fn send(
-        &self,
-        lua: &Lua,
-        method: &str,
-        path: &str,
-        body: Value,
-        query: Value,
-        style: Option<String>,
-    ) -> mlua::Result<Reply> {
+    /// `server/path?query`.
+    pub(crate) fn url(&self, path: &str, query: &Value) -> mlua::Result<String> {
         let mut url = format!("{}/{}", self.server, path);
-        match &query {
+        match query {
             Value::Nil => {}
             Value::Table(t) => {
                 let q = query::build(t).map_err(mlua::Error::runtime)?;
@@ -98,6 +92,19 @@ impl ClientCore {
                 )))
             }
         }
+        Ok(url)
+    }
+
+    pub(crate) fn send(
+        &self,
+        lua: &Lua,
+        method: &str,
+        path: &str,
+        body: Value,
+        query: Value,
+        style: Option<String>,
+    ) -> mlua::Result<Reply> {
+        let url = self.url(path, &query)?;
         let payload = match &body {
             Value::Nil => None,
             Value::String(s) => Some(s.as_bytes().to_vec()),
@@ -160,18 +167,63 @@ impl ClientCore {
                 body: r.body,
                 info,
             },
-            Ok(r) => {
-                let server_message = status_message(&r.body);
-                Reply::Failed {
+            Ok(r) => Reply::Failed {
+                code: r.status,
+                message: failure_message(method, &url, r.status, &r.body),
+                body: r.body,
+            },
+        })
+    }
+
+    /// Starts a GET whose answer is read line by line as it arrives.
+    pub(crate) fn open_stream(&self, path: &str, query: &Value) -> mlua::Result<Opened> {
+        let url = self.url(path, query)?;
+        let Some(transport) = &self.transport else {
+            return Ok(Opened::Mock);
+        };
+        let sent = transport.send_streaming(Request {
+            method: "GET",
+            url: &url,
+            body: None,
+            content_type: None,
+            accept: "application/json",
+        });
+        Ok(match sent {
+            Err(e) => Opened::Unreachable(format!("failed to perform API call: {e}")),
+            Ok(r) if (200..300).contains(&r.status) => Opened::Stream(LineStream::new(r)),
+            Ok(mut r) => {
+                let body = r.read_to_end().unwrap_or_default();
+                Opened::Failed {
                     code: r.status,
-                    message: format!(
-                        "failed to perform API call: {method} {url}: {} {}",
-                        r.status, server_message
-                    ),
-                    body: r.body,
+                    message: failure_message("GET", &url, r.status, &body),
                 }
             }
         })
+    }
+
+    /// `nil, message` for a call that got no answer (raised in panic mode).
+    pub(crate) fn unreachable(&self, lua: &Lua, msg: String) -> mlua::Result<MultiValue> {
+        if self.panic {
+            return Err(mlua::Error::runtime(msg));
+        }
+        (Value::Nil, msg).into_lua_multi(lua)
+    }
+
+    /// `status, message, code` for an HTTP error, the Status decoded with its
+    /// helpers (`is_not_found` …); raised as `Code N: …` in panic mode.
+    pub(crate) fn failed(
+        &self,
+        lua: &Lua,
+        code: u16,
+        body: &[u8],
+        message: String,
+    ) -> mlua::Result<MultiValue> {
+        if self.panic {
+            return Err(http_error(code, &message));
+        }
+        let status = failure_table(lua, body, code)?;
+        status.set_metatable(Some(class(lua, "Status")?))?;
+        (status, message, code).into_lua_multi(lua)
     }
 
     /// Runs a call and converts the reply to Lua return values.
@@ -188,29 +240,19 @@ impl ClientCore {
     ) -> mlua::Result<MultiValue> {
         let reply = self.send(lua, method, path, body, query, style)?;
         match reply {
-            Reply::Unreachable(msg) => {
-                if self.panic {
-                    return Err(mlua::Error::runtime(msg));
-                }
-                (Value::Nil, msg).into_lua_multi(lua)
-            }
+            Reply::Unreachable(msg) => self.unreachable(lua, msg),
             Reply::Failed {
                 code,
                 body,
                 message,
             } => {
-                if self.panic {
-                    return Err(mlua::Error::runtime(format!("Code {code}: {message}")));
+                if wrap.is_some() {
+                    return self.failed(lua, code, &body, message);
                 }
-                let first = match wrap {
-                    None => Value::String(lua.create_string(&body)?),
-                    Some(_) => {
-                        let status = failure_table(lua, &body, code)?;
-                        status.set_metatable(Some(class(lua, "Response")?))?;
-                        Value::Table(status)
-                    }
-                };
-                (first, message, code).into_lua_multi(lua)
+                if self.panic {
+                    return Err(http_error(code, &message));
+                }
+                (lua.create_string(&body)?, message, code).into_lua_multi(lua)
             }
             Reply::Done { code, body, info } => {
                 let first = match wrap {
@@ -243,8 +285,33 @@ impl ClientCore {
     }
 }
 
+/// How opening a streaming request went.
+pub(crate) enum Opened {
+    Stream(LineStream),
+    Failed {
+        code: u16,
+        message: String,
+    },
+    Unreachable(String),
+    /// Mock mode: nothing is sent and the stream is empty.
+    Mock,
+}
+
+/// The message of a failed call: method, URL, code and the server's words.
+fn failure_message(method: &str, url: &str, code: u16, body: &[u8]) -> String {
+    format!(
+        "failed to perform API call: {method} {url}: {code} {}",
+        status_message(body)
+    )
+}
+
+/// The error an iterator raises for a failed call (the panic-mode wording).
+pub(crate) fn http_error(code: u16, message: &str) -> mlua::Error {
+    mlua::Error::runtime(format!("Code {code}: {message}"))
+}
+
 /// The server's message from a Status body, or the start of a non-JSON body.
-fn status_message(body: &[u8]) -> String {
+pub(crate) fn status_message(body: &[u8]) -> String {
     #[derive(serde::Deserialize)]
     struct Status {
         message: Option<String>,
@@ -263,7 +330,7 @@ fn status_message(body: &[u8]) -> String {
 }
 
 /// A failed answer as a table: the decoded Status, or one made from the text.
-fn failure_table(lua: &Lua, body: &[u8], code: u16) -> mlua::Result<Table> {
+pub(crate) fn failure_table(lua: &Lua, body: &[u8], code: u16) -> mlua::Result<Table> {
     if let Ok(Value::Table(t)) = convert::decode(lua, body, Format::Json) {
         return Ok(t);
     }
@@ -277,7 +344,7 @@ fn failure_table(lua: &Lua, body: &[u8], code: u16) -> mlua::Result<Table> {
     Ok(t)
 }
 
-fn shape(lua: &Lua, decoded: Value, how: Wrap, namespaced: bool) -> mlua::Result<Value> {
+pub(crate) fn shape(lua: &Lua, decoded: Value, how: Wrap, namespaced: bool) -> mlua::Result<Value> {
     let obj_class = || {
         class(
             lua,
@@ -328,11 +395,11 @@ fn shape(lua: &Lua, decoded: Value, how: Wrap, namespaced: bool) -> mlua::Result
     })
 }
 
-fn arg_error(what: &str, msg: impl std::fmt::Display) -> mlua::Error {
+pub(crate) fn arg_error(what: &str, msg: impl std::fmt::Display) -> mlua::Error {
     mlua::Error::runtime(format!("{what}: {msg}"))
 }
 
-fn opt_string(v: &Value, what: &str, arg: &str) -> mlua::Result<Option<String>> {
+pub(crate) fn opt_string(v: &Value, what: &str, arg: &str) -> mlua::Result<Option<String>> {
     match v {
         Value::Nil => Ok(None),
         Value::String(s) => Ok(Some(s.to_str()?.to_string())),
@@ -343,7 +410,7 @@ fn opt_string(v: &Value, what: &str, arg: &str) -> mlua::Result<Option<String>> 
     }
 }
 
-fn req_string(v: &Value, what: &str, arg: &str) -> mlua::Result<String> {
+pub(crate) fn req_string(v: &Value, what: &str, arg: &str) -> mlua::Result<String> {
     match v {
         Value::String(s) if !s.as_bytes().is_empty() => Ok(s.to_str()?.to_string()),
         other => Err(arg_error(
@@ -409,6 +476,7 @@ fn api_client_methods(lua: &Lua) -> mlua::Result<Table> {
         })?;
         entries.push((group.method, f));
     }
+    entries.push(("api", crate::dynamic::api_method(lua)?));
     lua_fn::table(lua, entries)
 }
 
@@ -425,8 +493,8 @@ impl UserData for ApiClient {
 
 /// A client for one API group version (`client:corev1()`), keeping its own base.
 pub struct GroupClient {
-    core: Rc<ClientCore>,
-    group: &'static Group,
+    pub(crate) core: Rc<ClientCore>,
+    pub(crate) group: &'static Group,
 }
 
 const GROUP_METHODS_KEY: &str = "kube.group_methods";
@@ -481,7 +549,8 @@ fn resource_constructor(
     group: &'static Group,
     res: &'static Resource,
 ) -> mlua::Result<Function> {
-    let key = format!("kube.ctor.{}.{}", group.method, res.name);
+    // By address: a discovered group can be re-learned with other resources.
+    let key = format!("kube.ctor.{:p}.{:p}", group, res);
     if let Ok(f) = lua.named_registry_value::<Function>(&key) {
         return Ok(f);
     }
@@ -512,19 +581,19 @@ fn resource_constructor(
 
 /// A client for one resource, optionally in one namespace.
 pub struct ResourceClient {
-    core: Rc<ClientCore>,
-    group: &'static Group,
-    res: &'static Resource,
-    namespace: Option<String>,
+    pub(crate) core: Rc<ClientCore>,
+    pub(crate) group: &'static Group,
+    pub(crate) res: &'static Resource,
+    pub(crate) namespace: Option<String>,
 }
 
 impl ResourceClient {
-    fn what(&self, verb: &str) -> String {
+    pub(crate) fn what(&self, verb: &str) -> String {
         format!("{}:{verb}", self.res.name)
     }
 
     /// `api/v1/namespaces/ns/pods` or `api/v1/pods`.
-    fn collection(&self, ns: Option<&str>) -> String {
+    pub(crate) fn collection(&self, ns: Option<&str>) -> String {
         let g = self.group;
         match ns {
             Some(ns) => format!("{}/{}/namespaces/{ns}/{}", g.base, g.version, self.res.name),
@@ -533,7 +602,7 @@ impl ResourceClient {
     }
 
     /// The namespace a by-name call uses; namespaced resources need one.
-    fn need_ns(&self, verb: &str) -> mlua::Result<Option<&str>> {
+    pub(crate) fn need_ns(&self, verb: &str) -> mlua::Result<Option<&str>> {
         match (self.res.scope, &self.namespace) {
             (Scope::Namespaced, None) => Err(arg_error(
                 &self.what(verb),
@@ -547,7 +616,7 @@ impl ResourceClient {
     }
 
     /// The namespace for a write: the client's, else the object's own.
-    fn obj_ns(&self, obj: &Table, verb: &str) -> mlua::Result<Option<String>> {
+    pub(crate) fn obj_ns(&self, obj: &Table, verb: &str) -> mlua::Result<Option<String>> {
         if let Some(ns) = &self.namespace {
             return Ok(Some(ns.clone()));
         }
@@ -567,12 +636,12 @@ impl ResourceClient {
         }
     }
 
-    fn namespaced_objects(&self) -> bool {
+    pub(crate) fn namespaced_objects(&self) -> bool {
         self.res.scope == Scope::Namespaced
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn run(
+    pub(crate) fn run(
         &self,
         lua: &Lua,
         method: &str,
@@ -595,7 +664,13 @@ impl ResourceClient {
 
     /// A write body: a shallow copy of the table (or the decoded YAML string)
     /// stamped with this resource's apiVersion and kind.
-    fn body(&self, lua: &Lua, obj: Value, verb: &str, kind: &str) -> mlua::Result<Table> {
+    pub(crate) fn body(
+        &self,
+        lua: &Lua,
+        obj: Value,
+        verb: &str,
+        kind: &str,
+    ) -> mlua::Result<Table> {
         let t = body_table(lua, obj, &self.what(verb))?;
         t.set("apiVersion", self.group.version)?;
         t.set("kind", kind)?;
@@ -603,7 +678,7 @@ impl ResourceClient {
     }
 }
 
-fn body_table(lua: &Lua, obj: Value, what: &str) -> mlua::Result<Table> {
+pub(crate) fn body_table(lua: &Lua, obj: Value, what: &str) -> mlua::Result<Table> {
     match obj {
         Value::Table(src) => {
             let copy = lua.create_table()?;
@@ -634,7 +709,7 @@ fn body_table(lua: &Lua, obj: Value, what: &str) -> mlua::Result<Table> {
     }
 }
 
-fn metadata_field(obj: &Table, field: &str) -> mlua::Result<Option<String>> {
+pub(crate) fn metadata_field(obj: &Table, field: &str) -> mlua::Result<Option<String>> {
     match obj.get::<Value>("metadata")? {
         Value::Table(m) => match m.get::<Value>(field)? {
             Value::String(s) if !s.as_bytes().is_empty() => Ok(Some(s.to_str()?.to_string())),
@@ -644,13 +719,13 @@ fn metadata_field(obj: &Table, field: &str) -> mlua::Result<Option<String>> {
     }
 }
 
-fn obj_name(obj: &Table, what: &str) -> mlua::Result<String> {
+pub(crate) fn obj_name(obj: &Table, what: &str) -> mlua::Result<String> {
     metadata_field(obj, "name")?.ok_or_else(|| arg_error(what, "obj.metadata.name is required"))
 }
 
-type Args = MultiValue;
+pub(crate) type Args = MultiValue;
 
-fn nth(args: &Args, i: usize) -> Value {
+pub(crate) fn nth(args: &Args, i: usize) -> Value {
     args.get(i).cloned().unwrap_or(Value::Nil)
 }
 
@@ -665,10 +740,11 @@ fn resource_method(
         "get" | "list" | "create" | "update" | "patch" | "delete" => true,
         "status" | "update_status" | "patch_status" => res.status,
         "delete_collection" => res.delete_collection,
-        "logs" | "ephemeralcontainers" => res.has(Extra::Logs),
+        "logs" | "ephemeralcontainers" | "follow_logs" => res.has(Extra::Logs),
         "finalize" => res.has(Extra::Finalize),
         "scale" => res.has(Extra::Scale),
-        _ => false,
+        "informer" => return crate::verbs::lua_method(lua, name).map(Some),
+        other => crate::verbs::supports(other, res),
     };
     if !supported {
         return Ok(None);
@@ -827,7 +903,7 @@ fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Result
             }
             .into_lua_multi(lua)
         }
-        _ => Err(arg_error(&what, "unknown method")),
+        _ => crate::verbs::dispatch(lua, rc, verb, a),
     }
 }
 

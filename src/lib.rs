@@ -7,16 +7,31 @@ pub mod auth;
 pub mod client;
 pub mod config;
 pub mod convert;
+pub mod dynamic;
+pub mod iterator;
 pub mod lua_config;
 pub mod lua_fn;
+pub mod pager;
 pub mod query;
 pub mod resources;
+pub mod streaming;
 pub mod testing;
 pub mod transport;
+pub mod verbs;
+pub mod watch;
 
 use mlua::{Lua, Table, Value};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Seconds on a monotonic clock (Lua's os.time has 1 s steps, os.clock is CPU time).
+fn monotonic_seconds() -> f64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_secs_f64()
+}
 
 /// The table `require "kube.core"` returns.
 pub fn exports(lua: &Lua) -> mlua::Result<Table> {
@@ -38,6 +53,10 @@ pub fn exports(lua: &Lua) -> mlua::Result<Table> {
         lua_fn::function(lua, lua_config::config_from_table)?,
     )?;
     t.set("testing_start", lua_fn::function(lua, testing::start)?)?;
+    t.set(
+        "monotonic",
+        lua_fn::function(lua, |_, ()| Ok(monotonic_seconds()))?,
+    )?;
     t.set("new_client", lua_fn::function(lua, lua_config::new_client)?)?;
     t.set(
         "json_decode",
@@ -67,8 +86,25 @@ pub fn exports(lua: &Lua) -> mlua::Result<Table> {
     Ok(t)
 }
 
+/// A connection the server resets can raise SIGPIPE on the next write (TLS
+/// writes may use `writev`, which has no MSG_NOSIGNAL), and SIGPIPE's default
+/// action kills the whole Lua process. Ignore it, as Python does at startup,
+/// unless the host installed a handler of its own: writes then fail with EPIPE
+/// and the call reports the broken connection.
+#[cfg(feature = "module")]
+fn ignore_sigpipe() {
+    #[cfg(unix)]
+    unsafe {
+        let previous = libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        if previous != libc::SIG_DFL && previous != libc::SIG_ERR {
+            libc::signal(libc::SIGPIPE, previous);
+        }
+    }
+}
+
 #[cfg(feature = "module")]
 #[mlua::lua_module(name = "kube_core")]
 fn kube_core(lua: &Lua) -> mlua::Result<Table> {
+    ignore_sigpipe();
     exports(lua)
 }

@@ -17,7 +17,14 @@ pub enum Extra {
     Logs,
     EphemeralContainers,
     Finalize,
+    /// luakube's `scale(name, n)`: a merge patch of spec.replicas.
     Scale,
+    /// The `/scale` subresource: `get_scale`, `replace_scale`.
+    ScaleSubresource,
+    /// `pods/eviction`: `evict`.
+    Eviction,
+    /// `pods/binding`: `bind`.
+    Binding,
 }
 
 #[derive(Debug)]
@@ -101,7 +108,12 @@ pub static GROUPS: &[Group] = &[
                 Namespaced,
                 true,
                 true,
-                &[Extra::Logs, Extra::EphemeralContainers],
+                &[
+                    Extra::Logs,
+                    Extra::EphemeralContainers,
+                    Extra::Eviction,
+                    Extra::Binding,
+                ],
             ),
             res(
                 "podtemplates",
@@ -183,7 +195,7 @@ pub static GROUPS: &[Group] = &[
                 Namespaced,
                 true,
                 true,
-                &[],
+                &[Extra::ScaleSubresource],
             ),
             res(
                 "resourcequotas",
@@ -194,6 +206,7 @@ pub static GROUPS: &[Group] = &[
                 true,
                 &[],
             ),
+            res("events", &["ev"], "Event", Namespaced, false, true, &[]),
         ],
     },
     Group {
@@ -208,7 +221,7 @@ pub static GROUPS: &[Group] = &[
                 Namespaced,
                 true,
                 true,
-                &[Extra::Scale],
+                &[Extra::Scale, Extra::ScaleSubresource],
             ),
             res(
                 "statefulsets",
@@ -217,7 +230,7 @@ pub static GROUPS: &[Group] = &[
                 Namespaced,
                 true,
                 true,
-                &[Extra::Scale],
+                &[Extra::Scale, Extra::ScaleSubresource],
             ),
             res(
                 "daemonsets",
@@ -227,6 +240,24 @@ pub static GROUPS: &[Group] = &[
                 true,
                 true,
                 &[Extra::Scale],
+            ),
+            res(
+                "replicasets",
+                &["rs"],
+                "ReplicaSet",
+                Namespaced,
+                true,
+                true,
+                &[Extra::ScaleSubresource],
+            ),
+            res(
+                "controllerrevisions",
+                &[],
+                "ControllerRevision",
+                Namespaced,
+                false,
+                true,
+                &[],
             ),
         ],
     },
@@ -262,6 +293,278 @@ pub static GROUPS: &[Group] = &[
                 true,
                 &[],
             ),
+            res(
+                "networkpolicies",
+                &["netpol"],
+                "NetworkPolicy",
+                Namespaced,
+                false,
+                true,
+                &[],
+            ),
+        ],
+    },
+    Group {
+        method: "rbacv1",
+        version: "rbac.authorization.k8s.io/v1",
+        base: "apis",
+        resources: &[
+            res("roles", &[], "Role", Namespaced, false, true, &[]),
+            res(
+                "rolebindings",
+                &[],
+                "RoleBinding",
+                Namespaced,
+                false,
+                true,
+                &[],
+            ),
+            res(
+                "clusterroles",
+                &[],
+                "ClusterRole",
+                Cluster,
+                false,
+                true,
+                &[],
+            ),
+            res(
+                "clusterrolebindings",
+                &[],
+                "ClusterRoleBinding",
+                Cluster,
+                false,
+                true,
+                &[],
+            ),
+        ],
+    },
+    Group {
+        method: "policyv1",
+        version: "policy/v1",
+        base: "apis",
+        resources: &[res(
+            "poddisruptionbudgets",
+            &["pdb"],
+            "PodDisruptionBudget",
+            Namespaced,
+            true,
+            true,
+            &[],
+        )],
+    },
+    Group {
+        method: "autoscalingv1",
+        version: "autoscaling/v1",
+        base: "apis",
+        resources: &[res(
+            "horizontalpodautoscalers",
+            &["hpa"],
+            "HorizontalPodAutoscaler",
+            Namespaced,
+            true,
+            true,
+            &[],
+        )],
+    },
+    Group {
+        method: "autoscalingv2",
+        version: "autoscaling/v2",
+        base: "apis",
+        resources: &[res(
+            "horizontalpodautoscalers",
+            &["hpa"],
+            "HorizontalPodAutoscaler",
+            Namespaced,
+            true,
+            true,
+            &[],
+        )],
+    },
+    Group {
+        method: "coordinationv1",
+        version: "coordination.k8s.io/v1",
+        base: "apis",
+        resources: &[res("leases", &[], "Lease", Namespaced, false, true, &[])],
+    },
+    Group {
+        method: "storagev1",
+        version: "storage.k8s.io/v1",
+        base: "apis",
+        resources: &[
+            res(
+                "storageclasses",
+                &["sc"],
+                "StorageClass",
+                Cluster,
+                false,
+                true,
+                &[],
+            ),
+            res(
+                "volumeattachments",
+                &[],
+                "VolumeAttachment",
+                Cluster,
+                true,
+                true,
+                &[],
+            ),
+            res("csidrivers", &[], "CSIDriver", Cluster, false, true, &[]),
+            res("csinodes", &[], "CSINode", Cluster, false, true, &[]),
+            res(
+                "csistoragecapacities",
+                &[],
+                "CSIStorageCapacity",
+                Namespaced,
+                false,
+                true,
+                &[],
+            ),
+        ],
+    },
+    Group {
+        method: "eventsv1",
+        version: "events.k8s.io/v1",
+        base: "apis",
+        resources: &[res(
+            "events",
+            &["ev"],
+            "Event",
+            Namespaced,
+            false,
+            true,
+            &[],
+        )],
+    },
+    Group {
+        method: "discoveryv1",
+        version: "discovery.k8s.io/v1",
+        base: "apis",
+        resources: &[res(
+            "endpointslices",
+            &[],
+            "EndpointSlice",
+            Namespaced,
+            false,
+            true,
+            &[],
+        )],
+    },
+    Group {
+        method: "apiextensionsv1",
+        version: "apiextensions.k8s.io/v1",
+        base: "apis",
+        resources: &[res(
+            "customresourcedefinitions",
+            &["crd", "crds"],
+            "CustomResourceDefinition",
+            Cluster,
+            true,
+            true,
+            &[],
+        )],
+    },
+    Group {
+        method: "certificatesv1",
+        version: "certificates.k8s.io/v1",
+        base: "apis",
+        resources: &[res(
+            "certificatesigningrequests",
+            &["csr"],
+            "CertificateSigningRequest",
+            Cluster,
+            true,
+            true,
+            &[],
+        )],
+    },
+    Group {
+        method: "admissionregistrationv1",
+        version: "admissionregistration.k8s.io/v1",
+        base: "apis",
+        resources: &[
+            res(
+                "mutatingwebhookconfigurations",
+                &[],
+                "MutatingWebhookConfiguration",
+                Cluster,
+                false,
+                true,
+                &[],
+            ),
+            res(
+                "validatingwebhookconfigurations",
+                &[],
+                "ValidatingWebhookConfiguration",
+                Cluster,
+                false,
+                true,
+                &[],
+            ),
+            res(
+                "validatingadmissionpolicies",
+                &[],
+                "ValidatingAdmissionPolicy",
+                Cluster,
+                true,
+                true,
+                &[],
+            ),
+            res(
+                "validatingadmissionpolicybindings",
+                &[],
+                "ValidatingAdmissionPolicyBinding",
+                Cluster,
+                false,
+                true,
+                &[],
+            ),
+        ],
+    },
+    Group {
+        method: "schedulingv1",
+        version: "scheduling.k8s.io/v1",
+        base: "apis",
+        resources: &[res(
+            "priorityclasses",
+            &["pc"],
+            "PriorityClass",
+            Cluster,
+            false,
+            true,
+            &[],
+        )],
+    },
+    Group {
+        method: "nodev1",
+        version: "node.k8s.io/v1",
+        base: "apis",
+        resources: &[res(
+            "runtimeclasses",
+            &[],
+            "RuntimeClass",
+            Cluster,
+            false,
+            true,
+            &[],
+        )],
+    },
+    Group {
+        method: "flowcontrolv1",
+        version: "flowcontrol.apiserver.k8s.io/v1",
+        base: "apis",
+        resources: &[
+            res("flowschemas", &[], "FlowSchema", Cluster, true, true, &[]),
+            res(
+                "prioritylevelconfigurations",
+                &[],
+                "PriorityLevelConfiguration",
+                Cluster,
+                true,
+                true,
+                &[],
+            ),
         ],
     },
 ];
@@ -287,6 +590,31 @@ mod tests {
                     assert!(seen.insert(a), "{a}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn annotations_cover_every_resource() {
+        let meta = include_str!("../types/groups.lua");
+        for g in GROUPS {
+            let class = format!("---@class kube.Group.{}: kube.GroupClient", g.method);
+            assert!(meta.contains(&class), "types/groups.lua lacks {class}");
+            let section = meta.split(&class).nth(1).unwrap_or("");
+            let section = section.split("\n\n").next().unwrap_or("");
+            for name in g
+                .resources
+                .iter()
+                .flat_map(|r| std::iter::once(&r.name).chain(r.aliases))
+            {
+                let field = format!("---@field {name} fun(");
+                assert!(
+                    section.contains(&field),
+                    "{}: {name} is not annotated",
+                    g.method
+                );
+            }
+            let client = format!("---@field {} fun(self: kube.Client)", g.method);
+            assert!(meta.contains(&client), "kube.Client lacks {}", g.method);
         }
     }
 }

@@ -12,16 +12,25 @@ use std::rc::Rc;
 use std::sync::mpsc;
 use std::time::Duration;
 
+/// How the server is launched, kept to start it again.
+struct Launch {
+    bin: PathBuf,
+    /// Everything but `--port`.
+    args: Vec<String>,
+    dir: PathBuf,
+    timeout: Duration,
+}
+
 /// The running child; dropping it stops the server.
 struct ServerProcess {
     child: RefCell<Option<Child>>,
-    dir: PathBuf,
+    launch: Launch,
 }
 
 impl ServerProcess {
-    fn stop(&self) {
+    /// Ends the child: SIGTERM first so it shuts down cleanly; kill if it lingers.
+    fn end_child(&self) {
         if let Some(mut child) = self.child.borrow_mut().take() {
-            // SIGTERM first so the server shuts down cleanly; kill if it lingers.
             let _ = Command::new("kill")
                 .arg("-TERM")
                 .arg(child.id().to_string())
@@ -34,8 +43,54 @@ impl ServerProcess {
             }
             let _ = child.kill();
             let _ = child.wait();
-            let _ = std::fs::remove_dir_all(&self.dir);
         }
+    }
+
+    fn stop(&self) {
+        let running = self.child.borrow().is_some();
+        self.end_child();
+        if running {
+            let _ = std::fs::remove_dir_all(&self.launch.dir);
+        }
+    }
+
+    /// Starts the child on `port` (0: any) and returns its URL.
+    fn spawn(&self, port: u16) -> Result<String, String> {
+        let l = &self.launch;
+        let log = std::fs::File::create(l.dir.join("server.log"))
+            .map_err(|e| format!("kube.testing: {e}"))?;
+        let mut child = Command::new(&l.bin)
+            .arg("--port")
+            .arg(port.to_string())
+            .args(&l.args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .stdin(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("kube.testing: cannot start {}: {e}", l.bin.display()))?;
+        let stdout = child.stdout.take().expect("stdout is piped");
+        *self.child.borrow_mut() = Some(child);
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            while let Some(Ok(line)) = lines.next() {
+                if let Some(url) = line.strip_prefix("ready ") {
+                    let _ = tx.send(url.trim().to_string());
+                    break;
+                }
+            }
+            // Keep draining so the server never blocks on a full pipe.
+            for _ in lines {}
+        });
+        rx.recv_timeout(l.timeout).map_err(|_| {
+            let log = std::fs::read_to_string(l.dir.join("server.log")).unwrap_or_default();
+            self.end_child();
+            format!(
+                "kube.testing: {} did not print its ready line within {}s; its log:\n{log}",
+                l.bin.display(),
+                l.timeout.as_secs_f64()
+            )
+        })
     }
 }
 
@@ -86,7 +141,7 @@ fn fresh_dir() -> Result<PathBuf, String> {
 }
 
 /// `testing.start{seed = "file.yaml" | {files}, bin = path, args = {...}, timeout = s}`
-/// → `{url = ..., kubeconfig = ..., stop = function}`.
+/// → `{url = ..., kubeconfig = ..., dir = ..., stop = function, restart = function}`.
 pub fn start(lua: &Lua, opts: Option<Table>) -> mlua::Result<Table> {
     let err = mlua::Error::runtime;
     let opts = match opts {
@@ -96,19 +151,17 @@ pub fn start(lua: &Lua, opts: Option<Table>) -> mlua::Result<Table> {
     let bin = find_binary(opts.get("bin")?).map_err(err)?;
     let dir = fresh_dir().map_err(err)?;
     let kubeconfig = dir.join("kubeconfig");
-    let mut cmd = Command::new(&bin);
-    cmd.arg("--port")
-        .arg("0")
-        .arg("--kubeconfig")
-        .arg(&kubeconfig);
+    let mut args = vec!["--kubeconfig".to_string(), kubeconfig.display().to_string()];
     match opts.get::<Value>("seed")? {
         Value::Nil => {}
         Value::String(s) => {
-            cmd.arg("--seed").arg(s.to_str()?.to_string());
+            args.push("--seed".into());
+            args.push(s.to_str()?.to_string());
         }
         Value::Table(t) => {
             for s in t.sequence_values::<String>() {
-                cmd.arg("--seed").arg(s?);
+                args.push("--seed".into());
+                args.push(s?);
             }
         }
         other => {
@@ -120,45 +173,26 @@ pub fn start(lua: &Lua, opts: Option<Table>) -> mlua::Result<Table> {
     }
     if let Some(extra) = opts.get::<Option<Table>>("args")? {
         for a in extra.sequence_values::<String>() {
-            cmd.arg(a?);
+            args.push(a?);
         }
     }
-    let log = std::fs::File::create(dir.join("server.log"))
-        .map_err(|e| err(format!("kube.testing: {e}")))?;
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(log))
-        .stdin(Stdio::null())
-        .spawn()
-        .map_err(|e| err(format!("kube.testing: cannot start {}: {e}", bin.display())))?;
-    let stdout = child.stdout.take().expect("stdout is piped");
-    let process = Rc::new(ServerProcess {
-        child: RefCell::new(Some(child)),
-        dir: dir.clone(),
-    });
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut lines = BufReader::new(stdout).lines();
-        while let Some(Ok(line)) = lines.next() {
-            if let Some(url) = line.strip_prefix("ready ") {
-                let _ = tx.send(url.trim().to_string());
-                break;
-            }
-        }
-        // Keep draining so the server never blocks on a full pipe.
-        for _ in lines {}
-    });
     let timeout = opts.get::<Option<f64>>("timeout")?.unwrap_or(30.0);
-    let url = rx
-        .recv_timeout(Duration::from_secs_f64(timeout))
-        .map_err(|_| {
-            let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
-            process.stop();
-            err(format!(
-                "kube.testing: {} did not print its ready line within {timeout}s; its log:\n{log}",
-                bin.display()
-            ))
-        })?;
+    let process = Rc::new(ServerProcess {
+        child: RefCell::new(None),
+        launch: Launch {
+            bin,
+            args,
+            dir: dir.clone(),
+            timeout: Duration::try_from_secs_f64(timeout).map_err(|_| {
+                err("kube.testing.start: timeout must be a positive number".to_string())
+            })?,
+        },
+    });
+    let url = process.spawn(0).map_err(|e| {
+        process.stop();
+        err(e)
+    })?;
+    let port = port_of(&url).map_err(err)?;
     let t = lua.create_table()?;
     t.set("url", url)?;
     t.set("kubeconfig", kubeconfig.display().to_string())?;
@@ -177,5 +211,23 @@ pub fn start(lua: &Lua, opts: Option<Table>) -> mlua::Result<Table> {
             Ok(())
         })?,
     )?;
+    // Stops the server and starts it again on the same port with the same
+    // arguments (a fresh process: it rewrites the kubeconfig and starts from
+    // its seed files again).
+    let p = process.clone();
+    t.set(
+        "restart",
+        lua_fn::function(lua, move |_, _: mlua::MultiValue| {
+            p.end_child();
+            p.spawn(port).map(|_| ()).map_err(err)
+        })?,
+    )?;
     Ok(t)
+}
+
+fn port_of(url: &str) -> Result<u16, String> {
+    url.rsplit(':')
+        .next()
+        .and_then(|p| p.trim_end_matches('/').parse().ok())
+        .ok_or_else(|| format!("kube.testing: no port in the server's URL {url}"))
 }

@@ -515,3 +515,123 @@ pub fn describe_auth(c: &Credentials) -> &'static str {
         },
     }
 }
+
+/// A response whose body is read piece by piece as it arrives (watch streams,
+/// followed logs) instead of being collected whole.
+pub struct StreamingResponse {
+    pub status: u16,
+    body: Option<reqwest::Response>,
+    what: String,
+}
+
+/// One step of reading a [`StreamingResponse`].
+pub enum Chunk {
+    Data(bytes::Bytes),
+    /// The server ended the body.
+    End,
+    /// Nothing arrived within the time asked for; the stream stays open.
+    TimedOut,
+}
+
+impl StreamingResponse {
+    /// The next piece of the body, waiting at most `wait` (forever when `None`).
+    pub fn next_chunk(&mut self, wait: Option<Duration>) -> Result<Chunk, String> {
+        let Some(body) = self.body.as_mut() else {
+            return Ok(Chunk::End);
+        };
+        let rt = runtime()?;
+        let outcome = rt.block_on(async {
+            match wait {
+                Some(d) => tokio::time::timeout(d, body.chunk()).await.ok(),
+                None => Some(body.chunk().await),
+            }
+        });
+        match outcome {
+            None => Ok(Chunk::TimedOut),
+            Some(Ok(Some(data))) => Ok(Chunk::Data(data)),
+            Some(Ok(None)) => {
+                self.close();
+                Ok(Chunk::End)
+            }
+            Some(Err(e)) => {
+                self.close();
+                Err(format!(
+                    "{}: reading the stream failed: {}",
+                    self.what,
+                    error_chain(&e)
+                ))
+            }
+        }
+    }
+
+    /// The rest of the body (for error answers, which are short).
+    pub fn read_to_end(&mut self) -> Result<bytes::Bytes, String> {
+        let mut all = Vec::new();
+        loop {
+            match self.next_chunk(Some(Duration::from_secs(30)))? {
+                Chunk::Data(d) => all.extend_from_slice(&d),
+                Chunk::End => return Ok(all.into()),
+                Chunk::TimedOut => {
+                    self.close();
+                    return Err(format!("{}: the error answer did not finish", self.what));
+                }
+            }
+        }
+    }
+
+    /// Drops the connection (an unfinished HTTP/1.1 body is never reused).
+    pub fn close(&mut self) {
+        if let Some(body) = self.body.take() {
+            // Dropping hyper's body may wake its connection task: do it with
+            // the runtime entered.
+            match runtime() {
+                Ok(rt) => {
+                    let _guard = rt.enter();
+                    drop(body);
+                }
+                Err(_) => std::mem::forget(body),
+            }
+        }
+    }
+}
+
+impl Drop for StreamingResponse {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+impl Transport {
+    /// Sends a request and returns as soon as the status line and headers are
+    /// in; the body is then read with [`StreamingResponse::next_chunk`].
+    pub fn send_streaming(&self, req: Request<'_>) -> Result<StreamingResponse, String> {
+        let rt = runtime()?;
+        let http = self.client(&rt)?;
+        let method = reqwest::Method::from_bytes(req.method.as_bytes())
+            .map_err(|_| format!("invalid HTTP method {:?}", req.method))?;
+        let mut rb = http
+            .request(method, req.url)
+            .header(reqwest::header::ACCEPT, req.accept);
+        if let Some(a) = self.settings.credentials.authorization()? {
+            let mut value = reqwest::header::HeaderValue::from_bytes(a.expose())
+                .map_err(|_| "the credentials contain characters not allowed in a header")?;
+            value.set_sensitive(true);
+            rb = rb.header(reqwest::header::AUTHORIZATION, value);
+        }
+        if let Some(body) = req.body {
+            if let Some(ct) = req.content_type {
+                rb = rb.header(reqwest::header::CONTENT_TYPE, ct);
+            }
+            rb = rb.body(body);
+        }
+        let what = format!("{} {}", req.method, req.url);
+        let resp = rt
+            .block_on(rb.send())
+            .map_err(|e| format!("{what}: {}", error_chain(&e)))?;
+        Ok(StreamingResponse {
+            status: resp.status().as_u16(),
+            body: Some(resp),
+            what,
+        })
+    }
+}

@@ -11,7 +11,11 @@ local testing = {}
 ---@field url string        https://127.0.0.1:PORT
 ---@field kubeconfig string path of a kubeconfig with contexts testserver (token),
 ---                         testserver-cert, testserver-basic, testserver-readonly
+---@field dir string        a temporary directory (kubeconfig, server.log), removed by stop
 ---@field stop fun()        stops the server (also done when collected)
+---@field restart fun()     stops the server and starts it again on the same port with the
+---                         same arguments: a fresh process (new CA and tokens in the
+---                         kubeconfig, the store back to the seed files)
 
 --- Starts `kube-testserver` (from PATH, $KUBE_TESTSERVER or `opts.bin`).
 ---@param opts {seed: string|string[]?, bin: string?, args: string[]?, timeout: number?}?

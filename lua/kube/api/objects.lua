@@ -19,6 +19,35 @@ function objects.Response:is_failure()
   return self.kind == "Status" and self.status == "Failure"
 end
 
+--- A failed call's Status (`kind = "Status"`), as returned first by a failed call:
+--- `local st, msg, code = pods:get("x")`. Fields as the server sent them: `reason`,
+--- `code`, `message`, `details` (`name`, `kind`, `causes` …).
+---@class Status: Response
+objects.Status = class(objects.Response)
+
+local function reason_is(reason, code)
+  return function(self)
+    return self.reason == reason or (self.reason == nil and self.code == code)
+  end
+end
+
+--- 404: the object (or the collection's namespace) does not exist.
+objects.Status.is_not_found = reason_is("NotFound", 404)
+--- 409 Conflict: a stale resourceVersion, or a server-side apply field conflict.
+objects.Status.is_conflict = reason_is("Conflict", 409)
+--- 409 AlreadyExists: create of a name that is taken.
+objects.Status.is_already_exists = reason_is("AlreadyExists", 409)
+--- 403: the user may not do this.
+objects.Status.is_forbidden = reason_is("Forbidden", 403)
+--- 401: no valid credentials.
+objects.Status.is_unauthorized = reason_is("Unauthorized", 401)
+--- 422: the object failed validation (`details.causes` says where).
+objects.Status.is_invalid = reason_is("Invalid", 422)
+--- 410: a resourceVersion or continue token too old (reason Expired or Gone).
+function objects.Status:is_gone()
+  return self.reason == "Expired" or self.reason == "Gone" or self.code == 410
+end
+
 ---@class APIObject: Response
 objects.APIObject = class(objects.Response)
 

@@ -1,0 +1,2 @@
+--- The autoscaling/v1 API group: resource clients come from the Rust resource table.
+return require("kube.api.group")("autoscaling/v1", "autoscalingv1")

@@ -1,0 +1,2 @@
+--- The flowcontrol.apiserver.k8s.io/v1 API group: resource clients come from the Rust resource table.
+return require("kube.api.group")("flowcontrol.apiserver.k8s.io/v1", "flowcontrolv1")

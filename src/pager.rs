@@ -1,0 +1,264 @@
+//! Lists read page by page with `limit` and `continue`, so a collection of any
+//! size is walked with bounded memory (`rc:iter`, and the watch's re-list).
+//!
+//! When the server answers 410 Expired to a continue token (it compacted the
+//! snapshot the token pointed into), the list restarts from the first page
+//! at the current state, skipping objects already handed out: every object
+//! (namespace/name) is yielded at most once, objects not yet reached come from
+//! the newer snapshot.
+
+use crate::client::{http_error, shape, ClientCore, Reply, Wrap};
+use crate::convert::{self, Format};
+use crate::iterator::Step;
+use mlua::{IntoLuaMulti, Lua, MultiValue, Table, Value};
+use std::collections::{HashSet, VecDeque};
+use std::rc::Rc;
+
+/// Default page size for `rc:iter`.
+pub const DEFAULT_PAGE_SIZE: i64 = 500;
+/// Restarts after expired continue tokens before giving up.
+const MAX_RESTARTS: u32 = 5;
+
+/// Why a page could not be read.
+pub enum PageError {
+    /// The server answered with an error status.
+    Http {
+        code: u16,
+        message: String,
+    },
+    /// No answer at all (refused, TLS, timeout).
+    Unreachable(String),
+    Lua(mlua::Error),
+}
+
+impl From<mlua::Error> for PageError {
+    fn from(e: mlua::Error) -> Self {
+        PageError::Lua(e)
+    }
+}
+
+impl PageError {
+    pub fn into_lua(self) -> mlua::Error {
+        match self {
+            PageError::Http { code, message } => http_error(code, &message),
+            PageError::Unreachable(m) => mlua::Error::runtime(m),
+            PageError::Lua(e) => e,
+        }
+    }
+}
+
+/// `namespace/name`, `resourceVersion` and `uid` of an object.
+pub struct Identity {
+    pub key: String,
+    pub resource_version: Option<String>,
+    pub uid: Option<String>,
+}
+
+fn string_field(t: &Table, field: &str) -> mlua::Result<Option<String>> {
+    Ok(match t.get::<Value>(field)? {
+        Value::String(s) => Some(s.to_str()?.to_string()),
+        _ => None,
+    })
+}
+
+pub fn identity(obj: &Table) -> mlua::Result<Identity> {
+    let meta = match obj.get::<Value>("metadata")? {
+        Value::Table(m) => m,
+        _ => return Err(mlua::Error::runtime("object without metadata")),
+    };
+    let ns = string_field(&meta, "namespace")?.unwrap_or_default();
+    let name = string_field(&meta, "name")?.unwrap_or_default();
+    Ok(Identity {
+        key: format!("{ns}/{name}"),
+        resource_version: string_field(&meta, "resourceVersion")?,
+        uid: string_field(&meta, "uid")?,
+    })
+}
+
+/// `kind` and `apiVersion` set on list items that lack them (real servers
+/// leave them out of list items; watch events and gets carry them).
+#[derive(Clone)]
+pub struct Stamp {
+    pub api_version: String,
+    pub kind: String,
+}
+
+impl Stamp {
+    pub fn apply(&self, obj: &Table) -> mlua::Result<()> {
+        if obj.raw_get::<Value>("kind")?.is_nil() {
+            obj.raw_set("kind", self.kind.as_str())?;
+        }
+        if obj.raw_get::<Value>("apiVersion")?.is_nil() {
+            obj.raw_set("apiVersion", self.api_version.as_str())?;
+        }
+        Ok(())
+    }
+}
+
+pub struct Pager {
+    core: Rc<ClientCore>,
+    path: String,
+    /// The caller's query (selectors …); `limit`/`continue` are added per page.
+    query: Option<Table>,
+    page_size: i64,
+    stamp: Option<Stamp>,
+    continue_token: Option<String>,
+    page: VecDeque<Table>,
+    started: bool,
+    /// The resourceVersion of the list snapshot (from the first page).
+    resource_version: Option<String>,
+    /// Keys handed out, to skip after a restart.
+    yielded: HashSet<String>,
+    restarts: u32,
+}
+
+impl Pager {
+    pub fn new(
+        core: Rc<ClientCore>,
+        path: String,
+        query: Option<Table>,
+        page_size: i64,
+        stamp: Option<Stamp>,
+    ) -> Self {
+        Pager {
+            core,
+            path,
+            query,
+            page_size,
+            stamp,
+            continue_token: None,
+            page: VecDeque::new(),
+            started: false,
+            resource_version: None,
+            yielded: HashSet::new(),
+            restarts: 0,
+        }
+    }
+
+    /// The resourceVersion of the snapshot being listed (after the first page).
+    pub fn resource_version(&self) -> Option<&str> {
+        self.resource_version.as_deref()
+    }
+
+    /// The next object, `None` after the last page.
+    pub fn next_item(&mut self, lua: &Lua) -> Result<Option<Table>, PageError> {
+        loop {
+            while let Some(item) = self.page.pop_front() {
+                let id = identity(&item)?;
+                if self.restarts > 0 && self.yielded.contains(&id.key) {
+                    continue;
+                }
+                self.yielded.insert(id.key);
+                return Ok(Some(item));
+            }
+            if self.started && self.continue_token.is_none() {
+                return Ok(None);
+            }
+            self.fetch_page(lua)?;
+        }
+    }
+
+    fn page_query(&self, lua: &Lua) -> mlua::Result<Table> {
+        let q = lua.create_table()?;
+        if let Some(user) = &self.query {
+            for pair in user.pairs::<Value, Value>() {
+                let (k, v) = pair?;
+                q.raw_set(k, v)?;
+            }
+        }
+        q.raw_set("limit", self.page_size)?;
+        match &self.continue_token {
+            Some(token) => q.raw_set("continue", token.as_str())?,
+            None => q.raw_set("continue", Value::Nil)?,
+        }
+        Ok(q)
+    }
+
+    fn fetch_page(&mut self, lua: &Lua) -> Result<(), PageError> {
+        let query = Value::Table(self.page_query(lua)?);
+        let reply = self
+            .core
+            .send(lua, "GET", &self.path, Value::Nil, query, None)?;
+        let body = match reply {
+            Reply::Done { body, .. } => body,
+            Reply::Failed { code: 410, .. }
+                if self.continue_token.is_some() && self.restarts < MAX_RESTARTS =>
+            {
+                self.restarts += 1;
+                self.continue_token = None;
+                self.started = false;
+                return Ok(());
+            }
+            Reply::Failed { code, message, .. } => return Err(PageError::Http { code, message }),
+            Reply::Unreachable(m) => return Err(PageError::Unreachable(m)),
+        };
+        let list = match convert::decode(lua, &body, Format::Json) {
+            Ok(Value::Table(list)) => list,
+            Ok(_) => {
+                return Err(PageError::Lua(mlua::Error::runtime(format!(
+                    "listing {}: the answer is not a JSON object",
+                    self.path
+                ))))
+            }
+            // Cut off or garbled on the way: a transport failure, worth retrying.
+            Err(e) => {
+                return Err(PageError::Unreachable(format!(
+                    "listing {}: the answer is not valid JSON: {}",
+                    self.path,
+                    crate::lua_fn::message(&e)
+                )))
+            }
+        };
+        let meta = match list.get::<Value>("metadata")? {
+            Value::Table(m) => Some(m),
+            _ => None,
+        };
+        let token = match &meta {
+            Some(m) => string_field(m, "continue")?.filter(|t| !t.is_empty()),
+            None => None,
+        };
+        if !self.started {
+            self.resource_version = match &meta {
+                Some(m) => string_field(m, "resourceVersion")?,
+                None => None,
+            };
+        }
+        self.started = true;
+        self.continue_token = token;
+        if let Value::Table(items) = list.get::<Value>("items")? {
+            for item in items.sequence_values::<Table>() {
+                let item = item?;
+                if let Some(stamp) = &self.stamp {
+                    stamp.apply(&item)?;
+                }
+                self.page.push_back(item);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `rc:iter(query?, opts?)`: every item across pages, wrapped like `get`'s.
+pub struct ListIter {
+    pub pager: Pager,
+    pub namespaced: bool,
+}
+
+impl Step for ListIter {
+    const NAME: &'static str = "kube.ListIterator";
+
+    fn step(&mut self, lua: &Lua) -> mlua::Result<MultiValue> {
+        match self.pager.next_item(lua).map_err(PageError::into_lua)? {
+            Some(item) => {
+                shape(lua, Value::Table(item), Wrap::Object, self.namespaced)?.into_lua_multi(lua)
+            }
+            None => Ok(MultiValue::new()),
+        }
+    }
+
+    fn close(&mut self) {
+        self.pager.page.clear();
+        self.pager.started = true;
+        self.pager.continue_token = None;
+    }
+}

@@ -1,0 +1,597 @@
+//! `rc:watch(query?, opts?)`: a generic-for iterator of `event_type, object`.
+//!
+//! Events are decoded one line at a time as they arrive, straight onto the Lua
+//! stack. The iterator keeps going across the ends of the server's streams and
+//! across reconnects, resuming from the last resourceVersion it saw (bookmarks
+//! included, so quiet streams still advance it). It remembers the last state
+//! of every object it has reported, which gives two guarantees:
+//!
+//! - Without a starting resourceVersion, it lists first and reports every
+//!   existing object as ADDED, then watches from the list's resourceVersion.
+//! - When the server answers 410 Expired (the resourceVersion fell out of its
+//!   history), it lists again and reports the difference to what it had
+//!   reported: ADDED for new objects, MODIFIED for changed ones (another
+//!   resourceVersion), DELETED (with the last state seen) for vanished ones, and
+//!   DELETED + ADDED for an object recreated under the same name (another uid).
+//!   No change is lost and none reported twice; intermediate states between
+//!   the two lists are skipped, as with any re-list.
+//!
+//! Failed connections are retried with backoff; an HTTP error other than 410,
+//! 429 and 5xx raises `Code N: …`. The connection closes when the loop is left
+//! by `break` (the iterator is collected; on Lua 5.4 the for loop closes it at
+//! once), on `w:close()`, or at the end of `timeout`.
+
+use crate::client::{class, http_error, shape, ClientCore, Opened, Wrap};
+use crate::convert::{self, Format};
+use crate::iterator::{Iter, Step};
+use crate::lua_fn;
+use crate::pager::{identity, Identity, PageError, Pager, Stamp, DEFAULT_PAGE_SIZE};
+use crate::streaming::{Line, LineStream};
+use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Table, Value};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+/// Consecutive failed connections before the iterator gives up.
+const DEFAULT_RETRIES: u32 = 10;
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// What a watch is asked for; built by the resource client.
+pub struct WatchSpec {
+    pub core: Rc<ClientCore>,
+    /// The collection, e.g. `api/v1/namespaces/default/pods`.
+    pub path: String,
+    /// The caller's query without `resourceVersion` (selectors …).
+    pub query: Option<Table>,
+    pub resource_version: Option<String>,
+    pub namespaced: bool,
+    pub stamp: Option<Stamp>,
+    pub options: WatchOptions,
+}
+
+pub struct WatchOptions {
+    /// Total time the iterator runs before it ends.
+    pub timeout: Option<Duration>,
+    /// Hand BOOKMARK events to the loop too (they are always used to resume).
+    pub bookmarks: bool,
+    /// Reconnect when the server ends a stream (default true).
+    pub reconnect: bool,
+    pub retries: u32,
+    /// `timeoutSeconds` asked of the server per connection (it ends each
+    /// stream after that long; the iterator reconnects).
+    pub server_timeout: Option<u64>,
+}
+
+impl WatchOptions {
+    pub fn from_lua(opts: Option<Table>) -> mlua::Result<Self> {
+        let mut o = WatchOptions {
+            timeout: None,
+            bookmarks: false,
+            reconnect: true,
+            retries: DEFAULT_RETRIES,
+            server_timeout: None,
+        };
+        let Some(t) = opts else { return Ok(o) };
+        if let Some(secs) = t.get::<Option<f64>>("timeout")? {
+            o.timeout = Some(
+                crate::streaming::seconds(secs, "opts.timeout").map_err(mlua::Error::runtime)?,
+            );
+        }
+        o.bookmarks = t.get::<Option<bool>>("bookmarks")?.unwrap_or(false);
+        o.reconnect = t.get::<Option<bool>>("reconnect")?.unwrap_or(true);
+        if let Some(n) = t.get::<Option<u32>>("retries")? {
+            o.retries = n;
+        }
+        o.server_timeout = t.get::<Option<u64>>("server_timeout")?;
+        Ok(o)
+    }
+}
+
+/// The last reported state of an object.
+struct Known {
+    resource_version: Option<String>,
+    uid: Option<String>,
+    object: Table,
+}
+
+/// What identifies a state of an object for the re-list diff.
+#[derive(Clone, Debug)]
+struct Version {
+    resource_version: Option<String>,
+    uid: Option<String>,
+}
+
+impl Known {
+    fn version(&self) -> Version {
+        Version {
+            resource_version: self.resource_version.clone(),
+            uid: self.uid.clone(),
+        }
+    }
+}
+
+/// One event a re-list implies (indexes into the fresh list).
+#[derive(Debug, PartialEq)]
+enum Change {
+    Added(usize),
+    Modified(usize),
+    /// The same name with another uid: DELETED (old) then ADDED.
+    Recreated(usize),
+    /// Reported before, absent now.
+    Deleted(String),
+}
+
+/// The events that turn what was reported (`known`) into the fresh list:
+/// in the list's order, then deletions ordered by key.
+fn relist_changes(known: &HashMap<&str, Version>, fresh: &[Identity]) -> Vec<Change> {
+    let mut changes = Vec::new();
+    let mut present = HashSet::new();
+    for (i, id) in fresh.iter().enumerate() {
+        present.insert(id.key.as_str());
+        match known.get(id.key.as_str()) {
+            None => changes.push(Change::Added(i)),
+            Some(old) if old.uid != id.uid => changes.push(Change::Recreated(i)),
+            Some(old) if old.resource_version != id.resource_version => {
+                changes.push(Change::Modified(i))
+            }
+            Some(_) => {}
+        }
+    }
+    let mut gone: Vec<&str> = known
+        .keys()
+        .copied()
+        .filter(|k| !present.contains(k))
+        .collect();
+    gone.sort_unstable();
+    changes.extend(gone.into_iter().map(|k| Change::Deleted(k.to_string())));
+    changes
+}
+
+pub struct Watch {
+    spec: WatchSpec,
+    deadline: Option<Instant>,
+    /// When the current read must return (the deadline or `w:next`'s timeout).
+    wait_until: Option<Instant>,
+    resource_version: Option<String>,
+    stream: Option<LineStream>,
+    known: HashMap<String, Known>,
+    pending: VecDeque<(&'static str, Table)>,
+    needs_list: bool,
+    failures: u32,
+    finished: bool,
+}
+
+impl Watch {
+    pub fn new(spec: WatchSpec) -> Self {
+        let start = spec.resource_version.clone().filter(|rv| rv != "0");
+        Watch {
+            deadline: spec.options.timeout.map(|t| Instant::now() + t),
+            wait_until: None,
+            needs_list: start.is_none(),
+            resource_version: start,
+            spec,
+            stream: None,
+            known: HashMap::new(),
+            pending: VecDeque::new(),
+            failures: 0,
+            finished: false,
+        }
+    }
+
+    pub fn close(&mut self) {
+        if let Some(mut s) = self.stream.take() {
+            s.close();
+        }
+        self.finished = true;
+        self.pending.clear();
+    }
+
+    fn expired(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
+    /// The next event, or `None` when the watch is over or, with `until`,
+    /// when nothing arrived by then (the watch then stays open).
+    fn next_event(
+        &mut self,
+        lua: &Lua,
+        until: Option<Instant>,
+    ) -> mlua::Result<Option<(&'static str, Table)>> {
+        let wait_until = match (self.deadline, until) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.wait_until = wait_until;
+        loop {
+            if let Some(ev) = self.pending.pop_front() {
+                return Ok(Some(ev));
+            }
+            if self.finished || self.expired() {
+                self.close();
+                return Ok(None);
+            }
+            if self.needs_list {
+                self.relist(lua)?;
+                continue;
+            }
+            let Some(stream) = self.stream.as_mut() else {
+                if until.is_some_and(|u| Instant::now() >= u) {
+                    return Ok(None);
+                }
+                self.connect(lua)?;
+                continue;
+            };
+            match stream.next_line(wait_until) {
+                Ok(Line::Text(line)) => {
+                    self.failures = 0;
+                    self.handle_line(lua, &line)?;
+                }
+                Ok(Line::End) => {
+                    self.stream = None;
+                    if !self.spec.options.reconnect {
+                        self.finished = true;
+                    }
+                }
+                Ok(Line::TimedOut) => {
+                    if !self.expired() {
+                        return Ok(None);
+                    }
+                    self.close();
+                }
+                Err(e) => {
+                    self.stream = None;
+                    self.failed(e)?;
+                }
+            }
+        }
+    }
+
+    /// Counts a failed attempt and waits before the next, or gives up.
+    fn failed(&mut self, message: String) -> mlua::Result<()> {
+        self.failures += 1;
+        if self.failures > self.spec.options.retries {
+            self.close();
+            return Err(mlua::Error::runtime(format!(
+                "watch {}: giving up after {} failed attempts: {message}",
+                self.spec.path, self.failures
+            )));
+        }
+        let mut wait = Duration::from_millis(100) * 2u32.pow(self.failures.min(6));
+        wait = wait.min(MAX_BACKOFF);
+        if let Some(d) = self.wait_until {
+            wait = wait.min(d.saturating_duration_since(Instant::now()));
+        }
+        std::thread::sleep(wait);
+        Ok(())
+    }
+
+    fn watch_query(&self, lua: &Lua) -> mlua::Result<Table> {
+        let q = lua.create_table()?;
+        if let Some(user) = &self.spec.query {
+            for pair in user.pairs::<Value, Value>() {
+                let (k, v) = pair?;
+                q.raw_set(k, v)?;
+            }
+        }
+        q.raw_set("watch", true)?;
+        q.raw_set("allowWatchBookmarks", true)?;
+        if let Some(rv) = &self.resource_version {
+            q.raw_set("resourceVersion", rv.as_str())?;
+        }
+        // Let the server end the stream near our own deadline.
+        let left = self
+            .deadline
+            .map(|d| d.saturating_duration_since(Instant::now()).as_secs() + 1);
+        let per_stream = match (left, self.spec.options.server_timeout) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(secs) = per_stream {
+            q.raw_set("timeoutSeconds", secs)?;
+        }
+        Ok(q)
+    }
+
+    fn connect(&mut self, lua: &Lua) -> mlua::Result<()> {
+        let query = Value::Table(self.watch_query(lua)?);
+        match self.spec.core.open_stream(&self.spec.path, &query)? {
+            Opened::Stream(s) => self.stream = Some(s),
+            Opened::Mock => self.finished = true,
+            Opened::Failed { code: 410, .. } => self.needs_list = true,
+            Opened::Failed { code, message, .. } if code == 429 || code >= 500 => {
+                self.failed(message)?
+            }
+            Opened::Failed { code, message, .. } => {
+                self.close();
+                return Err(http_error(code, &message));
+            }
+            Opened::Unreachable(m) => self.failed(m)?,
+        }
+        Ok(())
+    }
+
+    fn wrap(&self, lua: &Lua, obj: Table) -> mlua::Result<Table> {
+        match shape(lua, Value::Table(obj), Wrap::Object, self.spec.namespaced)? {
+            Value::Table(t) => Ok(t),
+            _ => Err(mlua::Error::runtime("watch: object is not a table")),
+        }
+    }
+
+    fn handle_line(&mut self, lua: &Lua, line: &[u8]) -> mlua::Result<()> {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return Ok(());
+        }
+        let event = match convert::decode(lua, line, Format::Json) {
+            Ok(Value::Table(t)) => t,
+            Ok(_) => return Err(self.bad_event("not a JSON object")),
+            Err(e) => {
+                // A line cut off by a broken connection: resume on a new one.
+                if let Some(mut s) = self.stream.take() {
+                    s.close();
+                }
+                return self.failed(format!(
+                    "watch {}: an event was cut off: {}",
+                    self.spec.path,
+                    crate::lua_fn::message(&e)
+                ));
+            }
+        };
+        let kind: String = match event.get::<Value>("type")? {
+            Value::String(s) => s.to_str()?.to_string(),
+            _ => return Err(self.bad_event("no type")),
+        };
+        let Value::Table(obj) = event.get::<Value>("object")? else {
+            return Err(self.bad_event("no object"));
+        };
+        match kind.as_str() {
+            "ERROR" => {
+                let code = obj.get::<Option<i64>>("code")?;
+                if code == Some(410) {
+                    // Expired: drop this stream and list again.
+                    if let Some(mut s) = self.stream.take() {
+                        s.close();
+                    }
+                    self.needs_list = true;
+                } else {
+                    obj.set_metatable(Some(class(lua, "Status")?))?;
+                    self.pending.push_back(("ERROR", obj));
+                }
+            }
+            "BOOKMARK" => {
+                if let Some(rv) = identity(&obj)?.resource_version {
+                    self.resource_version = Some(rv);
+                }
+                if self.spec.options.bookmarks {
+                    self.pending.push_back(("BOOKMARK", obj));
+                }
+            }
+            "ADDED" | "MODIFIED" | "DELETED" => {
+                let id = identity(&obj)?;
+                if let Some(rv) = &id.resource_version {
+                    self.resource_version = Some(rv.clone());
+                }
+                if let Some(stamp) = &self.spec.stamp {
+                    stamp.apply(&obj)?;
+                }
+                let obj = self.wrap(lua, obj)?;
+                let kind = match kind.as_str() {
+                    "ADDED" => "ADDED",
+                    "MODIFIED" => "MODIFIED",
+                    _ => "DELETED",
+                };
+                if kind == "DELETED" {
+                    self.known.remove(&id.key);
+                } else {
+                    self.known.insert(
+                        id.key,
+                        Known {
+                            resource_version: id.resource_version,
+                            uid: id.uid,
+                            object: obj.clone(),
+                        },
+                    );
+                }
+                self.pending.push_back((kind, obj));
+            }
+            other => return Err(self.bad_event(&format!("unknown event type {other:?}"))),
+        }
+        Ok(())
+    }
+
+    fn bad_event(&self, what: &str) -> mlua::Error {
+        mlua::Error::runtime(format!(
+            "watch {}: malformed event from the server: {what}",
+            self.spec.path
+        ))
+    }
+
+    /// Lists the collection and queues the difference to what was reported.
+    fn relist(&mut self, lua: &Lua) -> mlua::Result<()> {
+        let mut pager = Pager::new(
+            self.spec.core.clone(),
+            self.spec.path.clone(),
+            self.spec.query.clone(),
+            DEFAULT_PAGE_SIZE,
+            self.spec.stamp.clone(),
+        );
+        let mut fresh = Vec::new();
+        loop {
+            match pager.next_item(lua) {
+                Ok(Some(item)) => fresh.push(item),
+                Ok(None) => break,
+                Err(PageError::Unreachable(m)) => return self.failed(m),
+                Err(PageError::Http { code, message }) if code == 429 || code >= 500 => {
+                    return self.failed(message)
+                }
+                Err(e) => {
+                    self.close();
+                    return Err(e.into_lua());
+                }
+            }
+        }
+        self.failures = 0;
+        let ids = fresh
+            .iter()
+            .map(identity)
+            .collect::<mlua::Result<Vec<_>>>()?;
+        let versions: HashMap<&str, Version> = self
+            .known
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.version()))
+            .collect();
+        let changes = relist_changes(&versions, &ids);
+        let mut wrapped = Vec::with_capacity(fresh.len());
+        for item in fresh {
+            wrapped.push(self.wrap(lua, item)?);
+        }
+        for change in changes {
+            match change {
+                Change::Added(i) => self.pending.push_back(("ADDED", wrapped[i].clone())),
+                Change::Modified(i) => self.pending.push_back(("MODIFIED", wrapped[i].clone())),
+                Change::Recreated(i) => {
+                    if let Some(old) = self.known.get(&ids[i].key) {
+                        self.pending.push_back(("DELETED", old.object.clone()));
+                    }
+                    self.pending.push_back(("ADDED", wrapped[i].clone()));
+                }
+                Change::Deleted(key) => {
+                    if let Some(old) = self.known.get(&key) {
+                        self.pending.push_back(("DELETED", old.object.clone()));
+                    }
+                }
+            }
+        }
+        self.known = ids
+            .into_iter()
+            .zip(wrapped)
+            .map(|(id, object)| {
+                (
+                    id.key,
+                    Known {
+                        resource_version: id.resource_version,
+                        uid: id.uid,
+                        object,
+                    },
+                )
+            })
+            .collect();
+        self.resource_version = pager.resource_version().map(str::to_string);
+        self.needs_list = false;
+        Ok(())
+    }
+}
+
+impl Step for Watch {
+    const NAME: &'static str = "kube.Watch";
+
+    fn step(&mut self, lua: &Lua) -> mlua::Result<MultiValue> {
+        match self.next_event(lua, None)? {
+            Some((kind, obj)) => (kind, obj).into_lua_multi(lua),
+            None => Ok(MultiValue::new()),
+        }
+    }
+
+    fn close(&mut self) {
+        Watch::close(self)
+    }
+
+    fn methods(lua: &Lua) -> mlua::Result<Vec<(&'static str, Function)>> {
+        let rv = lua_fn::method(
+            lua,
+            "watch:resource_version",
+            |_, this: &Iter<Watch>, ()| Ok(this.0.borrow().resource_version.clone()),
+        )?;
+        // `w:next(timeout)`: one event, or nil when none came within `timeout`
+        // seconds (the watch stays open; `w:finished()` tells the two apart).
+        let next = lua_fn::method(
+            lua,
+            "watch:next",
+            |lua, this: &Iter<Watch>, timeout: Option<f64>| {
+                let until = match timeout {
+                    Some(s) => Some(
+                        Instant::now()
+                            + crate::streaming::seconds(s, "watch:next: timeout")
+                                .map_err(mlua::Error::runtime)?,
+                    ),
+                    None => None,
+                };
+                match this.0.borrow_mut().next_event(lua, until)? {
+                    Some((kind, obj)) => (kind, obj).into_lua_multi(lua),
+                    None => Ok(MultiValue::new()),
+                }
+            },
+        )?;
+        let finished = lua_fn::method(lua, "watch:finished", |_, this: &Iter<Watch>, ()| {
+            let w = this.0.borrow();
+            Ok(w.finished && w.pending.is_empty())
+        })?;
+        Ok(vec![
+            ("resource_version", rv),
+            ("next", next),
+            ("finished", finished),
+        ])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(key: &str, rv: &str, uid: &str) -> Identity {
+        Identity {
+            key: key.into(),
+            resource_version: Some(rv.into()),
+            uid: Some(uid.into()),
+        }
+    }
+
+    #[test]
+    fn relist_reports_only_what_changed() {
+        let known: HashMap<&str, Version> = [
+            ("ns/same", "1", "u1"),
+            ("ns/changed", "2", "u2"),
+            ("ns/recreated", "3", "u3"),
+            ("ns/gone-b", "4", "u4"),
+            ("ns/gone-a", "5", "u5"),
+        ]
+        .into_iter()
+        .map(|(k, rv, uid)| {
+            (
+                k,
+                Version {
+                    resource_version: Some(rv.into()),
+                    uid: Some(uid.into()),
+                },
+            )
+        })
+        .collect();
+        let fresh = [
+            id("ns/new", "9", "u9"),
+            id("ns/same", "1", "u1"),
+            id("ns/changed", "7", "u2"),
+            id("ns/recreated", "8", "u8"),
+        ];
+        assert_eq!(
+            relist_changes(&known, &fresh),
+            vec![
+                Change::Added(0),
+                Change::Modified(2),
+                Change::Recreated(3),
+                Change::Deleted("ns/gone-a".into()),
+                Change::Deleted("ns/gone-b".into()),
+            ]
+        );
+        assert!(relist_changes(&HashMap::new(), &[]).is_empty());
+    }
+
+    #[test]
+    fn options_default_and_validate() {
+        let lua = Lua::new();
+        let o = WatchOptions::from_lua(None).unwrap();
+        assert!(o.reconnect && !o.bookmarks && o.timeout.is_none());
+        let t = lua.create_table().unwrap();
+        t.set("timeout", -2.0).unwrap();
+        let e = WatchOptions::from_lua(Some(t)).err().unwrap().to_string();
+        assert!(e.contains("opts.timeout"), "{e}");
+    }
+}
