@@ -147,7 +147,7 @@ impl<'a> LuaBuilder<'a> {
     fn build(mut self) -> mlua::Result<Table> {
         self.tables.push(self.lua.create_table()?);
         // Bounded so one input cannot build an unbounded graph.
-        for _ in 0..4096 {
+        for _ in 0..256 {
             let Some(op) = self.byte() else { break };
             self.step(op)?;
         }
@@ -200,7 +200,7 @@ impl<'a> LuaBuilder<'a> {
             }
             _ => {
                 let unit = self.bytes(3).to_vec();
-                Value::String(self.lua.create_string(unit.repeat(40_000))?)
+                Value::String(self.lua.create_string(unit.repeat(20_000))?)
             }
         };
         let key = self.key()?;
