@@ -505,14 +505,14 @@ mod tests {
 
     #[test]
     fn custom_resources_do_not_take_strategic_merge() {
-        let crd = ResourceInfo {
-            group: "stable.example.com",
-            version: "v1",
-            plural: "crontabs",
-            kind: "CronTab",
-            namespaced: true,
-            status: false,
-        };
+        let crd = crate::resources::res(
+            "stable.example.com",
+            "v1",
+            "crontabs",
+            "crontab",
+            "CronTab",
+            true,
+        );
         let t = Target {
             resource: &crd,
             name: "web",
@@ -543,14 +543,14 @@ mod tests {
 
     #[test]
     fn custom_resource_lists_apply_atomically() {
-        let crd = ResourceInfo {
-            group: "stable.example.com",
-            version: "v1",
-            plural: "crontabs",
-            kind: "CronTab",
-            namespaced: true,
-            status: false,
-        };
+        let crd = crate::resources::res(
+            "stable.example.com",
+            "v1",
+            "crontabs",
+            "crontab",
+            "CronTab",
+            true,
+        );
         let t = Target {
             resource: &crd,
             name: "ct",
