@@ -128,6 +128,8 @@ struct LuaBuilder<'a> {
     pos: usize,
     tables: Vec<Table>,
     current: usize,
+    long_string_made: bool,
+    shared: usize,
 }
 
 impl<'a> LuaBuilder<'a> {
@@ -138,6 +140,8 @@ impl<'a> LuaBuilder<'a> {
             pos: 0,
             tables: Vec::new(),
             current: 0,
+            long_string_made: false,
+            shared: 0,
         }
     }
 
@@ -197,9 +201,11 @@ impl<'a> LuaBuilder<'a> {
             }
             2 => Value::Integer(i64::from_le_bytes(self.eight())),
             3 => Value::Number(f64::from_le_bytes(self.eight())),
-            4 => Value::Boolean(op & 128 != 0),
-            5 => {
-                // A table made earlier: shared subtrees, or a cycle.
+            4 | 5 => Value::Boolean(op & 128 != 0),
+            // A table made earlier: shared subtrees, or a cycle. Each shared
+            // reference can double what the encoder writes, so only a few.
+            5 if self.shared < 8 => {
+                self.shared += 1;
                 let i = usize::from(self.byte().unwrap_or(0)) % self.tables.len();
                 Value::Table(self.tables[i].clone())
             }
@@ -216,8 +222,12 @@ impl<'a> LuaBuilder<'a> {
                 return Ok(());
             }
             _ => {
+                // One very long string per input (60 KB); more would only
+                // slow the fuzzer down without reaching new code.
                 let unit = self.bytes(3).to_vec();
-                Value::String(self.lua.create_string(unit.repeat(20_000))?)
+                let times = if self.long_string_made { 16 } else { 20_000 };
+                self.long_string_made = true;
+                Value::String(self.lua.create_string(unit.repeat(times))?)
             }
         };
         let key = self.key()?;
