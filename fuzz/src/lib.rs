@@ -201,7 +201,7 @@ impl<'a> LuaBuilder<'a> {
             }
             2 => Value::Integer(i64::from_le_bytes(self.eight())),
             3 => Value::Number(f64::from_le_bytes(self.eight())),
-            4 | 5 => Value::Boolean(op & 128 != 0),
+            4 => Value::Boolean(op & 128 != 0),
             // A table made earlier: shared subtrees, or a cycle. Each shared
             // reference can double what the encoder writes, so only a few.
             5 if self.shared < 8 => {
@@ -209,6 +209,7 @@ impl<'a> LuaBuilder<'a> {
                 let i = usize::from(self.byte().unwrap_or(0)) % self.tables.len();
                 Value::Table(self.tables[i].clone())
             }
+            5 => Value::Boolean(op & 128 != 0),
             6 => Value::Function(self.lua.create_function(|_, ()| Ok(()))?),
             7 => Value::UserData(self.lua.create_any_userdata(op)?),
             8 => Value::NULL,
