@@ -69,6 +69,12 @@ if [ -f server/tests/kubectl_patch.sh ]; then
   passed=$((passed + p)); failed=$((failed + f))
 fi
 
+# Fuzz corpus replay (scripts/fuzz-smoke.sh; no cargo-fuzz needed). Its corpus
+# tests also ran in the module's cargo test above, so it counts as one step.
+log=$L/fuzz-smoke.log
+run_step "fuzz corpus replay" "$log" bash scripts/fuzz-smoke.sh
+if [ $? -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
 # The benchmark harness, tiny sizes, so it does not rot (its figures are not judged here).
 log=$L/bench-smoke.log
 run_step "benchmark smoke run" "$log" python3 bench/run.py --smoke

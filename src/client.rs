@@ -749,7 +749,8 @@ fn resource_method(
     if !supported {
         return Ok(None);
     }
-    let key = format!("kube.method.{name}");
+    // One function per resource and verb: its name is in every error it raises.
+    let key = format!("kube.method.{}.{name}", res.name);
     if let Ok(f) = lua.named_registry_value::<Function>(&key) {
         return Ok(Some(f));
     }

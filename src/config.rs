@@ -571,10 +571,41 @@ fn decode_b64(data: &str) -> std::result::Result<Vec<u8>, base64::DecodeError> {
     base64::engine::general_purpose::STANDARD.decode(cleaned.as_bytes())
 }
 
+/// A YAML decoding error without the string values it quotes (`invalid type:
+/// string "…", expected …`): the value may be a token or password put in the
+/// wrong place.
+fn hide_string_values(msg: &str) -> String {
+    const MARK: &str = "string \"";
+    let mut out = String::with_capacity(msg.len());
+    let mut rest = msg;
+    while let Some(at) = rest.find(MARK) {
+        out.push_str(&rest[..at]);
+        out.push_str("string (value not shown)");
+        let quoted = &rest[at + MARK.len()..];
+        let mut escaped = false;
+        let end = quoted
+            .char_indices()
+            .find(|&(_, c)| {
+                let closes = c == '"' && !escaped;
+                escaped = c == '\\' && !escaped;
+                closes
+            })
+            .map(|(i, _)| i + 1)
+            .unwrap_or(quoted.len());
+        rest = &quoted[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Parses one file and makes its relative paths absolute against `dir`.
 fn parse_file(text: &str, source: &str, dir: Option<&Path>) -> Result<KubeConfigFile> {
-    let mut file: KubeConfigFile = serde_yaml::from_str(text)
-        .map_err(|e| ConfigError(format!("kubeconfig {source}: malformed YAML: {e}")))?;
+    let mut file: KubeConfigFile = serde_yaml::from_str(text).map_err(|e| {
+        ConfigError(format!(
+            "kubeconfig {source}: malformed YAML: {}",
+            hide_string_values(&e.to_string())
+        ))
+    })?;
     if let Some(dir) = dir {
         file.resolve_paths(dir);
     }
@@ -660,6 +691,25 @@ pub fn in_cluster(dir: &Path) -> Result<ClusterSettings> {
 
 #[cfg(test)]
 mod tests {
+    /// Found by spec/hardening_secrets_spec.lua: a token written where YAML
+    /// expected a map was quoted in the error message.
+    #[test]
+    fn yaml_errors_do_not_quote_string_values() {
+        let text = "apiVersion: v1\nusers:\n- name: u\n  user: tok-SEKRIT-\\\"x\n";
+        let e = KubeConfig::parse(text, "t".into(), None, None)
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("SEKRIT"), "{e}");
+        assert!(
+            e.contains("users[0].user: invalid type: string (value not shown)"),
+            "{e}"
+        );
+        assert_eq!(
+            super::hide_string_values(r#"a string "x\"y" and string "z", end"#),
+            "a string (value not shown) and string (value not shown), end"
+        );
+    }
+
     use super::*;
 
     const SAMPLE: &str = r#"

@@ -538,6 +538,24 @@ fn write_json_string(out: &mut Vec<u8>, s: &str) {
 
 #[cfg(test)]
 mod tests {
+    /// Found by the json_to_lua and lua_to_json fuzz targets: without
+    /// serde_json's float_roundtrip some numbers decoded one unit in the last
+    /// place off, so a get → update round trip changed them.
+    #[test]
+    fn numbers_decode_to_the_double_they_were_written_from() {
+        let lua = mlua::Lua::new();
+        for text in ["-1e-39", "-5.33014497476526e226", "1.0000000000000001e-39"] {
+            let v = decode(&lua, text.as_bytes(), Format::Json).unwrap();
+            let n = match v {
+                mlua::Value::Number(n) => n,
+                other => panic!("{text}: decoded as {other:?}"),
+            };
+            assert_eq!(n, text.parse::<f64>().unwrap(), "{text}");
+            let back = encode(&lua, &mlua::Value::Number(n), "n").unwrap();
+            assert_eq!(String::from_utf8(back).unwrap().parse::<f64>().unwrap(), n);
+        }
+    }
+
     use super::*;
 
     fn lua() -> Lua {

@@ -187,8 +187,9 @@ fn discover(
 /// `client:api(group_version, opts?)` → a group client, or the failed
 /// discovery call's `status, message, code`.
 pub fn api_method(lua: &Lua) -> mlua::Result<Function> {
-    lua_fn::function(
+    lua_fn::named(
         lua,
+        "client:api",
         |lua, (this, gv, opts): (Value, Value, Option<Table>)| {
             let what = "client:api";
             let Value::UserData(ud) = this else {

@@ -41,23 +41,36 @@ pub fn exports(lua: &Lua) -> mlua::Result<Table> {
     t.set("array_mt", convert::array_metatable(lua)?)?;
     t.set(
         "from_kube_config",
-        lua_fn::function(lua, lua_config::from_kube_config)?,
+        lua_fn::named(lua, "config.from_kube_config", lua_config::from_kube_config)?,
     )?;
     t.set(
         "in_cluster_config",
-        lua_fn::function(lua, lua_config::in_cluster_config)?,
+        lua_fn::named(
+            lua,
+            "config.in_cluster_config",
+            lua_config::in_cluster_config,
+        )?,
     )?;
-    t.set("from_token", lua_fn::function(lua, lua_config::from_token)?)?;
+    t.set(
+        "from_token",
+        lua_fn::named(lua, "config.from_token", lua_config::from_token)?,
+    )?;
     t.set(
         "config_from_table",
-        lua_fn::function(lua, lua_config::config_from_table)?,
+        lua_fn::named(lua, "Config:new", lua_config::config_from_table)?,
     )?;
-    t.set("testing_start", lua_fn::function(lua, testing::start)?)?;
+    t.set(
+        "testing_start",
+        lua_fn::named(lua, "testing.start", testing::start)?,
+    )?;
     t.set(
         "monotonic",
         lua_fn::function(lua, |_, ()| Ok(monotonic_seconds()))?,
     )?;
-    t.set("new_client", lua_fn::function(lua, lua_config::new_client)?)?;
+    t.set(
+        "new_client",
+        lua_fn::named(lua, "Client:new", lua_config::new_client)?,
+    )?;
     t.set(
         "json_decode",
         lua_fn::function(lua, |lua, s: mlua::LuaString| {

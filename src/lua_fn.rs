@@ -118,8 +118,38 @@ where
         };
         let a = A::from_lua_multi(args, lua)
             .map_err(|e| mlua::Error::runtime(format!("{what}: bad argument: {}", message(&e))))?;
-        f(lua, &this, a)
+        f(lua, &this, a).map_err(|e| naming(what, e))
     })
+}
+
+/// A module function named `what` (`config.from_kube_config`): arguments of
+/// the wrong type and every other error name it.
+pub fn named<A, R, F>(lua: &Lua, what: &'static str, f: F) -> mlua::Result<Function>
+where
+    A: FromLuaMulti,
+    R: IntoLuaMulti,
+    F: Fn(&Lua, A) -> mlua::Result<R> + 'static,
+{
+    function(lua, move |lua, args: MultiValue| {
+        let a = A::from_lua_multi(args, lua)
+            .map_err(|e| mlua::Error::runtime(format!("{what}: bad argument: {}", message(&e))))?;
+        f(lua, a).map_err(|e| naming(what, e))
+    })
+}
+
+/// `e` with `what: ` in front, for errors from deeper down (query strings,
+/// body encoding) that do not say which call they belong to. Messages that
+/// already name the call and panic mode's `Code N: …` (which luakube scripts
+/// match on) are left as they are.
+fn naming(what: &str, e: mlua::Error) -> mlua::Error {
+    let msg = message(&e);
+    // `config.from_token` may say `from_token: …` itself.
+    let short = what.rsplit('.').next().unwrap_or(what);
+    if msg.starts_with(short) || msg.starts_with("Code ") {
+        e
+    } else {
+        mlua::Error::runtime(format!("{what}: {msg}"))
+    }
 }
 
 /// A table of methods (for a userdata `__index`).

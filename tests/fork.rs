@@ -1,0 +1,110 @@
+//! A client used in a child after `fork()`: the child inherits the parent's
+//! kept-alive TLS connection. Parent and child then both make calls; every
+//! call in both must succeed (or fail cleanly in the child), and neither may
+//! see the other's answers (a shared TLS session would garble both).
+//!
+//! Lua 5.4 has no fork without a C module (Debian's lua-posix is not built
+//! for 5.4), so the test drives the module from Rust with the system Lua 5.4
+//! linked, as `cargo test --features lua54` does, and gives Lua a `fork`.
+
+use mlua::{Function, Lua, Table};
+use std::path::Path;
+
+fn lua_with_module() -> Lua {
+    let lua = Lua::new();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let core = kube_core::exports(&lua).expect("kube.core exports");
+    let loaded: Table = lua
+        .globals()
+        .get::<Table>("package")
+        .and_then(|p| p.get("loaded"))
+        .expect("package.loaded");
+    loaded.set("kube.core", core).expect("preload kube.core");
+    let package: Table = lua.globals().get("package").expect("package");
+    package
+        .set("path", format!("{}/lua/?.lua", root.display()))
+        .expect("package.path");
+    let fork = lua
+        // SAFETY: the test process is single-threaded at this point apart from
+        // threads the module may have started; the child only runs Lua and
+        // the module's calls, then leaves with _exit.
+        .create_function(|_, ()| Ok(unsafe { libc::fork() }))
+        .expect("fork");
+    let wait = lua
+        .create_function(|_, pid: i32| {
+            let mut status = 0;
+            // SAFETY: waits for a child this test forked.
+            unsafe { libc::waitpid(pid, &mut status, 0) };
+            Ok(if libc::WIFEXITED(status) {
+                libc::WEXITSTATUS(status)
+            } else {
+                -1
+            })
+        })
+        .expect("wait");
+    let exit = lua
+        // SAFETY: ends the forked child without running the parent's atexit
+        // handlers or the test harness's cleanup.
+        .create_function(|_, code: i32| -> mlua::Result<()> { unsafe { libc::_exit(code) } })
+        .expect("_exit");
+    lua.globals().set("fork", fork).unwrap();
+    lua.globals().set("wait", wait).unwrap();
+    lua.globals().set("_exit", exit).unwrap();
+    lua
+}
+
+#[test]
+fn a_client_used_in_a_forked_child_and_in_the_parent() {
+    let server =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("server/target/release/kube-testserver");
+    assert!(
+        server.is_file(),
+        "{} is built by scripts/setup.sh",
+        server.display()
+    );
+    let lua = lua_with_module();
+    let script = format!(
+        r#"
+        local srv = require("kube.testing").start {{ bin = {bin:?}, seed = {seed:?} }}
+        local api, config = require "kube.api", require "kube.config"
+        local client = api.Client:new(config.from_kube_config(srv.kubeconfig))
+        local cms = client:corev1():configmaps("default")
+        -- The connection is open and kept alive before the fork.
+        assert(select(3, cms:create {{ metadata = {{ name = "before-fork" }} }}) == 201)
+        local pid = fork()
+        if pid == 0 then
+          local ok, failed = pcall(function()
+            for i = 1, 20 do
+              local obj, msg, code = cms:create {{ metadata = {{ name = "child-" .. i }} }}
+              if code ~= 201 then return "child create " .. i .. ": " .. tostring(msg) end
+              if obj:name() ~= "child-" .. i then return "child got another answer: " .. obj:name() end
+            end
+          end)
+          _exit((ok and failed == nil) and 0 or 1)
+        end
+        for i = 1, 20 do
+          local obj, msg, code = cms:create {{ metadata = {{ name = "parent-" .. i }} }}
+          assert(code == 201, "parent create " .. i .. ": " .. tostring(msg))
+          assert(obj:name() == "parent-" .. i, "parent got another answer: " .. obj:name())
+        end
+        local child_status = wait(pid)
+        -- Both sides' objects all arrived.
+        local names = {{}}
+        for _, cm in ipairs(cms:get()) do names[cm:name()] = true end
+        for i = 1, 20 do
+          assert(names["parent-" .. i], "parent-" .. i .. " missing")
+          assert(names["child-" .. i], "child-" .. i .. " missing")
+        end
+        srv.stop()
+        return child_status
+        "#,
+        bin = server.display().to_string(),
+        seed = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("spec/fixtures/seed.yaml")
+            .display()
+            .to_string(),
+    );
+    let run: Function = lua.load(&script).into_function().expect("script");
+    let child_status: i32 = run.call(()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(child_status, 0, "the forked child's calls failed");
+}
