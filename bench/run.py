@@ -29,6 +29,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import ssl
 import statistics
 import subprocess
@@ -65,6 +66,10 @@ def python_with_client():
     return py
 
 
+# Longest one contender may run; --smoke lowers it so CI never waits on a hang.
+COMMAND_TIMEOUT = 900
+
+
 def measure(cmd, env=None, shell=False, output=None):
     """Runs a command once: (wall seconds, peak RSS in MB of it and its children).
 
@@ -75,14 +80,22 @@ def measure(cmd, env=None, shell=False, output=None):
         timed = ["/usr/bin/time", "-f", "%M", "-o", rss.name]
         timed += ["bash", "-c", cmd] if shell else cmd
         t0 = time.perf_counter()
-        proc = subprocess.run(timed, env=env, stderr=subprocess.PIPE,
-                              stdout=subprocess.DEVNULL if output is None else subprocess.PIPE)
+        # Its own process group, so a contender that hangs is killed with its children.
+        proc = subprocess.Popen(timed, env=env, stderr=subprocess.PIPE, start_new_session=True,
+                                stdout=subprocess.DEVNULL if output is None else subprocess.PIPE)
+        try:
+            stdout, stderr = proc.communicate(timeout=COMMAND_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise RuntimeError("%s took longer than %d s" % (cmd if shell else " ".join(cmd),
+                                                            COMMAND_TIMEOUT))
         wall = time.perf_counter() - t0
         if proc.returncode != 0:
             raise RuntimeError("%s exited %d: %s" % (cmd if shell else " ".join(cmd), proc.returncode,
-                                                     proc.stderr.decode(errors="replace")[-800:]))
+                                                     stderr.decode(errors="replace")[-800:]))
         if output is not None:
-            output.append(proc.stdout.decode())
+            output.append(stdout.decode())
         return wall, int(rss.read().split()[-1]) / 1024.0
 
 
@@ -195,7 +208,9 @@ def main():
     ap.add_argument("--json", help="also write the results to this file")
     a = ap.parse_args()
     if a.smoke:
+        global COMMAND_TIMEOUT
         a.pods, a.gets, a.watch_events, a.runs = 40, 20, 2000, 1
+        COMMAND_TIMEOUT = 120
     luas = a.lua.split(",")
     python = python_with_client()
     kubectl = shutil.which("kubectl")

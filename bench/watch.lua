@@ -14,7 +14,7 @@ local GC_EVERY = 1000
 local seen, first_at, last_seq = 0, nil, nil
 -- The timeout only guards against a stream that ends short of N (the loop
 -- would otherwise reconnect and wait for changes that never come).
-for event_type, pod in pods:watch(nil, { timeout = 300 }) do
+for event_type, pod in pods:watch(nil, { timeout = math.max(30, n / 500) }) do
   if event_type == "MODIFIED" then
     seen = seen + 1
     if seen == 1 then first_at = core.monotonic() end
