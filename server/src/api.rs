@@ -188,14 +188,6 @@ fn has_subresource(res: &ResourceInfo, sub: &str) -> bool {
     }
 }
 
-fn method_not_allowed() -> ApiError {
-    ApiError::new(
-        405,
-        "MethodNotAllowed",
-        "the server does not allow this method on the requested resource",
-    )
-}
-
 impl Server {
     fn authenticate(&self, req: &Incoming) -> Option<&'static str> {
         use base64::Engine;
@@ -300,7 +292,7 @@ impl Server {
         };
         // Across namespaces a namespaced resource can only be listed and watched.
         if res.namespaced && ns.is_empty() && req.method != "GET" {
-            return Err(method_not_allowed());
+            return Err(ApiError::method_not_allowed());
         }
         let watch = t.watch_path || crate::watch::requested(&req.query);
         if matches!(req.method, "POST" | "PUT") {
@@ -445,7 +437,7 @@ impl Server {
                     st, res, ns, &req.query, &options, dry_run,
                 )?)
             }
-            _ => Err(method_not_allowed()),
+            _ => Err(ApiError::method_not_allowed()),
         }
     }
 }

@@ -53,16 +53,12 @@ struct Rule {
 #[derive(Default)]
 pub struct Faults(Mutex<Vec<Rule>>);
 
-fn bad(msg: String) -> ApiError {
-    ApiError::new(400, "BadRequest", msg)
-}
-
 fn parse_rule(v: &Value) -> Result<Rule, ApiError> {
     let uint = |k: &str| -> Result<Option<u64>, ApiError> {
         match &v[k] {
             Value::Null => Ok(None),
             n => n.as_u64().map(Some).ok_or_else(|| {
-                bad(format!(
+                ApiError::bad_request(format!(
                     "fault {k}: expected a non-negative integer, got {n}"
                 ))
             }),
@@ -70,7 +66,7 @@ fn parse_rule(v: &Value) -> Result<Rule, ApiError> {
     };
     let status = match uint("status")? {
         Some(s) if !(400..=599).contains(&s) => {
-            return Err(bad(format!(
+            return Err(ApiError::bad_request(format!(
                 "fault status: {s} is not an HTTP error code (400-599)"
             )))
         }
@@ -79,7 +75,7 @@ fn parse_rule(v: &Value) -> Result<Rule, ApiError> {
     let mode = match v["mode"].as_str() {
         None => None,
         Some(m) => Some(Mode::parse(m).ok_or_else(|| {
-            bad(format!(
+            ApiError::bad_request(format!(
                 "fault mode {m:?}: expected drop-mid-body, truncate-json, stall or reset"
             ))
         })?),
@@ -104,18 +100,12 @@ impl Faults {
         match method {
             "POST" => {
                 let v: Value = serde_json::from_slice(body)
-                    .map_err(|e| bad(format!("fault rule: invalid JSON: {e}")))?;
+                    .map_err(|e| ApiError::bad_request(format!("fault rule: invalid JSON: {e}")))?;
                 rules.push(parse_rule(&v)?);
             }
             "DELETE" => rules.clear(),
             "GET" => {}
-            _ => {
-                return Err(ApiError::new(
-                    405,
-                    "MethodNotAllowed",
-                    "the server does not allow this method on the requested resource",
-                ))
-            }
+            _ => return Err(ApiError::method_not_allowed()),
         }
         let active: Vec<Value> = rules.iter().map(|r| r.spec.clone()).collect();
         Ok(json_reply(200, &json!({"faults": active})))

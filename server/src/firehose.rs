@@ -38,20 +38,17 @@ struct Rule {
 #[derive(Default)]
 pub struct Firehose(Mutex<Vec<Rule>>);
 
-fn bad(msg: String) -> ApiError {
-    ApiError::new(400, "BadRequest", msg)
-}
-
 impl Firehose {
     /// The control endpoint.
     pub fn configure(&self, method: &str, body: &[u8]) -> Result<Reply, ApiError> {
         let mut rules = self.0.lock().unwrap_or_else(|p| p.into_inner());
         match method {
             "POST" => {
-                let v: Value = serde_json::from_slice(body)
-                    .map_err(|e| bad(format!("firehose rule: invalid JSON: {e}")))?;
+                let v: Value = serde_json::from_slice(body).map_err(|e| {
+                    ApiError::bad_request(format!("firehose rule: invalid JSON: {e}"))
+                })?;
                 let count = v["count"].as_u64().ok_or_else(|| {
-                    bad(format!(
+                    ApiError::bad_request(format!(
                         "firehose count: expected a non-negative integer, got {}",
                         v["count"]
                     ))
@@ -60,7 +57,7 @@ impl Firehose {
                     Value::Null => String::new(),
                     Value::String(s) => s.clone(),
                     other => {
-                        return Err(bad(format!(
+                        return Err(ApiError::bad_request(format!(
                             "firehose match: expected a string, got {other}"
                         )))
                     }
@@ -72,13 +69,7 @@ impl Firehose {
             }
             "DELETE" => rules.clear(),
             "GET" => {}
-            _ => {
-                return Err(ApiError::new(
-                    405,
-                    "MethodNotAllowed",
-                    "the server does not allow this method on the requested resource",
-                ))
-            }
+            _ => return Err(ApiError::method_not_allowed()),
         }
         let active: Vec<Value> = rules
             .iter()

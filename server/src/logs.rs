@@ -31,10 +31,6 @@ pub fn append(st: &mut Store, ns: &str, pod: &str, container: &str, body: &[u8])
     }
 }
 
-fn bad(msg: String) -> ApiError {
-    ApiError::new(400, "BadRequest", msg)
-}
-
 fn names(pod: &Value, field: &str) -> Vec<String> {
     pod["spec"][field]
         .as_array()
@@ -55,7 +51,9 @@ fn pick_container(
     let ephemeral = names(pod, "ephemeralContainers");
     match q.get("container").filter(|c| !c.is_empty()) {
         Some(c) if main.contains(c) || init.contains(c) || ephemeral.contains(c) => Ok(c.clone()),
-        Some(c) => Err(bad(format!("container {c} is not valid for pod {name}"))),
+        Some(c) => Err(ApiError::bad_request(format!(
+            "container {c} is not valid for pod {name}"
+        ))),
         None if main.len() == 1 => Ok(main[0].clone()),
         None => {
             let mut msg = format!(
@@ -68,7 +66,7 @@ fn pick_container(
                     init.join(" ")
                 ));
             }
-            Err(bad(msg))
+            Err(ApiError::bad_request(msg))
         }
     }
 }
@@ -88,8 +86,9 @@ impl LogOptions {
         let num = |k: &str| -> Result<Option<i64>, ApiError> {
             q.get(k)
                 .map(|v| {
-                    v.parse::<i64>()
-                        .map_err(|_| bad(format!("{k}: invalid value {v:?}: not an integer")))
+                    v.parse::<i64>().map_err(|_| {
+                        ApiError::bad_request(format!("{k}: invalid value {v:?}: not an integer"))
+                    })
                 })
                 .transpose()
         };
@@ -104,7 +103,7 @@ impl LogOptions {
             }
             (Some(s), _) => Some(unix_now() - s as f64),
             (None, Some(t)) => Some(
-                parse_rfc3339(t).ok_or_else(|| bad(format!("sinceTime: invalid value {t:?}")))?,
+                parse_rfc3339(t).ok_or_else(|| ApiError::bad_request(format!("sinceTime: invalid value {t:?}")))?,
             ),
             (None, None) => None,
         };
@@ -163,7 +162,7 @@ pub fn serve(
     let pod = crate::rest::get(st, res, ns, name)?;
     let container = pick_container(&pod, name, q)?;
     if q.get("previous").is_some_and(|v| v == "true" || v == "1") {
-        return Err(bad(format!(
+        return Err(ApiError::bad_request(format!(
             "previous terminated container \"{container}\" in pod \"{name}\" not found"
         )));
     }

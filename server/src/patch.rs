@@ -106,7 +106,7 @@ pub fn patch_view(
     let mut patched = view;
     if is_apply {
         let config: Value = serde_yaml::from_slice(body)
-            .map_err(|e| bad_request(format!("error decoding YAML: {e}")))?;
+            .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;
         check_shape(&config, view_kind)?;
         strategic_merge::apply(&mut patched, &config, view_kind)?;
     } else {
@@ -152,7 +152,7 @@ fn apply_patch_body(
     match media_type {
         JSON_PATCH => {
             let ops = decode_json(body, JsonType::Array, "jsonpatch.Patch")
-                .map_err(|e| bad_request(format!("error decoding patch: {e}")))?;
+                .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
             // Like the real server, an operation it cannot carry out (an
             // unknown op, a missing path) fails as the patch applies.
             let ops: json_patch::Patch =
@@ -161,12 +161,12 @@ fn apply_patch_body(
         }
         MERGE_PATCH => {
             let p = decode_json(body, JsonType::Object, GO_MAP)
-                .map_err(|e| bad_request(format!("error decoding patch: {e}")))?;
+                .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
             json_patch::merge(obj, &p);
             Ok(())
         }
         _ => {
-            let p = decode_json(body, JsonType::Object, GO_MAP).map_err(bad_request)?;
+            let p = decode_json(body, JsonType::Object, GO_MAP).map_err(ApiError::bad_request)?;
             strategic_merge::apply(obj, &p, kind)
         }
     }
@@ -217,10 +217,6 @@ fn writer<'a>(target: &'a Target, manager: &'a str, api_version: &'a str) -> Wri
     }
 }
 
-fn bad_request(msg: impl Into<String>) -> ApiError {
-    ApiError::new(400, "BadRequest", msg)
-}
-
 /// The real server's 422 for a patch that cannot apply to the object (a
 /// failed JSON patch `test`, a missing path, content outside `$retainKeys`):
 /// a generic message that does not say which.
@@ -238,16 +234,16 @@ fn rejected_request() -> ApiError {
 /// an object of the URL's API version, named as on the URL.
 fn apply_config(body: &[u8], target: &Target) -> Result<Value, ApiError> {
     let mut config: Value = serde_yaml::from_slice(body)
-        .map_err(|e| bad_request(format!("error decoding YAML: {e}")))?;
+        .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;
     let Some(obj) = config.as_object_mut() else {
-        return Err(bad_request(
+        return Err(ApiError::bad_request(
             "error decoding YAML: the applied configuration must be an object",
         ));
     };
     let expected = target.resource.group_version();
     let specified = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
     if specified != expected {
-        return Err(bad_request(format!(
+        return Err(ApiError::bad_request(format!(
             "Incorrect version specified in apply patch. Specified patch version: {specified}, expected: {expected}"
         )));
     }
@@ -258,7 +254,7 @@ fn apply_config(body: &[u8], target: &Target) -> Result<Value, ApiError> {
     check_shape(&config, target.resource.kind)?;
     let meta = &mut config["metadata"];
     match meta.get("name").and_then(Value::as_str) {
-        Some(n) if n != target.name => Err(bad_request(
+        Some(n) if n != target.name => Err(ApiError::bad_request(
             "the name of the object does not match the name on the URL",
         )),
         Some(_) => Ok(config),
@@ -279,7 +275,7 @@ fn check_shape(obj: &Value, kind: &str) -> Result<(), ApiError> {
         },
         other => (json_type_name(other), ""),
     };
-    Err(bad_request(if field.is_empty() {
+    Err(ApiError::bad_request(if field.is_empty() {
         format!("json: cannot unmarshal {found} into Go value of type {kind}")
     } else {
         format!("json: cannot unmarshal {found} into Go struct field {kind}.{field} of type v1.ObjectMeta")

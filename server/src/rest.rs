@@ -151,7 +151,7 @@ pub fn list(
         None | Some("") => 0,
         Some(l) => l
             .parse::<usize>()
-            .map_err(|_| ApiError::new(400, "BadRequest", format!("invalid limit: {l:?}")))?,
+            .map_err(|_| ApiError::bad_request(format!("invalid limit: {l:?}")))?,
     };
     let token = match q.get("continue").map(String::as_str) {
         None | Some("") => None,
@@ -341,7 +341,7 @@ pub fn create(
     if res.namespaced {
         if let Some(body_ns) = obj["metadata"]["namespace"].as_str() {
             if !body_ns.is_empty() && body_ns != ns {
-                return Err(ApiError::new(400, "BadRequest", "the namespace of the provided object does not match the namespace sent on the request"));
+                return Err(ApiError::bad_request("the namespace of the provided object does not match the namespace sent on the request"));
             }
         }
         lifecycle::check_namespace_open(st, res, ns, &name)?;

@@ -53,10 +53,6 @@ pub struct LabelSelector(Vec<Requirement>);
 #[derive(Debug, Clone, Default)]
 pub struct FieldSelector(Vec<Requirement>);
 
-fn bad(msg: String) -> ApiError {
-    ApiError::new(400, "BadRequest", msg)
-}
-
 /// Splits on commas that are not inside parentheses.
 fn split_terms(s: &str) -> Result<Vec<&str>, ApiError> {
     let (mut out, mut depth, mut start) = (vec![], 0i32, 0);
@@ -71,13 +67,13 @@ fn split_terms(s: &str) -> Result<Vec<&str>, ApiError> {
             _ => {}
         }
         if !(0..=1).contains(&depth) {
-            return Err(bad(format!(
+            return Err(ApiError::bad_request(format!(
                 "unable to parse requirement: unbalanced parentheses in {s:?}"
             )));
         }
     }
     if depth != 0 {
-        return Err(bad(format!(
+        return Err(ApiError::bad_request(format!(
             "unable to parse requirement: found '', expected: ')' in {s:?}"
         )));
     }
@@ -97,7 +93,7 @@ fn check_label_part(s: &str, what: &str) -> Result<(), ApiError> {
         || !ends_ok(s.chars().next())
         || !ends_ok(s.chars().last())
     {
-        return Err(bad(format!(
+        return Err(ApiError::bad_request(format!(
             "unable to parse requirement: {what}: Invalid value: {s:?}: name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"
         )));
     }
@@ -117,7 +113,7 @@ fn check_label_key(key: &str) -> Result<(), ApiError> {
                         && !l.ends_with('-')
                 });
             if !prefix_ok {
-                return Err(bad(format!(
+                return Err(ApiError::bad_request(format!(
                     "unable to parse requirement: key: Invalid value: {key:?}: prefix part must be a lowercase RFC 1123 subdomain"
                 )));
             }
@@ -140,14 +136,14 @@ fn parse_set(key: &str, rest: &str) -> Result<Vec<String>, ApiError> {
         .strip_prefix('(')
         .and_then(|r| r.strip_suffix(')'))
         .ok_or_else(|| {
-            bad(format!(
+            ApiError::bad_request(format!(
                 "unable to parse requirement: found '{}', expected: '(' for key {key:?}",
                 rest.trim()
             ))
         })?;
     let values: Vec<String> = inner.split(',').map(|v| v.trim().to_string()).collect();
     if values.iter().all(|v| v.is_empty()) {
-        return Err(bad(format!(
+        return Err(ApiError::bad_request(format!(
             "unable to parse requirement: values: Invalid value: \"\": for 'in', 'notin' operators, values set can't be empty (key {key:?})"
         )));
     }
@@ -177,7 +173,7 @@ fn parse_label_term(term: &str) -> Result<Requirement, ApiError> {
         req(k, Op::In, parse_set(k, rest)?)
     } else {
         if term.contains(char::is_whitespace) || term.contains(['(', ')']) {
-            return Err(bad(format!(
+            return Err(ApiError::bad_request(format!(
                 "unable to parse requirement: found '{term}', expected: in, notin, =, ==, !=, gt, lt"
             )));
         }
@@ -186,7 +182,7 @@ fn parse_label_term(term: &str) -> Result<Requirement, ApiError> {
     check_label_key(&r.key)?;
     match r.op {
         Op::GreaterThan | Op::LessThan if r.values[0].parse::<i64>().is_err() => {
-            return Err(bad(format!(
+            return Err(ApiError::bad_request(format!(
                 "unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer (key {:?})",
                 r.key
             )))
@@ -298,7 +294,7 @@ impl FieldSelector {
             } else if let Some((k, v)) = term.split_once("==").or_else(|| term.split_once('=')) {
                 (k, Op::Equals, v)
             } else {
-                return Err(bad(format!(
+                return Err(ApiError::bad_request(format!(
                     "invalid selector: '{s}'; can't understand '{term}'"
                 )));
             };
@@ -306,7 +302,9 @@ impl FieldSelector {
             let known = matches!(key, "metadata.name" | "metadata.namespace")
                 || kind_fields(res).contains(&key);
             if !known {
-                return Err(bad(format!("field label not supported: {key}")));
+                return Err(ApiError::bad_request(format!(
+                    "field label not supported: {key}"
+                )));
             }
             reqs.push(Requirement {
                 key: key.to_string(),

@@ -73,6 +73,18 @@ impl ApiError {
             list_continue: None,
         }
     }
+    /// 400 BadRequest with `message`.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(400, "BadRequest", message)
+    }
+    /// 405, worded as the real server words it.
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource",
+        )
+    }
     pub fn not_found(res: &ResourceInfo, name: &str) -> Self {
         let mut e = Self::new(
             404,

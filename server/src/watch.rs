@@ -152,9 +152,10 @@ pub fn start(
     let rv_param = q.get("resourceVersion").map(String::as_str).unwrap_or("");
     let from_rv: Option<u64> = match rv_param {
         "" | "0" => None,
-        n => Some(n.parse().map_err(|_| {
-            ApiError::new(400, "BadRequest", format!("invalid resource version: {n}"))
-        })?),
+        n => Some(
+            n.parse()
+                .map_err(|_| ApiError::bad_request(format!("invalid resource version: {n}")))?,
+        ),
     };
     let watcher = Watcher {
         res,

@@ -17,7 +17,7 @@ const DELETE_FROM_PRIMITIVE_LIST: &str = "$deleteFromPrimitiveList/";
 /// Applies `patch` to `target`, an object of kind `kind`.
 pub fn apply(target: &mut Value, patch: &Value, kind: &str) -> Result<(), ApiError> {
     let Some(p) = patch.as_object() else {
-        return Err(bad_request(
+        return Err(ApiError::bad_request(
             "invalid JSON document: a strategic merge patch must be a JSON object",
         ));
     };
@@ -32,10 +32,6 @@ pub fn apply(target: &mut Value, patch: &Value, kind: &str) -> Result<(), ApiErr
             Ok(())
         }
     }
-}
-
-fn bad_request(msg: impl Into<String>) -> ApiError {
-    ApiError::new(400, "BadRequest", msg)
 }
 
 /// What the parent should do with a map after merging a patch into it.
@@ -65,7 +61,7 @@ fn merge_map(
             return merge_map(t, &without_directive, kind, field);
         }
         Some(other) => {
-            return Err(bad_request(format!(
+            return Err(ApiError::bad_request(format!(
                 "unknown patch type: {other} in map: {}",
                 Value::Object(p.clone())
             )))
@@ -131,7 +127,7 @@ fn retain_keys(p: &Map<String, Value>) -> Result<Option<Vec<String>>, ApiError> 
         .as_array()
         .and_then(|l| l.iter().map(|k| k.as_str().map(String::from)).collect())
         .ok_or_else(|| {
-            bad_request("invalid patch format: $retainKeys must be a list of strings")
+            ApiError::bad_request("invalid patch format: $retainKeys must be a list of strings")
         })?;
     let outside = p
         .iter()
@@ -148,7 +144,7 @@ fn delete_from_primitive_list(
     values: &Value,
 ) -> Result<(), ApiError> {
     let values = values.as_array().ok_or_else(|| {
-        bad_request("invalid patch format: $deleteFromPrimitiveList must be a list")
+        ApiError::bad_request("invalid patch format: $deleteFromPrimitiveList must be a list")
     })?;
     if let Some(Value::Array(tl)) = t.get_mut(field) {
         tl.retain(|v| !values.contains(v));
@@ -206,7 +202,7 @@ fn merge_list_element(
         return Ok(());
     };
     let Some(kv) = pm.get(key) else {
-        return Err(bad_request(format!(
+        return Err(ApiError::bad_request(format!(
             "map: {pe} does not contain declared merge key: {key}"
         )));
     };
@@ -278,7 +274,9 @@ fn set_element_order(
 ) -> Result<(), ApiError> {
     let order: Vec<Value> = order
         .as_array()
-        .ok_or_else(|| bad_request("invalid patch format: $setElementOrder must be a list"))?
+        .ok_or_else(|| {
+            ApiError::bad_request("invalid patch format: $setElementOrder must be a list")
+        })?
         .iter()
         .map(|e| identity(e, strategy))
         .collect();
