@@ -370,20 +370,22 @@ impl StackEncoder {
         unsafe {
             let len = ffi::lua_rawlen(l, idx);
             let mut count = 0usize;
-            let mut sequence = true;
             ffi::lua_pushnil(l);
             while ffi::lua_next(l, idx) != 0 {
                 count += 1;
-                if sequence {
-                    let in_range = ffi::lua_type(l, -2) == ffi::LUA_TNUMBER && {
-                        let k = ffi::lua_tonumber(l, -2);
-                        k >= 1.0 && k.fract() == 0.0 && (k as usize) <= len
-                    };
-                    sequence = in_range;
+                let in_range = ffi::lua_type(l, -2) == ffi::LUA_TNUMBER && {
+                    let k = ffi::lua_tonumber(l, -2);
+                    k >= 1.0 && k.fract() == 0.0 && (k as usize) <= len
+                };
+                if !in_range {
+                    // An object: usually known at its first key, so objects
+                    // are not walked twice.
+                    ffi::lua_settop(l, -3);
+                    return None;
                 }
                 ffi::lua_settop(l, -2);
             }
-            if !sequence || count != len {
+            if count != len {
                 return None;
             }
             if len > 0 {
@@ -509,26 +511,46 @@ impl StackEncoder {
     }
 }
 
+/// What each byte becomes inside a JSON string: 0 copies it, `u` writes a
+/// `\u00XX` escape, anything else is the letter after a backslash. A table
+/// lookup keeps the per-byte loop branch-light; string bytes are most of what
+/// the encoder writes.
+const ESCAPE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = b'u';
+        b += 1;
+    }
+    t[0x08] = b'b';
+    t[0x0c] = b'f';
+    t[b'\n' as usize] = b'n';
+    t[b'\r' as usize] = b'r';
+    t[b'\t' as usize] = b't';
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t
+};
+
 /// Writes `s` as a JSON string literal.
 fn write_json_string(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
-        let escape: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0..=0x1f => b"",
-            _ => continue,
-        };
+        let escape = ESCAPE[usize::from(b)];
+        if escape == 0 {
+            continue;
+        }
         out.extend_from_slice(&bytes[start..i]);
-        if escape.is_empty() {
-            out.extend_from_slice(format!("\\u{b:04x}").as_bytes());
+        if escape == b'u' {
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 15)]);
         } else {
-            out.extend_from_slice(escape);
+            out.extend_from_slice(&[b'\\', escape]);
         }
         start = i + 1;
     }
@@ -541,6 +563,20 @@ mod tests {
     /// Found by the json_to_lua and lua_to_json fuzz targets: without
     /// serde_json's float_roundtrip some numbers decoded one unit in the last
     /// place off, so a get → update round trip changed them.
+    #[test]
+    fn strings_escape_controls_quotes_and_backslashes_only() {
+        let lua = mlua::Lua::new();
+        let text: String = (0u8..0x80).map(char::from).chain("é✓".chars()).collect();
+        let json = encode(
+            &lua,
+            &mlua::Value::String(lua.create_string(&text).unwrap()),
+            "s",
+        );
+        let json = String::from_utf8(json.unwrap()).unwrap();
+        // serde_json escapes the same set the same way (\n, \u001f, ...).
+        assert_eq!(serde_json::to_string(&text).unwrap(), json);
+    }
+
     #[test]
     fn numbers_decode_to_the_double_they_were_written_from() {
         let lua = mlua::Lua::new();

@@ -33,7 +33,7 @@ pub struct Reply {
     pub body: Vec<u8>,
 }
 
-pub fn json_reply(code: u16, v: &Value) -> Reply {
+pub fn json_reply(code: u16, v: &impl serde::Serialize) -> Reply {
     Reply {
         code,
         content_type: "application/json",
@@ -333,7 +333,7 @@ impl Server {
                     Some(view) => {
                         Ok(view.answer(&view.of_list(&list, res.kind, &res.group_version())))
                     }
-                    None => full(list),
+                    None => Ok(Answer::Full(json_reply(200, &list))),
                 }
             }
             ("GET", Some(n), None | Some("status") | Some("ephemeralcontainers")) => {

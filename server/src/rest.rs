@@ -10,6 +10,7 @@ use crate::resources::ResourceInfo;
 use crate::selectors::Selection;
 use crate::store::{details, qualified, ApiError, Key, Store};
 use base64::Engine;
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -140,12 +141,63 @@ fn after_start(key: &Key, start: &str, namespaced: bool) -> bool {
     }
 }
 
-pub fn list(
-    st: &Store,
+/// One list answer, borrowing its items from the store: a list of thousands
+/// of objects is written straight from them, as the real server writes from
+/// its watch cache (cloning every object first took a second for 5,000 pods).
+pub struct ListPage<'a> {
+    pub kind: String,
+    pub api_version: String,
+    pub metadata: Value,
+    pub items: Vec<&'a Value>,
+}
+
+impl Serialize for ListPage<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("kind", &self.kind)?;
+        m.serialize_entry("apiVersion", &self.api_version)?;
+        m.serialize_entry("metadata", &self.metadata)?;
+        m.serialize_entry("items", &Untyped(&self.items))?;
+        m.end()
+    }
+}
+
+/// List items are written without kind and apiVersion, as the real server does.
+struct Untyped<'a>(&'a [&'a Value]);
+
+impl Serialize for Untyped<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for item in self.0 {
+            match item.as_object() {
+                Some(fields) => seq.serialize_element(&UntypedObject(fields))?,
+                None => seq.serialize_element(item)?,
+            }
+        }
+        seq.end()
+    }
+}
+
+struct UntypedObject<'a>(&'a serde_json::Map<String, Value>);
+
+impl Serialize for UntypedObject<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        for (k, v) in self.0 {
+            if k != "kind" && k != "apiVersion" {
+                m.serialize_entry(k, v)?;
+            }
+        }
+        m.end()
+    }
+}
+
+pub fn list<'a>(
+    st: &'a Store,
     res: &ResourceInfo,
     ns: &str,
     q: &HashMap<String, String>,
-) -> Result<Value, ApiError> {
+) -> Result<ListPage<'a>, ApiError> {
     let selection = Selection::from_query(q, res)?;
     let limit = match q.get("limit").map(String::as_str) {
         None | Some("") => 0,
@@ -186,7 +238,7 @@ pub fn list(
             remaining += 1;
             continue;
         }
-        items.push(untyped(o.clone()));
+        items.push(o);
         last_key = Some(k);
     }
     let mut meta = json!({"resourceVersion": list_rv.to_string()});
@@ -202,12 +254,12 @@ pub fn list(
             }
         }
     }
-    Ok(json!({
-        "kind": format!("{}List", res.kind),
-        "apiVersion": res.group_version(),
-        "metadata": meta,
-        "items": items,
-    }))
+    Ok(ListPage {
+        kind: format!("{}List", res.kind),
+        api_version: res.group_version(),
+        metadata: meta,
+        items,
+    })
 }
 
 fn check_kind(res: &ResourceInfo, obj: &Value) -> Result<(), ApiError> {

@@ -256,19 +256,18 @@ impl View {
 
     /// A list answer as a Table: one row per item, the list's metadata
     /// (resourceVersion, continue, remainingItemCount) kept.
-    pub fn of_list(&self, list: &Value, kind: &str, api_version: &str) -> Value {
-        let rows = list["items"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|item| {
+    pub fn of_list(&self, list: &crate::rest::ListPage, kind: &str, api_version: &str) -> Value {
+        let rows = list
+            .items
+            .iter()
+            .map(|&item| {
                 let mut item = item.clone();
                 item["kind"] = json!(kind);
                 item["apiVersion"] = json!(api_version);
                 self.row(&item)
             })
             .collect();
-        self.table(list["metadata"].clone(), rows, true)
+        self.table(list.metadata.clone(), rows, true)
     }
 
     /// One object as a Table of one row.

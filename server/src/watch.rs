@@ -65,9 +65,15 @@ fn expired(requested: u64, oldest: u64) -> ApiError {
     )
 }
 
+/// `{"type":KIND,"object":OBJECT}` and a newline, written around the object
+/// without copying it into a new document first.
 fn event_line(kind: &str, object: &Value) -> Bytes {
-    let mut line = serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
-    line.push(b'\n');
+    let mut line = Vec::with_capacity(4096);
+    line.extend_from_slice(b"{\"type\":");
+    let _ = serde_json::to_writer(&mut line, kind);
+    line.extend_from_slice(b",\"object\":");
+    let _ = serde_json::to_writer(&mut line, object);
+    line.extend_from_slice(b"}\n");
     Bytes::from(line)
 }
 

@@ -142,7 +142,11 @@ async fn get_by_name_has_kind_and_list_items_do_not() {
         )
     );
     let list = s.get(CMS).await.json();
-    assert!(list["items"][0].get("kind").is_none());
+    let item = list["items"][0].as_object().unwrap();
+    assert!(item.get("kind").is_none() && item.get("apiVersion").is_none());
+    // The rest in the order a real server writes: metadata first.
+    assert_eq!(Some("metadata"), item.keys().next().map(String::as_str));
+    assert_eq!(one["metadata"], item["metadata"]);
 }
 
 #[tokio::test]
