@@ -1,5 +1,6 @@
 -- Fills namespace "bench" of a running stand-in server with N copies of the
--- realistic pod (bench/fixtures/pod.json), status included.
+-- realistic pod (bench/fixtures/pod.json), status included, and namespace
+-- "small" with one small ConfigMap (the watch benchmark's small object).
 --   lua seed.lua KUBECONFIG N
 local config = require "kube.config"
 local api = require "kube.api"
@@ -23,3 +24,10 @@ for i = 1, n do
   created.status = status
   pods:update_status(created)
 end
+
+local small = api.Client:new(config.from_kube_config(kubeconfig), true):corev1()
+small:namespaces():create { metadata = { name = "small" } }
+small:configmaps("small"):create {
+  metadata = { name = "settings", labels = { app = "web" } },
+  data = { mode = "production", replicas = "3" },
+}

@@ -1,24 +1,27 @@
--- Watches the pods of namespace "bench" after the harness posted a firehose
--- rule of N synthetic MODIFIED events, and prints the MODIFIED events per
--- second decoded into Lua, timed from the first MODIFIED event to the Nth.
---   lua watch.lua KUBECONFIG N
+-- Watches the pods of namespace "bench" (or RESOURCE of NAMESPACE: the
+-- ConfigMaps of "small") after the harness posted a firehose rule of N
+-- synthetic MODIFIED events, and prints the MODIFIED events per second
+-- decoded into Lua, timed from the first MODIFIED event to the Nth.
+--   lua watch.lua KUBECONFIG N [RESOURCE NAMESPACE]
 local config = require "kube.config"
 local api = require "kube.api"
 local core = require "kube.core"
 
 local kubeconfig, n = arg[1], assert(tonumber(arg[2]), "usage: watch.lua KUBECONFIG N")
-local pods = api.Client:new(config.from_kube_config(kubeconfig), true):corev1():pods("bench")
+local resource, namespace = arg[3] or "pods", arg[4] or "bench"
+local core_v1 = api.Client:new(config.from_kube_config(kubeconfig), true):corev1()
+local watched = core_v1[resource](core_v1, namespace)
 
 -- As a long-running script would, let the collector keep pace with the events.
 local GC_EVERY = 1000
 local seen, first_at, last_seq = 0, nil, nil
 -- The timeout only guards against a stream that ends short of N (the loop
 -- would otherwise reconnect and wait for changes that never come).
-for event_type, pod in pods:watch(nil, { timeout = math.max(30, n / 500) }) do
+for event_type, obj in watched:watch(nil, { timeout = math.max(30, n / 500) }) do
   if event_type == "MODIFIED" then
     seen = seen + 1
     if seen == 1 then first_at = core.monotonic() end
-    last_seq = pod.metadata.annotations["kube-testserver/firehose-seq"]
+    last_seq = obj.metadata.annotations["kube-testserver/firehose-seq"]
     if seen % GC_EVERY == 0 then collectgarbage("step") end
     if seen == n then break end
   end

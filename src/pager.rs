@@ -10,7 +10,7 @@
 use crate::client::{http_error, shape, ClientCore, Reply, Wrap};
 use crate::convert::{self, Format};
 use crate::iterator::Step;
-use mlua::{IntoLuaMulti, Lua, MultiValue, Table, Value};
+use mlua::{ffi, IntoLuaMulti, Lua, MultiValue, Table, Value};
 use std::collections::{HashSet, VecDeque};
 use std::rc::Rc;
 
@@ -55,24 +55,79 @@ pub struct Identity {
 }
 
 fn string_field(t: &Table, field: &str) -> mlua::Result<Option<String>> {
-    Ok(match t.get::<Value>(field)? {
-        Value::String(s) => Some(s.to_str()?.to_string()),
+    Ok(match t.raw_get::<Value>(field)? {
+        Value::String(s) => Some(String::from_utf8_lossy(&s.as_bytes()).into_owned()),
         _ => None,
     })
 }
 
-pub fn identity(obj: &Table) -> mlua::Result<Identity> {
-    let meta = match obj.get::<Value>("metadata")? {
-        Value::Table(m) => m,
-        _ => return Err(mlua::Error::runtime("object without metadata")),
-    };
-    let ns = string_field(&meta, "namespace")?.unwrap_or_default();
-    let name = string_field(&meta, "name")?.unwrap_or_default();
+/// Pushes `key` as a Lua string.
+unsafe fn push_key(state: *mut ffi::lua_State, key: &str) {
+    ffi::lua_pushlstring(state, key.as_ptr().cast(), key.len());
+}
+
+/// The string at the top of the stack, if it is one.
+unsafe fn top_string(state: *mut ffi::lua_State) -> Option<String> {
+    if ffi::lua_type(state, -1) != ffi::LUA_TSTRING {
+        return None;
+    }
+    let mut len = 0usize;
+    let p = ffi::lua_tolstring(state, -1, &mut len);
+    let bytes = std::slice::from_raw_parts(p.cast::<u8>(), len);
+    Some(String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// Reads `metadata.namespace`, `.name`, `.resourceVersion` and `.uid` with
+/// raw gets (objects carry class metatables whose `__index` must not answer
+/// for a missing field), in one call into Lua: this runs for every watch
+/// event and list item, and field-by-field reads through mlua cost as much
+/// as decoding a small object.
+pub fn identity(lua: &Lua, obj: &Table) -> mlua::Result<Identity> {
+    const FIELDS: [&str; 4] = ["namespace", "name", "resourceVersion", "uid"];
+    let mut values: [Option<String>; 4] = Default::default();
+    let mut has_metadata = false;
+    unsafe {
+        lua.exec_raw::<()>(obj, |state| {
+            push_key(state, "metadata");
+            ffi::lua_rawget(state, 1);
+            if ffi::lua_type(state, 2) != ffi::LUA_TTABLE {
+                return;
+            }
+            has_metadata = true;
+            for (slot, field) in values.iter_mut().zip(FIELDS) {
+                push_key(state, field);
+                ffi::lua_rawget(state, 2);
+                *slot = top_string(state);
+                ffi::lua_settop(state, 2);
+            }
+        })?;
+    }
+    if !has_metadata {
+        return Err(mlua::Error::runtime("object without metadata"));
+    }
+    let [ns, name, resource_version, uid] = values;
     Ok(Identity {
-        key: format!("{ns}/{name}"),
-        resource_version: string_field(&meta, "resourceVersion")?,
-        uid: string_field(&meta, "uid")?,
+        key: format!("{}/{}", ns.unwrap_or_default(), name.unwrap_or_default()),
+        resource_version,
+        uid,
     })
+}
+
+/// A watch event's `type` (if a string) and `object`, read raw in one call.
+pub fn event_parts(lua: &Lua, event: &Table) -> mlua::Result<(Option<String>, Value)> {
+    let mut kind = None;
+    let object: Value = unsafe {
+        lua.exec_raw(event, |state| {
+            push_key(state, "type");
+            ffi::lua_rawget(state, 1);
+            kind = top_string(state);
+            push_key(state, "object");
+            ffi::lua_rawget(state, 1);
+            ffi::lua_replace(state, 1);
+            ffi::lua_settop(state, 1);
+        })?
+    };
+    Ok((kind, object))
 }
 
 /// `kind` and `apiVersion` set on list items that lack them (real servers
@@ -84,14 +139,22 @@ pub struct Stamp {
 }
 
 impl Stamp {
-    pub fn apply(&self, obj: &Table) -> mlua::Result<()> {
-        if obj.raw_get::<Value>("kind")?.is_nil() {
-            obj.raw_set("kind", self.kind.as_str())?;
+    pub fn apply(&self, lua: &Lua, obj: &Table) -> mlua::Result<()> {
+        unsafe {
+            lua.exec_raw::<()>(obj, |state| {
+                for (field, value) in [("kind", &self.kind), ("apiVersion", &self.api_version)] {
+                    push_key(state, field);
+                    ffi::lua_rawget(state, 1);
+                    let missing = ffi::lua_type(state, -1) == ffi::LUA_TNIL;
+                    ffi::lua_settop(state, 1);
+                    if missing {
+                        push_key(state, field);
+                        push_key(state, value);
+                        ffi::lua_rawset(state, 1);
+                    }
+                }
+            })
         }
-        if obj.raw_get::<Value>("apiVersion")?.is_nil() {
-            obj.raw_set("apiVersion", self.api_version.as_str())?;
-        }
-        Ok(())
     }
 }
 
@@ -144,7 +207,7 @@ impl Pager {
     pub fn next_item(&mut self, lua: &Lua) -> Result<Option<Table>, PageError> {
         loop {
             while let Some(item) = self.page.pop_front() {
-                let id = identity(&item)?;
+                let id = identity(lua, &item)?;
                 if self.restarts > 0 && self.yielded.contains(&id.key) {
                     continue;
                 }
@@ -229,7 +292,7 @@ impl Pager {
             for item in items.sequence_values::<Table>() {
                 let item = item?;
                 if let Some(stamp) = &self.stamp {
-                    stamp.apply(&item)?;
+                    stamp.apply(lua, &item)?;
                 }
                 self.page.push_back(item);
             }

@@ -26,7 +26,7 @@ use crate::client::{class, http_error, shape, ClientCore, Opened, Wrap};
 use crate::convert::{self, Format};
 use crate::iterator::{Iter, Step};
 use crate::lua_fn;
-use crate::pager::{identity, Identity, PageError, Pager, Stamp, DEFAULT_PAGE_SIZE};
+use crate::pager::{event_parts, identity, Identity, PageError, Pager, Stamp, DEFAULT_PAGE_SIZE};
 use crate::streaming::{Line, LineStream};
 use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Table, Value};
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -169,6 +169,9 @@ pub struct Watch {
     needs_list: bool,
     failures: u32,
     finished: bool,
+    /// The objects' metatable, looked up once: per event the lookup cost more
+    /// than setting it.
+    object_class: std::cell::OnceCell<Table>,
 }
 
 impl Watch {
@@ -185,6 +188,7 @@ impl Watch {
             pending: VecDeque::new(),
             failures: 0,
             finished: false,
+            object_class: std::cell::OnceCell::new(),
         }
     }
 
@@ -320,11 +324,28 @@ impl Watch {
         Ok(())
     }
 
+    /// The object with its class, as `shape(…, Wrap::Object, …)` gives it.
     fn wrap(&self, lua: &Lua, obj: Table) -> mlua::Result<Table> {
-        match shape(lua, Value::Table(obj), Wrap::Object, self.spec.namespaced)? {
-            Value::Table(t) => Ok(t),
-            _ => Err(mlua::Error::runtime("watch: object is not a table")),
-        }
+        let class = match self.object_class.get() {
+            Some(c) => c,
+            None => {
+                let Value::Table(probe) = shape(
+                    lua,
+                    Value::Table(lua.create_table()?),
+                    Wrap::Object,
+                    self.spec.namespaced,
+                )?
+                else {
+                    return Err(mlua::Error::runtime("watch: object is not a table"));
+                };
+                let class = probe
+                    .metatable()
+                    .ok_or_else(|| mlua::Error::runtime("watch: objects have no class"))?;
+                self.object_class.get_or_init(|| class)
+            }
+        };
+        obj.set_metatable(Some(class.clone()))?;
+        Ok(obj)
     }
 
     fn handle_line(&mut self, lua: &Lua, line: &[u8]) -> mlua::Result<()> {
@@ -346,11 +367,11 @@ impl Watch {
                 ));
             }
         };
-        let kind: String = match event.get::<Value>("type")? {
-            Value::String(s) => s.to_str()?.to_string(),
-            _ => return Err(self.bad_event("no type")),
+        let (kind, obj) = event_parts(lua, &event)?;
+        let Some(kind) = kind else {
+            return Err(self.bad_event("no type"));
         };
-        let Value::Table(obj) = event.get::<Value>("object")? else {
+        let Value::Table(obj) = obj else {
             return Err(self.bad_event("no object"));
         };
         match kind.as_str() {
@@ -374,7 +395,7 @@ impl Watch {
                 }
             }
             "BOOKMARK" => {
-                if let Some(rv) = identity(&obj)?.resource_version {
+                if let Some(rv) = identity(lua, &obj)?.resource_version {
                     self.resource_version = Some(rv);
                 }
                 if self.spec.options.bookmarks {
@@ -382,12 +403,12 @@ impl Watch {
                 }
             }
             "ADDED" | "MODIFIED" | "DELETED" => {
-                let id = identity(&obj)?;
+                let id = identity(lua, &obj)?;
                 if let Some(rv) = &id.resource_version {
                     self.resource_version = Some(rv.clone());
                 }
                 if let Some(stamp) = &self.spec.stamp {
-                    stamp.apply(&obj)?;
+                    stamp.apply(lua, &obj)?;
                 }
                 let obj = self.wrap(lua, obj)?;
                 let kind = match kind.as_str() {
@@ -448,7 +469,7 @@ impl Watch {
         self.failures = 0;
         let ids = fresh
             .iter()
-            .map(identity)
+            .map(|item| identity(lua, item))
             .collect::<mlua::Result<Vec<_>>>()?;
         let versions: HashMap<&str, Version> = self
             .known
