@@ -110,6 +110,31 @@ describe("faults seen by a script", function()
     ]], 30)
   end)
 
+  it("a large list (streamed, decoded as it arrives) cut mid-body is read again from the start", function()
+    local cms = admin():corev1():configmaps("default")
+    for i = 1, 150 do
+      assert(cms:create { metadata = { name = ("bulk-%03d"):format(i), labels = { bulk = "yes" } } })
+    end
+    fault { mode = "drop-mid-body", count = 1, match = CMS }
+    child([[
+      local list, info, code = client:corev1():configmaps("default"):list { labelSelector = "bulk=yes" }
+      check(code == 200, code, info)
+      check(#list.items == 150, #list.items)
+      local seen = {}
+      for i, cm in ipairs(list.items) do
+        local want = ("bulk-%03d"):format(i)
+        check(cm.metadata.name == want and not seen[want], cm.metadata.name, want)
+        seen[want] = true
+        check(cm.data == nil and cm.metadata.labels.bulk == "yes", cm.metadata.name)
+      end
+      check(list.kind == "ConfigMapList" and list.metadata.resourceVersion, list.kind)
+      check(getmetatable(list.items) ~= nil, "items keep the array marker")
+    ]], 30)
+    for i = 1, 150 do
+      cms:delete(("bulk-%03d"):format(i))
+    end
+  end)
+
   it("a reset mid-body with retries off: nil and a message, no hang", function()
     fault { mode = "drop-mid-body", count = 1, match = PODS }
     child([[

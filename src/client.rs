@@ -3,6 +3,7 @@
 //! conventions `(object, info, code)` / `(body, message, code)` / `(nil, message)`.
 
 use crate::convert::{self, Format};
+use crate::list_decoder::ListDecoder;
 use crate::lua_fn;
 use crate::query;
 use crate::resources::{self, Extra, Group, Resource, Scope};
@@ -32,6 +33,8 @@ pub(crate) enum Reply {
         code: u16,
         body: bytes::Bytes,
         info: Table,
+        /// The body decoded as it arrived (`body` is then empty).
+        decoded: Option<Result<Value, String>>,
     },
     Failed {
         code: u16,
@@ -95,6 +98,9 @@ impl ClientCore {
         Ok(url)
     }
 
+    /// Sends one call; `decode_as_it_arrives` decodes a successful JSON
+    /// answer while it downloads (`Reply::Done::decoded`).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn send(
         &self,
         lua: &Lua,
@@ -103,6 +109,7 @@ impl ClientCore {
         body: Value,
         query: Value,
         style: Option<String>,
+        decode_as_it_arrives: bool,
     ) -> mlua::Result<Reply> {
         let url = self.url(path, &query)?;
         let payload = match &body {
@@ -151,21 +158,28 @@ impl ClientCore {
                 code: 200,
                 body: bytes::Bytes::from_static(MOCK_BODY),
                 info,
+                decoded: None,
             });
         };
-        let resp = transport.send(Request {
+        let request = Request {
             method,
             url: &url,
             body: payload,
             content_type: content_type.as_deref(),
             accept: "application/json",
-        });
+        };
+        let mut decoder = decode_as_it_arrives.then(|| ListDecoder::new(lua));
+        let resp = match &mut decoder {
+            Some(d) => transport.send_into(request, Some(d)),
+            None => transport.send(request),
+        };
         Ok(match resp {
             Err(e) => Reply::Unreachable(format!("failed to perform API call: {e}")),
             Ok(r) if (200..300).contains(&r.status) => Reply::Done {
                 code: r.status,
                 body: r.body,
                 info,
+                decoded: decoder.map(ListDecoder::finish),
             },
             Ok(r) => Reply::Failed {
                 code: r.status,
@@ -238,7 +252,9 @@ impl ClientCore {
         style: Option<String>,
         wrap: Option<(Wrap, bool)>,
     ) -> mlua::Result<MultiValue> {
-        let reply = self.send(lua, method, path, body, query, style)?;
+        // Lists are decoded while they arrive.
+        let incremental = matches!(wrap, Some((Wrap::List | Wrap::Items, _)));
+        let reply = self.send(lua, method, path, body, query, style, incremental)?;
         match reply {
             Reply::Unreachable(msg) => self.unreachable(lua, msg),
             Reply::Failed {
@@ -254,15 +270,25 @@ impl ClientCore {
                 }
                 (lua.create_string(&body)?, message, code).into_lua_multi(lua)
             }
-            Reply::Done { code, body, info } => {
+            Reply::Done {
+                code,
+                body,
+                info,
+                decoded,
+            } => {
                 let first = match wrap {
                     None => Value::String(lua.create_string(&body)?),
                     Some((Wrap::Text, _)) => Value::String(lua.create_string(&body)?),
                     Some((how, namespaced)) => {
-                        let decoded = if body.iter().all(u8::is_ascii_whitespace) {
-                            Value::Nil
-                        } else {
-                            match convert::decode(lua, &body, Format::Json) {
+                        let decoded = match decoded {
+                            Some(done) => done,
+                            None if body.iter().all(u8::is_ascii_whitespace) => Ok(Value::Nil),
+                            None => {
+                                convert::decode(lua, &body, Format::Json).map_err(|e| e.to_string())
+                            }
+                        };
+                        let decoded = {
+                            match decoded {
                                 Ok(v) => v,
                                 Err(e) => {
                                     let msg = format!(

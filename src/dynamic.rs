@@ -168,7 +168,7 @@ fn discover(
 ) -> mlua::Result<Result<GroupClient, MultiValue>> {
     let base = if gv.contains('/') { "apis" } else { "api" };
     let path = format!("{base}/{gv}");
-    let body = match core.send(lua, "GET", &path, Value::Nil, Value::Nil, None)? {
+    let body = match core.send(lua, "GET", &path, Value::Nil, Value::Nil, None, false)? {
         Reply::Done { body, .. } => body,
         Reply::Failed {
             code,

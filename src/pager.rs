@@ -241,7 +241,7 @@ impl Pager {
         let query = Value::Table(self.page_query(lua)?);
         let reply = self
             .core
-            .send(lua, "GET", &self.path, Value::Nil, query, None)?;
+            .send(lua, "GET", &self.path, Value::Nil, query, None, false)?;
         let body = match reply {
             Reply::Done { body, .. } => body,
             Reply::Failed { code: 410, .. }

@@ -39,7 +39,16 @@ pub struct Request<'a> {
 /// A complete response.
 pub struct Response {
     pub status: u16,
+    /// Empty when a `BodySink` took a successful answer's body.
     pub body: bytes::Bytes,
+}
+
+/// Takes a successful answer's body as it arrives, so decoding overlaps the
+/// transfer (see `list_decoder`).
+pub trait BodySink {
+    /// A new attempt begins: forget what earlier ones fed.
+    fn restart(&mut self);
+    fn feed(&mut self, chunk: &[u8]);
 }
 
 static RUNTIME: Mutex<Option<(u32, Arc<Runtime>)>> = Mutex::new(None);
@@ -214,6 +223,16 @@ impl Transport {
     /// Sends a request and reads the whole answer, retrying as the retry
     /// policy allows.
     pub fn send(&self, req: Request<'_>) -> Result<Response, String> {
+        self.send_into(req, None)
+    }
+
+    /// As `send`, with a successful answer's body handed to `sink` as it
+    /// arrives instead of collected.
+    pub fn send_into(
+        &self,
+        req: Request<'_>,
+        mut sink: Option<&mut dyn BodySink>,
+    ) -> Result<Response, String> {
         let rt = runtime()?;
         let method = reqwest::Method::from_bytes(req.method.as_bytes())
             .map_err(|_| format!("invalid HTTP method {:?}", req.method))?;
@@ -237,7 +256,7 @@ impl Transport {
                 }
                 rb = rb.body(body.clone());
             }
-            let outcome = rt.block_on(attempt(rb));
+            let outcome = rt.block_on(attempt(rb, sink.as_deref_mut()));
             if let Attempt::Answer(r, _) = &outcome {
                 if r.status == 401
                     && !reauthenticated
@@ -292,8 +311,8 @@ impl Transport {
     }
 }
 
-/// One try: send, then read the whole body.
-async fn attempt(rb: reqwest::RequestBuilder) -> Attempt {
+/// One try: send, then read the whole body (into `sink` if it succeeded).
+async fn attempt(rb: reqwest::RequestBuilder, sink: Option<&mut (dyn BodySink + '_)>) -> Attempt {
     let resp = match rb.send().await {
         Ok(r) => r,
         Err(e) => return Attempt::Failed(e, ""),
@@ -304,6 +323,20 @@ async fn attempt(rb: reqwest::RequestBuilder) -> Attempt {
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(retry::parse_retry_after);
+    if let (Some(sink), true) = (sink, (200..300).contains(&status)) {
+        sink.restart();
+        let mut resp = resp;
+        return loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => sink.feed(&chunk),
+                Ok(None) => {
+                    let body = bytes::Bytes::new();
+                    break Attempt::Answer(Response { status, body }, retry_after);
+                }
+                Err(e) => break Attempt::Failed(e, "reading the response body failed: "),
+            }
+        };
+    }
     match resp.bytes().await {
         Ok(body) => Attempt::Answer(Response { status, body }, retry_after),
         Err(e) => Attempt::Failed(e, "reading the response body failed: "),

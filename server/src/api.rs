@@ -333,6 +333,14 @@ impl Server {
                     Some(view) => {
                         Ok(view.answer(&view.of_list(&list, res.kind, &res.group_version())))
                     }
+                    None if list.items.len() > crate::list_stream::STREAM_ABOVE_ITEMS => {
+                        Ok(Answer::Stream(crate::list_stream::start(
+                            self.store.clone(),
+                            res,
+                            ns.to_string(),
+                            req.query.clone(),
+                        )))
+                    }
                     None => Ok(Answer::Full(json_reply(200, &list))),
                 }
             }

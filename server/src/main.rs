@@ -15,6 +15,7 @@ mod faults;
 mod firehose;
 mod identity;
 mod lifecycle;
+mod list_stream;
 mod logs;
 mod openapi;
 mod patch;

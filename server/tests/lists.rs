@@ -222,3 +222,26 @@ async fn field_selectors() {
     assert_eq!(400, r.code);
     assert_eq!("field label not supported: spec.foo", r.json()["message"]);
 }
+
+/// Lists of more than 100 items are streamed while they are encoded (no
+/// Content-Length); the document is the one a whole answer would be.
+#[tokio::test]
+async fn large_lists_stream_the_same_document() {
+    let s = TestServer::start(&[]);
+    for i in 0..150 {
+        s.configmap("default", &format!("cm-{i:03}"), json!({"n": i.to_string()}))
+            .await;
+    }
+    let streamed = s.get(CMS).await;
+    assert_eq!(200, streamed.code);
+    assert!(streamed.headers.get("content-length").is_none());
+    let page = s.get(&format!("{CMS}?limit=100")).await;
+    assert!(page.headers.get("content-length").is_some(), "small lists whole");
+    let (all, first) = (streamed.json(), page.json());
+    let items = all["items"].as_array().unwrap();
+    assert_eq!(150, items.len());
+    assert_eq!(first["items"].as_array().unwrap()[..], items[..100]);
+    assert!(items.iter().all(|i| i.get("kind").is_none()));
+    assert_eq!("ConfigMapList", all["kind"]);
+    assert!(all["metadata"]["resourceVersion"].is_string());
+}

@@ -1,0 +1,370 @@
+//! Decoding a list answer into Lua while it arrives.
+//!
+//! A list of thousands of objects is tens of megabytes; decoding it only after
+//! the last byte leaves the decoder idle while the server encodes and the
+//! network carries the rest. `ListDecoder` takes the body chunk by chunk,
+//! finds each complete value of the top-level object (and each element of its
+//! `items` array) with a light structural scan, and decodes it at once with
+//! the regular decoder, so most of the work is done by the time the body
+//! ends.
+//!
+//! The result is the table whole-document decoding gives. Anything the scan
+//! does not expect (a top level that is not an object, a value that fails to
+//! decode, a cut-off body) makes `finish` decode the whole body instead, so
+//! errors read exactly as they always did.
+
+use crate::convert::{self, Format};
+use crate::transport::BodySink;
+use mlua::{Lua, Table, Value};
+
+/// Where the scan is in the top-level object.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum At {
+    /// Before the opening `{`.
+    Start,
+    /// After `{` or `,`: a key, or `}` right after `{`.
+    Key,
+    /// After a key: its `:`.
+    Colon,
+    /// After `:`: the value.
+    Value,
+    /// After a value: `,` or `}`.
+    AfterValue,
+    /// Inside `items`: an element, or `]` right after `[`.
+    Item,
+    /// After an element: `,` or `]`.
+    AfterItem,
+    /// After the closing `}`: only whitespace may follow.
+    Done,
+}
+
+/// Progress through one JSON value that may span chunks.
+#[derive(Default)]
+struct ValueScan {
+    start: usize,
+    depth: usize,
+    in_string: bool,
+    escaped: bool,
+    /// A number, `true`, `false` or `null`: ends at the next delimiter.
+    scalar: bool,
+}
+
+pub struct ListDecoder<'lua> {
+    lua: &'lua Lua,
+    /// The whole body so far: values are decoded from it in place, and it is
+    /// what `finish` falls back to.
+    body: Vec<u8>,
+    /// The next byte to scan.
+    pos: usize,
+    at: At,
+    /// The value being scanned, once its first byte is seen.
+    value: Option<ValueScan>,
+    /// Where in `body` the key whose value comes next is (quotes included).
+    key: (usize, usize),
+    /// The last structural byte was a `,`.
+    after_comma: bool,
+    top: Option<Table>,
+    items: Option<(Table, i64)>,
+    /// The structure was not what the scan expects: decode the whole body.
+    broken: bool,
+}
+
+impl<'lua> ListDecoder<'lua> {
+    pub fn new(lua: &'lua Lua) -> Self {
+        ListDecoder {
+            lua,
+            body: Vec::new(),
+            pos: 0,
+            at: At::Start,
+            value: None,
+            key: (0, 0),
+            after_comma: false,
+            top: None,
+            items: None,
+            broken: false,
+        }
+    }
+
+    /// The decoded document: `Nil` for an empty body, the whole-body
+    /// decoder's result (or error) when the incremental scan gave up.
+    pub fn finish(self) -> Result<Value, String> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Value::Nil);
+        }
+        match (self.broken, self.at, self.top) {
+            (false, At::Done, Some(top)) => Ok(Value::Table(top)),
+            _ => convert::decode(self.lua, &self.body, Format::Json).map_err(|e| e.to_string()),
+        }
+    }
+
+    fn scan(&mut self) {
+        while !self.broken && self.pos < self.body.len() {
+            if self.value.is_some() {
+                match self.scan_value() {
+                    Some(end) => self.value_done(end),
+                    None => return,
+                }
+                continue;
+            }
+            let b = self.body[self.pos];
+            if b.is_ascii_whitespace() {
+                self.pos += 1;
+                continue;
+            }
+            match (self.at, b) {
+                (At::Start, b'{') => match self.lua.create_table() {
+                    Ok(t) => {
+                        self.top = Some(t);
+                        self.step(At::Key);
+                    }
+                    Err(_) => self.broken = true,
+                },
+                // A member or element may not follow a comma directly.
+                (At::Key, b'}') | (At::Item, b']') if self.after_comma => self.broken = true,
+                (At::Key, b'}') => self.step(At::Done),
+                (At::Item, b']') => self.end_items(),
+                (At::Value, b'[') if self.key_is_items() => self.start_items(),
+                (At::Key, b'"') | (At::Value, _) | (At::Item, _) => {
+                    self.after_comma = false;
+                    self.value = Some(ValueScan {
+                        start: self.pos,
+                        ..ValueScan::default()
+                    });
+                }
+                (At::Colon, b':') => self.step(At::Value),
+                (At::AfterValue, b',') => {
+                    self.step(At::Key);
+                    self.after_comma = true;
+                }
+                (At::AfterValue, b'}') => self.step(At::Done),
+                (At::AfterItem, b',') => {
+                    self.step(At::Item);
+                    self.after_comma = true;
+                }
+                (At::AfterItem, b']') => self.end_items(),
+                _ => self.broken = true,
+            }
+        }
+    }
+
+    /// Moves past the structural byte at `pos`.
+    fn step(&mut self, to: At) {
+        self.at = to;
+        self.pos += 1;
+    }
+
+    fn key_is_items(&self) -> bool {
+        self.body.get(self.key.0..self.key.1) == Some(b"\"items\"".as_slice())
+    }
+
+    fn start_items(&mut self) {
+        let (Some(top), Ok(items)) = (&self.top, self.lua.create_table()) else {
+            self.broken = true;
+            return;
+        };
+        let marked = convert::array_metatable(self.lua)
+            .and_then(|mt| items.set_metatable(Some(mt)))
+            .and_then(|()| top.raw_set("items", &items));
+        match marked {
+            Ok(()) => {
+                self.items = Some((items, 0));
+                self.step(At::Item);
+            }
+            Err(_) => self.broken = true,
+        }
+    }
+
+    fn end_items(&mut self) {
+        self.items = None;
+        self.step(At::AfterValue);
+    }
+
+    /// Advances through the current value; its end (exclusive) once complete.
+    fn scan_value(&mut self) -> Option<usize> {
+        let v = self.value.as_mut()?;
+        let bytes = &self.body;
+        let mut i = self.pos;
+        if i == v.start {
+            match bytes[i] {
+                b'{' | b'[' => v.depth = 1,
+                b'"' => v.in_string = true,
+                _ => v.scalar = true,
+            }
+            i += 1;
+        }
+        while i < bytes.len() {
+            let b = bytes[i];
+            if v.in_string {
+                if v.escaped {
+                    v.escaped = false;
+                } else if b == b'\\' {
+                    v.escaped = true;
+                } else if b == b'"' {
+                    v.in_string = false;
+                    if v.depth == 0 {
+                        self.pos = i + 1;
+                        return Some(i + 1);
+                    }
+                }
+            } else if v.scalar {
+                if matches!(b, b',' | b'}' | b']') || b.is_ascii_whitespace() {
+                    self.pos = i;
+                    return Some(i);
+                }
+            } else {
+                match b {
+                    b'"' => v.in_string = true,
+                    b'{' | b'[' => v.depth += 1,
+                    b'}' | b']' => {
+                        v.depth -= 1;
+                        if v.depth == 0 {
+                            self.pos = i + 1;
+                            return Some(i + 1);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            i += 1;
+        }
+        self.pos = i;
+        None
+    }
+
+    /// A complete value at `start..end`: a key, an object member or an item.
+    fn value_done(&mut self, end: usize) {
+        let Some(v) = self.value.take() else { return };
+        match self.at {
+            At::Key => {
+                self.key = (v.start, end);
+                self.at = At::Colon;
+            }
+            At::Value => {
+                let stored = self.decode(v.start, end).and_then(|value| {
+                    let key: String = serde_json::from_slice(&self.body[self.key.0..self.key.1])
+                        .map_err(|e| e.to_string())?;
+                    let top = self.top.as_ref().ok_or("no object")?;
+                    top.raw_set(key, value).map_err(|e| e.to_string())
+                });
+                self.broken |= stored.is_err();
+                self.at = At::AfterValue;
+            }
+            At::Item => {
+                let stored = self.decode(v.start, end).and_then(|value| {
+                    let (items, n) = self.items.as_mut().ok_or("no items")?;
+                    *n += 1;
+                    items.raw_set(*n, value).map_err(|e| e.to_string())
+                });
+                self.broken |= stored.is_err();
+                self.at = At::AfterItem;
+            }
+            _ => self.broken = true,
+        }
+    }
+
+    fn decode(&self, start: usize, end: usize) -> Result<Value, String> {
+        convert::decode(self.lua, &self.body[start..end], Format::Json).map_err(|e| e.to_string())
+    }
+}
+
+impl BodySink for ListDecoder<'_> {
+    fn restart(&mut self) {
+        *self = ListDecoder::new(self.lua);
+    }
+
+    fn feed(&mut self, chunk: &[u8]) {
+        self.body.extend_from_slice(chunk);
+        if !self.broken {
+            self.scan();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feeds `text` cut every `step` bytes; returns the result as JSON.
+    fn decode_in_steps(lua: &Lua, text: &str, step: usize) -> Result<String, String> {
+        let mut d = ListDecoder::new(lua);
+        for chunk in text.as_bytes().chunks(step) {
+            d.feed(chunk);
+        }
+        // Objects are decoded as they come, not by the whole-body fallback.
+        if text.trim_start().starts_with('{') && !text.contains("\\ud800") {
+            let incremental = !d.broken && d.at == At::Done;
+            let malformed = whole(lua, text).is_err();
+            assert_eq!(!malformed, incremental, "{text} in steps of {step}");
+        }
+        let v = d.finish()?;
+        convert::encode(lua, &v, "doc").map(|b| String::from_utf8(b).unwrap())
+    }
+
+    fn whole(lua: &Lua, text: &str) -> Result<String, String> {
+        let v = if text.bytes().all(|b| b.is_ascii_whitespace()) {
+            Value::Nil
+        } else {
+            convert::decode(lua, text.as_bytes(), Format::Json).map_err(|e| e.to_string())?
+        };
+        convert::encode(lua, &v, "doc").map(|b| String::from_utf8(b).unwrap())
+    }
+
+    #[test]
+    fn any_cut_gives_what_whole_decoding_gives() {
+        let lua = Lua::new();
+        let docs = [
+            r#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"7"},"items":[{"metadata":{"name":"a\"}]"}},{"n":[1,2.5,-3e2,true,false,null]},"s",7]}"#,
+            r#" { "items" : [ ] , "metadata" : { } } "#,
+            r#"{"items":[],"items":[{"a":1}]}"#,
+            r#"{"items":null,"x":"\u00e9\\"}"#,
+            r#"{"metadata":{"continue":"abc"},"items":[{"a":{"b":[[],{}]}}]}"#,
+            r#"{}"#,
+            r#"[1,2]"#,
+            r#""text""#,
+            "  ",
+        ];
+        for doc in docs {
+            for step in [1, 2, 3, 7, 64, 4096] {
+                assert_eq!(
+                    whole(&lua, doc),
+                    decode_in_steps(&lua, doc, step),
+                    "{doc} in steps of {step}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn broken_documents_fail_as_whole_decoding_fails() {
+        let lua = Lua::new();
+        let docs = [
+            r#"{"items":[{"a":1},]}"#,
+            r#"{"items":[{"a":1}],}"#,
+            r#"{"items":[{"a":1}"#,
+            r#"{"items":[{"a":1}]} x"#,
+            r#"{"items":[{"a":tru}]}"#,
+            r#"{"a" 1}"#,
+            r#"{"items":[1 2]}"#,
+            r#"{"items":[{"a":"\ud800"}]}"#,
+        ];
+        for doc in docs {
+            for step in [1, 5, 4096] {
+                let got = decode_in_steps(&lua, doc, step);
+                assert!(got.is_err(), "{doc} decoded as {got:?}");
+                assert_eq!(whole(&lua, doc).unwrap_err(), got.unwrap_err(), "{doc}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_new_attempt_starts_afresh() {
+        let lua = Lua::new();
+        let mut d = ListDecoder::new(&lua);
+        d.feed(br#"{"items":[{"a":1},{"b""#);
+        d.restart();
+        d.feed(br#"{"items":[{"c":3}]}"#);
+        let v = d.finish().unwrap();
+        let json = convert::encode(&lua, &v, "doc").unwrap();
+        assert_eq!(br#"{"items":[{"c":3}]}"#.as_slice(), json.as_slice());
+    }
+}
