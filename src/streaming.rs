@@ -30,7 +30,7 @@ impl LineBuffer {
     /// The next complete line without its `\n` (and `\r`), if one is buffered.
     pub fn next_line(&mut self) -> Option<Vec<u8>> {
         let rest = &self.pending[self.start..];
-        let Some(end) = rest[self.scanned..].iter().position(|&b| b == b'\n') else {
+        let Some(end) = memchr::memchr(b'\n', &rest[self.scanned..]) else {
             self.scanned = rest.len();
             return None;
         };
