@@ -658,6 +658,28 @@ mod tests {
         assert!(e.contains("cannot use a table as an object key"), "{e}");
     }
 
+    /// Strings of megabytes, with every escape class and multi-byte UTF-8,
+    /// come back byte for byte (the fuzz targets use shorter ones).
+    #[test]
+    fn very_long_strings_round_trip() {
+        let lua = lua();
+        let unit = "a\"\\\n\u{1}\u{1f}é€😀 /";
+        let long = unit.repeat(4 << 20 >> 4);
+        assert!(long.len() > 4 << 20);
+        let t = lua.create_table().unwrap();
+        t.raw_set("s", long.as_str()).unwrap();
+        t.raw_set("list", vec![long.as_str(), "x"]).unwrap();
+        let json = encode(&lua, &Value::Table(t), "body").unwrap();
+        let parsed: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(parsed["s"], long.as_str());
+        let Value::Table(back) = decode(&lua, &json, Format::Json).unwrap() else {
+            panic!("not a table");
+        };
+        assert_eq!(back.get::<mlua::String>("s").unwrap().as_bytes(), long.as_bytes());
+        let list: Table = back.get("list").unwrap();
+        assert_eq!(list.get::<mlua::String>(1).unwrap().as_bytes(), long.as_bytes());
+    }
+
     #[test]
     fn invalid_json_is_an_error() {
         let lua = lua();
