@@ -530,6 +530,37 @@ describe("watch under server faults", function()
     w:close()
   end)
 
+  it("reports objects deleted while away with the last state it saw, listed or watched", function()
+    local ns = fresh_namespace(client)
+    local cms = client:corev1():configmaps(ns)
+    cms:create { metadata = { name = "listed" }, data = { v = "0" } }
+    local w = cms:watch(nil, { timeout = 30, server_timeout = 1 })
+    assert.are.same({ { "ADDED", "listed" } }, take(w, 1))
+    cms:create { metadata = { name = "watched", labels = { app = "x" } }, data = { v = "1" } }
+    cms:patch("watched", { data = { v = "2" } })
+    assert.are.same({ { "ADDED", "watched" }, { "MODIFIED", "watched" } }, take(w, 2))
+    sleep(1.5) -- the stream ends while the watch is not reading
+    for i = 1, 6 do cms:create { metadata = { name = "filler" .. i } } end
+    cms:delete("watched")
+    cms:delete("listed")
+    -- Past the history of 5: the watch lists again and finds both missing.
+    local deleted = {}
+    for _ = 1, 8 do
+      local kind, obj = w:next(10)
+      if kind == "DELETED" then deleted[obj:name()] = obj end
+    end
+    local watched, listed = deleted.watched, deleted.listed
+    assert.are.equal("2", watched.data.v)
+    assert.are.equal("x", watched.metadata.labels.app)
+    assert.are.equal("0", listed.data.v)
+    for _, obj in ipairs { watched, listed } do
+      assert.are.equal("ConfigMap", obj.kind)
+      assert.are.equal("v1", obj.apiVersion)
+      assert.are.equal(ns, obj:namespace())
+    end
+    w:close()
+  end)
+
   it("asks for bookmarks and resumes from them", function()
     local quiet = fresh_namespace(client)
     local busy = client:corev1():configmaps(fresh_namespace(client))
