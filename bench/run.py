@@ -67,6 +67,8 @@ def python_with_client():
     return py
 
 
+SECTIONS = ["list", "gets", "codec", "startup", "watch"]
+
 # Longest one contender may run; --smoke lowers it so CI never waits on a hang.
 COMMAND_TIMEOUT = 900
 
@@ -215,12 +217,17 @@ def main():
     ap.add_argument("--lua", default="lua5.4,luajit", help="comma-separated interpreters")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, one run: checks it all works")
     ap.add_argument("--json", help="also write the results to this file")
+    ap.add_argument("--only", default=",".join(SECTIONS),
+                    help="comma-separated sections to run, of: " + ", ".join(SECTIONS))
     a = ap.parse_args()
     if a.smoke:
         global COMMAND_TIMEOUT
         a.pods, a.gets, a.watch_events, a.runs = 40, 20, 2000, 1
         COMMAND_TIMEOUT = 120
     luas = a.lua.split(",")
+    only = set(a.only.split(","))
+    if not only <= set(SECTIONS):
+        ap.error("--only takes sections of: " + ", ".join(SECTIONS))
     python = python_with_client()
     kubectl = shutil.which("kubectl")
     results = {}
@@ -243,80 +250,85 @@ def main():
         kenv = dict(os.environ, HOME=kube_home)
 
         # 1. list
-        rows = []
-        for lua in luas:
-            env = lua_env(LUAS[lua])
-            rows.append(runs_of("luakube-rs (%s)" % lua,
-                                [lua, os.path.join(BENCH, "list.lua"), server.kubeconfig], a.runs, env=env))
-        if kubectl:
-            rows.append(runs_of("kubectl get -o json", [kubectl, "--kubeconfig", server.kubeconfig,
-                                "get", "pods", "-n", "bench", "-o", "json"], a.runs, env=kenv))
-        rows.append(runs_of("Python client", [python, os.path.join(BENCH, "list.py"), server.kubeconfig],
-                            a.runs))
-        floor_cmd = ("curl -sf --cacert %s -H '%s' %s | %s -e 'local cjson = require \"cjson\"; "
-                     "assert(#cjson.decode(io.read(\"*a\")).items > 0)'" % (server.ca, auth, url, luas[0]))
-        floor = runs_of("floor: curl | lua-cjson", floor_cmd, a.runs, shell=True, env=env0)
-        rows.append(floor)
-        table("list %d pods into Lua" % a.pods, rows, floor)
-        results["list"] = rows
-        checks += len(rows)
+        if "list" in only:
+            rows = []
+            for lua in luas:
+                env = lua_env(LUAS[lua])
+                rows.append(runs_of("luakube-rs (%s)" % lua,
+                                    [lua, os.path.join(BENCH, "list.lua"), server.kubeconfig], a.runs, env=env))
+            if kubectl:
+                rows.append(runs_of("kubectl get -o json", [kubectl, "--kubeconfig", server.kubeconfig,
+                                    "get", "pods", "-n", "bench", "-o", "json"], a.runs, env=kenv))
+            rows.append(runs_of("Python client", [python, os.path.join(BENCH, "list.py"), server.kubeconfig],
+                                a.runs))
+            floor_cmd = ("curl -sf --cacert %s -H '%s' %s | %s -e 'local cjson = require \"cjson\"; "
+                         "assert(#cjson.decode(io.read(\"*a\")).items > 0)'" % (server.ca, auth, url, luas[0]))
+            floor = runs_of("floor: curl | lua-cjson", floor_cmd, a.runs, shell=True, env=env0)
+            rows.append(floor)
+            table("list %d pods into Lua" % a.pods, rows, floor)
+            results["list"] = rows
+            checks += len(rows)
 
         # 2. sequential GETs
-        rows = []
-        for lua in luas:
-            rows.append(runs_of("luakube-rs (%s)" % lua, [lua, os.path.join(BENCH, "gets.lua"),
-                                server.kubeconfig, str(a.gets), str(a.pods)], a.runs, env=lua_env(LUAS[lua])))
-        rows.append(runs_of("Python client", [python, os.path.join(BENCH, "gets.py"), server.kubeconfig,
-                            str(a.gets), str(a.pods)], a.runs))
-        curlcfg = os.path.join(workdir, "gets.curl")
-        with open(curlcfg, "w") as f:
-            for i in range(a.gets):
-                f.write('url = "%s/web-%06d"\noutput = "/dev/null"\n' % (url, i % a.pods + 1))
-        floor = runs_of("floor: one curl, keep-alive", ["curl", "-sf", "--cacert", server.ca, "-H", auth,
-                        "--config", curlcfg], a.runs)
-        rows.append(floor)
-        table("%d sequential GETs" % a.gets, rows, floor)
-        results["gets"] = rows
-        checks += len(rows)
+        if "gets" in only:
+            rows = []
+            for lua in luas:
+                rows.append(runs_of("luakube-rs (%s)" % lua, [lua, os.path.join(BENCH, "gets.lua"),
+                                    server.kubeconfig, str(a.gets), str(a.pods)], a.runs, env=lua_env(LUAS[lua])))
+            rows.append(runs_of("Python client", [python, os.path.join(BENCH, "gets.py"), server.kubeconfig,
+                                str(a.gets), str(a.pods)], a.runs))
+            curlcfg = os.path.join(workdir, "gets.curl")
+            with open(curlcfg, "w") as f:
+                for i in range(a.gets):
+                    f.write('url = "%s/web-%06d"\noutput = "/dev/null"\n' % (url, i % a.pods + 1))
+            floor = runs_of("floor: one curl, keep-alive", ["curl", "-sf", "--cacert", server.ca, "-H", auth,
+                            "--config", curlcfg], a.runs)
+            rows.append(floor)
+            table("%d sequential GETs" % a.gets, rows, floor)
+            results["gets"] = rows
+            checks += len(rows)
 
         # 3. codec, in-process medians
-        print("\nJSON codec on the %.1f MB list (median ms of %d runs, CPU time)" % (
-            os.path.getsize(listfile) / 1e6, max(a.runs, 3)))
-        for lua in luas:
-            out = subprocess.run([lua, os.path.join(BENCH, "codec.lua"), listfile, str(max(a.runs, 3))],
-                                 env=lua_env(LUAS[lua]), check=True, capture_output=True, text=True).stdout
-            for line in out.split("\n"):
-                if line:
-                    what, kube_ms, cjson_ms = line.split()
-                    kube_ms, cjson_ms = float(kube_ms), float(cjson_ms)
-                    print("  %-8s %-8s luakube-rs %8.1f   lua-cjson %8.1f   ratio %.2f" % (
-                        lua, what, kube_ms, cjson_ms, kube_ms / cjson_ms))
-                    results.setdefault("codec", []).append(
-                        {"lua": lua, "what": what, "kube_ms": kube_ms, "cjson_ms": cjson_ms})
-                    checks += 1
+        if "codec" in only:
+            print("\nJSON codec on the %.1f MB list (median ms of %d runs, CPU time)" % (
+                os.path.getsize(listfile) / 1e6, max(a.runs, 3)))
+            for lua in luas:
+                out = subprocess.run([lua, os.path.join(BENCH, "codec.lua"), listfile, str(max(a.runs, 3))],
+                                     env=lua_env(LUAS[lua]), check=True, capture_output=True, text=True).stdout
+                for line in out.split("\n"):
+                    if line:
+                        what, kube_ms, cjson_ms = line.split()
+                        kube_ms, cjson_ms = float(kube_ms), float(cjson_ms)
+                        print("  %-8s %-8s luakube-rs %8.1f   lua-cjson %8.1f   ratio %.2f" % (
+                            lua, what, kube_ms, cjson_ms, kube_ms / cjson_ms))
+                        results.setdefault("codec", []).append(
+                            {"lua": lua, "what": what, "kube_ms": kube_ms, "cjson_ms": cjson_ms})
+                        checks += 1
 
         # 4. start-up to the first answered request, beyond the bare interpreter
-        print("\nstart-up: require -> config -> first answer (median of %d runs)" % max(a.runs, 5))
-        for lua in luas:
-            env = lua_env(LUAS[lua])
-            bare = runs_of("bare", [lua, "-e", ""], max(a.runs, 5), env=env)
-            full = runs_of("startup", [lua, os.path.join(BENCH, "startup.lua"), server.kubeconfig],
-                           max(a.runs, 5), env=env)
-            ms = (full["wall"] - bare["wall"]) * 1000
-            print("  %-8s %.1f ms beyond the bare interpreter (%.1f ms in all)" % (lua, ms, full["wall"] * 1000))
-            results.setdefault("startup", []).append({"lua": lua, "ms": ms})
-            checks += 1
+        if "startup" in only:
+            print("\nstart-up: require -> config -> first answer (median of %d runs)" % max(a.runs, 5))
+            for lua in luas:
+                env = lua_env(LUAS[lua])
+                bare = runs_of("bare", [lua, "-e", ""], max(a.runs, 5), env=env)
+                full = runs_of("startup", [lua, os.path.join(BENCH, "startup.lua"), server.kubeconfig],
+                               max(a.runs, 5), env=env)
+                ms = (full["wall"] - bare["wall"]) * 1000
+                print("  %-8s %.1f ms beyond the bare interpreter (%.1f ms in all)" % (lua, ms, full["wall"] * 1000))
+                results.setdefault("startup", []).append({"lua": lua, "ms": ms})
+                checks += 1
 
         # 5. watch: events/s and flat memory
-        flat_failures = 0
-        for resource, namespace, what in WATCHED:
-            rows, failures = watch_bench(server, luas, a.watch_events, a.runs, env0, resource,
-                                         namespace, what)
-            results.setdefault("watch", []).extend(rows)
-            checks += len(rows) // 2
-            flat_failures += failures
-        if flat_failures and a.smoke:
-            raise RuntimeError("watch memory grew with the event count in %d contender(s)" % flat_failures)
+        if "watch" in only:
+            flat_failures = 0
+            for resource, namespace, what in WATCHED:
+                rows, failures = watch_bench(server, luas, a.watch_events, a.runs, env0, resource,
+                                             namespace, what)
+                results.setdefault("watch", []).extend(rows)
+                checks += len(rows) // 2
+                flat_failures += failures
+            if flat_failures and a.smoke:
+                raise RuntimeError("watch memory grew with the event count in %d contender(s)" % flat_failures)
     finally:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)

@@ -46,6 +46,25 @@ describe("JSON conversion", function()
     assert.is_false(ok)
   end)
 
+  it("decodes arrays and objects larger than a C function's stack (8,000 slots on 5.1)", function()
+    local n, items, members = 50000, {}, {}
+    for i = 1, n do
+      items[i] = tostring(i)
+      members[i] = ('"k%d":{"v":[%d]}'):format(i, i)
+    end
+    local array = core.json_decode("[" .. table.concat(items, ",") .. "]")
+    assert.are.equal(n, #array)
+    assert.are.equal(1, array[1])
+    assert.are.equal(n, array[n])
+    local object = core.json_decode("{" .. table.concat(members, ",") .. "}")
+    local count = 0
+    for _ in pairs(object) do count = count + 1 end
+    assert.are.equal(n, count)
+    assert.are.equal(1, object.k1.v[1])
+    assert.are.equal(n, object["k" .. n].v[1])
+    assert.are.equal(core.json_encode(array), "[" .. table.concat(items, ",") .. "]")
+  end)
+
   it("decodes YAML documents", function()
     local v = core.yaml_decode("kind: Pod\nmetadata:\n  name: web\n  labels:\n    app: x\nspec:\n  containers: []\n")
     assert.are.equal("web", v.metadata.name)

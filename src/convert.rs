@@ -152,13 +152,15 @@ impl<'de> Visitor<'de> for PushSeed {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         self.room().map_err(serde::de::Error::custom)?;
-        let hint = seq.size_hint().unwrap_or(0).min(1 << 16) as c_int;
-        unsafe { ffi::lua_createtable(self.state, hint, 0) };
-        let mut i: ffi::lua_Integer = 0;
-        while seq.next_element_seed(self)?.is_some() {
-            i += 1;
-            unsafe { ffi::lua_rawseti(self.state, -2, i as _) };
+        let mut table = Buffered::new(self.state, Shape::Array);
+        loop {
+            table.make_room();
+            if seq.next_element_seed(self)?.is_none() {
+                break;
+            }
+            table.added();
         }
+        table.finish();
         unsafe {
             ffi::lua_pushvalue(self.state, self.array_mt);
             ffi::lua_setmetatable(self.state, -2);
@@ -167,13 +169,110 @@ impl<'de> Visitor<'de> for PushSeed {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         self.room().map_err(serde::de::Error::custom)?;
-        let hint = map.size_hint().unwrap_or(0).min(1 << 16) as c_int;
-        unsafe { ffi::lua_createtable(self.state, 0, hint) };
-        while map.next_key_seed(KeySeed(self))?.is_some() {
+        let mut table = Buffered::new(self.state, Shape::Object);
+        loop {
+            table.make_room();
+            if map.next_key_seed(KeySeed(self))?.is_none() {
+                break;
+            }
             map.next_value_seed(self)?;
-            unsafe { ffi::lua_rawset(self.state, -3) };
+            table.added();
         }
+        table.finish();
         Ok(())
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Shape {
+    Array,
+    Object,
+}
+
+/// A table being decoded. Its entries wait on the Lua stack until the table
+/// ends, so it is created at its final size: growing it entry by entry rehashed
+/// it at every power of two, which made building tables the larger part of
+/// decoding. When the stack has no room for more (Lua 5.1 allows a C function
+/// about 8,000 slots), the table is made from what waits and the rest is set
+/// into it directly.
+struct Buffered {
+    state: *mut ffi::lua_State,
+    shape: Shape,
+    /// The stack top before the first entry.
+    base: c_int,
+    /// Entries waiting on the stack; once the table exists, entries in it.
+    count: c_int,
+    /// The table exists, at `base + 1`.
+    made: bool,
+}
+
+impl Buffered {
+    fn new(state: *mut ffi::lua_State, shape: Shape) -> Self {
+        let base = unsafe { ffi::lua_gettop(state) };
+        Buffered {
+            state,
+            shape,
+            base,
+            count: 0,
+            made: false,
+        }
+    }
+
+    /// Before the next entry: room for it on the stack (with some to spare
+    /// for what it nests), or else the table made from what waits.
+    fn make_room(&mut self) {
+        if !self.made && unsafe { ffi::lua_checkstack(self.state, 8) } == 0 {
+            self.make();
+        }
+    }
+
+    /// One entry was pushed (a value, or a key and its value).
+    fn added(&mut self) {
+        self.count += 1;
+        if self.made {
+            unsafe {
+                match self.shape {
+                    Shape::Array => ffi::lua_rawseti(self.state, self.base + 1, self.count as _),
+                    Shape::Object => ffi::lua_rawset(self.state, self.base + 1),
+                }
+            }
+        }
+    }
+
+    /// Creates the table at its size so far and moves the waiting entries in.
+    fn make(&mut self) {
+        let (state, base, n) = (self.state, self.base, self.count);
+        unsafe {
+            match self.shape {
+                Shape::Array => {
+                    ffi::lua_createtable(state, n, 0);
+                    for i in 1..=n {
+                        ffi::lua_pushvalue(state, base + i);
+                        ffi::lua_rawseti(state, -2, i as _);
+                    }
+                }
+                Shape::Object => {
+                    ffi::lua_createtable(state, 0, n);
+                    for i in 0..n {
+                        ffi::lua_pushvalue(state, base + 2 * i + 1);
+                        ffi::lua_pushvalue(state, base + 2 * i + 2);
+                        ffi::lua_rawset(state, -3);
+                    }
+                }
+            }
+            if n > 0 {
+                ffi::lua_replace(state, base + 1);
+            }
+            ffi::lua_settop(state, base + 1);
+        }
+        self.made = true;
+    }
+
+    /// The table ends: it is left on the stack in place of its entries.
+    fn finish(mut self) {
+        if !self.made {
+            self.make();
+        }
     }
 }
 
@@ -675,9 +774,55 @@ mod tests {
         let Value::Table(back) = decode(&lua, &json, Format::Json).unwrap() else {
             panic!("not a table");
         };
-        assert_eq!(back.get::<mlua::String>("s").unwrap().as_bytes(), long.as_bytes());
+        assert_eq!(
+            back.get::<mlua::LuaString>("s").unwrap().as_bytes(),
+            long.as_bytes()
+        );
         let list: Table = back.get("list").unwrap();
-        assert_eq!(list.get::<mlua::String>(1).unwrap().as_bytes(), long.as_bytes());
+        assert_eq!(
+            list.get::<mlua::LuaString>(1).unwrap().as_bytes(),
+            long.as_bytes()
+        );
+    }
+
+    /// Arrays and objects with more entries than the Lua stack holds (1M
+    /// slots on 5.4, about 8,000 on 5.1) are made before their end and filled
+    /// directly from there on.
+    #[test]
+    fn tables_larger_than_the_stack_decode_whole() {
+        let lua = lua();
+        let long = 1_100_000;
+        let array = format!(
+            "[{}]",
+            (1..=long)
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let Value::Table(t) = decode(&lua, array.as_bytes(), Format::Json).unwrap() else {
+            panic!("not a table");
+        };
+        assert_eq!(t.raw_len(), long);
+        assert_eq!(t.raw_get::<i64>(1).unwrap(), 1);
+        assert_eq!(t.raw_get::<i64>(long).unwrap(), long as i64);
+        let n = 700_000;
+        let object = format!(
+            "{{\"nested\":{{\"a\":[1,{{}}]}},{}}}",
+            (1..=n)
+                .map(|i| format!("\"k{i}\":{i}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let Value::Table(t) = decode(&lua, object.as_bytes(), Format::Json).unwrap() else {
+            panic!("not a table");
+        };
+        assert_eq!(t.pairs::<Value, Value>().count(), n + 1);
+        assert_eq!(t.raw_get::<i64>("k1").unwrap(), 1);
+        assert_eq!(t.raw_get::<i64>(format!("k{n}")).unwrap(), n as i64);
+        let back: serde_json::Value =
+            serde_json::from_slice(&encode(&lua, &Value::Table(t), "body").unwrap()).unwrap();
+        assert_eq!(back["nested"], serde_json::json!({"a": [1, {}]}));
+        assert_eq!(back["k700000"], 700_000);
     }
 
     #[test]

@@ -111,9 +111,26 @@ struct Known {
 /// rate and with several times the memory.
 enum LastState {
     /// The event line it came in, `{"type":…,"object":{…}}`.
-    Event(Box<[u8]>),
-    /// The object from a list, encoded again.
+    Event(Vec<u8>),
+    /// The object from a list, encoded again (no spare capacity).
     Listed(Box<[u8]>),
+}
+
+impl Known {
+    /// Records a watch event of this object, reusing the buffer of the last
+    /// one: a fresh allocation per event of several KB made the allocator
+    /// consolidate the Lua heap's small free chunks each time.
+    fn update(&mut self, id: Identity, line: &[u8]) {
+        self.resource_version = id.resource_version;
+        self.uid = id.uid;
+        match &mut self.last {
+            LastState::Event(buf) => {
+                buf.clear();
+                buf.extend_from_slice(line);
+            }
+            last => *last = LastState::Event(line.to_vec()),
+        }
+    }
 }
 
 /// What identifies a state of an object for the re-list diff.
@@ -430,13 +447,15 @@ impl Watch {
                 };
                 if kind == "DELETED" {
                     self.known.remove(&id.key);
+                } else if let Some(known) = self.known.get_mut(&id.key) {
+                    known.update(id, line);
                 } else {
                     self.known.insert(
                         id.key,
                         Known {
                             resource_version: id.resource_version,
                             uid: id.uid,
-                            last: LastState::Event(line.into()),
+                            last: LastState::Event(line.to_vec()),
                         },
                     );
                 }
@@ -461,8 +480,8 @@ impl Watch {
             return Ok(None);
         };
         let (json, in_event) = match &known.last {
-            LastState::Event(line) => (line, true),
-            LastState::Listed(object) => (object, false),
+            LastState::Event(line) => (line.as_slice(), true),
+            LastState::Listed(object) => (&object[..], false),
         };
         let Value::Table(mut obj) = convert::decode(lua, json, Format::Json)? else {
             return Err(self.bad_event("not a JSON object"));
