@@ -17,6 +17,9 @@ use crate::convert::{self, Format};
 use crate::transport::BodySink;
 use mlua::{Lua, Table, Value};
 
+/// An object's JSON text, as it came in the body.
+pub type JsonText = Box<[u8]>;
+
 /// Where the scan is in the top-level object.
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum At {
@@ -65,6 +68,8 @@ pub struct ListDecoder<'lua> {
     after_comma: bool,
     top: Option<Table>,
     items: Option<(Table, i64)>,
+    /// Where each element of `items` is in `body`.
+    item_spans: Vec<(usize, usize)>,
     /// The structure was not what the scan expects: decode the whole body.
     broken: bool,
 }
@@ -81,6 +86,7 @@ impl<'lua> ListDecoder<'lua> {
             after_comma: false,
             top: None,
             items: None,
+            item_spans: Vec::new(),
             broken: false,
         }
     }
@@ -95,6 +101,19 @@ impl<'lua> ListDecoder<'lua> {
             (false, At::Done, Some(top)) => Ok(Value::Table(top)),
             _ => convert::decode(self.lua, &self.body, Format::Json).map_err(|e| e.to_string()),
         }
+    }
+
+    /// As `finish`, with each element of `items` also as the JSON text it came
+    /// in; `None` for those when the whole body had to be decoded instead.
+    pub fn finish_with_items(self) -> (Result<Value, String>, Option<Vec<JsonText>>) {
+        let whole = !self.broken && self.at == At::Done && self.top.is_some();
+        let items = whole.then(|| {
+            self.item_spans
+                .iter()
+                .map(|&(start, end)| self.body[start..end].into())
+                .collect()
+        });
+        (self.finish(), items)
     }
 
     fn scan(&mut self) {
@@ -250,6 +269,7 @@ impl<'lua> ListDecoder<'lua> {
                 self.at = At::AfterValue;
             }
             At::Item => {
+                self.item_spans.push((v.start, end));
                 let stored = self.decode(v.start, end).and_then(|value| {
                     let (items, n) = self.items.as_mut().ok_or("no items")?;
                     *n += 1;
@@ -366,5 +386,30 @@ mod tests {
         let v = d.finish().unwrap();
         let json = convert::encode(&lua, &v, "doc").unwrap();
         assert_eq!(br#"{"items":[{"c":3}]}"#.as_slice(), json.as_slice());
+    }
+
+    #[test]
+    fn items_come_with_their_text() {
+        let lua = Lua::new();
+        let body =
+            br#"{"kind":"PodList","items":[ {"a":[1,"]}"]} ,{"b":{"c":null}}],"metadata":{}}"#;
+        for step in [1, 7, body.len()] {
+            let mut d = ListDecoder::new(&lua);
+            for chunk in body.chunks(step) {
+                d.feed(chunk);
+            }
+            let (value, texts) = d.finish_with_items();
+            assert!(value.is_ok());
+            let texts: Vec<&[u8]> = texts.as_deref().unwrap().iter().map(|t| &t[..]).collect();
+            assert_eq!(
+                texts,
+                [br#"{"a":[1,"]}"]}"#.as_slice(), br#"{"b":{"c":null}}"#]
+            );
+        }
+        // Not the shape the scan expects: decoded whole, no texts.
+        let mut d = ListDecoder::new(&lua);
+        d.feed(br#"{"items":[1,,2]}"#);
+        let (value, texts) = d.finish_with_items();
+        assert!(value.is_err() && texts.is_none());
     }
 }

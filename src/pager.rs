@@ -10,6 +10,8 @@
 use crate::client::{http_error, shape, ClientCore, Reply, Wrap};
 use crate::convert::{self, Format};
 use crate::iterator::Step;
+use crate::list_decoder::{JsonText, ListDecoder};
+use crate::transport::BodySink;
 use mlua::{ffi, IntoLuaMulti, Lua, MultiValue, Table, Value};
 use std::collections::{HashSet, VecDeque};
 use std::rc::Rc;
@@ -158,6 +160,9 @@ impl Stamp {
     }
 }
 
+/// A listed object, with its JSON text when the pager keeps it.
+pub type PageItem = (Table, Option<JsonText>);
+
 pub struct Pager {
     core: Rc<ClientCore>,
     path: String,
@@ -166,7 +171,10 @@ pub struct Pager {
     page_size: i64,
     stamp: Option<Stamp>,
     continue_token: Option<String>,
-    page: VecDeque<Table>,
+    /// The page's objects, each with its JSON text when `keep_json`.
+    page: VecDeque<PageItem>,
+    /// Keep each object's JSON text as it came (for the watch's last states).
+    pub keep_json: bool,
     started: bool,
     /// The resourceVersion of the list snapshot (from the first page).
     resource_version: Option<String>,
@@ -191,6 +199,7 @@ impl Pager {
             stamp,
             continue_token: None,
             page: VecDeque::new(),
+            keep_json: false,
             started: false,
             resource_version: None,
             yielded: HashSet::new(),
@@ -205,14 +214,20 @@ impl Pager {
 
     /// The next object, `None` after the last page.
     pub fn next_item(&mut self, lua: &Lua) -> Result<Option<Table>, PageError> {
+        Ok(self.next_item_with_json(lua)?.map(|(item, _)| item))
+    }
+
+    /// The next object, with its JSON text as it came when `keep_json` (and
+    /// the page could be scanned for it).
+    pub fn next_item_with_json(&mut self, lua: &Lua) -> Result<Option<PageItem>, PageError> {
         loop {
-            while let Some(item) = self.page.pop_front() {
+            while let Some((item, json)) = self.page.pop_front() {
                 let id = identity(lua, &item)?;
                 if self.restarts > 0 && self.yielded.contains(&id.key) {
                     continue;
                 }
                 self.yielded.insert(id.key);
-                return Ok(Some(item));
+                return Ok(Some((item, json)));
             }
             if self.started && self.continue_token.is_none() {
                 return Ok(None);
@@ -255,7 +270,15 @@ impl Pager {
             Reply::Failed { code, message, .. } => return Err(PageError::Http { code, message }),
             Reply::Unreachable(m) => return Err(PageError::Unreachable(m)),
         };
-        let list = match convert::decode(lua, &body, Format::Json) {
+        let (decoded, mut texts) = if self.keep_json {
+            let mut decoder = ListDecoder::new(lua);
+            decoder.feed(&body);
+            decoder.finish_with_items()
+        } else {
+            let decoded = convert::decode(lua, &body, Format::Json);
+            (decoded.map_err(|e| crate::lua_fn::message(&e)), None)
+        };
+        let list = match decoded {
             Ok(Value::Table(list)) => list,
             Ok(_) => {
                 return Err(PageError::Lua(mlua::Error::runtime(format!(
@@ -266,9 +289,8 @@ impl Pager {
             // Cut off or garbled on the way: a transport failure, worth retrying.
             Err(e) => {
                 return Err(PageError::Unreachable(format!(
-                    "listing {}: the answer is not valid JSON: {}",
+                    "listing {}: the answer is not valid JSON: {e}",
                     self.path,
-                    crate::lua_fn::message(&e)
                 )))
             }
         };
@@ -289,12 +311,17 @@ impl Pager {
         self.started = true;
         self.continue_token = token;
         if let Value::Table(items) = list.get::<Value>("items")? {
+            if texts.as_ref().is_some_and(|t| t.len() != items.raw_len()) {
+                texts = None;
+            }
+            let mut texts = texts.map(Vec::into_iter);
             for item in items.sequence_values::<Table>() {
                 let item = item?;
                 if let Some(stamp) = &self.stamp {
                     stamp.apply(lua, &item)?;
                 }
-                self.page.push_back(item);
+                let json = texts.as_mut().and_then(Iterator::next);
+                self.page.push_back((item, json));
             }
         }
         Ok(())

@@ -112,7 +112,8 @@ struct Known {
 enum LastState {
     /// The event line it came in, `{"type":…,"object":{…}}`.
     Event(Vec<u8>),
-    /// The object from a list, encoded again (no spare capacity).
+    /// The object from a list: its text in the page, or encoded again when
+    /// the page could not be scanned for it.
     Listed(Box<[u8]>),
 }
 
@@ -491,9 +492,9 @@ impl Watch {
                 return Err(self.bad_event("no object"));
             };
             obj = inner;
-            if let Some(stamp) = &self.spec.stamp {
-                stamp.apply(lua, &obj)?;
-            }
+        }
+        if let Some(stamp) = &self.spec.stamp {
+            stamp.apply(lua, &obj)?;
         }
         self.wrap(lua, obj).map(Some)
     }
@@ -507,10 +508,15 @@ impl Watch {
             DEFAULT_PAGE_SIZE,
             self.spec.stamp.clone(),
         );
+        pager.keep_json = true;
         let mut fresh = Vec::new();
+        let mut texts = Vec::new();
         loop {
-            match pager.next_item(lua) {
-                Ok(Some(item)) => fresh.push(item),
+            match pager.next_item_with_json(lua) {
+                Ok(Some((item, json))) => {
+                    fresh.push(item);
+                    texts.push(json);
+                }
                 Ok(None) => break,
                 Err(PageError::Unreachable(m)) => return self.failed(m),
                 Err(PageError::Http { code, message }) if code == 429 || code >= 500 => {
@@ -535,10 +541,14 @@ impl Watch {
         let changes = relist_changes(&versions, &ids);
         let mut wrapped = Vec::with_capacity(fresh.len());
         let mut encoded = Vec::with_capacity(fresh.len());
-        for item in fresh {
-            let json = convert::encode(lua, &Value::Table(item.clone()), "object")
-                .map_err(|e| self.bad_event(&e))?;
-            encoded.push(json.into_boxed_slice());
+        for (item, text) in fresh.into_iter().zip(texts) {
+            let json = match text {
+                Some(json) => json,
+                None => convert::encode(lua, &Value::Table(item.clone()), "object")
+                    .map_err(|e| self.bad_event(&e))?
+                    .into_boxed_slice(),
+            };
+            encoded.push(json);
             wrapped.push(self.wrap(lua, item)?);
         }
         for change in changes {
