@@ -23,14 +23,8 @@ teardown(function()
   if dir then os.execute("rm -rf " .. dir) end
 end)
 
-local function admin()
-  return api.Client:new(config.from_kube_config(srv.kubeconfig))
-end
-
-local function fault(rule)
-  local _, msg, code = admin():call("POST", "../testserver/faults", rule)
-  assert.are.equal(200, code, msg)
-end
+local function admin() return cluster.admin(srv) end
+local function fault(rule) cluster.fault(srv, rule) end
 
 after_each(function()
   admin():call("DELETE", "../testserver/faults")

@@ -4,6 +4,7 @@
 local api = require "kube.api"
 local config = require "kube.config"
 local testing = require "kube.testing"
+local cluster = dofile("spec/helpers/cluster.lua")
 
 local srv
 
@@ -18,14 +19,8 @@ end)
 local PODS = "/api/v1/namespaces/kube-system/pods"
 local CMS = "/api/v1/namespaces/default/configmaps"
 
-local function admin()
-  return api.Client:new(config.from_kube_config(srv.kubeconfig))
-end
-
-local function fault(rule)
-  local _, msg, code = admin():call("POST", "../testserver/faults", rule)
-  assert.are.equal(200, code, msg)
-end
+local function admin() return cluster.admin(srv) end
+local function fault(rule) cluster.fault(srv, rule) end
 
 --- Rules still pending (count not used up).
 local function pending()

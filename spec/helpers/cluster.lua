@@ -2,8 +2,22 @@
 -- settings, built from the kubeconfig the server writes (its CA, tokens, and
 -- client certificate).
 local nf = dofile("spec/helpers/netfixture.lua")
+local api = require "kube.api"
+local config = require "kube.config"
 
 local M = {}
+
+--- A client of the server's admin user, from the kubeconfig the server wrote.
+function M.admin(srv)
+  return api.Client:new(config.from_kube_config(srv.kubeconfig))
+end
+
+--- Adds a fault rule (POST /testserver/faults); fails unless the server took it.
+function M.fault(srv, rule)
+  local _, msg, code = M.admin(srv):call("POST", "../testserver/faults", rule)
+  -- Plain error: this file runs outside busted's environment (no luassert).
+  if code ~= 200 then error(("fault rule not taken: %s %s"):format(tostring(code), tostring(msg)), 2) end
+end
 
 --- The secrets and addresses of a running `kube.testing` server.
 function M.facts(srv)
