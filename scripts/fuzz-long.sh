@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The long fuzz runs behind the hardening claims (not part of CI): fuzzes each
 # named target (default: all) until RUNS executions (default 10,000,000), new
-# inputs in build/fuzz-long/<target>/ (merge them into fuzz/corpus/ with
-# `cargo fuzz cmin` on purpose). Prints each target's last libFuzzer status
+# inputs in build/fuzz-long/<target>/ (merge them into fuzz/corpus/ on purpose,
+# e.g. with the target binary's -merge=1 into a fresh directory). Prints each target's last libFuzzer status
 # line and ends with "N passed, N failed".
 #   bash scripts/fuzz-long.sh [--runs N] [target ...]
 set -uo pipefail
