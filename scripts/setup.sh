@@ -5,7 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS="lua5.1 lua5.3 lua5.4 luajit liblua5.1-0-dev liblua5.3-dev liblua5.4-dev libluajit-5.1-dev luarocks lua-busted lua-cjson pkg-config curl time python3 python3-venv openssl iproute2"
+# Hosts the event-loop adapters are tested in: nginx with ngx_lua (which pulls
+# OpenResty's libluajit2 and replaces Debian's luajit: luajit2 is the interpreter),
+# luv, cqueues, Neovim.
+PKGS="lua5.1 lua5.2 lua5.3 lua5.4 luajit2 liblua5.1-0-dev liblua5.2-dev liblua5.3-dev liblua5.4-dev libluajit2-5.1-dev nginx libnginx-mod-http-lua lua-resty-core lua-luv lua-cqueues neovim luarocks lua-busted lua-cjson pkg-config curl time python3 python3-venv openssl iproute2"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

@@ -82,6 +82,23 @@ f=$(awk '/^[0-9]+ passed, [0-9]+ failed/ { s += $3 } END { print s + 0 }' "$log"
 [ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
 passed=$((passed + p)); failed=$((failed + f))
 
+# Drop-in test steps: every scripts/ci.d/*.sh runs in name order with its output
+# in build/test-logs/ci.d-NAME.log; each prints one or more "N passed, N failed"
+# lines (summed here). A step that exits non-zero without a failure counted
+# counts as one failure. New suites add a file here instead of editing this one.
+for step in scripts/ci.d/*.sh; do
+  [ -f "$step" ] || continue
+  name=$(basename "$step" .sh)
+  log=$L/ci.d-$name.log
+  run_step "$name" "$log" bash "$step"
+  rc=$?
+  p=$(awk '/^([A-Za-z0-9_.-]+: )?[0-9]+ passed, [0-9]+ failed/ { sub(/^[A-Za-z0-9_.-]+: /, ""); s += $1 } END { print s + 0 }' "$log")
+  f=$(awk '/^([A-Za-z0-9_.-]+: )?[0-9]+ passed, [0-9]+ failed/ { sub(/^[A-Za-z0-9_.-]+: /, ""); s += $3 } END { print s + 0 }' "$log")
+  [ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
+  echo "   $name: $p passed, $f failed"
+  passed=$((passed + p)); failed=$((failed + f))
+done
+
 # The benchmark harness, tiny sizes, so it does not rot (its figures are not judged here).
 log=$L/bench-smoke.log
 run_step "benchmark smoke run" "$log" python3 bench/run.py --smoke
