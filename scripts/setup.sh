@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building and testing need (Debian packages, Python venv for the
-# referee tests) and builds the rock for Lua 5.4, 5.3 and 5.1/LuaJIT into
+# referee tests) and builds the rock for Lua 5.4, 5.3, 5.2 and 5.1/LuaJIT into
 # .luarocks/<version>. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +19,7 @@ if [ -n "$missing" ]; then
   $SUDO apt-get install -y -qq $missing >/dev/null
 fi
 
-for v in ${LUA_VERSIONS:-5.4 5.3 5.1}; do
+for v in ${LUA_VERSIONS:-5.4 5.3 5.2 5.1}; do
   echo "== luarocks make (Lua $v)"
   luarocks --lua-version="$v" --tree=".luarocks/$v" make rockspec/luakube-rs-scm-1.rockspec >".luarocks-$v.log" 2>&1 \
     || { cat ".luarocks-$v.log"; exit 1; }

@@ -36,8 +36,8 @@ if [ -f server/Cargo.toml ]; then
   [ $rc -ne 0 ] && ! grep -q '^test result' $L/cargo-server.log && failed=$((failed + 1))
 fi
 
-for lua in lua5.4 lua5.3 lua5.1 luajit; do
-  case $lua in lua5.4) v=5.4;; lua5.3) v=5.3;; *) v=5.1;; esac
+for lua in lua5.4 lua5.3 lua5.2 lua5.1 luajit; do
+  case $lua in lua5.4) v=5.4;; lua5.3) v=5.3;; lua5.2) v=5.2;; *) v=5.1;; esac
   log=$L/busted-$lua.log
   echo "== busted on $lua"
   ( . scripts/env.sh $v; $lua /usr/bin/busted -o TAP spec/ ) >"$log" 2>&1
