@@ -9,7 +9,7 @@ and peak RSS, with ratios against the floor (curl piped into lua-cjson):
             client, curl | lua-cjson
   gets      sequential GETs of single pods: this module, the Python client, one curl
             process over one kept-alive connection
-  codec     JSON -> Lua decode and Lua -> JSON encode of the list, this module vs lua-cjson
+  codec     JSON -> Lua decode and Lua -> JSON encode of the list, kube.json vs lua-cjson
   startup   require "kube.api" through config load to the first answered request
   watch     MODIFIED events/s decoded into Lua from one watch stream of synthetic events
             (the server's /testserver/firehose), of the realistic pod and of a small
@@ -42,7 +42,7 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
 VENV = os.path.join(ROOT, "build", "venv")
-LUAS = {"lua5.4": "5.4", "luajit": "5.1", "lua5.1": "5.1", "lua5.3": "5.3"}
+LUAS = {"lua5.4": "5.4", "luajit": "5.1", "lua5.1": "5.1", "lua5.3": "5.3", "lua5.2": "5.2"}
 
 
 def lua_env(version):
@@ -299,7 +299,7 @@ def main():
                     if line:
                         what, kube_ms, cjson_ms = line.split()
                         kube_ms, cjson_ms = float(kube_ms), float(cjson_ms)
-                        print("  %-8s %-8s luakube-rs %8.1f   lua-cjson %8.1f   ratio %.2f" % (
+                        print("  %-8s %-8s kube.json %8.1f   lua-cjson %8.1f   ratio %.2f" % (
                             lua, what, kube_ms, cjson_ms, kube_ms / cjson_ms))
                         results.setdefault("codec", []).append(
                             {"lua": lua, "what": what, "kube_ms": kube_ms, "cjson_ms": cjson_ms})
