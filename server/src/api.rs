@@ -215,13 +215,44 @@ impl Server {
         let Some(user) = self.authenticate(&req) else {
             return err_reply(ApiError::new(401, "Unauthorized", "Unauthorized")).into();
         };
+        // Protobuf bodies become the JSON the rest of the server works on;
+        // answers go back in protobuf only to clients that accept nothing else.
+        if crate::protobuf::is_protobuf(req.content_type) && !req.body.is_empty() {
+            return match crate::protobuf::request_to_json(req.body) {
+                Ok(json) => self.handle(Incoming {
+                    content_type: "application/json",
+                    body: &json,
+                    ..req
+                }),
+                Err(e) => err_reply(e).into(),
+            };
+        }
+        if crate::protobuf::wants_protobuf(req.accept) {
+            return match self.handle_as(user, &req) {
+                Answer::Full(r) if r.content_type == "application/json" => {
+                    match crate::protobuf::json_to_response(&r.body) {
+                        Some(body) => Answer::Full(Reply {
+                            code: r.code,
+                            content_type: crate::protobuf::MEDIA_TYPE,
+                            body,
+                        }),
+                        None => Answer::Full(r),
+                    }
+                }
+                other => other,
+            };
+        }
+        self.handle_as(user, &req)
+    }
+
+    fn handle_as(&self, user: &'static str, req: &Incoming) -> Answer {
         let segs: Vec<&str> = req.path.trim_matches('/').split('/').collect();
-        if let Some(reply) = crate::discovery::serve(&req) {
+        if let Some(reply) = crate::discovery::serve(req) {
             return reply.into();
         }
         let result = match segs.as_slice() {
-            ["testserver", rest @ ..] => self.test_control(user, &req, rest).map(Answer::from),
-            _ => self.resource_request(user, &req, &segs),
+            ["testserver", rest @ ..] => self.test_control(user, req, rest).map(Answer::from),
+            _ => self.resource_request(user, req, &segs),
         };
         result.unwrap_or_else(|e| err_reply(e).into())
     }

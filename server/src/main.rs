@@ -20,6 +20,7 @@ mod logs;
 mod openapi;
 mod patch;
 mod pods;
+mod protobuf;
 mod registry;
 mod resources;
 mod rest;

@@ -180,7 +180,7 @@ pub fn parse_rfc3339(s: &str) -> Option<f64> {
     Some((days * 86400 + h * 3600 + mi * 60 + se - offset) as f64 + frac)
 }
 
-fn rfc3339(secs: u64) -> String {
+pub fn rfc3339(secs: u64) -> String {
     let (days, rem) = (secs / 86400, secs % 86400);
     let (y, m, d) = civil_from_days(days as i64);
     format!(

@@ -62,9 +62,7 @@ same() { # same GOT WANT
 jp() { # jp RESOURCE JSONPATH [kubectl args]: one object's fields via jsonpath
   k get "$1" -o "jsonpath=$2" "${@:3}"
 }
-# A ConfigMap manifest (NAMESPACE NAME) for kubectl create -f -. kubectl's
-# generators (create configmap --from-literal) send protobuf, which the
-# stand-in server does not decode.
+# A ConfigMap manifest (NAMESPACE NAME) for kubectl create -f -.
 cm() { printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s, namespace: %s}\ndata: {a: "1"}\n' "$2" "$1"; }
 each_line_in() { # each_line_in TEXT LINE...: every LINE is a whole line of TEXT
   local text=$1

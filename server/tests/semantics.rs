@@ -406,16 +406,58 @@ async fn viewer_is_forbidden_with_the_real_wording() {
     assert_eq!(200, s.get(CMS).await.code);
 }
 
+/// Protobuf field `n` (length-delimited) holding `bytes`.
+fn pb_field(n: u8, bytes: &[u8]) -> Vec<u8> {
+    let mut out = vec![n << 3 | 2, bytes.len() as u8];
+    out.extend_from_slice(bytes);
+    out
+}
+
+/// `kubectl create configmap pb --from-literal=a=1` as kubectl 1.32 sends it:
+/// the `k8s\0` envelope, a runtime.Unknown with apiVersion/kind and the
+/// ConfigMap message.
+fn protobuf_configmap() -> Vec<u8> {
+    let meta = pb_field(1, b"pb");
+    let entry = [pb_field(1, b"a"), pb_field(2, b"1")].concat();
+    let cm = [pb_field(1, &meta), pb_field(2, &entry)].concat();
+    let type_meta = [pb_field(1, b"v1"), pb_field(2, b"ConfigMap")].concat();
+    let unknown = [pb_field(1, &type_meta), pb_field(2, &cm)].concat();
+    [b"k8s\x00".to_vec(), unknown].concat()
+}
+
 #[tokio::test]
-async fn bodies_other_than_json_or_yaml_are_415() {
+async fn protobuf_bodies_are_decoded_and_answered_in_json() {
     let s = TestServer::start(&[]);
     let r = s
         .send_raw(
             "POST",
             CMS,
             "application/vnd.kubernetes.protobuf",
+            protobuf_configmap(),
+        )
+        .await;
+    assert_eq!(201, r.code, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!("pb", r.json()["metadata"]["name"]);
+    assert_eq!("1", r.json()["data"]["a"]);
+    assert_eq!("ConfigMap", r.json()["kind"]);
+    assert_eq!("1", s.get(&format!("{CMS}/pb")).await.json()["data"]["a"]);
+}
+
+#[tokio::test]
+async fn bodies_other_than_json_yaml_or_protobuf_are_415() {
+    let s = TestServer::start(&[]);
+    let cut = s
+        .send_raw(
+            "POST",
+            CMS,
+            "application/vnd.kubernetes.protobuf",
             b"k8s\x00\x0a".to_vec(),
         )
+        .await;
+    assert_eq!(400, cut.code);
+    assert_eq!("BadRequest", cut.json()["reason"]);
+    let r = s
+        .send_raw("POST", CMS, "application/cbor", b"\xa0".to_vec())
         .await;
     assert_eq!(415, r.code);
     assert_eq!("UnsupportedMediaType", r.json()["reason"]);
