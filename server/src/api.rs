@@ -184,6 +184,7 @@ fn has_subresource(res: &ResourceInfo, sub: &str) -> bool {
         "scale" => registry::scale_paths(res).is_some(),
         "log" | "eviction" | "binding" | "ephemeralcontainers" => pods,
         "finalize" => res.group.is_empty() && res.plural == "namespaces",
+        "token" => res.group.is_empty() && res.plural == "serviceaccounts",
         _ => false,
     }
 }
@@ -306,7 +307,7 @@ impl Server {
         }
         let (res, ns) = (t.res, t.ns);
         let write = !matches!(req.method, "GET" | "HEAD");
-        if write && user == "viewer" {
+        if write && user == "viewer" && !crate::authz::is_review(res) {
             return Ok(forbidden(user, req.method, &t).into());
         }
         let dry_run = match req.query.get("dryRun").map(String::as_str) {
@@ -386,6 +387,16 @@ impl Server {
                 full(crate::subresources::get_scale(st, res, ns, n)?)
             }
             ("GET", Some(n), Some("log")) => crate::logs::serve(&self.store, st, ns, n, &req.query),
+            ("POST", None, None) if crate::authz::is_review(res) => {
+                let body = rest::parse_body(req.body)?;
+                let reply = crate::authz::review(user, res, ns, &body)?;
+                Ok(Answer::Full(json_reply(201, &reply)))
+            }
+            ("POST", Some(n), Some("token")) => {
+                let body = rest::parse_body(req.body)?;
+                let reply = crate::authz::create_token(st, res, ns, n, &body)?;
+                Ok(Answer::Full(json_reply(201, &reply)))
+            }
             ("POST", None, None) => {
                 let mut body = rest::parse_body(req.body)?;
                 let target = patch::Target {

@@ -243,7 +243,10 @@ mod tests {
         assert_eq!(agg.content_type, Aggregated::V2.content_type());
         let doc = body(&agg);
         assert_eq!(doc["apiVersion"], "apidiscovery.k8s.io/v2");
-        assert_eq!(doc["items"][0]["metadata"]["name"], "apps");
+        assert_eq!(
+            doc["items"][0]["metadata"]["name"],
+            "apiregistration.k8s.io"
+        );
 
         let beta = get(
             "/api",

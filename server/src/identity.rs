@@ -7,7 +7,7 @@ use crate::tls::{self, Pki};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 
-fn random_hex(n: usize) -> String {
+pub fn random_hex(n: usize) -> String {
     let mut buf = vec![0u8; n];
     let ok = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut buf));
     if ok.is_err() {

@@ -241,6 +241,16 @@ pub static RESOURCES: &[ResourceInfo] = &[
         .short(&["svc"])
         .categories(ALL)
         .subs(&[other("proxy", "", "", "ServiceProxyOptions", PROXY), STATUS]),
+    // apiregistration.k8s.io/v1
+    stored(
+        "apiregistration.k8s.io",
+        "v1",
+        "apiservices",
+        "APIService",
+        CLUSTER,
+    )
+    .categories(API_EXTENSIONS)
+    .subs(WITH_STATUS),
     // apps/v1
     stored(
         "apps",
@@ -267,6 +277,56 @@ pub static RESOURCES: &[ResourceInfo] = &[
         .subs(WITH_SCALE_STATUS),
     // events.k8s.io/v1
     stored("events.k8s.io", "v1", "events", "Event", NS).short(&["ev"]),
+    // authentication.k8s.io/v1: reviews are answered, not stored (src/authz.rs)
+    stored(
+        "authentication.k8s.io",
+        "v1",
+        "selfsubjectreviews",
+        "SelfSubjectReview",
+        CLUSTER,
+    )
+    .verbs(CREATE),
+    stored(
+        "authentication.k8s.io",
+        "v1",
+        "tokenreviews",
+        "TokenReview",
+        CLUSTER,
+    )
+    .verbs(CREATE),
+    // authorization.k8s.io/v1
+    stored(
+        "authorization.k8s.io",
+        "v1",
+        "localsubjectaccessreviews",
+        "LocalSubjectAccessReview",
+        NS,
+    )
+    .verbs(CREATE),
+    stored(
+        "authorization.k8s.io",
+        "v1",
+        "selfsubjectaccessreviews",
+        "SelfSubjectAccessReview",
+        CLUSTER,
+    )
+    .verbs(CREATE),
+    stored(
+        "authorization.k8s.io",
+        "v1",
+        "selfsubjectrulesreviews",
+        "SelfSubjectRulesReview",
+        CLUSTER,
+    )
+    .verbs(CREATE),
+    stored(
+        "authorization.k8s.io",
+        "v1",
+        "subjectaccessreviews",
+        "SubjectAccessReview",
+        CLUSTER,
+    )
+    .verbs(CREATE),
     // autoscaling: v2 preferred
     stored(
         "autoscaling",
@@ -588,7 +648,8 @@ mod tests {
     #[test]
     fn preferred_version_comes_first() {
         assert_eq!(versions("autoscaling"), ["v2", "v1"]);
-        assert_eq!(groups()[0], "apps");
+        // As in the recorded `GET /apis` of a real server.
+        assert_eq!(groups()[..2], ["apiregistration.k8s.io", "apps"]);
         assert!(!groups().contains(&""));
     }
 }

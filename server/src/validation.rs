@@ -49,6 +49,11 @@ pub fn check_name(res: &ResourceInfo, name: &str) -> Result<(), ApiError> {
     let core = res.group.is_empty();
     let problem = if core && res.plural == "namespaces" {
         (!is_label(name, false)).then_some("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')")
+    } else if res.group == "apiregistration.k8s.io" {
+        // `VERSION.GROUP`; the core group's is `v1.`.
+        let (v, g) = name.split_once('.').unwrap_or((name, "x"));
+        (!is_label(v, false) || (!g.is_empty() && !is_subdomain(g)))
+            .then_some("must be in the form version.group")
     } else if core && res.plural == "services" {
         (!is_label(name, true)).then_some("a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')")
     } else {
