@@ -287,6 +287,10 @@ impl Server {
                     &json!({"compactedResourceVersion": st.rv.to_string()}),
                 ))
             }
+            ("GET", ["clock"]) => Ok(json_reply(200, &crate::controllers::clock::describe())),
+            ("POST", ["clock"]) => crate::controllers::clock::configure(req.body)
+                .map(|v| json_reply(200, &v))
+                .map_err(ApiError::bad_request),
             (_, ["faults"]) => self.faults.configure(req.method, req.body),
             (_, ["firehose"]) => self.firehose.configure(req.method, req.body),
             _ => Err(path_not_found()),

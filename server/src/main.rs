@@ -12,6 +12,7 @@ mod api;
 mod authz;
 mod body;
 mod builtins;
+mod controllers;
 mod discovery;
 mod faults;
 mod firehose;
@@ -49,9 +50,11 @@ struct Args {
     watch_history: usize,
     identity: Option<String>,
     data: Option<String>,
+    nodes: u32,
+    controllers: std::collections::BTreeSet<&'static str>,
 }
 
-const USAGE: &str = "usage: kube-testserver [--port N] [--kubeconfig PATH] [--seed FILE]... [--watch-history N] [--bookmark-interval-ms MS] [--identity FILE] [--data FILE]";
+const USAGE: &str = "usage: kube-testserver [--port N] [--kubeconfig PATH] [--seed FILE]... [--watch-history N] [--bookmark-interval-ms MS] [--identity FILE] [--data FILE] [--nodes N] [--controllers all|none|a,b,-c] [--speed F]";
 
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
@@ -61,6 +64,8 @@ fn parse_args() -> Result<Args, String> {
         watch_history: store::DEFAULT_HISTORY,
         identity: None,
         data: None,
+        nodes: 1,
+        controllers: controllers::parse_list("all")?,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -71,6 +76,13 @@ fn parse_args() -> Result<Args, String> {
             "--seed" => a.seeds.push(val()?),
             "--identity" => a.identity = Some(val()?),
             "--data" => a.data = Some(val()?),
+            "--nodes" => a.nodes = val()?.parse().map_err(|e| format!("--nodes: {e}"))?,
+            "--controllers" => a.controllers = controllers::parse_list(&val()?)?,
+            "--speed" => {
+                let v = val()?;
+                let f: f64 = v.parse().map_err(|e| format!("--speed: {e}"))?;
+                controllers::clock::set_speed(f).map_err(|e| format!("--speed: {e}"))?
+            }
             "--watch-history" => {
                 a.watch_history = val()?
                     .parse()
@@ -193,6 +205,19 @@ fn json_null() -> serde_json::Value {
     serde_json::Value::Null
 }
 
+/// Registers the nodes and starts the controllers, once what is stored has
+/// settled (seeded pods run, Deployments have their pods) as on a cluster
+/// that has been up for a while.
+fn start_cluster(server: &Server, nodes: u32) -> Result<(), String> {
+    let mut st = server.lock();
+    controllers::nodes::register(&mut st, nodes)?;
+    let mut runner = controllers::runner::Runner::new(&mut st);
+    drop(st);
+    runner.settle(&server.store, std::time::Duration::from_secs(5));
+    tokio::spawn(runner.run(server.store.clone()));
+    Ok(())
+}
+
 /// Loads what `keep_data` wrote, and serves the CRDs among it again.
 fn restore(server: &Server, bytes: &[u8]) -> Result<(), String> {
     let snap: serde_json::Value =
@@ -251,11 +276,16 @@ async fn run() -> Result<(), String> {
         faults: Default::default(),
         firehose: Default::default(),
     });
+    controllers::configure(controllers::Settings {
+        enabled: args.controllers.clone(),
+        ca_pem: pki.ca_pem.clone(),
+    });
     // Kept data stands for etcd: a restarted server goes on where it stopped.
     match args.data.as_deref().map(std::fs::read) {
         Some(Ok(bytes)) => restore(&server, &bytes)?,
         _ => seed(&server, &args.seeds)?,
     }
+    start_cluster(&server, args.nodes)?;
     let acceptor = tokio_rustls::TlsAcceptor::from(pki.server_config.clone());
     println!("ready {url}");
     let _ = std::io::stdout().flush();

@@ -1,44 +1,43 @@
-//! Pod behaviour: a pod for the default scheduler is placed on node-1 and
-//! runs at once; a pod for another scheduler stays Pending until a Binding
-//! gives it a node (as no such scheduler runs here).
+//! A new pod's status: Pending until a scheduler binds it and its node's
+//! kubelet starts it (the simulated ones in `controllers/`; a pod for
+//! another scheduler waits for a Binding). A seeded pod that brings a status
+//! keeps it: it stands for what the controllers did before.
 
 use serde_json::{json, Value};
 
 pub fn start(pod: &mut Value) {
-    let scheduler = pod["spec"]["schedulerName"]
-        .as_str()
-        .unwrap_or("default-scheduler");
-    if pod["spec"]["nodeName"].is_null() && scheduler != "default-scheduler" {
-        pod["status"] = json!({
-            "phase": "Pending", "qosClass": "BestEffort",
-            "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
-                "lastTransitionTime": crate::store::now_rfc3339()}],
-        });
+    if pod["status"]["phase"].is_string() {
         return;
     }
-    if pod["spec"]["nodeName"].is_null() {
-        pod["spec"]["nodeName"] = json!("node-1");
-    }
-    run(pod);
+    pod["status"] = json!({"phase": "Pending", "qosClass": qos_class(pod)});
 }
 
-/// Marks every container running on the pod's node.
-pub fn run(pod: &mut Value) {
-    let now = crate::store::now_rfc3339();
-    let statuses: Vec<Value> = pod["spec"]["containers"]
+/// Guaranteed when every container has equal requests and limits for CPU
+/// and memory, BestEffort when none has any, Burstable otherwise.
+fn qos_class(pod: &Value) -> &'static str {
+    let containers: Vec<&Value> = pod["spec"]["containers"]
         .as_array()
         .into_iter()
         .flatten()
-        .map(|c| {
-            json!({"name": c["name"], "image": c["image"], "imageID": "", "ready": true,
-            "started": true, "restartCount": 0, "state": {"running": {"startedAt": now}}})
-        })
         .collect();
-    let cond = |t: &str| json!({"type": t, "status": "True", "lastTransitionTime": now});
-    pod["status"] = json!({
-        "phase": "Running", "hostIP": "10.0.0.1", "podIP": "10.244.0.10",
-        "podIPs": [{"ip": "10.244.0.10"}], "startTime": now, "qosClass": "BestEffort",
-        "conditions": [cond("Initialized"), cond("Ready"), cond("ContainersReady"), cond("PodScheduled")],
-        "containerStatuses": statuses,
+    let any = containers.iter().any(|c| {
+        ["requests", "limits"]
+            .iter()
+            .any(|k| c["resources"][k].as_object().is_some_and(|m| !m.is_empty()))
     });
+    if !any {
+        return "BestEffort";
+    }
+    let guaranteed = containers.iter().all(|c| {
+        ["cpu", "memory"].iter().all(|r| {
+            let limit = &c["resources"]["limits"][r];
+            let request = &c["resources"]["requests"][r];
+            !limit.is_null() && (request.is_null() || request == limit)
+        })
+    });
+    if guaranteed {
+        "Guaranteed"
+    } else {
+        "Burstable"
+    }
 }

@@ -543,6 +543,8 @@ pub struct DeleteOptions {
     pub grace_period: Option<i64>,
     pub precondition_uid: Option<String>,
     pub precondition_rv: Option<String>,
+    /// propagationPolicy (or orphanDependents=true as Orphan); None: Background.
+    pub propagation: Option<String>,
 }
 
 impl DeleteOptions {
@@ -556,11 +558,17 @@ impl DeleteOptions {
             .get("propagationPolicy")
             .cloned()
             .or_else(|| b["propagationPolicy"].as_str().map(String::from));
-        if let Some(p) = policy {
+        if let Some(p) = &policy {
             if !matches!(p.as_str(), "Orphan" | "Background" | "Foreground") {
                 return Err(ApiError::new(422, "Invalid", format!("DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"{p}\": supported values: \"Foreground\", \"Background\", \"Orphan\"")));
             }
         }
+        let orphan = q
+            .get("orphanDependents")
+            .map(|o| o == "true")
+            .or_else(|| b["orphanDependents"].as_bool())
+            == Some(true);
+        let policy = policy.or_else(|| orphan.then(|| "Orphan".to_string()));
         let grace_period = q
             .get("gracePeriodSeconds")
             .and_then(|g| g.parse().ok())
@@ -571,6 +579,7 @@ impl DeleteOptions {
             precondition_rv: b["preconditions"]["resourceVersion"]
                 .as_str()
                 .map(String::from),
+            propagation: policy,
         })
     }
 }
@@ -627,6 +636,25 @@ fn delete_object(
     if let Some(want) = &opts.precondition_rv {
         if Some(want.as_str()) != obj["metadata"]["resourceVersion"].as_str() {
             return Err(conflict(res, name));
+        }
+    }
+    // Foreground and Orphan deletion hand the object to the garbage
+    // collector through a finalizer (when one runs).
+    let gc_finalizer = match opts.propagation.as_deref() {
+        Some("Foreground") => Some("foregroundDeletion"),
+        Some("Orphan") => Some("orphan"),
+        _ => None,
+    }
+    .filter(|_| crate::controllers::enabled("garbagecollector"));
+    if let Some(f) = gc_finalizer {
+        let list = obj["metadata"]["finalizers"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if !list.iter().any(|x| x == f) {
+            let mut list = list;
+            list.push(json!(f));
+            obj["metadata"]["finalizers"] = json!(list);
         }
     }
     let has_finalizers = obj["metadata"]["finalizers"]

@@ -44,6 +44,8 @@ pub struct Store {
     /// Changes at or below this resourceVersion are no longer in the history.
     pub compacted_rv: u64,
     changes: broadcast::Sender<Arc<ChangeEvent>>,
+    /// The simulated cluster's controllers: every change, none dropped.
+    observer: Option<tokio::sync::mpsc::UnboundedSender<Arc<ChangeEvent>>>,
 }
 
 impl Default for Store {
@@ -203,7 +205,7 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 }
 
 // Howard Hinnant's days-to-civil algorithm.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719468;
     let era = z.div_euclid(146097);
     let doe = z - era * 146097;
@@ -230,6 +232,7 @@ impl Store {
             history_limit: history_limit.max(1),
             compacted_rv: 0,
             changes,
+            observer: None,
         }
     }
 
@@ -383,6 +386,9 @@ impl Store {
                 self.compacted_rv = old.rv;
             }
         }
+        if let Some(o) = &self.observer {
+            let _ = o.send(ev.clone());
+        }
         // No receivers is fine: nobody is watching.
         let _ = self.changes.send(ev);
     }
@@ -399,6 +405,14 @@ impl Store {
             return None;
         }
         Some(self.history.iter().filter(|e| e.rv > rv).cloned().collect())
+    }
+
+    /// Every change from now on, for the controllers (unbounded: they must
+    /// not miss one; they keep up with the writers).
+    pub fn observe(&mut self) -> tokio::sync::mpsc::UnboundedReceiver<Arc<ChangeEvent>> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        self.observer = Some(tx);
+        rx
     }
 
     /// A receiver of every change from now on.

@@ -150,6 +150,7 @@ pub fn evict(
             .as_str()
             .map(String::from),
         precondition_rv: None,
+        propagation: None,
     };
     rest::delete(st, res, ns, name, &opts, dry_run)?;
     Ok(created_status())
@@ -184,7 +185,15 @@ pub fn bind(
         return Err(e);
     }
     pod["spec"]["nodeName"] = json!(node);
-    crate::pods::run(&mut pod);
+    // The binding marks the pod scheduled; the node's kubelet starts it.
+    let now = crate::store::now_rfc3339();
+    let mut conds: Vec<Value> = pod["status"]["conditions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    conds.retain(|c| c["type"] != "PodScheduled");
+    conds.push(json!({"type": "PodScheduled", "status": "True", "lastProbeTime": null, "lastTransitionTime": now}));
+    pod["status"]["conditions"] = json!(conds);
     if !dry_run {
         st.put(res, &mut pod);
     }

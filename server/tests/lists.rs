@@ -211,7 +211,8 @@ async fn field_selectors() {
     assert_eq!(
         2,
         names(
-            &got("status.phase=Running,metadata.namespace=default")
+            // New pods are Pending: no scheduler or kubelet runs in these tests.
+            &got("status.phase=Pending,metadata.namespace=default")
                 .await
                 .json()
         )
@@ -229,14 +230,21 @@ async fn field_selectors() {
 async fn large_lists_stream_the_same_document() {
     let s = TestServer::start(&[]);
     for i in 0..150 {
-        s.configmap("default", &format!("cm-{i:03}"), json!({"n": i.to_string()}))
-            .await;
+        s.configmap(
+            "default",
+            &format!("cm-{i:03}"),
+            json!({"n": i.to_string()}),
+        )
+        .await;
     }
     let streamed = s.get(CMS).await;
     assert_eq!(200, streamed.code);
     assert!(streamed.headers.get("content-length").is_none());
     let page = s.get(&format!("{CMS}?limit=100")).await;
-    assert!(page.headers.get("content-length").is_some(), "small lists whole");
+    assert!(
+        page.headers.get("content-length").is_some(),
+        "small lists whole"
+    );
     let (all, first) = (streamed.json(), page.json());
     let items = all["items"].as_array().unwrap();
     assert_eq!(150, items.len());

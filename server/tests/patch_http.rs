@@ -44,6 +44,8 @@ impl TestServer {
         let mut child = Command::new(env!("CARGO_BIN_EXE_kube-testserver"))
             .arg("--kubeconfig")
             .arg(&kubeconfig)
+            // A bare API server: no deployment controller writes status here.
+            .args(["--controllers", "none"])
             .stdout(Stdio::piped())
             .spawn()
             .expect("start kube-testserver");

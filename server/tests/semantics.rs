@@ -50,7 +50,8 @@ async fn server_sets_uid_resource_version_timestamp_and_generation() {
 
     let p = s.post(PODS, &pod("p")).await.json();
     assert!(p["metadata"].get("generation").is_none());
-    assert_eq!("Running", p["status"]["phase"]);
+    // A new pod is Pending until a scheduler and a kubelet run it (none here).
+    assert_eq!("Pending", p["status"]["phase"]);
 }
 
 #[tokio::test]
@@ -330,7 +331,10 @@ async fn eviction_deletes_and_binding_assigns_a_node() {
     );
     let bound = s.get(&format!("{PODS}/waiting")).await.json();
     assert_eq!("node-7", bound["spec"]["nodeName"]);
-    assert_eq!("Running", bound["status"]["phase"]);
+    // Bound and scheduled; it runs once a kubelet on node-7 starts it.
+    assert_eq!("Pending", bound["status"]["phase"]);
+    assert_eq!("PodScheduled", bound["status"]["conditions"][0]["type"]);
+    assert_eq!("True", bound["status"]["conditions"][0]["status"]);
     let twice = s.post(&format!("{PODS}/waiting/binding"), &binding).await;
     assert_eq!(409, twice.code);
 }

@@ -143,7 +143,14 @@ impl Lines {
 pub const SECOND: Duration = Duration::from_secs(1);
 
 impl TestServer {
+    /// Starts the server as a bare API server (`--controllers none`, as
+    /// envtest runs kube-apiserver): these tests check what the API server
+    /// itself answers. Tests of the simulated cluster pass `--controllers`.
     pub fn start(args: &[&str]) -> TestServer {
+        let mut args = args.to_vec();
+        if !args.contains(&"--controllers") {
+            args.extend(["--controllers", "none"]);
+        }
         let dir = std::env::temp_dir().join(format!(
             "kts-{}-{}",
             std::process::id(),
@@ -157,7 +164,7 @@ impl TestServer {
         let mut child = Command::new(env!("CARGO_BIN_EXE_kube-testserver"))
             .args(["--port", "0", "--kubeconfig"])
             .arg(&kc)
-            .args(args)
+            .args(&args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

@@ -1,0 +1,314 @@
+//! kube-scheduler: binds each pending pod of the default scheduler to a
+//! node that is Ready and schedulable, matches its nodeSelector and required
+//! node affinity, has no taint it does not tolerate and room for another pod
+//! (the least loaded wins). A pod no node takes gets `PodScheduled=False`
+//! with the scheduler's message and a FailedScheduling event, and is tried
+//! again when nodes change or pods leave.
+
+use super::runner::{Controller, Cx, View};
+use super::{events, util};
+use crate::store::{ChangeEvent, Key};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+struct NodeInfo {
+    labels: Value,
+    taints: Vec<Value>,
+    ready: bool,
+    unschedulable: bool,
+    max_pods: u64,
+}
+
+#[derive(Default)]
+pub struct Scheduler {
+    nodes: BTreeMap<String, NodeInfo>,
+    load: HashMap<String, u64>,
+    placed: HashMap<Key, String>,
+    waiting: BTreeSet<Key>,
+}
+
+fn node_info(n: &Value) -> NodeInfo {
+    NodeInfo {
+        labels: n["metadata"]["labels"].clone(),
+        taints: n["spec"]["taints"].as_array().cloned().unwrap_or_default(),
+        ready: util::condition_true(n, "Ready"),
+        unschedulable: n["spec"]["unschedulable"] == Value::Bool(true),
+        max_pods: n["status"]["allocatable"]["pods"]
+            .as_str()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(super::nodes::MAX_PODS as u64),
+    }
+}
+
+fn ours(pod: &Value) -> bool {
+    pod["spec"]["schedulerName"]
+        .as_str()
+        .is_none_or(|s| s == "default-scheduler")
+}
+
+fn tolerates(tolerations: &Value, taint: &Value) -> bool {
+    tolerations.as_array().into_iter().flatten().any(|t| {
+        let effect_ok = t["effect"]
+            .as_str()
+            .is_none_or(|e| e.is_empty() || e == taint["effect"]);
+        let key = t["key"].as_str().unwrap_or("");
+        let op = t["operator"].as_str().unwrap_or("Equal");
+        let key_ok = (key.is_empty() && op == "Exists") || key == taint["key"];
+        let value_ok = op == "Exists"
+            || t["value"].as_str().unwrap_or("") == taint["value"].as_str().unwrap_or("");
+        effect_ok && key_ok && value_ok
+    })
+}
+
+fn term_matches(term: &Value, name: &str, labels: &Value) -> bool {
+    let req = |e: &Value, value: Option<&str>| {
+        let values: Vec<&str> = e["values"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        match e["operator"].as_str().unwrap_or("") {
+            "In" => value.is_some_and(|v| values.contains(&v)),
+            "NotIn" => value.is_none_or(|v| !values.contains(&v)),
+            "Exists" => value.is_some(),
+            "DoesNotExist" => value.is_none(),
+            "Gt" | "Lt" => {
+                let (Some(v), Some(w)) = (
+                    value.and_then(|v| v.parse::<i64>().ok()),
+                    values.first().and_then(|w| w.parse::<i64>().ok()),
+                ) else {
+                    return false;
+                };
+                if e["operator"] == "Gt" {
+                    v > w
+                } else {
+                    v < w
+                }
+            }
+            _ => false,
+        }
+    };
+    let exprs = term["matchExpressions"].as_array().into_iter().flatten();
+    let fields = term["matchFields"].as_array().into_iter().flatten();
+    let has_any = term["matchExpressions"]
+        .as_array()
+        .is_some_and(|a| !a.is_empty())
+        || term["matchFields"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty());
+    has_any
+        && exprs.into_iter().all(|e| {
+            req(
+                e,
+                labels
+                    .get(e["key"].as_str().unwrap_or(""))
+                    .and_then(Value::as_str),
+            )
+        })
+        && fields
+            .into_iter()
+            .all(|e| e["key"] == "metadata.name" && req(e, Some(name)))
+}
+
+/// Why a node does not take the pod (the scheduler's wording), or None.
+fn unfit(pod: &Value, name: &str, n: &NodeInfo, load: u64) -> Option<String> {
+    let spec = &pod["spec"];
+    let cordon = json!({"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"});
+    if n.unschedulable && !tolerates(&spec["tolerations"], &cordon) {
+        return Some("node(s) were unschedulable".into());
+    }
+    for (k, v) in spec["nodeSelector"].as_object().into_iter().flatten() {
+        if n.labels.get(k).and_then(Value::as_str) != v.as_str() {
+            return Some("node(s) didn't match Pod's node affinity/selector".into());
+        }
+    }
+    let terms = &spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+        ["nodeSelectorTerms"];
+    if let Some(terms) = terms.as_array() {
+        if !terms.iter().any(|t| term_matches(t, name, &n.labels)) {
+            return Some("node(s) didn't match Pod's node affinity/selector".into());
+        }
+    }
+    let mut taints = n.taints.clone();
+    if !n.ready {
+        taints.push(json!({"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"}));
+    }
+    for t in &taints {
+        if matches!(t["effect"].as_str(), Some("NoSchedule" | "NoExecute"))
+            && !tolerates(&spec["tolerations"], t)
+        {
+            return Some(format!(
+                "node(s) had untolerated taint {{{}: {}}}",
+                t["key"].as_str().unwrap_or(""),
+                t["value"].as_str().unwrap_or("")
+            ));
+        }
+    }
+    if load >= n.max_pods {
+        return Some("Too many pods".into());
+    }
+    None
+}
+
+impl Scheduler {
+    fn unplace(&mut self, key: &Key) {
+        if let Some(node) = self.placed.remove(key) {
+            if let Some(l) = self.load.get_mut(&node) {
+                *l = l.saturating_sub(1);
+            }
+        }
+    }
+
+    fn place(&mut self, key: &Key, node: &str) {
+        if self.placed.get(key).is_some_and(|n| n == node) {
+            return;
+        }
+        self.unplace(key);
+        self.placed.insert(key.clone(), node.to_string());
+        *self.load.entry(node.to_string()).or_default() += 1;
+    }
+
+    fn see_pod(&mut self, key: &Key, pod: Option<&Value>, out: &mut Vec<Key>) {
+        let Some(pod) =
+            pod.filter(|p| !matches!(p["status"]["phase"].as_str(), Some("Succeeded" | "Failed")))
+        else {
+            if self.placed.contains_key(key) {
+                self.unplace(key);
+                // Room on a node: pods waiting for one may fit now.
+                out.extend(self.waiting.iter().cloned());
+            }
+            self.waiting.remove(key);
+            return;
+        };
+        match pod["spec"]["nodeName"].as_str() {
+            Some(node) => {
+                self.waiting.remove(key);
+                self.place(key, node);
+            }
+            None if ours(pod) && !util::deleting(pod) => out.push(key.clone()),
+            None => {}
+        }
+    }
+}
+
+impl Controller for Scheduler {
+    fn name(&self) -> &'static str {
+        "scheduler"
+    }
+
+    fn resync(&mut self, view: &View, out: &mut Vec<Key>) {
+        for (k, n) in view.st.list(util::res("", "nodes"), None) {
+            self.nodes.insert(k.3.clone(), node_info(n));
+        }
+        for (k, p) in view.st.list(util::pods(), None) {
+            self.see_pod(&k.clone(), Some(p), out);
+        }
+    }
+
+    fn on_change(&mut self, ev: &ChangeEvent, _view: &View, out: &mut Vec<Key>) {
+        if !ev.group.is_empty() {
+            return;
+        }
+        let name = util::name(&ev.object).to_string();
+        match ev.plural.as_str() {
+            "nodes" => {
+                if ev.kind == "DELETED" {
+                    self.nodes.remove(&name);
+                } else {
+                    self.nodes.insert(name, node_info(&ev.object));
+                }
+                out.extend(self.waiting.iter().cloned());
+            }
+            "pods" => {
+                let key = (
+                    String::new(),
+                    "pods".to_string(),
+                    ev.namespace.clone(),
+                    name,
+                );
+                let pod = (ev.kind != "DELETED").then_some(&ev.object);
+                self.see_pod(&key, pod, out);
+            }
+            _ => {}
+        }
+    }
+
+    fn reconcile(&mut self, cx: &mut Cx, key: &Key) {
+        let Some(mut pod) = util::get(cx.st, key) else {
+            self.waiting.remove(key);
+            return;
+        };
+        if !pod["spec"]["nodeName"].is_null() || !ours(&pod) || util::deleting(&pod) {
+            return;
+        }
+        let mut best: Option<(&String, u64)> = None;
+        let mut why: BTreeMap<String, usize> = BTreeMap::new();
+        for (name, n) in &self.nodes {
+            let load = self.load.get(name).copied().unwrap_or(0);
+            match unfit(&pod, name, n, load) {
+                Some(r) => *why.entry(r).or_default() += 1,
+                None if best.is_none_or(|(_, l)| load < l) => best = Some((name, load)),
+                None => {}
+            }
+        }
+        let (ns, name) = (key.2.clone(), key.3.clone());
+        if let Some((node, _)) = best {
+            let node = node.clone();
+            pod["spec"]["nodeName"] = json!(node);
+            let mut status = pod["status"].clone();
+            util::set_condition(&mut status, "PodScheduled", "True", "", "", false);
+            if let Some(c) = status["conditions"]
+                .as_array_mut()
+                .and_then(|c| c.iter_mut().find(|c| c["type"] == "PodScheduled"))
+            {
+                if let Some(m) = c.as_object_mut() {
+                    m.remove("reason");
+                    m.remove("message");
+                }
+            }
+            pod["status"] = status;
+            cx.st.put(util::pods(), &mut pod);
+            self.waiting.remove(key);
+            self.place(key, &node);
+            events::record(
+                cx.st,
+                &pod,
+                "Normal",
+                "Scheduled",
+                &format!("Successfully assigned {ns}/{name} to {node}"),
+                "default-scheduler",
+            );
+            return;
+        }
+        let total = self.nodes.len();
+        let message = if total == 0 {
+            "no nodes available to schedule pods".to_string()
+        } else {
+            let parts: Vec<String> = why.iter().map(|(r, n)| format!("{n} {r}")).collect();
+            format!("0/{total} nodes are available: {}. preemption: 0/{total} nodes are available: {total} Preemption is not helpful for scheduling.", parts.join(", "))
+        };
+        self.waiting.insert(key.clone());
+        let mut status = pod["status"].clone();
+        util::set_condition(
+            &mut status,
+            "PodScheduled",
+            "False",
+            "Unschedulable",
+            &message,
+            false,
+        );
+        if status != pod["status"] {
+            pod["status"] = status;
+            cx.st.put(util::pods(), &mut pod);
+            events::record(
+                cx.st,
+                &pod,
+                "Warning",
+                "FailedScheduling",
+                &message,
+                "default-scheduler",
+            );
+        }
+    }
+}
