@@ -583,6 +583,9 @@ fn resource_constructor(
     let what: &'static str = Box::leak(format!("{}:{}", group.method, res.name).into_boxed_str());
     let f = lua_fn::method(lua, what, move |_, this: &GroupClient, ns: Value| {
         let ns = opt_string(&ns, what, "namespace")?.filter(|s| !s.is_empty());
+        if let Some(ns) = &ns {
+            crate::path::check(what, "namespace", ns)?;
+        }
         if res.scope == Scope::Cluster {
             if let Some(ns) = ns {
                 return Err(arg_error(
@@ -618,13 +621,38 @@ impl ResourceClient {
         format!("{}:{verb}", self.res.name)
     }
 
-    /// `api/v1/namespaces/ns/pods` or `api/v1/pods`.
+    /// `api/v1/namespaces/ns/pods` or `api/v1/pods` (the namespace was
+    /// checked where it came in: the constructor or `obj_ns`).
     pub(crate) fn collection(&self, ns: Option<&str>) -> String {
         let g = self.group;
         match ns {
-            Some(ns) => format!("{}/{}/namespaces/{ns}/{}", g.base, g.version, self.res.name),
-            None => format!("{}/{}/{}", g.base, g.version, self.res.name),
+            Some(ns) => format!(
+                "{}/{}/namespaces/{}/{}",
+                g.base,
+                g.version,
+                crate::path::encode(ns),
+                crate::path::encode(self.res.name)
+            ),
+            None => format!(
+                "{}/{}/{}",
+                g.base,
+                g.version,
+                crate::path::encode(self.res.name)
+            ),
         }
+    }
+
+    /// `collection/name` and a subresource (`""`, `"/status"` …); a name that
+    /// cannot be a path segment is an error naming the call.
+    pub(crate) fn item(
+        &self,
+        verb: &str,
+        ns: Option<&str>,
+        name: &str,
+        sub: &str,
+    ) -> mlua::Result<String> {
+        let name = crate::path::segment(&self.what(verb), "name", name)?;
+        Ok(format!("{}/{name}{sub}", self.collection(ns)))
     }
 
     /// The namespace a by-name call uses; namespaced resources need one.
@@ -651,7 +679,10 @@ impl ResourceClient {
         }
         let ns = metadata_field(obj, "namespace")?;
         match ns {
-            Some(ns) => Ok(Some(ns)),
+            Some(ns) => {
+                crate::path::check(&self.what(verb), "obj.metadata.namespace", &ns)?;
+                Ok(Some(ns))
+            }
             None => Err(arg_error(
                 &self.what(verb),
                 format!(
@@ -797,7 +828,7 @@ fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Result
             Value::String(_) => {
                 let name = req_string(&a0, &what, "name")?;
                 let ns = rc.need_ns(verb)?;
-                let path = format!("{}/{name}", rc.collection(ns));
+                let path = rc.item(verb, ns, &name, "")?;
                 rc.run(lua, "GET", &path, Value::Nil, a1, None, Wrap::Object)
             }
             Value::Nil | Value::Table(_) => {
@@ -818,7 +849,7 @@ fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Result
         }
         "status" => {
             let name = req_string(&a0, &what, "name")?;
-            let path = format!("{}/{name}/status", rc.collection(rc.need_ns(verb)?));
+            let path = rc.item(verb, rc.need_ns(verb)?, &name, "/status")?;
             rc.run(lua, "GET", &path, Value::Nil, a1, None, Wrap::StatusField)
         }
         "create" => {
@@ -845,7 +876,7 @@ fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Result
                 "finalize" => "/finalize",
                 _ => "",
             };
-            let path = format!("{}/{name}{sub}", rc.collection(ns.as_deref()));
+            let path = rc.item(verb, ns.as_deref(), &name, sub)?;
             rc.run(
                 lua,
                 "PUT",
@@ -864,7 +895,7 @@ fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Result
             } else {
                 ""
             };
-            let path = format!("{}/{name}{sub}", rc.collection(rc.need_ns(verb)?));
+            let path = rc.item(verb, rc.need_ns(verb)?, &name, sub)?;
             let patch = match a1 {
                 Value::Table(_) | Value::String(_) => a1,
                 other => {
@@ -881,7 +912,7 @@ fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Result
         }
         "delete" => {
             let name = req_string(&a0, &what, "name")?;
-            let path = format!("{}/{name}", rc.collection(rc.need_ns(verb)?));
+            let path = rc.item(verb, rc.need_ns(verb)?, &name, "")?;
             rc.run(lua, "DELETE", &path, Value::Nil, a1, None, Wrap::Response)
         }
         "delete_collection" => {
@@ -890,7 +921,7 @@ fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Result
         }
         "logs" => {
             let name = req_string(&a0, &what, "name")?;
-            let path = format!("{}/{name}/log", rc.collection(rc.need_ns(verb)?));
+            let path = rc.item(verb, rc.need_ns(verb)?, &name, "/log")?;
             rc.run(lua, "GET", &path, Value::Nil, a1, None, Wrap::Text)
         }
         "scale" => {
@@ -908,7 +939,7 @@ fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Result
             spec.set("replicas", replicas)?;
             let patch = lua.create_table()?;
             patch.set("spec", spec)?;
-            let path = format!("{}/{name}", rc.collection(rc.need_ns(verb)?));
+            let path = rc.item(verb, rc.need_ns(verb)?, &name, "")?;
             rc.run(
                 lua,
                 "PATCH",
@@ -922,7 +953,7 @@ fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Result
         "ephemeralcontainers" => {
             let name = req_string(&a0, &what, "name")?;
             let ns = rc.need_ns(verb)?;
-            let path = format!("{}/{name}/ephemeralcontainers", rc.collection(ns));
+            let path = rc.item(verb, ns, &name, "/ephemeralcontainers")?;
             EphemeralClient {
                 core: rc.core.clone(),
                 path,

@@ -13,6 +13,7 @@ pub mod list_decoder;
 pub mod lua_config;
 pub mod lua_fn;
 pub mod pager;
+pub(crate) mod path;
 pub mod query;
 pub mod resources;
 pub mod streaming;
