@@ -10,8 +10,7 @@ use crate::resources::{self, Extra, Group, Resource, Scope};
 use crate::streaming::LineStream;
 use crate::transport::{Request, Transport};
 use mlua::{
-    AnyUserData, Function, IntoLuaMulti, Lua, MetaMethod, MultiValue, Table, UserData,
-    UserDataMethods, UserDataRef, Value,
+    Function, IntoLuaMulti, Lua, MetaMethod, MultiValue, Table, UserData, UserDataMethods, Value,
 };
 use std::rc::Rc;
 
@@ -494,11 +493,14 @@ fn api_client_methods(lua: &Lua) -> mlua::Result<Table> {
         ("call", call_method(lua, "call", prefix)?),
     ];
     for group in resources::GROUPS {
-        let f = lua_fn::method(lua, group.method, move |_, this: &ApiClient, ()| {
-            Ok(GroupClient {
-                core: this.core.clone(),
-                group,
-            })
+        let f = lua_fn::method(lua, group.method, move |lua, this: &ApiClient, ()| {
+            lua_fn::userdata(
+                lua,
+                GroupClient {
+                    core: this.core.clone(),
+                    group,
+                },
+            )
         })?;
         entries.push((group.method, f));
     }
@@ -508,7 +510,8 @@ fn api_client_methods(lua: &Lua) -> mlua::Result<Table> {
 
 impl UserData for ApiClient {
     fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
-        methods.add_meta_method(MetaMethod::ToString, |_, this, ()| {
+        methods.add_meta_function(MetaMethod::ToString, |lua, this: Value| {
+            let this = lua_fn::this::<ApiClient>(lua, Some(this), "tostring")?;
             Ok(format!("kube.api.Client({})", this.core.server))
         });
     }
@@ -546,24 +549,22 @@ fn group_methods(lua: &Lua) -> mlua::Result<Table> {
 
 impl UserData for GroupClient {
     fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
-        methods.add_meta_function(
-            MetaMethod::Index,
-            |lua, (this, key): (AnyUserData, Value)| {
-                let this = this.borrow::<GroupClient>()?;
-                let Value::String(key) = key else {
-                    return Ok(Value::Nil);
-                };
-                let key = key.to_str()?.to_string();
-                if let Some(f) = group_methods(lua)?.raw_get::<Option<Function>>(key.as_str())? {
-                    return Ok(Value::Function(f));
-                }
-                match this.group.resource(&key) {
-                    Some(res) => Ok(Value::Function(resource_constructor(lua, this.group, res)?)),
-                    None => Ok(Value::Nil),
-                }
-            },
-        );
-        methods.add_meta_method(MetaMethod::ToString, |_, this, ()| {
+        methods.add_meta_function(MetaMethod::Index, |lua, (this, key): (Value, Value)| {
+            let this = lua_fn::this::<GroupClient>(lua, Some(this), "GroupClient")?;
+            let Value::String(key) = key else {
+                return Ok(Value::Nil);
+            };
+            let key = key.to_str()?.to_string();
+            if let Some(f) = group_methods(lua)?.raw_get::<Option<Function>>(key.as_str())? {
+                return Ok(Value::Function(f));
+            }
+            match this.group.resource(&key) {
+                Some(res) => Ok(Value::Function(resource_constructor(lua, this.group, res)?)),
+                None => Ok(Value::Nil),
+            }
+        });
+        methods.add_meta_function(MetaMethod::ToString, |lua, this: Value| {
+            let this = lua_fn::this::<GroupClient>(lua, Some(this), "tostring")?;
             Ok(format!("kube.api.GroupClient({})", this.group.version))
         });
     }
@@ -581,7 +582,7 @@ fn resource_constructor(
         return Ok(f);
     }
     let what: &'static str = Box::leak(format!("{}:{}", group.method, res.name).into_boxed_str());
-    let f = lua_fn::method(lua, what, move |_, this: &GroupClient, ns: Value| {
+    let f = lua_fn::method(lua, what, move |lua, this: &GroupClient, ns: Value| {
         let ns = opt_string(&ns, what, "namespace")?.filter(|s| !s.is_empty());
         if let Some(ns) = &ns {
             crate::path::check(what, "namespace", ns)?;
@@ -597,12 +598,15 @@ fn resource_constructor(
                 ));
             }
         }
-        Ok(ResourceClient {
-            core: this.core.clone(),
-            group,
-            res,
-            namespace: ns,
-        })
+        lua_fn::userdata(
+            lua,
+            ResourceClient {
+                core: this.core.clone(),
+                group,
+                res,
+                namespace: ns,
+            },
+        )
     })?;
     lua.set_named_registry_value(&key, &f)?;
     Ok(f)
@@ -954,11 +958,14 @@ fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Result
             let name = req_string(&a0, &what, "name")?;
             let ns = rc.need_ns(verb)?;
             let path = rc.item(verb, ns, &name, "/ephemeralcontainers")?;
-            EphemeralClient {
-                core: rc.core.clone(),
-                path,
-                version: rc.group.version,
-            }
+            lua_fn::userdata(
+                lua,
+                EphemeralClient {
+                    core: rc.core.clone(),
+                    path,
+                    version: rc.group.version,
+                },
+            )?
             .into_lua_multi(lua)
         }
         _ => crate::verbs::dispatch(lua, rc, verb, a),
@@ -967,20 +974,19 @@ fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Result
 
 impl UserData for ResourceClient {
     fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
-        methods.add_meta_function(
-            MetaMethod::Index,
-            |lua, (this, key): (UserDataRef<ResourceClient>, Value)| {
-                let Value::String(key) = key else {
-                    return Ok(Value::Nil);
-                };
-                let key = key.to_str()?.to_string();
-                Ok(match resource_method(lua, &key, this.res)? {
-                    Some(f) => Value::Function(f),
-                    None => Value::Nil,
-                })
-            },
-        );
-        methods.add_meta_method(MetaMethod::ToString, |_, this, ()| {
+        methods.add_meta_function(MetaMethod::Index, |lua, (this, key): (Value, Value)| {
+            let this = lua_fn::this::<ResourceClient>(lua, Some(this), "ResourceClient")?;
+            let Value::String(key) = key else {
+                return Ok(Value::Nil);
+            };
+            let key = key.to_str()?.to_string();
+            Ok(match resource_method(lua, &key, this.res)? {
+                Some(f) => Value::Function(f),
+                None => Value::Nil,
+            })
+        });
+        methods.add_meta_function(MetaMethod::ToString, |lua, this: Value| {
+            let this = lua_fn::this::<ResourceClient>(lua, Some(this), "tostring")?;
             Ok(match &this.namespace {
                 Some(ns) => format!("kube.api.ResourceClient({}, namespace {ns})", this.res.name),
                 None => format!("kube.api.ResourceClient({})", this.res.name),

@@ -228,10 +228,10 @@ pub fn api_method(lua: &Lua) -> mlua::Result<Function> {
                     return Value::UserData(g).into_lua_multi(lua);
                 }
             }
-            let client = ud.borrow::<ApiClient>()?;
+            let client = lua_fn::this::<ApiClient>(lua, Some(Value::UserData(ud.clone())), what)?;
             match discover(lua, &client.core, &gv)? {
                 Ok(group) => {
-                    let g = lua.create_userdata(group)?;
+                    let g = lua_fn::userdata(lua, group)?;
                     cache.raw_set(gv.as_str(), &g)?;
                     g.into_lua_multi(lua)
                 }

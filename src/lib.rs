@@ -43,23 +43,27 @@ pub fn exports(lua: &Lua) -> mlua::Result<Table> {
     t.set("array_mt", convert::array_metatable(lua)?)?;
     t.set(
         "from_kube_config",
-        lua_fn::named(lua, "config.from_kube_config", lua_config::from_kube_config)?,
+        lua_fn::named(lua, "config.from_kube_config", |lua, a| {
+            lua_fn::userdata(lua, lua_config::from_kube_config(lua, a)?)
+        })?,
     )?;
     t.set(
         "in_cluster_config",
-        lua_fn::named(
-            lua,
-            "config.in_cluster_config",
-            lua_config::in_cluster_config,
-        )?,
+        lua_fn::named(lua, "config.in_cluster_config", |lua, a| {
+            lua_fn::userdata(lua, lua_config::in_cluster_config(lua, a)?)
+        })?,
     )?;
     t.set(
         "from_token",
-        lua_fn::named(lua, "config.from_token", lua_config::from_token)?,
+        lua_fn::named(lua, "config.from_token", |lua, a| {
+            lua_fn::userdata(lua, lua_config::from_token(lua, a)?)
+        })?,
     )?;
     t.set(
         "config_from_table",
-        lua_fn::named(lua, "Config:new", lua_config::config_from_table)?,
+        lua_fn::named(lua, "Config:new", |lua, a| {
+            lua_fn::userdata(lua, lua_config::config_from_table(lua, a)?)
+        })?,
     )?;
     t.set(
         "testing_start",
@@ -71,7 +75,9 @@ pub fn exports(lua: &Lua) -> mlua::Result<Table> {
     )?;
     t.set(
         "new_client",
-        lua_fn::named(lua, "Client:new", lua_config::new_client)?,
+        lua_fn::named(lua, "Client:new", |lua, a| {
+            lua_fn::userdata(lua, lua_config::new_client(lua, a)?)
+        })?,
     )?;
     t.set(
         "json_decode",

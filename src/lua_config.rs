@@ -262,7 +262,8 @@ fn config_methods(lua: &Lua) -> mlua::Result<Table> {
 
 impl UserData for LuaConfig {
     fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
-        methods.add_meta_method(mlua::MetaMethod::ToString, |_, this, ()| {
+        methods.add_meta_function(mlua::MetaMethod::ToString, |lua, this: Value| {
+            let this = lua_fn::this::<LuaConfig>(lua, Some(this), "tostring")?;
             let s = this.settings();
             Ok(format!(
                 "kube.config.Config({}, auth: {})",
@@ -407,11 +408,11 @@ fn redacted_headers(c: &Credentials) -> Vec<(String, String)> {
 
 /// `api.Client:new(conf, panic?, mock?)`.
 pub fn new_client(
-    _: &Lua,
+    lua: &Lua,
     (conf, panic, mock): (Value, Option<bool>, Option<bool>),
 ) -> mlua::Result<ApiClient> {
     let settings = match &conf {
-        Value::UserData(ud) => ud_settings(ud)?,
+        Value::UserData(ud) => ud_settings(lua, ud)?,
         Value::Table(t) => Arc::new(settings_from_duck(t)?),
         other => {
             return Err(err(format!(
@@ -436,9 +437,9 @@ pub fn new_client(
     })
 }
 
-fn ud_settings(ud: &AnyUserData) -> mlua::Result<Arc<ClusterSettings>> {
-    let cfg = ud
-        .borrow::<LuaConfig>()
-        .map_err(|_| err("Client:new: expected a config from kube.config, got another userdata"))?;
+fn ud_settings(lua: &Lua, ud: &AnyUserData) -> mlua::Result<Arc<ClusterSettings>> {
+    let cfg = lua_fn::borrow::<LuaConfig>(lua, ud).ok_or_else(|| {
+        err("Client:new: expected a config from kube.config, got another userdata")
+    })?;
     Ok(cfg.settings())
 }
