@@ -92,18 +92,19 @@ impl Credentials {
     }
 
     /// Resolves the credentials for one request (may run an exec plugin).
-    pub fn present(&self) -> Result<Presented, String> {
+    /// `limits` bound an exec plugin's run and output.
+    pub fn present(&self, limits: &crate::limits::Limits) -> Result<Presented, String> {
         match self {
             Credentials::None => Ok(Presented::default()),
             Credentials::WithIdentity { inner, identity } => {
-                let mut p = inner.present()?;
+                let mut p = inner.present(limits)?;
                 if p.identity.is_none() {
                     p.identity = Some((identity.clone(), 0));
                 }
                 Ok(p)
             }
             Credentials::Exec(plugin) => {
-                let c = plugin.credential()?;
+                let c = plugin.credential(limits)?;
                 Ok(Presented {
                     authorization: c.token.as_ref().map(bearer),
                     identity: c.identity.clone().map(|id| (id, c.generation)),
@@ -111,7 +112,7 @@ impl Credentials {
                 })
             }
             _ => Ok(Presented {
-                authorization: self.authorization()?,
+                authorization: self.authorization(limits)?,
                 ..Default::default()
             }),
         }
@@ -132,18 +133,18 @@ impl Credentials {
     }
 
     /// The bearer token, if this authenticates by token.
-    pub fn bearer_token(&self) -> Result<Option<Secret>, String> {
+    pub fn bearer_token(&self, limits: &crate::limits::Limits) -> Result<Option<Secret>, String> {
         match self {
             Credentials::Token(t) => Ok(Some(t.clone())),
             Credentials::TokenFile(p) => read_token_file(p).map(Some),
-            Credentials::Exec(plugin) => Ok(plugin.credential()?.token.clone()),
-            Credentials::WithIdentity { inner, .. } => inner.bearer_token(),
+            Credentials::Exec(plugin) => Ok(plugin.credential(limits)?.token.clone()),
+            Credentials::WithIdentity { inner, .. } => inner.bearer_token(limits),
             _ => Ok(None),
         }
     }
 
     /// The value of the Authorization header, if any.
-    pub fn authorization(&self) -> Result<Option<Secret>, String> {
+    pub fn authorization(&self, limits: &crate::limits::Limits) -> Result<Option<Secret>, String> {
         match self {
             Credentials::Basic { username, password } => {
                 let mut raw = username.as_bytes().to_vec();
@@ -153,8 +154,8 @@ impl Credentials {
                 Secret::new(raw); // wiped on drop
                 Ok(Some(Secret::new(format!("Basic {enc}"))))
             }
-            Credentials::WithIdentity { inner, .. } => inner.authorization(),
-            _ => Ok(self.bearer_token()?.as_ref().map(bearer)),
+            Credentials::WithIdentity { inner, .. } => inner.authorization(limits),
+            _ => Ok(self.bearer_token(limits)?.as_ref().map(bearer)),
         }
     }
 }
@@ -168,7 +169,8 @@ fn bearer(token: &Secret) -> Secret {
 /// Reads a token file, trimming surrounding white space. The error names the
 /// file but never its contents.
 pub fn read_token_file(path: &Path) -> Result<Secret, String> {
-    let raw = std::fs::read(path).map_err(|e| format!("token file {}: {e}", path.display()))?;
+    let raw = crate::limits::read_file(path, crate::limits::CONFIG_FILE)
+        .map_err(|e| format!("token file {}: {e}", path.display()))?;
     let text = raw.trim_ascii();
     if text.is_empty() {
         return Err(format!("token file {} is empty", path.display()));
@@ -195,13 +197,28 @@ mod tests {
     #[test]
     fn authorization_headers() {
         let t = Credentials::Token(Secret::new("abc"));
-        assert_eq!(t.authorization().unwrap().unwrap().expose(), b"Bearer abc");
+        assert_eq!(
+            t.authorization(&Default::default())
+                .unwrap()
+                .unwrap()
+                .expose(),
+            b"Bearer abc"
+        );
         let b = Credentials::Basic {
             username: "u".into(),
             password: Secret::new("p"),
         };
-        assert_eq!(b.authorization().unwrap().unwrap().expose(), b"Basic dTpw");
-        assert!(Credentials::None.authorization().unwrap().is_none());
+        assert_eq!(
+            b.authorization(&Default::default())
+                .unwrap()
+                .unwrap()
+                .expose(),
+            b"Basic dTpw"
+        );
+        assert!(Credentials::None
+            .authorization(&Default::default())
+            .unwrap()
+            .is_none());
     }
 
     #[test]
@@ -211,9 +228,21 @@ mod tests {
         let p = dir.join("token");
         std::fs::write(&p, "one\n").unwrap();
         let c = Credentials::TokenFile(p.clone());
-        assert_eq!(c.bearer_token().unwrap().unwrap().expose(), b"one");
+        assert_eq!(
+            c.bearer_token(&Default::default())
+                .unwrap()
+                .unwrap()
+                .expose(),
+            b"one"
+        );
         std::fs::write(&p, "two").unwrap();
-        assert_eq!(c.bearer_token().unwrap().unwrap().expose(), b"two");
+        assert_eq!(
+            c.bearer_token(&Default::default())
+                .unwrap()
+                .unwrap()
+                .expose(),
+            b"two"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -203,7 +203,7 @@ impl ClientCore {
         });
         Ok(match sent {
             Err(e) => Opened::Unreachable(format!("failed to perform API call: {e}")),
-            Ok(r) if (200..300).contains(&r.status) => Opened::Stream(LineStream::new(r)),
+            Ok(r) if (200..300).contains(&r.status) => Opened::Stream(Box::new(LineStream::new(r))),
             Ok(mut r) => {
                 let body = r.read_to_end().unwrap_or_default();
                 Opened::Failed {
@@ -312,7 +312,7 @@ impl ClientCore {
 
 /// How opening a streaming request went.
 pub(crate) enum Opened {
-    Stream(LineStream),
+    Stream(Box<LineStream>),
     Failed {
         code: u16,
         message: String,

@@ -227,6 +227,20 @@ pub struct ClusterSettings {
     pub key_path: Option<String>,
     pub timeouts: Timeouts,
     pub retries: RetryPolicy,
+    /// Bounds on answers and plugin output (`conf:set_limits`).
+    pub limits: crate::limits::Limits,
+}
+
+impl ClusterSettings {
+    /// The limits an exec plugin runs under: its time is also bounded by
+    /// the request timeout (a call honours its own timeout).
+    pub fn plugin_limits(&self) -> crate::limits::Limits {
+        let mut l = self.limits;
+        if let Some(t) = self.timeouts.request {
+            l.plugin_time = l.plugin_time.min(t);
+        }
+        l
+    }
 }
 
 /// A loaded kubeconfig with a selected context.
@@ -265,7 +279,7 @@ impl KubeConfig {
     /// Reads and parses a kubeconfig file, selecting `context` or the file's current-context.
     pub fn load(path: &Path, context: Option<&str>) -> Result<Self> {
         let source = path.display().to_string();
-        let text = std::fs::read_to_string(path)
+        let text = read_text(path)
             .map_err(|e| ConfigError(format!("kubeconfig {source}: cannot read file: {e}")))?;
         Self::parse(&text, source, path.parent().map(Path::to_path_buf), context)
     }
@@ -281,7 +295,7 @@ impl KubeConfig {
             .unwrap_or_else(|_| format!("{paths:?}"));
         let mut merged: Option<KubeConfigFile> = None;
         for path in paths {
-            let text = match std::fs::read_to_string(path) {
+            let text = match read_text(path) {
                 Ok(t) => t,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => {
@@ -515,7 +529,7 @@ impl KubeConfig {
     }
 
     fn read_file(&self, p: &str, field: &str) -> Result<Vec<u8>> {
-        std::fs::read(p)
+        crate::limits::read_file(Path::new(p), crate::limits::CONFIG_FILE)
             .map_err(|e| ConfigError(format!("kubeconfig {}: {field} {p}: {e}", self.source)))
     }
 
@@ -599,6 +613,17 @@ fn hide_string_values(msg: &str) -> String {
 }
 
 /// Parses one file and makes its relative paths absolute against `dir`.
+/// A kubeconfig's text: a regular file of bounded size, UTF-8.
+fn read_text(path: &Path) -> std::io::Result<String> {
+    let raw = crate::limits::read_file(path, crate::limits::CONFIG_FILE)?;
+    String::from_utf8(raw).map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        )
+    })
+}
+
 fn parse_file(text: &str, source: &str, dir: Option<&Path>) -> Result<KubeConfigFile> {
     let mut file: KubeConfigFile = serde_yaml::from_str(text).map_err(|e| {
         ConfigError(format!(

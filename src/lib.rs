@@ -9,6 +9,7 @@ pub mod config;
 pub mod convert;
 pub mod dynamic;
 pub mod iterator;
+pub mod limits;
 pub mod list_decoder;
 pub mod lua_config;
 pub mod lua_fn;

@@ -181,7 +181,7 @@ pub fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Re
             };
             let path = rc.item(verb, rc.need_ns(verb)?, &name, "/log")?;
             let stream = match rc.core.open_stream(&path, &Value::Table(query))? {
-                Opened::Stream(s) => Some(s),
+                Opened::Stream(s) => Some(*s),
                 Opened::Mock => None,
                 Opened::Failed { code, message, .. } => {
                     return Err(crate::client::http_error(code, &message))

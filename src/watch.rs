@@ -339,7 +339,7 @@ impl Watch {
     fn connect(&mut self, lua: &Lua) -> mlua::Result<()> {
         let query = Value::Table(self.watch_query(lua)?);
         match self.spec.core.open_stream(&self.spec.path, &query)? {
-            Opened::Stream(s) => self.stream = Some(s),
+            Opened::Stream(s) => self.stream = Some(*s),
             Opened::Mock => self.finished = true,
             Opened::Failed { code: 410, .. } => self.needs_list = true,
             Opened::Failed { code, message, .. } if code == 429 || code >= 500 => {
