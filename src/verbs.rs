@@ -9,7 +9,6 @@ use crate::resources::{Extra, Resource};
 use crate::streaming::{seconds, FollowLines};
 use crate::watch::{Watch, WatchOptions, WatchSpec};
 use mlua::{Function, Lua, MultiValue, Table, Value};
-use std::time::Instant;
 
 /// The field manager `apply` uses when the caller names none.
 pub const DEFAULT_FIELD_MANAGER: &str = "luakube-rs";
@@ -171,9 +170,8 @@ pub fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Re
             query.raw_set("follow", true)?;
             let deadline = match options(a2, &what, &["timeout"])? {
                 Some(o) => match o.get::<Option<f64>>("timeout")? {
-                    Some(s) => Some(
-                        Instant::now()
-                            + seconds(s, "opts.timeout").map_err(|e| arg_error(&what, e))?,
+                    Some(s) => crate::streaming::deadline_after(
+                        seconds(s, "opts.timeout").map_err(|e| arg_error(&what, e))?,
                     ),
                     None => None,
                 },
