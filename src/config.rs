@@ -625,6 +625,11 @@ fn read_text(path: &Path) -> std::io::Result<String> {
 }
 
 fn parse_file(text: &str, source: &str, dir: Option<&Path>) -> Result<KubeConfigFile> {
+    // A byte order mark (editors on Windows write one): kubectl reads past
+    // it, serde_yaml took it for the start of a second document.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    crate::convert::check_yaml_depth(text.as_bytes())
+        .map_err(|e| ConfigError(format!("kubeconfig {source}: {e}")))?;
     let mut file: KubeConfigFile = serde_yaml::from_str(text).map_err(|e| {
         ConfigError(format!(
             "kubeconfig {source}: malformed YAML: {}",
