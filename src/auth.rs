@@ -160,6 +160,57 @@ impl Credentials {
     }
 }
 
+impl Credentials {
+    /// Every secret these credentials put on the wire, as it could come back
+    /// in a server's text: the token, the Authorization value, a password.
+    /// An exec plugin's token only when one is cached (no plugin is run).
+    pub fn known_secrets(&self) -> Vec<Secret> {
+        let mut out = Vec::new();
+        match self {
+            Credentials::Token(t) => out.push(t.clone()),
+            Credentials::TokenFile(p) => out.extend(read_token_file(p).ok()),
+            Credentials::Basic { password, .. } => {
+                out.push(password.clone());
+                if let Ok(Some(a)) = self.authorization(&crate::limits::Limits::DEFAULT) {
+                    let value = a.expose();
+                    out.push(Secret::new(value.strip_prefix(b"Basic ").unwrap_or(value)));
+                }
+            }
+            Credentials::Exec(plugin) => out.extend(plugin.cached_token()),
+            Credentials::WithIdentity { inner, .. } => out = inner.known_secrets(),
+            Credentials::None => {}
+        }
+        // "Basic dXNlcjpwYXNz" holds the base64 text; a bare token is covered
+        // by itself. Too short a secret would blank ordinary words.
+        out.retain(|s| s.expose().len() >= 4);
+        out
+    }
+}
+
+/// `text` with every occurrence of a secret replaced by `[redacted]`: a
+/// server that echoes the Authorization header in an error must not put the
+/// token into the message the module returns.
+pub fn scrub(text: &[u8], secrets: &[Secret]) -> Option<Vec<u8>> {
+    let mut out: Option<Vec<u8>> = None;
+    for secret in secrets {
+        let needle = secret.expose();
+        let current = out.as_deref().unwrap_or(text);
+        if memchr::memmem::find(current, needle).is_none() {
+            continue;
+        }
+        let mut next = Vec::with_capacity(current.len());
+        let mut rest = current;
+        while let Some(i) = memchr::memmem::find(rest, needle) {
+            next.extend_from_slice(&rest[..i]);
+            next.extend_from_slice(b"[redacted]");
+            rest = &rest[i + needle.len()..];
+        }
+        next.extend_from_slice(rest);
+        out = Some(next);
+    }
+    out
+}
+
 fn bearer(token: &Secret) -> Secret {
     let mut v = b"Bearer ".to_vec();
     v.extend_from_slice(token.expose());
@@ -181,6 +232,26 @@ pub fn read_token_file(path: &Path) -> Result<Secret, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Defect 15 of issue 16: a server echoing the Authorization header put
+    /// the token into the returned error message.
+    #[test]
+    fn echoed_secrets_are_scrubbed() {
+        let t = Credentials::Token(Secret::new("tok-123456"));
+        let secrets = t.known_secrets();
+        let echoed = br#"{"message":"bad header Authorization: Bearer tok-123456 (tok-123456)"}"#;
+        let clean = scrub(echoed, &secrets).unwrap();
+        let clean = String::from_utf8(clean).unwrap();
+        assert!(!clean.contains("tok-123456"), "{clean}");
+        assert!(clean.contains("Bearer [redacted]"), "{clean}");
+        assert!(scrub(b"nothing here", &secrets).is_none());
+        let b = Credentials::Basic {
+            username: "user".into(),
+            password: Secret::new("hunter2"),
+        };
+        let clean = scrub(b"Basic dXNlcjpodW50ZXIy and hunter2", &b.known_secrets()).unwrap();
+        assert_eq!(clean, b"Basic [redacted] and [redacted]");
+    }
 
     #[test]
     fn debug_never_shows_secrets() {

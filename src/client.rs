@@ -180,11 +180,14 @@ impl ClientCore {
                 info,
                 decoded: decoder.map(ListDecoder::finish),
             },
-            Ok(r) => Reply::Failed {
-                code: r.status,
-                message: failure_message(method, &url, r.status, &r.body),
-                body: r.body,
-            },
+            Ok(r) => {
+                let body = transport.scrub(r.body);
+                Reply::Failed {
+                    code: r.status,
+                    message: failure_message(method, &url, r.status, &body),
+                    body,
+                }
+            }
         })
     }
 
@@ -205,7 +208,7 @@ impl ClientCore {
             Err(e) => Opened::Unreachable(format!("failed to perform API call: {e}")),
             Ok(r) if (200..300).contains(&r.status) => Opened::Stream(Box::new(LineStream::new(r))),
             Ok(mut r) => {
-                let body = r.read_to_end().unwrap_or_default();
+                let body = transport.scrub(r.read_to_end().unwrap_or_default());
                 Opened::Failed {
                     code: r.status,
                     message: failure_message("GET", &url, r.status, &body),

@@ -231,6 +231,23 @@ pub struct ClusterSettings {
     pub limits: crate::limits::Limits,
 }
 
+/// The server URL without userinfo (`https://user:pass@host` → `https://host`).
+/// A password there would show in `tostring(conf)`, `info.url` and every
+/// error message, and reqwest would send it as Basic auth in place of the
+/// configured credentials. kubectl ignores URL userinfo too: the user entry's
+/// credentials are the ones used.
+pub fn without_userinfo(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}{}", &url[..scheme_end], &rest[at + 1..]),
+        None => url.to_string(),
+    }
+}
+
 impl ClusterSettings {
     /// The limits an exec plugin runs under: its time is also bounded by
     /// the request timeout (a call honours its own timeout).
@@ -427,7 +444,7 @@ impl KubeConfig {
             (None, None) => None,
         };
         let mut settings = ClusterSettings {
-            server,
+            server: without_userinfo(&server),
             ca_pem,
             insecure_skip_tls_verify: cluster.insecure_skip_tls_verify,
             tls_server_name: cluster.tls_server_name.clone().filter(|s| !s.is_empty()),
@@ -767,6 +784,19 @@ users:
 
     fn parse(ctx: Option<&str>) -> Result<KubeConfig> {
         KubeConfig::parse(SAMPLE, "test.yaml".into(), None, ctx)
+    }
+
+    /// Defect 14 of issue 16: a password in the server URL was shown and
+    /// sent as Basic auth in place of the configured token.
+    #[test]
+    fn userinfo_is_stripped_from_server_urls() {
+        assert_eq!(
+            without_userinfo("https://user:pa@ss@host:6443/base?x=a@b"),
+            "https://host:6443/base?x=a@b"
+        );
+        assert_eq!(without_userinfo("https://host:6443"), "https://host:6443");
+        assert_eq!(without_userinfo("https://u@h"), "https://h");
+        assert_eq!(without_userinfo("not a url"), "not a url");
     }
 
     #[test]

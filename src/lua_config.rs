@@ -29,7 +29,8 @@ impl LuaConfig {
         }
     }
 
-    pub fn from_settings(settings: ClusterSettings) -> Self {
+    pub fn from_settings(mut settings: ClusterSettings) -> Self {
+        settings.server = config::without_userinfo(&settings.server);
         LuaConfig {
             file: RefCell::new(None),
             settings: RefCell::new(Arc::new(settings)),
@@ -430,7 +431,7 @@ fn settings_from_duck(conf: &Table) -> mlua::Result<ClusterSettings> {
         }
     }
     let mut settings = ClusterSettings {
-        server,
+        server: config::without_userinfo(&server),
         ..Default::default()
     };
     if let (Value::String(c), Value::String(k)) = (call("cert")?, call("key")?) {

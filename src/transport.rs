@@ -148,6 +148,16 @@ impl Transport {
         &self.settings
     }
 
+    /// A server's answer with the credentials this transport sends cut out
+    /// (for error answers, which end up in messages).
+    pub fn scrub(&self, body: bytes::Bytes) -> bytes::Bytes {
+        let secrets = self.settings.credentials.known_secrets();
+        match crate::auth::scrub(&body, &secrets) {
+            Some(clean) => clean.into(),
+            None => body,
+        }
+    }
+
     /// The pooled client, rebuilt after a fork or when the TLS identity changed.
     fn client_for(&self, rt: &Runtime, presented: &Presented) -> Result<reqwest::Client, String> {
         let pid = std::process::id();
