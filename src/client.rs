@@ -289,6 +289,19 @@ impl ClientCore {
                                 convert::decode(lua, &body, Format::Json).map_err(|e| e.to_string())
                             }
                         };
+                        // An empty 2xx answer where an object was expected:
+                        // `nil, message` like every other failure (`nil, info,
+                        // code` made `print("error: " .. err)` raise).
+                        if matches!(decoded, Ok(Value::Nil)) {
+                            let msg = format!(
+                                "the answer to {method} {} was empty (HTTP {code}), expected a JSON object",
+                                info.get::<String>("url")?
+                            );
+                            if self.panic {
+                                return Err(mlua::Error::runtime(msg));
+                            }
+                            return (Value::Nil, msg).into_lua_multi(lua);
+                        }
                         let decoded = {
                             match decoded {
                                 Ok(v) => v,
