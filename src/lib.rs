@@ -108,8 +108,35 @@ pub fn exports(lua: &Lua) -> mlua::Result<Table> {
     Ok(t)
 }
 
+/// Keeps this shared library mapped until the process exits. Lua's package
+/// loader unloads a C module (dlclose) from a finalizer when the state
+/// closes, and LuaJIT runs that finalizer before those of objects made later:
+/// a script's `__gc` calling the module at exit then jumped into unmapped
+/// code (SIGSEGV; issue 16, defect 1). RTLD_NODELETE on the already-loaded
+/// object makes the dlclose keep it.
+#[cfg(feature = "module")]
+fn pin_library() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: dladdr reads the loader's tables for an address inside this
+        // library; dlopen with RTLD_NOLOAD only changes flags of an object
+        // already loaded (the handle is deliberately never closed).
+        unsafe {
+            let mut info: libc::Dl_info = std::mem::zeroed();
+            let here = pin_library as *const std::ffi::c_void;
+            if libc::dladdr(here, &mut info) != 0 && !info.dli_fname.is_null() {
+                libc::dlopen(
+                    info.dli_fname,
+                    libc::RTLD_NOW | libc::RTLD_NOLOAD | libc::RTLD_NODELETE,
+                );
+            }
+        }
+    });
+}
+
 #[cfg(feature = "module")]
 #[mlua::lua_module(name = "kube_core")]
 fn kube_core(lua: &Lua) -> mlua::Result<Table> {
+    pin_library();
     exports(lua)
 }
