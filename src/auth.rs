@@ -92,18 +92,19 @@ impl Credentials {
     }
 
     /// Resolves the credentials for one request (may run an exec plugin).
-    pub fn present(&self) -> Result<Presented, String> {
+    /// `limits` bound an exec plugin's run and output.
+    pub fn present(&self, limits: &crate::limits::Limits) -> Result<Presented, String> {
         match self {
             Credentials::None => Ok(Presented::default()),
             Credentials::WithIdentity { inner, identity } => {
-                let mut p = inner.present()?;
+                let mut p = inner.present(limits)?;
                 if p.identity.is_none() {
                     p.identity = Some((identity.clone(), 0));
                 }
                 Ok(p)
             }
             Credentials::Exec(plugin) => {
-                let c = plugin.credential()?;
+                let c = plugin.credential(limits)?;
                 Ok(Presented {
                     authorization: c.token.as_ref().map(bearer),
                     identity: c.identity.clone().map(|id| (id, c.generation)),
@@ -111,7 +112,7 @@ impl Credentials {
                 })
             }
             _ => Ok(Presented {
-                authorization: self.authorization()?,
+                authorization: self.authorization(limits)?,
                 ..Default::default()
             }),
         }
@@ -132,18 +133,18 @@ impl Credentials {
     }
 
     /// The bearer token, if this authenticates by token.
-    pub fn bearer_token(&self) -> Result<Option<Secret>, String> {
+    pub fn bearer_token(&self, limits: &crate::limits::Limits) -> Result<Option<Secret>, String> {
         match self {
             Credentials::Token(t) => Ok(Some(t.clone())),
             Credentials::TokenFile(p) => read_token_file(p).map(Some),
-            Credentials::Exec(plugin) => Ok(plugin.credential()?.token.clone()),
-            Credentials::WithIdentity { inner, .. } => inner.bearer_token(),
+            Credentials::Exec(plugin) => Ok(plugin.credential(limits)?.token.clone()),
+            Credentials::WithIdentity { inner, .. } => inner.bearer_token(limits),
             _ => Ok(None),
         }
     }
 
     /// The value of the Authorization header, if any.
-    pub fn authorization(&self) -> Result<Option<Secret>, String> {
+    pub fn authorization(&self, limits: &crate::limits::Limits) -> Result<Option<Secret>, String> {
         match self {
             Credentials::Basic { username, password } => {
                 let mut raw = username.as_bytes().to_vec();
@@ -153,10 +154,61 @@ impl Credentials {
                 Secret::new(raw); // wiped on drop
                 Ok(Some(Secret::new(format!("Basic {enc}"))))
             }
-            Credentials::WithIdentity { inner, .. } => inner.authorization(),
-            _ => Ok(self.bearer_token()?.as_ref().map(bearer)),
+            Credentials::WithIdentity { inner, .. } => inner.authorization(limits),
+            _ => Ok(self.bearer_token(limits)?.as_ref().map(bearer)),
         }
     }
+}
+
+impl Credentials {
+    /// Every secret these credentials put on the wire, as it could come back
+    /// in a server's text: the token, the Authorization value, a password.
+    /// An exec plugin's token only when one is cached (no plugin is run).
+    pub fn known_secrets(&self) -> Vec<Secret> {
+        let mut out = Vec::new();
+        match self {
+            Credentials::Token(t) => out.push(t.clone()),
+            Credentials::TokenFile(p) => out.extend(read_token_file(p).ok()),
+            Credentials::Basic { password, .. } => {
+                out.push(password.clone());
+                if let Ok(Some(a)) = self.authorization(&crate::limits::Limits::DEFAULT) {
+                    let value = a.expose();
+                    out.push(Secret::new(value.strip_prefix(b"Basic ").unwrap_or(value)));
+                }
+            }
+            Credentials::Exec(plugin) => out.extend(plugin.cached_token()),
+            Credentials::WithIdentity { inner, .. } => out = inner.known_secrets(),
+            Credentials::None => {}
+        }
+        // "Basic dXNlcjpwYXNz" holds the base64 text; a bare token is covered
+        // by itself. Too short a secret would blank ordinary words.
+        out.retain(|s| s.expose().len() >= 4);
+        out
+    }
+}
+
+/// `text` with every occurrence of a secret replaced by `[redacted]`: a
+/// server that echoes the Authorization header in an error must not put the
+/// token into the message the module returns.
+pub fn scrub(text: &[u8], secrets: &[Secret]) -> Option<Vec<u8>> {
+    let mut out: Option<Vec<u8>> = None;
+    for secret in secrets {
+        let needle = secret.expose();
+        let current = out.as_deref().unwrap_or(text);
+        if memchr::memmem::find(current, needle).is_none() {
+            continue;
+        }
+        let mut next = Vec::with_capacity(current.len());
+        let mut rest = current;
+        while let Some(i) = memchr::memmem::find(rest, needle) {
+            next.extend_from_slice(&rest[..i]);
+            next.extend_from_slice(b"[redacted]");
+            rest = &rest[i + needle.len()..];
+        }
+        next.extend_from_slice(rest);
+        out = Some(next);
+    }
+    out
 }
 
 fn bearer(token: &Secret) -> Secret {
@@ -168,7 +220,8 @@ fn bearer(token: &Secret) -> Secret {
 /// Reads a token file, trimming surrounding white space. The error names the
 /// file but never its contents.
 pub fn read_token_file(path: &Path) -> Result<Secret, String> {
-    let raw = std::fs::read(path).map_err(|e| format!("token file {}: {e}", path.display()))?;
+    let raw = crate::limits::read_file(path, crate::limits::CONFIG_FILE)
+        .map_err(|e| format!("token file {}: {e}", path.display()))?;
     let text = raw.trim_ascii();
     if text.is_empty() {
         return Err(format!("token file {} is empty", path.display()));
@@ -179,6 +232,26 @@ pub fn read_token_file(path: &Path) -> Result<Secret, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Defect 15 of issue 16: a server echoing the Authorization header put
+    /// the token into the returned error message.
+    #[test]
+    fn echoed_secrets_are_scrubbed() {
+        let t = Credentials::Token(Secret::new("tok-123456"));
+        let secrets = t.known_secrets();
+        let echoed = br#"{"message":"bad header Authorization: Bearer tok-123456 (tok-123456)"}"#;
+        let clean = scrub(echoed, &secrets).unwrap();
+        let clean = String::from_utf8(clean).unwrap();
+        assert!(!clean.contains("tok-123456"), "{clean}");
+        assert!(clean.contains("Bearer [redacted]"), "{clean}");
+        assert!(scrub(b"nothing here", &secrets).is_none());
+        let b = Credentials::Basic {
+            username: "user".into(),
+            password: Secret::new("hunter2"),
+        };
+        let clean = scrub(b"Basic dXNlcjpodW50ZXIy and hunter2", &b.known_secrets()).unwrap();
+        assert_eq!(clean, b"Basic [redacted] and [redacted]");
+    }
 
     #[test]
     fn debug_never_shows_secrets() {
@@ -195,13 +268,28 @@ mod tests {
     #[test]
     fn authorization_headers() {
         let t = Credentials::Token(Secret::new("abc"));
-        assert_eq!(t.authorization().unwrap().unwrap().expose(), b"Bearer abc");
+        assert_eq!(
+            t.authorization(&Default::default())
+                .unwrap()
+                .unwrap()
+                .expose(),
+            b"Bearer abc"
+        );
         let b = Credentials::Basic {
             username: "u".into(),
             password: Secret::new("p"),
         };
-        assert_eq!(b.authorization().unwrap().unwrap().expose(), b"Basic dTpw");
-        assert!(Credentials::None.authorization().unwrap().is_none());
+        assert_eq!(
+            b.authorization(&Default::default())
+                .unwrap()
+                .unwrap()
+                .expose(),
+            b"Basic dTpw"
+        );
+        assert!(Credentials::None
+            .authorization(&Default::default())
+            .unwrap()
+            .is_none());
     }
 
     #[test]
@@ -211,9 +299,21 @@ mod tests {
         let p = dir.join("token");
         std::fs::write(&p, "one\n").unwrap();
         let c = Credentials::TokenFile(p.clone());
-        assert_eq!(c.bearer_token().unwrap().unwrap().expose(), b"one");
+        assert_eq!(
+            c.bearer_token(&Default::default())
+                .unwrap()
+                .unwrap()
+                .expose(),
+            b"one"
+        );
         std::fs::write(&p, "two").unwrap();
-        assert_eq!(c.bearer_token().unwrap().unwrap().expose(), b"two");
+        assert_eq!(
+            c.bearer_token(&Default::default())
+                .unwrap()
+                .unwrap()
+                .expose(),
+            b"two"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -10,8 +10,7 @@ use crate::resources::{self, Extra, Group, Resource, Scope};
 use crate::streaming::LineStream;
 use crate::transport::{Request, Transport};
 use mlua::{
-    AnyUserData, Function, IntoLuaMulti, Lua, MetaMethod, MultiValue, Table, UserData,
-    UserDataMethods, UserDataRef, Value,
+    Function, IntoLuaMulti, Lua, MetaMethod, MultiValue, Table, UserData, UserDataMethods, Value,
 };
 use std::rc::Rc;
 
@@ -181,11 +180,14 @@ impl ClientCore {
                 info,
                 decoded: decoder.map(ListDecoder::finish),
             },
-            Ok(r) => Reply::Failed {
-                code: r.status,
-                message: failure_message(method, &url, r.status, &r.body),
-                body: r.body,
-            },
+            Ok(r) => {
+                let body = transport.scrub(r.body);
+                Reply::Failed {
+                    code: r.status,
+                    message: failure_message(method, &url, r.status, &body),
+                    body,
+                }
+            }
         })
     }
 
@@ -204,9 +206,9 @@ impl ClientCore {
         });
         Ok(match sent {
             Err(e) => Opened::Unreachable(format!("failed to perform API call: {e}")),
-            Ok(r) if (200..300).contains(&r.status) => Opened::Stream(LineStream::new(r)),
+            Ok(r) if (200..300).contains(&r.status) => Opened::Stream(Box::new(LineStream::new(r))),
             Ok(mut r) => {
-                let body = r.read_to_end().unwrap_or_default();
+                let body = transport.scrub(r.read_to_end().unwrap_or_default());
                 Opened::Failed {
                     code: r.status,
                     message: failure_message("GET", &url, r.status, &body),
@@ -287,6 +289,19 @@ impl ClientCore {
                                 convert::decode(lua, &body, Format::Json).map_err(|e| e.to_string())
                             }
                         };
+                        // An empty 2xx answer where an object was expected:
+                        // `nil, message` like every other failure (`nil, info,
+                        // code` made `print("error: " .. err)` raise).
+                        if matches!(decoded, Ok(Value::Nil)) {
+                            let msg = format!(
+                                "the answer to {method} {} was empty (HTTP {code}), expected a JSON object",
+                                info.get::<String>("url")?
+                            );
+                            if self.panic {
+                                return Err(mlua::Error::runtime(msg));
+                            }
+                            return (Value::Nil, msg).into_lua_multi(lua);
+                        }
                         let decoded = {
                             match decoded {
                                 Ok(v) => v,
@@ -313,7 +328,7 @@ impl ClientCore {
 
 /// How opening a streaming request went.
 pub(crate) enum Opened {
-    Stream(LineStream),
+    Stream(Box<LineStream>),
     Failed {
         code: u16,
         message: String,
@@ -494,11 +509,14 @@ fn api_client_methods(lua: &Lua) -> mlua::Result<Table> {
         ("call", call_method(lua, "call", prefix)?),
     ];
     for group in resources::GROUPS {
-        let f = lua_fn::method(lua, group.method, move |_, this: &ApiClient, ()| {
-            Ok(GroupClient {
-                core: this.core.clone(),
-                group,
-            })
+        let f = lua_fn::method(lua, group.method, move |lua, this: &ApiClient, ()| {
+            lua_fn::userdata(
+                lua,
+                GroupClient {
+                    core: this.core.clone(),
+                    group,
+                },
+            )
         })?;
         entries.push((group.method, f));
     }
@@ -508,7 +526,8 @@ fn api_client_methods(lua: &Lua) -> mlua::Result<Table> {
 
 impl UserData for ApiClient {
     fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
-        methods.add_meta_method(MetaMethod::ToString, |_, this, ()| {
+        methods.add_meta_function(MetaMethod::ToString, |lua, this: Value| {
+            let this = lua_fn::this::<ApiClient>(lua, Some(this), "tostring")?;
             Ok(format!("kube.api.Client({})", this.core.server))
         });
     }
@@ -546,24 +565,22 @@ fn group_methods(lua: &Lua) -> mlua::Result<Table> {
 
 impl UserData for GroupClient {
     fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
-        methods.add_meta_function(
-            MetaMethod::Index,
-            |lua, (this, key): (AnyUserData, Value)| {
-                let this = this.borrow::<GroupClient>()?;
-                let Value::String(key) = key else {
-                    return Ok(Value::Nil);
-                };
-                let key = key.to_str()?.to_string();
-                if let Some(f) = group_methods(lua)?.raw_get::<Option<Function>>(key.as_str())? {
-                    return Ok(Value::Function(f));
-                }
-                match this.group.resource(&key) {
-                    Some(res) => Ok(Value::Function(resource_constructor(lua, this.group, res)?)),
-                    None => Ok(Value::Nil),
-                }
-            },
-        );
-        methods.add_meta_method(MetaMethod::ToString, |_, this, ()| {
+        methods.add_meta_function(MetaMethod::Index, |lua, (this, key): (Value, Value)| {
+            let this = lua_fn::this::<GroupClient>(lua, Some(this), "GroupClient")?;
+            let Value::String(key) = key else {
+                return Ok(Value::Nil);
+            };
+            let key = key.to_str()?.to_string();
+            if let Some(f) = group_methods(lua)?.raw_get::<Option<Function>>(key.as_str())? {
+                return Ok(Value::Function(f));
+            }
+            match this.group.resource(&key) {
+                Some(res) => Ok(Value::Function(resource_constructor(lua, this.group, res)?)),
+                None => Ok(Value::Nil),
+            }
+        });
+        methods.add_meta_function(MetaMethod::ToString, |lua, this: Value| {
+            let this = lua_fn::this::<GroupClient>(lua, Some(this), "tostring")?;
             Ok(format!("kube.api.GroupClient({})", this.group.version))
         });
     }
@@ -581,8 +598,11 @@ fn resource_constructor(
         return Ok(f);
     }
     let what: &'static str = Box::leak(format!("{}:{}", group.method, res.name).into_boxed_str());
-    let f = lua_fn::method(lua, what, move |_, this: &GroupClient, ns: Value| {
+    let f = lua_fn::method(lua, what, move |lua, this: &GroupClient, ns: Value| {
         let ns = opt_string(&ns, what, "namespace")?.filter(|s| !s.is_empty());
+        if let Some(ns) = &ns {
+            crate::path::check(what, "namespace", ns)?;
+        }
         if res.scope == Scope::Cluster {
             if let Some(ns) = ns {
                 return Err(arg_error(
@@ -594,12 +614,15 @@ fn resource_constructor(
                 ));
             }
         }
-        Ok(ResourceClient {
-            core: this.core.clone(),
-            group,
-            res,
-            namespace: ns,
-        })
+        lua_fn::userdata(
+            lua,
+            ResourceClient {
+                core: this.core.clone(),
+                group,
+                res,
+                namespace: ns,
+            },
+        )
     })?;
     lua.set_named_registry_value(&key, &f)?;
     Ok(f)
@@ -618,13 +641,38 @@ impl ResourceClient {
         format!("{}:{verb}", self.res.name)
     }
 
-    /// `api/v1/namespaces/ns/pods` or `api/v1/pods`.
+    /// `api/v1/namespaces/ns/pods` or `api/v1/pods` (the namespace was
+    /// checked where it came in: the constructor or `obj_ns`).
     pub(crate) fn collection(&self, ns: Option<&str>) -> String {
         let g = self.group;
         match ns {
-            Some(ns) => format!("{}/{}/namespaces/{ns}/{}", g.base, g.version, self.res.name),
-            None => format!("{}/{}/{}", g.base, g.version, self.res.name),
+            Some(ns) => format!(
+                "{}/{}/namespaces/{}/{}",
+                g.base,
+                g.version,
+                crate::path::encode(ns),
+                crate::path::encode(self.res.name)
+            ),
+            None => format!(
+                "{}/{}/{}",
+                g.base,
+                g.version,
+                crate::path::encode(self.res.name)
+            ),
         }
+    }
+
+    /// `collection/name` and a subresource (`""`, `"/status"` …); a name that
+    /// cannot be a path segment is an error naming the call.
+    pub(crate) fn item(
+        &self,
+        verb: &str,
+        ns: Option<&str>,
+        name: &str,
+        sub: &str,
+    ) -> mlua::Result<String> {
+        let name = crate::path::segment(&self.what(verb), "name", name)?;
+        Ok(format!("{}/{name}{sub}", self.collection(ns)))
     }
 
     /// The namespace a by-name call uses; namespaced resources need one.
@@ -651,7 +699,10 @@ impl ResourceClient {
         }
         let ns = metadata_field(obj, "namespace")?;
         match ns {
-            Some(ns) => Ok(Some(ns)),
+            Some(ns) => {
+                crate::path::check(&self.what(verb), "obj.metadata.namespace", &ns)?;
+                Ok(Some(ns))
+            }
             None => Err(arg_error(
                 &self.what(verb),
                 format!(
@@ -797,7 +848,7 @@ fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Result
             Value::String(_) => {
                 let name = req_string(&a0, &what, "name")?;
                 let ns = rc.need_ns(verb)?;
-                let path = format!("{}/{name}", rc.collection(ns));
+                let path = rc.item(verb, ns, &name, "")?;
                 rc.run(lua, "GET", &path, Value::Nil, a1, None, Wrap::Object)
             }
             Value::Nil | Value::Table(_) => {
@@ -818,7 +869,7 @@ fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Result
         }
         "status" => {
             let name = req_string(&a0, &what, "name")?;
-            let path = format!("{}/{name}/status", rc.collection(rc.need_ns(verb)?));
+            let path = rc.item(verb, rc.need_ns(verb)?, &name, "/status")?;
             rc.run(lua, "GET", &path, Value::Nil, a1, None, Wrap::StatusField)
         }
         "create" => {
@@ -845,7 +896,7 @@ fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Result
                 "finalize" => "/finalize",
                 _ => "",
             };
-            let path = format!("{}/{name}{sub}", rc.collection(ns.as_deref()));
+            let path = rc.item(verb, ns.as_deref(), &name, sub)?;
             rc.run(
                 lua,
                 "PUT",
@@ -864,7 +915,7 @@ fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Result
             } else {
                 ""
             };
-            let path = format!("{}/{name}{sub}", rc.collection(rc.need_ns(verb)?));
+            let path = rc.item(verb, rc.need_ns(verb)?, &name, sub)?;
             let patch = match a1 {
                 Value::Table(_) | Value::String(_) => a1,
                 other => {
@@ -881,7 +932,7 @@ fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Result
         }
         "delete" => {
             let name = req_string(&a0, &what, "name")?;
-            let path = format!("{}/{name}", rc.collection(rc.need_ns(verb)?));
+            let path = rc.item(verb, rc.need_ns(verb)?, &name, "")?;
             rc.run(lua, "DELETE", &path, Value::Nil, a1, None, Wrap::Response)
         }
         "delete_collection" => {
@@ -890,7 +941,7 @@ fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Result
         }
         "logs" => {
             let name = req_string(&a0, &what, "name")?;
-            let path = format!("{}/{name}/log", rc.collection(rc.need_ns(verb)?));
+            let path = rc.item(verb, rc.need_ns(verb)?, &name, "/log")?;
             rc.run(lua, "GET", &path, Value::Nil, a1, None, Wrap::Text)
         }
         "scale" => {
@@ -908,7 +959,7 @@ fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Result
             spec.set("replicas", replicas)?;
             let patch = lua.create_table()?;
             patch.set("spec", spec)?;
-            let path = format!("{}/{name}", rc.collection(rc.need_ns(verb)?));
+            let path = rc.item(verb, rc.need_ns(verb)?, &name, "")?;
             rc.run(
                 lua,
                 "PATCH",
@@ -922,12 +973,15 @@ fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Result
         "ephemeralcontainers" => {
             let name = req_string(&a0, &what, "name")?;
             let ns = rc.need_ns(verb)?;
-            let path = format!("{}/{name}/ephemeralcontainers", rc.collection(ns));
-            EphemeralClient {
-                core: rc.core.clone(),
-                path,
-                version: rc.group.version,
-            }
+            let path = rc.item(verb, ns, &name, "/ephemeralcontainers")?;
+            lua_fn::userdata(
+                lua,
+                EphemeralClient {
+                    core: rc.core.clone(),
+                    path,
+                    version: rc.group.version,
+                },
+            )?
             .into_lua_multi(lua)
         }
         _ => crate::verbs::dispatch(lua, rc, verb, a),
@@ -936,20 +990,19 @@ fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Result
 
 impl UserData for ResourceClient {
     fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
-        methods.add_meta_function(
-            MetaMethod::Index,
-            |lua, (this, key): (UserDataRef<ResourceClient>, Value)| {
-                let Value::String(key) = key else {
-                    return Ok(Value::Nil);
-                };
-                let key = key.to_str()?.to_string();
-                Ok(match resource_method(lua, &key, this.res)? {
-                    Some(f) => Value::Function(f),
-                    None => Value::Nil,
-                })
-            },
-        );
-        methods.add_meta_method(MetaMethod::ToString, |_, this, ()| {
+        methods.add_meta_function(MetaMethod::Index, |lua, (this, key): (Value, Value)| {
+            let this = lua_fn::this::<ResourceClient>(lua, Some(this), "ResourceClient")?;
+            let Value::String(key) = key else {
+                return Ok(Value::Nil);
+            };
+            let key = key.to_str()?.to_string();
+            Ok(match resource_method(lua, &key, this.res)? {
+                Some(f) => Value::Function(f),
+                None => Value::Nil,
+            })
+        });
+        methods.add_meta_function(MetaMethod::ToString, |lua, this: Value| {
+            let this = lua_fn::this::<ResourceClient>(lua, Some(this), "tostring")?;
             Ok(match &this.namespace {
                 Some(ns) => format!("kube.api.ResourceClient({}, namespace {ns})", this.res.name),
                 None => format!("kube.api.ResourceClient({})", this.res.name),

@@ -227,6 +227,37 @@ pub struct ClusterSettings {
     pub key_path: Option<String>,
     pub timeouts: Timeouts,
     pub retries: RetryPolicy,
+    /// Bounds on answers and plugin output (`conf:set_limits`).
+    pub limits: crate::limits::Limits,
+}
+
+/// The server URL without userinfo (`https://user:pass@host` → `https://host`).
+/// A password there would show in `tostring(conf)`, `info.url` and every
+/// error message, and reqwest would send it as Basic auth in place of the
+/// configured credentials. kubectl ignores URL userinfo too: the user entry's
+/// credentials are the ones used.
+pub fn without_userinfo(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}{}", &url[..scheme_end], &rest[at + 1..]),
+        None => url.to_string(),
+    }
+}
+
+impl ClusterSettings {
+    /// The limits an exec plugin runs under: its time is also bounded by
+    /// the request timeout (a call honours its own timeout).
+    pub fn plugin_limits(&self) -> crate::limits::Limits {
+        let mut l = self.limits;
+        if let Some(t) = self.timeouts.request {
+            l.plugin_time = l.plugin_time.min(t);
+        }
+        l
+    }
 }
 
 /// A loaded kubeconfig with a selected context.
@@ -265,7 +296,7 @@ impl KubeConfig {
     /// Reads and parses a kubeconfig file, selecting `context` or the file's current-context.
     pub fn load(path: &Path, context: Option<&str>) -> Result<Self> {
         let source = path.display().to_string();
-        let text = std::fs::read_to_string(path)
+        let text = read_text(path)
             .map_err(|e| ConfigError(format!("kubeconfig {source}: cannot read file: {e}")))?;
         Self::parse(&text, source, path.parent().map(Path::to_path_buf), context)
     }
@@ -281,7 +312,7 @@ impl KubeConfig {
             .unwrap_or_else(|_| format!("{paths:?}"));
         let mut merged: Option<KubeConfigFile> = None;
         for path in paths {
-            let text = match std::fs::read_to_string(path) {
+            let text = match read_text(path) {
                 Ok(t) => t,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => {
@@ -413,7 +444,7 @@ impl KubeConfig {
             (None, None) => None,
         };
         let mut settings = ClusterSettings {
-            server,
+            server: without_userinfo(&server),
             ca_pem,
             insecure_skip_tls_verify: cluster.insecure_skip_tls_verify,
             tls_server_name: cluster.tls_server_name.clone().filter(|s| !s.is_empty()),
@@ -515,7 +546,7 @@ impl KubeConfig {
     }
 
     fn read_file(&self, p: &str, field: &str) -> Result<Vec<u8>> {
-        std::fs::read(p)
+        crate::limits::read_file(Path::new(p), crate::limits::CONFIG_FILE)
             .map_err(|e| ConfigError(format!("kubeconfig {}: {field} {p}: {e}", self.source)))
     }
 
@@ -599,7 +630,23 @@ fn hide_string_values(msg: &str) -> String {
 }
 
 /// Parses one file and makes its relative paths absolute against `dir`.
+/// A kubeconfig's text: a regular file of bounded size, UTF-8.
+fn read_text(path: &Path) -> std::io::Result<String> {
+    let raw = crate::limits::read_file(path, crate::limits::CONFIG_FILE)?;
+    String::from_utf8(raw).map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        )
+    })
+}
+
 fn parse_file(text: &str, source: &str, dir: Option<&Path>) -> Result<KubeConfigFile> {
+    // A byte order mark (editors on Windows write one): kubectl reads past
+    // it, serde_yaml took it for the start of a second document.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    crate::convert::check_yaml_depth(text.as_bytes())
+        .map_err(|e| ConfigError(format!("kubeconfig {source}: {e}")))?;
     let mut file: KubeConfigFile = serde_yaml::from_str(text).map_err(|e| {
         ConfigError(format!(
             "kubeconfig {source}: malformed YAML: {}",
@@ -737,6 +784,19 @@ users:
 
     fn parse(ctx: Option<&str>) -> Result<KubeConfig> {
         KubeConfig::parse(SAMPLE, "test.yaml".into(), None, ctx)
+    }
+
+    /// Defect 14 of issue 16: a password in the server URL was shown and
+    /// sent as Basic auth in place of the configured token.
+    #[test]
+    fn userinfo_is_stripped_from_server_urls() {
+        assert_eq!(
+            without_userinfo("https://user:pa@ss@host:6443/base?x=a@b"),
+            "https://host:6443/base?x=a@b"
+        );
+        assert_eq!(without_userinfo("https://host:6443"), "https://host:6443");
+        assert_eq!(without_userinfo("https://u@h"), "https://h");
+        assert_eq!(without_userinfo("not a url"), "not a url");
     }
 
     #[test]

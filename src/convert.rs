@@ -38,18 +38,26 @@ pub fn decode(lua: &Lua, text: &[u8], format: Format) -> mlua::Result<Value> {
     let mut failure: Option<String> = None;
     let value: Value = unsafe {
         lua.exec_raw(mt, |state| {
-            let seed = PushSeed { state, array_mt: 1 };
+            let seed = PushSeed {
+                state,
+                array_mt: 1,
+                depth: 0,
+            };
             let outcome = match format {
                 Format::Json => {
                     let mut de = serde_json::Deserializer::from_slice(text);
+                    // serde_json stops at 128 levels, below what the API
+                    // server stores; PushSeed counts levels itself.
+                    de.disable_recursion_limit();
                     seed.deserialize(&mut de)
                         .map_err(|e| e.to_string())
                         .and_then(|_| de.end().map_err(|e| e.to_string()))
                 }
                 Format::Yaml => match std::str::from_utf8(text) {
-                    Ok(s) => seed
-                        .deserialize(serde_yaml::Deserializer::from_str(s))
-                        .map_err(|e| e.to_string()),
+                    Ok(s) => check_yaml_depth(text).and_then(|()| {
+                        seed.deserialize(serde_yaml::Deserializer::from_str(s))
+                            .map_err(|e| e.to_string())
+                    }),
                     Err(e) => Err(format!("invalid UTF-8: {e}")),
                 },
             };
@@ -75,14 +83,35 @@ pub fn decode(lua: &Lua, text: &[u8], format: Format) -> mlua::Result<Value> {
 struct PushSeed {
     state: *mut ffi::lua_State,
     array_mt: c_int,
+    /// Arrays and objects around the value being decoded.
+    depth: u32,
 }
 
+/// Deepest nesting of arrays and objects a decoded document may have. Each
+/// level costs some Rust stack and two slots of the Lua stack (Lua 5.1 and
+/// LuaJIT give a C function 8,000), so the limit is explicit; real objects
+/// nest a few dozen levels.
+pub const MAX_NESTING: u32 = 1000;
+
 impl PushSeed {
-    fn room(&self) -> Result<(), &'static str> {
+    /// Room for one more level: within MAX_NESTING and the Lua stack.
+    fn room(&self) -> Result<(), String> {
+        if self.depth >= MAX_NESTING {
+            return Err(format!(
+                "the document nests deeper than {MAX_NESTING} levels"
+            ));
+        }
         if unsafe { ffi::lua_checkstack(self.state, 4) } == 0 {
-            return Err("document nested too deeply for the Lua stack");
+            return Err("document nested too deeply for the Lua stack".into());
         }
         Ok(())
+    }
+
+    fn inner(self) -> Self {
+        PushSeed {
+            depth: self.depth + 1,
+            ..self
+        }
     }
     fn push_str(&self, s: &[u8]) {
         unsafe {
@@ -152,10 +181,11 @@ impl<'de> Visitor<'de> for PushSeed {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         self.room().map_err(serde::de::Error::custom)?;
+        let inner = self.inner();
         let mut table = Buffered::new(self.state, Shape::Array);
         loop {
             table.make_room();
-            if seq.next_element_seed(self)?.is_none() {
+            if seq.next_element_seed(inner)?.is_none() {
                 break;
             }
             table.added();
@@ -169,13 +199,14 @@ impl<'de> Visitor<'de> for PushSeed {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         self.room().map_err(serde::de::Error::custom)?;
+        let inner = self.inner();
         let mut table = Buffered::new(self.state, Shape::Object);
         loop {
             table.make_room();
-            if map.next_key_seed(KeySeed(self))?.is_none() {
+            if map.next_key_seed(KeySeed(inner))?.is_none() {
                 break;
             }
-            map.next_value_seed(self)?;
+            map.next_value_seed(inner)?;
             table.added();
         }
         table.finish();
@@ -314,8 +345,77 @@ impl<'de> Visitor<'de> for KeySeed {
     }
 }
 
-/// Largest nesting accepted when encoding (protects against runaway structures).
-const MAX_DEPTH: usize = 200;
+/// Largest nesting accepted when encoding (protects against runaway
+/// structures): what the decoder accepts, so a decoded object can be sent back.
+const MAX_DEPTH: usize = MAX_NESTING as usize;
+
+/// Fails fast on YAML nested deeper than MAX_NESTING, before the parser sees
+/// it: libyaml's work per token grows with the nesting, so 100,000 levels in
+/// a 200 KB file took 34 s before serde_yaml's own limit refused it. Counts
+/// flow brackets outside quotes and comments, and per line the indentation
+/// plus the `- ` entries that open on it (an upper bound of block nesting).
+pub fn check_yaml_depth(text: &[u8]) -> Result<(), String> {
+    let limit = MAX_NESTING as usize;
+    let (mut flow, mut i) = (0usize, 0usize);
+    let mut line_start = true;
+    let mut block = 0usize;
+    let too_deep = || {
+        Err(format!(
+            "the YAML document nests deeper than {limit} levels"
+        ))
+    };
+    while i < text.len() {
+        let b = text[i];
+        if line_start {
+            let indent = text[i..].iter().take_while(|&&c| c == b' ').count();
+            let mut j = i + indent;
+            block = indent;
+            while j + 1 < text.len() && text[j] == b'-' && text[j + 1] == b' ' {
+                block += 1;
+                j += 2;
+                while j < text.len() && text[j] == b' ' {
+                    j += 1;
+                }
+            }
+            if block > limit {
+                return too_deep();
+            }
+            line_start = false;
+            i = j;
+            continue;
+        }
+        match b {
+            b'\n' => line_start = true,
+            b'#' if i == 0 || text[i - 1] == b' ' || text[i - 1] == b'\t' => {
+                while i < text.len() && text[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            // A quote starts a string only where a scalar can start (an
+            // apostrophe inside a plain scalar does not hide what follows).
+            b'"' | b'\'' if i == 0 || b" \t[{,:".contains(&text[i - 1]) => {
+                i += 1;
+                while i < text.len() && text[i] != b {
+                    if b == b'"' && text[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b'[' | b'{' => {
+                flow += 1;
+                if flow + block > limit {
+                    return too_deep();
+                }
+            }
+            b']' | b'}' => flow = flow.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(())
+}
 
 /// Encodes a Lua value as JSON. Errors name the path of the offending value
 /// (e.g. `body.spec.containers[1].image`).
@@ -823,6 +923,36 @@ mod tests {
             serde_json::from_slice(&encode(&lua, &Value::Table(t), "body").unwrap()).unwrap();
         assert_eq!(back["nested"], serde_json::json!({"a": [1, {}]}));
         assert_eq!(back["k700000"], 700_000);
+    }
+
+    /// Defects 13 and 17 of issue 16: JSON stopped at serde_json's 128
+    /// levels (a custom resource the server stored could not be read back),
+    /// and YAML nested 100,000 levels took 34 s before it was refused.
+    #[test]
+    fn nesting_up_to_the_limit_decodes_and_deeper_fails_fast() {
+        let lua = lua();
+        let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        let ok = decode(&lua, deep(MAX_NESTING as usize).as_bytes(), Format::Json);
+        assert!(ok.is_ok(), "{ok:?}");
+        let e = decode(
+            &lua,
+            deep(MAX_NESTING as usize + 1).as_bytes(),
+            Format::Json,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("deeper than 1000 levels"), "{e}");
+        let started = std::time::Instant::now();
+        let e = decode(&lua, deep(100_000).as_bytes(), Format::Yaml)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("nests deeper than"), "{e}");
+        let block: String = (0..2000)
+            .map(|i| format!("{}- x\n", " ".repeat(i % 10)))
+            .collect();
+        assert!(check_yaml_depth(block.as_bytes()).is_ok());
+        assert!(check_yaml_depth("- ".repeat(1001).as_bytes()).is_err());
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
     }
 
     #[test]

@@ -79,7 +79,13 @@ fn group_from_discovery(group_version: &str, body: &[u8]) -> Result<&'static Gro
         .map(|r| r.name.as_str())
         .collect();
     let mut resources = Vec::new();
-    for r in list.resources.iter().filter(|r| !r.name.contains('/')) {
+    // A name that cannot be a path segment (a hostile or broken server) is
+    // left out: it would make every URL of the group point elsewhere.
+    for r in list
+        .resources
+        .iter()
+        .filter(|r| crate::path::check("discovery", "resource", &r.name).is_ok())
+    {
         let name = r.name.as_str();
         let mut aliases = Vec::new();
         for a in r
@@ -209,6 +215,9 @@ pub fn api_method(lua: &Lua) -> mlua::Result<Function> {
                     "{what}: {gv:?} is not a group version like \"apps/v1\" or \"v1\""
                 )));
             }
+            for part in gv.split('/') {
+                crate::path::check(what, "group version part", part)?;
+            }
             let refresh = match &opts {
                 Some(o) => o.get::<Option<bool>>("refresh")?.unwrap_or(false),
                 None => false,
@@ -219,10 +228,10 @@ pub fn api_method(lua: &Lua) -> mlua::Result<Function> {
                     return Value::UserData(g).into_lua_multi(lua);
                 }
             }
-            let client = ud.borrow::<ApiClient>()?;
+            let client = lua_fn::this::<ApiClient>(lua, Some(Value::UserData(ud.clone())), what)?;
             match discover(lua, &client.core, &gv)? {
                 Ok(group) => {
-                    let g = lua.create_userdata(group)?;
+                    let g = lua_fn::userdata(lua, group)?;
                     cache.raw_set(gv.as_str(), &g)?;
                     g.into_lua_multi(lua)
                 }

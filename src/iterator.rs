@@ -29,7 +29,7 @@ impl<T: Step> Iter<T> {
     /// `iterator, nil, nil, iterator`: what a generic `for` takes (the fourth
     /// value is the to-be-closed variable on Lua 5.4, ignored before).
     pub fn into_for_loop(self, lua: &Lua) -> mlua::Result<MultiValue> {
-        let ud = lua.create_userdata(self)?;
+        let ud = lua_fn::userdata(lua, self)?;
         use mlua::IntoLuaMulti;
         (ud.clone(), mlua::Value::Nil, mlua::Value::Nil, ud).into_lua_multi(lua)
     }
@@ -66,6 +66,9 @@ impl<T: Step> UserData for Iter<T> {
         });
     }
     fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
-        methods.add_meta_method(MetaMethod::ToString, |_, _, ()| Ok(T::NAME));
+        methods.add_meta_function(MetaMethod::ToString, |lua, this: mlua::Value| {
+            lua_fn::this::<Iter<T>>(lua, Some(this), "tostring")?;
+            Ok(T::NAME)
+        });
     }
 }

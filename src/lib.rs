@@ -9,10 +9,12 @@ pub mod config;
 pub mod convert;
 pub mod dynamic;
 pub mod iterator;
+pub mod limits;
 pub mod list_decoder;
 pub mod lua_config;
 pub mod lua_fn;
 pub mod pager;
+pub(crate) mod path;
 pub mod query;
 pub mod resources;
 pub mod streaming;
@@ -42,23 +44,27 @@ pub fn exports(lua: &Lua) -> mlua::Result<Table> {
     t.set("array_mt", convert::array_metatable(lua)?)?;
     t.set(
         "from_kube_config",
-        lua_fn::named(lua, "config.from_kube_config", lua_config::from_kube_config)?,
+        lua_fn::named(lua, "config.from_kube_config", |lua, a| {
+            lua_fn::userdata(lua, lua_config::from_kube_config(lua, a)?)
+        })?,
     )?;
     t.set(
         "in_cluster_config",
-        lua_fn::named(
-            lua,
-            "config.in_cluster_config",
-            lua_config::in_cluster_config,
-        )?,
+        lua_fn::named(lua, "config.in_cluster_config", |lua, a| {
+            lua_fn::userdata(lua, lua_config::in_cluster_config(lua, a)?)
+        })?,
     )?;
     t.set(
         "from_token",
-        lua_fn::named(lua, "config.from_token", lua_config::from_token)?,
+        lua_fn::named(lua, "config.from_token", |lua, a| {
+            lua_fn::userdata(lua, lua_config::from_token(lua, a)?)
+        })?,
     )?;
     t.set(
         "config_from_table",
-        lua_fn::named(lua, "Config:new", lua_config::config_from_table)?,
+        lua_fn::named(lua, "Config:new", |lua, a| {
+            lua_fn::userdata(lua, lua_config::config_from_table(lua, a)?)
+        })?,
     )?;
     t.set(
         "testing_start",
@@ -70,7 +76,9 @@ pub fn exports(lua: &Lua) -> mlua::Result<Table> {
     )?;
     t.set(
         "new_client",
-        lua_fn::named(lua, "Client:new", lua_config::new_client)?,
+        lua_fn::named(lua, "Client:new", |lua, a| {
+            lua_fn::userdata(lua, lua_config::new_client(lua, a)?)
+        })?,
     )?;
     t.set(
         "json_decode",
@@ -100,8 +108,35 @@ pub fn exports(lua: &Lua) -> mlua::Result<Table> {
     Ok(t)
 }
 
+/// Keeps this shared library mapped until the process exits. Lua's package
+/// loader unloads a C module (dlclose) from a finalizer when the state
+/// closes, and LuaJIT runs that finalizer before those of objects made later:
+/// a script's `__gc` calling the module at exit then jumped into unmapped
+/// code (SIGSEGV; issue 16, defect 1). RTLD_NODELETE on the already-loaded
+/// object makes the dlclose keep it.
+#[cfg(feature = "module")]
+fn pin_library() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: dladdr reads the loader's tables for an address inside this
+        // library; dlopen with RTLD_NOLOAD only changes flags of an object
+        // already loaded (the handle is deliberately never closed).
+        unsafe {
+            let mut info: libc::Dl_info = std::mem::zeroed();
+            let here = pin_library as *const std::ffi::c_void;
+            if libc::dladdr(here, &mut info) != 0 && !info.dli_fname.is_null() {
+                libc::dlopen(
+                    info.dli_fname,
+                    libc::RTLD_NOW | libc::RTLD_NOLOAD | libc::RTLD_NODELETE,
+                );
+            }
+        }
+    });
+}
+
 #[cfg(feature = "module")]
 #[mlua::lua_module(name = "kube_core")]
 fn kube_core(lua: &Lua) -> mlua::Result<Table> {
+    pin_library();
     exports(lua)
 }

@@ -29,7 +29,8 @@ impl LuaConfig {
         }
     }
 
-    pub fn from_settings(settings: ClusterSettings) -> Self {
+    pub fn from_settings(mut settings: ClusterSettings) -> Self {
+        settings.server = config::without_userinfo(&settings.server);
         LuaConfig {
             file: RefCell::new(None),
             settings: RefCell::new(Arc::new(settings)),
@@ -146,6 +147,47 @@ fn set_retries(this: &LuaConfig, t: Table) -> mlua::Result<()> {
     Ok(())
 }
 
+/// `conf:set_limits{body = bytes, line = bytes, plugin_output = bytes,
+/// plugin_time = seconds}` (see `limits`).
+fn set_limits(this: &LuaConfig, t: Table) -> mlua::Result<()> {
+    const WHAT: &str = "config:set_limits";
+    check_keys(WHAT, &t, &["body", "line", "plugin_output", "plugin_time"])?;
+    let size = |key: &str| -> mlua::Result<Option<usize>> {
+        match t.get::<Value>(key)? {
+            Value::Nil => Ok(None),
+            Value::Integer(n) if n > 0 => Ok(Some(usize::try_from(n).unwrap_or(usize::MAX))),
+            Value::Number(n) if n >= 1.0 && n.fract() == 0.0 => {
+                Ok(Some(if n >= usize::MAX as f64 {
+                    usize::MAX
+                } else {
+                    n as usize
+                }))
+            }
+            _ => Err(err(format!(
+                "{WHAT}: {key} must be a whole number of bytes, 1 or more"
+            ))),
+        }
+    };
+    let (body, line, output) = (size("body")?, size("line")?, size("plugin_output")?);
+    let time = match seconds(&format!("{WHAT}: plugin_time"), t.get("plugin_time")?)? {
+        None => None,
+        Some(Some(d)) => Some(d),
+        Some(None) => {
+            return Err(err(format!(
+                "{WHAT}: plugin_time must be more than 0 seconds"
+            )))
+        }
+    };
+    this.update(|s| {
+        let l = &mut s.limits;
+        l.body = body.unwrap_or(l.body);
+        l.line = line.unwrap_or(l.line);
+        l.plugin_output = output.unwrap_or(l.plugin_output);
+        l.plugin_time = time.unwrap_or(l.plugin_time);
+    });
+    Ok(())
+}
+
 fn err(e: impl std::fmt::Display) -> mlua::Error {
     mlua::Error::runtime(e.to_string())
 }
@@ -227,6 +269,12 @@ fn config_methods(lua: &Lua) -> mlua::Result<Table> {
             })?,
         ),
         (
+            "set_limits",
+            lua_fn::method(lua, "config:set_limits", |_, this: &C, t: Table| {
+                set_limits(this, t)
+            })?,
+        ),
+        (
             "set_retries",
             lua_fn::method(lua, "config:set_retries", |_, this: &C, t: Table| {
                 set_retries(this, t)
@@ -236,7 +284,12 @@ fn config_methods(lua: &Lua) -> mlua::Result<Table> {
             "headers",
             lua_fn::method(lua, "config:headers", |lua, this: &C, ()| {
                 let t = lua.create_table()?;
-                if let Some(tok) = this.settings().credentials.bearer_token().map_err(err)? {
+                if let Some(tok) = this
+                    .settings()
+                    .credentials
+                    .bearer_token(&this.settings().plugin_limits())
+                    .map_err(err)?
+                {
                     let mut v = b"Bearer ".to_vec();
                     v.extend_from_slice(tok.expose());
                     t.set("authorization", lua.create_string(&v)?)?;
@@ -262,7 +315,8 @@ fn config_methods(lua: &Lua) -> mlua::Result<Table> {
 
 impl UserData for LuaConfig {
     fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
-        methods.add_meta_method(mlua::MetaMethod::ToString, |_, this, ()| {
+        methods.add_meta_function(mlua::MetaMethod::ToString, |lua, this: Value| {
+            let this = lua_fn::this::<LuaConfig>(lua, Some(this), "tostring")?;
             let s = this.settings();
             Ok(format!(
                 "kube.config.Config({}, auth: {})",
@@ -377,13 +431,14 @@ fn settings_from_duck(conf: &Table) -> mlua::Result<ClusterSettings> {
         }
     }
     let mut settings = ClusterSettings {
-        server,
+        server: config::without_userinfo(&server),
         ..Default::default()
     };
     if let (Value::String(c), Value::String(k)) = (call("cert")?, call("key")?) {
         let (cp, kp) = (c.to_str()?.to_string(), k.to_str()?.to_string());
-        let cert = std::fs::read(&cp).map_err(|e| err(format!("client certificate {cp}: {e}")))?;
-        let key = std::fs::read(&kp).map_err(|e| err(format!("client key {kp}: {e}")))?;
+        let read = |p: &str| crate::limits::read_file(Path::new(p), crate::limits::CONFIG_FILE);
+        let cert = read(&cp).map_err(|e| err(format!("client certificate {cp}: {e}")))?;
+        let key = read(&kp).map_err(|e| err(format!("client key {kp}: {e}")))?;
         credentials = Credentials::with_identity(credentials, cert, Secret::new(key));
         settings.cert_path = Some(cp);
         settings.key_path = Some(kp);
@@ -407,11 +462,11 @@ fn redacted_headers(c: &Credentials) -> Vec<(String, String)> {
 
 /// `api.Client:new(conf, panic?, mock?)`.
 pub fn new_client(
-    _: &Lua,
+    lua: &Lua,
     (conf, panic, mock): (Value, Option<bool>, Option<bool>),
 ) -> mlua::Result<ApiClient> {
     let settings = match &conf {
-        Value::UserData(ud) => ud_settings(ud)?,
+        Value::UserData(ud) => ud_settings(lua, ud)?,
         Value::Table(t) => Arc::new(settings_from_duck(t)?),
         other => {
             return Err(err(format!(
@@ -436,9 +491,9 @@ pub fn new_client(
     })
 }
 
-fn ud_settings(ud: &AnyUserData) -> mlua::Result<Arc<ClusterSettings>> {
-    let cfg = ud
-        .borrow::<LuaConfig>()
-        .map_err(|_| err("Client:new: expected a config from kube.config, got another userdata"))?;
+fn ud_settings(lua: &Lua, ud: &AnyUserData) -> mlua::Result<Arc<ClusterSettings>> {
+    let cfg = lua_fn::borrow::<LuaConfig>(lua, ud).ok_or_else(|| {
+        err("Client:new: expected a config from kube.config, got another userdata")
+    })?;
     Ok(cfg.settings())
 }

@@ -3,7 +3,10 @@
 //! luakube's own `error()` calls were, so `pcall` users can match on them;
 //! a Rust panic is caught and reported as an error, never an abort.
 
-use mlua::{FromLuaMulti, Function, IntoLuaMulti, Lua, MultiValue, Table, UserDataRef, Value};
+use mlua::{
+    AnyUserData, FromLuaMulti, Function, IntoLuaMulti, LightUserData, Lua, MultiValue, Table,
+    UserData, UserDataRef, Value,
+};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 const WRAPPER: &str = r#"
@@ -97,6 +100,126 @@ where
     factory.call(inner)
 }
 
+// Which userdata are genuinely of which type.
+//
+// mlua tells a userdata's type by its metatable, and takes any value with
+// that metatable for the type: a table given a module metatable
+// (`setmetatable({}, debug.getmetatable(cms)):get("x")`), `mt.__gc({})`, or a
+// watch given a client's metatable with `debug.setmetatable` was read as the
+// type's memory (SIGSEGV on every interpreter). So every userdata the module
+// makes is created by `userdata`, which records it in a weak-keyed registry
+// table with a token of its type; `borrow` and `method` check that record
+// before touching the memory, and each type's `__gc` is wrapped to finalize
+// only values recorded as that type. Weak keys stay until a value's
+// finalizer has run (5.1, LuaJIT and 5.4 alike), so the check holds in
+// `__gc` too.
+
+const INSTANCES_KEY: &str = "kube.instances";
+
+const GC_GUARD: &str = r#"
+local instances, token, collect = ...
+local rawequal = rawequal
+return function(o)
+  if rawequal(instances[o], token) then
+    instances[o] = nil
+    return collect(o)
+  end
+end
+"#;
+
+/// The token of type `T` (the address of its name: unique per type).
+fn token<T: 'static>() -> LightUserData {
+    LightUserData(std::any::type_name::<T>().as_ptr() as *mut std::ffi::c_void)
+}
+
+fn instances(lua: &Lua) -> mlua::Result<Table> {
+    if let Ok(t) = lua.named_registry_value::<Table>(INSTANCES_KEY) {
+        return Ok(t);
+    }
+    let t = lua.create_table()?;
+    let mt = lua.create_table()?;
+    mt.raw_set("__mode", "k")?;
+    t.set_metatable(Some(mt))?;
+    lua.set_named_registry_value(INSTANCES_KEY, &t)?;
+    Ok(t)
+}
+
+/// Makes userdata of `value`, recorded as a genuine `T`.
+pub fn userdata<T: UserData + 'static>(lua: &Lua, value: T) -> mlua::Result<AnyUserData> {
+    let ud = lua.create_userdata(value)?;
+    let all = instances(lua)?;
+    all.raw_set(&ud, token::<T>())?;
+    guard_gc::<T>(lua, &ud, all)?;
+    Ok(ud)
+}
+
+/// Replaces mlua's `__gc` in `T`'s metatable (once per state) by one that
+/// finalizes only values recorded as `T`.
+fn guard_gc<T: 'static>(lua: &Lua, ud: &AnyUserData, all: Table) -> mlua::Result<()> {
+    let key = format!("kube.gc_guard.{}", std::any::type_name::<T>());
+    if lua.named_registry_value::<bool>(&key).unwrap_or(false) {
+        return Ok(());
+    }
+    // SAFETY: only stack operations on the userdata's metatable, which mlua
+    // gave every userdata it creates; the stack is restored by exec_raw.
+    let collect: Value = unsafe {
+        lua.exec_raw(ud, |state| {
+            if mlua::ffi::lua_getmetatable(state, 1) == 0 {
+                mlua::ffi::lua_pushnil(state);
+            } else {
+                mlua::ffi::lua_pushstring(state, c"__gc".as_ptr());
+                mlua::ffi::lua_rawget(state, -2);
+            }
+            mlua::ffi::lua_replace(state, 1);
+            mlua::ffi::lua_settop(state, 1);
+        })?
+    };
+    if let Value::Function(collect) = collect {
+        let guarded: Function =
+            lua.load(GC_GUARD)
+                .set_name("=kube.core")
+                .call((all, token::<T>(), collect))?;
+        // SAFETY: as above; sets one field of the same metatable.
+        unsafe {
+            lua.exec_raw::<()>((ud, guarded), |state| {
+                if mlua::ffi::lua_getmetatable(state, 1) != 0 {
+                    mlua::ffi::lua_pushstring(state, c"__gc".as_ptr());
+                    mlua::ffi::lua_pushvalue(state, 2);
+                    mlua::ffi::lua_rawset(state, -3);
+                }
+                mlua::ffi::lua_settop(state, 0);
+            })?;
+        }
+    }
+    lua.set_named_registry_value(&key, true)
+}
+
+/// `ud` as a `T`, if it was made as one by `userdata` (whatever metatable it
+/// carries now) and is not borrowed mutably or destroyed.
+pub fn borrow<T: 'static>(lua: &Lua, ud: &AnyUserData) -> Option<UserDataRef<T>> {
+    let genuine = instances(lua)
+        .and_then(|t| t.raw_get::<Value>(ud))
+        .is_ok_and(|v| matches!(v, Value::LightUserData(p) if p == token::<T>()));
+    if genuine {
+        ud.borrow::<T>().ok()
+    } else {
+        None
+    }
+}
+
+/// The first value as a genuine `T`, else the "call it as a method" error.
+pub fn this<T: 'static>(lua: &Lua, v: Option<Value>, what: &str) -> mlua::Result<UserDataRef<T>> {
+    match v {
+        Some(Value::UserData(ud)) => borrow::<T>(lua, &ud),
+        _ => None,
+    }
+    .ok_or_else(|| {
+        mlua::Error::runtime(format!(
+            "{what}: call it as a method, with ':' on the object it belongs to"
+        ))
+    })
+}
+
 /// A method of userdata `T`: the first argument must be that userdata, so a
 /// `.` instead of `:` gets a clear message.
 pub fn method<T, A, R, F>(lua: &Lua, what: &'static str, f: F) -> mlua::Result<Function>
@@ -107,15 +230,7 @@ where
     F: Fn(&Lua, &T, A) -> mlua::Result<R> + 'static,
 {
     function(lua, move |lua, mut args: MultiValue| {
-        let this: Option<UserDataRef<T>> = match args.pop_front() {
-            Some(Value::UserData(ud)) => ud.borrow::<T>().ok(),
-            _ => None,
-        };
-        let Some(this) = this else {
-            return Err(mlua::Error::runtime(format!(
-                "{what}: call it as a method, with ':' on the object it belongs to"
-            )));
-        };
+        let this = this::<T>(lua, args.pop_front(), what)?;
         let a = A::from_lua_multi(args, lua)
             .map_err(|e| mlua::Error::runtime(format!("{what}: bad argument: {}", message(&e))))?;
         f(lua, &this, a).map_err(|e| naming(what, e))

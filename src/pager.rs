@@ -181,6 +181,9 @@ pub struct Pager {
     /// Keys handed out, to skip after a restart.
     yielded: HashSet<String>,
     restarts: u32,
+    /// Hashes of the continue tokens of this listing: a token that comes
+    /// back would page forever (the same object 36,716 times in 15 s).
+    tokens: HashSet<u64>,
 }
 
 impl Pager {
@@ -204,6 +207,7 @@ impl Pager {
             resource_version: None,
             yielded: HashSet::new(),
             restarts: 0,
+            tokens: HashSet::new(),
         }
     }
 
@@ -265,6 +269,7 @@ impl Pager {
                 self.restarts += 1;
                 self.continue_token = None;
                 self.started = false;
+                self.tokens.clear();
                 return Ok(());
             }
             Reply::Failed { code, message, .. } => return Err(PageError::Http { code, message }),
@@ -307,6 +312,19 @@ impl Pager {
                 Some(m) => string_field(m, "resourceVersion")?,
                 None => None,
             };
+        }
+        if let Some(t) = &token {
+            use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+            let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(t);
+            if !self.tokens.insert(hash) {
+                self.continue_token = None;
+                self.started = true;
+                return Err(PageError::Lua(mlua::Error::runtime(format!(
+                    "listing {}: the server sent a continue token it had sent before \
+                     (paging would never end)",
+                    self.path
+                ))));
+            }
         }
         self.started = true;
         self.continue_token = token;

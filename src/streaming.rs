@@ -48,6 +48,11 @@ impl LineBuffer {
         Some(line)
     }
 
+    /// Bytes of the line not yet complete (after `next_line` found none).
+    pub fn incomplete(&self) -> usize {
+        self.pending.len() - self.start
+    }
+
     /// What is left after the stream ended: a last line without a newline.
     pub fn take_rest(&mut self) -> Option<Vec<u8>> {
         let rest = self.pending.split_off(self.start);
@@ -60,9 +65,15 @@ impl LineBuffer {
 
 /// What reading a line produced.
 pub enum Line {
+    /// A complete line (ended by a newline).
     Text(Vec<u8>),
+    /// What was left without a newline when the stream ended: cut off when
+    /// the server dropped the connection mid-line.
+    Last(Vec<u8>),
     End,
     TimedOut,
+    /// A line grew past `limits.line` without ending (the stream is closed).
+    TooLong(String),
 }
 
 /// A streaming response read line by line.
@@ -89,9 +100,18 @@ impl LineStream {
             }
             if self.ended {
                 return Ok(match self.buffer.take_rest() {
-                    Some(rest) => Line::Text(rest),
+                    Some(rest) => Line::Last(rest),
                     None => Line::End,
                 });
+            }
+            let limit = self.response.limits.line;
+            if self.buffer.incomplete() > limit {
+                self.close();
+                self.buffer = LineBuffer::default();
+                return Ok(Line::TooLong(crate::limits::too_large(
+                    "a line of the stream",
+                    limit,
+                )));
             }
             // A deadline already passed still takes what has arrived.
             let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
@@ -109,10 +129,22 @@ impl LineStream {
     }
 }
 
-/// Seconds from Lua (`timeout = 2.5`) as a duration; negative or NaN is an error.
+/// Seconds from Lua (`timeout = 2.5`) as a duration; negative or NaN is an
+/// error, and anything beyond what a `Duration` holds (1e19, infinity) is the
+/// longest one: no arithmetic on it may overflow later (see `deadline_after`).
 pub fn seconds(value: f64, what: &str) -> Result<Duration, String> {
-    Duration::try_from_secs_f64(value)
-        .map_err(|_| format!("{what} must be a non-negative number of seconds, got {value}"))
+    if value.is_nan() || value < 0.0 {
+        return Err(format!(
+            "{what} must be a non-negative number of seconds, got {value}"
+        ));
+    }
+    Ok(Duration::try_from_secs_f64(value).unwrap_or(Duration::MAX))
+}
+
+/// The instant `d` from now; `None` (no deadline) when that is beyond what
+/// the clock can represent.
+pub fn deadline_after(d: Duration) -> Option<Instant> {
+    Instant::now().checked_add(d)
 }
 
 /// `pods:follow_logs(name, query?, opts?)`: log lines as the server sends them.
@@ -128,11 +160,21 @@ impl Step for FollowLines {
         let Some(stream) = self.stream.as_mut() else {
             return Ok(MultiValue::new());
         };
+        // Checked before every line, not only while waiting: under a flood
+        // the next line is always there already, and the loop never ended.
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            self.close();
+            return Ok(MultiValue::new());
+        }
         match stream
             .next_line(self.deadline)
             .map_err(mlua::Error::runtime)?
         {
-            Line::Text(line) => lua.create_string(&line)?.into_lua_multi(lua),
+            Line::Text(line) | Line::Last(line) => lua.create_string(&line)?.into_lua_multi(lua),
+            Line::TooLong(m) => {
+                self.close();
+                Err(mlua::Error::runtime(format!("follow_logs: {m}")))
+            }
             Line::End | Line::TimedOut => {
                 self.close();
                 Ok(MultiValue::new())
@@ -220,5 +262,17 @@ mod tests {
             Duration::from_millis(1500)
         );
         assert!(seconds(-1.0, "timeout").unwrap_err().contains("timeout"));
+        assert!(seconds(f64::NAN, "timeout").is_err());
+    }
+
+    /// Defect 16 of issue 16: 1e19 s passed the check and then overflowed
+    /// `Instant + Duration` (a panic with a backtrace on stderr).
+    #[test]
+    fn huge_durations_saturate_instead_of_overflowing() {
+        for v in [1e19, 1.8e19, 1e300, f64::INFINITY] {
+            let d = seconds(v, "timeout").unwrap();
+            assert!(deadline_after(d).is_none(), "{v}");
+        }
+        assert!(deadline_after(seconds(5.0, "t").unwrap()).is_some());
     }
 }

@@ -208,9 +208,12 @@ pub fn start(lua: &Lua, opts: Option<Table>) -> mlua::Result<Table> {
     t.set("dir", dir.display().to_string())?;
     t.set(
         "handle",
-        Handle {
-            _process: process.clone(),
-        },
+        lua_fn::userdata(
+            lua,
+            Handle {
+                _process: process.clone(),
+            },
+        )?,
     )?;
     let p = process.clone();
     t.set(

@@ -128,6 +128,8 @@ struct PooledClient {
 enum Attempt {
     Answer(Response, Option<Duration>),
     Failed(reqwest::Error, &'static str),
+    /// The body passed `limits.body` (never retried: it would again).
+    TooLarge(String),
 }
 
 impl Transport {
@@ -144,6 +146,16 @@ impl Transport {
 
     pub fn settings(&self) -> &ClusterSettings {
         &self.settings
+    }
+
+    /// A server's answer with the credentials this transport sends cut out
+    /// (for error answers, which end up in messages).
+    pub fn scrub(&self, body: bytes::Bytes) -> bytes::Bytes {
+        let secrets = self.settings.credentials.known_secrets();
+        match crate::auth::scrub(&body, &secrets) {
+            Some(clean) => clean.into(),
+            None => body,
+        }
     }
 
     /// The pooled client, rebuilt after a fork or when the TLS identity changed.
@@ -244,7 +256,10 @@ impl Transport {
         let mut reauthenticated = false;
         loop {
             tries += 1;
-            let presented = self.settings.credentials.present()?;
+            let presented = self
+                .settings
+                .credentials
+                .present(&self.settings.plugin_limits())?;
             let http = self.client_for(&rt, &presented)?;
             let mut rb = self.prepare(&http, method.clone(), req.url, req.accept, &presented)?;
             if let Some(t) = self.settings.timeouts.request {
@@ -256,7 +271,8 @@ impl Transport {
                 }
                 rb = rb.body(body.clone());
             }
-            let outcome = rt.block_on(attempt(rb, sink.as_deref_mut()));
+            let limit = self.settings.limits.body;
+            let outcome = rt.block_on(attempt(rb, sink.as_deref_mut(), limit));
             if let Attempt::Answer(r, _) = &outcome {
                 if r.status == 401
                     && !reauthenticated
@@ -282,6 +298,7 @@ impl Transport {
                     };
                     Err(format!("{}: {stage}{}{after}", what(), error_chain(&e)))
                 }
+                Attempt::TooLarge(m) => Err(format!("{}: {m}", what())),
             };
         }
     }
@@ -311,8 +328,13 @@ impl Transport {
     }
 }
 
-/// One try: send, then read the whole body (into `sink` if it succeeded).
-async fn attempt(rb: reqwest::RequestBuilder, sink: Option<&mut (dyn BodySink + '_)>) -> Attempt {
+/// One try: send, then read the whole body (into `sink` if it succeeded),
+/// at most `limit` bytes of it (counted after decompression).
+async fn attempt(
+    rb: reqwest::RequestBuilder,
+    sink: Option<&mut (dyn BodySink + '_)>,
+    limit: usize,
+) -> Attempt {
     let resp = match rb.send().await {
         Ok(r) => r,
         Err(e) => return Attempt::Failed(e, ""),
@@ -323,12 +345,20 @@ async fn attempt(rb: reqwest::RequestBuilder, sink: Option<&mut (dyn BodySink + 
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(retry::parse_retry_after);
+    let too_large = || Attempt::TooLarge(crate::limits::too_large("the answer", limit));
+    let mut resp = resp;
+    let mut received = 0usize;
     if let (Some(sink), true) = (sink, (200..300).contains(&status)) {
         sink.restart();
-        let mut resp = resp;
         return loop {
             match resp.chunk().await {
-                Ok(Some(chunk)) => sink.feed(&chunk),
+                Ok(Some(chunk)) => {
+                    received += chunk.len();
+                    if received > limit {
+                        break too_large();
+                    }
+                    sink.feed(&chunk)
+                }
                 Ok(None) => {
                     let body = bytes::Bytes::new();
                     break Attempt::Answer(Response { status, body }, retry_after);
@@ -337,9 +367,21 @@ async fn attempt(rb: reqwest::RequestBuilder, sink: Option<&mut (dyn BodySink + 
             }
         };
     }
-    match resp.bytes().await {
-        Ok(body) => Attempt::Answer(Response { status, body }, retry_after),
-        Err(e) => Attempt::Failed(e, "reading the response body failed: "),
+    let mut body = bytes::BytesMut::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > limit {
+                    return too_large();
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => {
+                let body = body.freeze();
+                return Attempt::Answer(Response { status, body }, retry_after);
+            }
+            Err(e) => return Attempt::Failed(e, "reading the response body failed: "),
+        }
     }
 }
 
@@ -565,6 +607,8 @@ pub struct StreamingResponse {
     pub status: u16,
     body: Option<reqwest::Response>,
     what: String,
+    /// The client's limits (one line of the stream, an error answer).
+    pub limits: crate::limits::Limits,
 }
 
 /// One step of reading a [`StreamingResponse`].
@@ -612,7 +656,17 @@ impl StreamingResponse {
         let mut all = Vec::new();
         loop {
             match self.next_chunk(Some(Duration::from_secs(30)))? {
-                Chunk::Data(d) => all.extend_from_slice(&d),
+                Chunk::Data(d) => {
+                    if all.len() + d.len() > self.limits.body {
+                        self.close();
+                        return Err(format!(
+                            "{}: {}",
+                            self.what,
+                            crate::limits::too_large("the error answer", self.limits.body)
+                        ));
+                    }
+                    all.extend_from_slice(&d)
+                }
                 Chunk::End => return Ok(all.into()),
                 Chunk::TimedOut => {
                     self.close();
@@ -677,7 +731,10 @@ impl Transport {
         let what = format!("{} {}", req.method, req.url);
         let mut reauthenticated = false;
         loop {
-            let presented = self.settings.credentials.present()?;
+            let presented = self
+                .settings
+                .credentials
+                .present(&self.settings.plugin_limits())?;
             let http = self.client_for(&rt, &presented)?;
             let mut rb = self.prepare(&http, method.clone(), req.url, req.accept, &presented)?;
             if let Some(body) = &req.body {
@@ -699,6 +756,7 @@ impl Transport {
                 status,
                 body: Some(resp),
                 what,
+                limits: self.settings.limits,
             });
         }
     }

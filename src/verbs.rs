@@ -9,7 +9,6 @@ use crate::resources::{Extra, Resource};
 use crate::streaming::{seconds, FollowLines};
 use crate::watch::{Watch, WatchOptions, WatchSpec};
 use mlua::{Function, Lua, MultiValue, Table, Value};
-use std::time::Instant;
 
 /// The field manager `apply` uses when the caller names none.
 pub const DEFAULT_FIELD_MANAGER: &str = "luakube-rs";
@@ -171,17 +170,16 @@ pub fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Re
             query.raw_set("follow", true)?;
             let deadline = match options(a2, &what, &["timeout"])? {
                 Some(o) => match o.get::<Option<f64>>("timeout")? {
-                    Some(s) => Some(
-                        Instant::now()
-                            + seconds(s, "opts.timeout").map_err(|e| arg_error(&what, e))?,
+                    Some(s) => crate::streaming::deadline_after(
+                        seconds(s, "opts.timeout").map_err(|e| arg_error(&what, e))?,
                     ),
                     None => None,
                 },
                 None => None,
             };
-            let path = format!("{}/{name}/log", rc.collection(rc.need_ns(verb)?));
+            let path = rc.item(verb, rc.need_ns(verb)?, &name, "/log")?;
             let stream = match rc.core.open_stream(&path, &Value::Table(query))? {
-                Opened::Stream(s) => Some(s),
+                Opened::Stream(s) => Some(*s),
                 Opened::Mock => None,
                 Opened::Failed { code, message, .. } => {
                     return Err(crate::client::http_error(code, &message))
@@ -204,7 +202,7 @@ pub fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Re
                 "fieldManager",
                 manager.as_deref().unwrap_or(DEFAULT_FIELD_MANAGER),
             )?;
-            let path = format!("{}/{name}", rc.collection(ns.as_deref()));
+            let path = rc.item(verb, ns.as_deref(), &name, "")?;
             rc.run(
                 lua,
                 "PATCH",
@@ -217,7 +215,7 @@ pub fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Re
         }
         "get_scale" => {
             let name = req_string(&a0, &what, "name")?;
-            let path = format!("{}/{name}/scale", rc.collection(rc.need_ns(verb)?));
+            let path = rc.item(verb, rc.need_ns(verb)?, &name, "/scale")?;
             rc.run(lua, "GET", &path, Value::Nil, a1, None, Wrap::Object)
         }
         "replace_scale" => {
@@ -236,7 +234,7 @@ pub fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Re
             body.set("apiVersion", "autoscaling/v1")?;
             body.set("kind", "Scale")?;
             fill_metadata(lua, &body, &name, ns)?;
-            let path = format!("{}/{name}/scale", rc.collection(ns));
+            let path = rc.item(verb, ns, &name, "/scale")?;
             rc.run(
                 lua,
                 "PUT",
@@ -257,7 +255,7 @@ pub fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Re
             if let Some(opts) = opt_table(a1, &what, "delete options")? {
                 body.set("deleteOptions", opts)?;
             }
-            let path = format!("{}/{name}/eviction", rc.collection(ns));
+            let path = rc.item(verb, ns, &name, "/eviction")?;
             rc.run(
                 lua,
                 "POST",
@@ -281,7 +279,7 @@ pub fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Re
             body.set("kind", "Binding")?;
             fill_metadata(lua, &body, &name, ns)?;
             body.set("target", target)?;
-            let path = format!("{}/{name}/binding", rc.collection(ns));
+            let path = rc.item(verb, ns, &name, "/binding")?;
             rc.run(
                 lua,
                 "POST",

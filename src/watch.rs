@@ -36,6 +36,10 @@ use std::time::{Duration, Instant};
 /// Consecutive failed connections before the iterator gives up.
 const DEFAULT_RETRIES: u32 = 10;
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// A stream that ends sooner than this without an event is a failure (as
+/// client-go's reflector treats a "very short watch"): a server that ends
+/// every stream at once got thousands of requests a second.
+const SHORT_STREAM: Duration = Duration::from_secs(1);
 
 /// What a watch is asked for; built by the resource client.
 pub struct WatchSpec {
@@ -198,6 +202,11 @@ pub struct Watch {
     pending: VecDeque<(&'static str, Table)>,
     needs_list: bool,
     failures: u32,
+    /// When the current stream opened and how many events it gave.
+    stream_opened: Instant,
+    stream_events: u64,
+    /// Re-lists after 410 with no event since the previous one.
+    bare_relists: u32,
     finished: bool,
     /// The objects' metatable, looked up once: per event the lookup cost more
     /// than setting it.
@@ -208,7 +217,10 @@ impl Watch {
     pub fn new(spec: WatchSpec) -> Self {
         let start = spec.resource_version.clone().filter(|rv| rv != "0");
         Watch {
-            deadline: spec.options.timeout.map(|t| Instant::now() + t),
+            deadline: spec
+                .options
+                .timeout
+                .and_then(crate::streaming::deadline_after),
             wait_until: None,
             needs_list: start.is_none(),
             resource_version: start,
@@ -217,6 +229,9 @@ impl Watch {
             known: HashMap::new(),
             pending: VecDeque::new(),
             failures: 0,
+            stream_opened: Instant::now(),
+            stream_events: 0,
+            bare_relists: 0,
             finished: false,
             object_class: std::cell::OnceCell::new(),
         }
@@ -266,14 +281,29 @@ impl Watch {
                 continue;
             };
             match stream.next_line(wait_until) {
-                Ok(Line::Text(line)) => {
-                    self.failures = 0;
-                    self.handle_line(lua, &line)?;
+                // A complete line that cannot be decoded is an error the loop
+                // sees (the stream stays open: the next call goes on after
+                // it), never a silent reconnect that loses what follows.
+                Ok(Line::Text(line)) => self.handle_line(lua, &line)?,
+                Ok(Line::Last(line)) => {
+                    // The stream ended inside a line: whole if it decodes,
+                    // else cut off by a dropped connection.
+                    if convert::decode(lua, &line, Format::Json).is_ok() {
+                        self.handle_line(lua, &line)?;
+                    } else {
+                        self.stream = None;
+                        self.stream_failed("an event was cut off".into())?;
+                    }
                 }
                 Ok(Line::End) => {
                     self.stream = None;
                     if !self.spec.options.reconnect {
                         self.finished = true;
+                    } else if self.short_lived() {
+                        self.failed(format!(
+                            "watch {}: the server ended the stream at once, without an event",
+                            self.spec.path
+                        ))?;
                     }
                 }
                 Ok(Line::TimedOut) => {
@@ -282,12 +312,53 @@ impl Watch {
                     }
                     self.close();
                 }
+                Ok(Line::TooLong(m)) => {
+                    self.close();
+                    return Err(mlua::Error::runtime(format!(
+                        "watch {}: {m}",
+                        self.spec.path
+                    )));
+                }
                 Err(e) => {
                     self.stream = None;
-                    self.failed(e)?;
+                    self.stream_failed(e)?;
                 }
             }
         }
+    }
+
+    /// The current stream opened less than SHORT_STREAM ago and gave nothing.
+    fn short_lived(&self) -> bool {
+        self.stream_events == 0 && self.stream_opened.elapsed() < SHORT_STREAM
+    }
+
+    /// A stream broke: a failure, counted from zero again when the stream
+    /// had worked (gave events or lasted), so a long watch is not given up
+    /// because of drops hours apart.
+    fn stream_failed(&mut self, message: String) -> mlua::Result<()> {
+        if !self.short_lived() {
+            self.failures = 0;
+        }
+        self.failed(message)
+    }
+
+    /// The server said 410 Expired: list again; a second 410 with no event
+    /// since the last re-list is a failure (backoff, counted toward
+    /// `retries`): a server answering every watch with 410 got 155 LISTs and
+    /// 155 watches in 5 s.
+    fn expired_relist(&mut self) -> mlua::Result<()> {
+        if let Some(mut s) = self.stream.take() {
+            s.close();
+        }
+        self.needs_list = true;
+        self.bare_relists += 1;
+        if self.bare_relists > 1 {
+            self.failed(format!(
+                "watch {}: 410 Expired again right after a re-list",
+                self.spec.path
+            ))?;
+        }
+        Ok(())
     }
 
     /// Counts a failed attempt and waits before the next, or gives up.
@@ -339,10 +410,18 @@ impl Watch {
     fn connect(&mut self, lua: &Lua) -> mlua::Result<()> {
         let query = Value::Table(self.watch_query(lua)?);
         match self.spec.core.open_stream(&self.spec.path, &query)? {
-            Opened::Stream(s) => self.stream = Some(s),
+            Opened::Stream(s) => {
+                self.stream = Some(*s);
+                self.stream_opened = Instant::now();
+                self.stream_events = 0;
+            }
             Opened::Mock => self.finished = true,
-            Opened::Failed { code: 410, .. } => self.needs_list = true,
-            Opened::Failed { code, message, .. } if code == 429 || code >= 500 => {
+            Opened::Failed { code: 410, .. } => self.expired_relist()?,
+            // What requests retry (429, 503, 504); 500 and other codes are
+            // raised as the README says, not retried eleven times.
+            Opened::Failed { code, message, .. }
+                if crate::transport::retry::retriable_status(code) =>
+            {
                 self.failed(message)?
             }
             Opened::Failed { code, message, .. } => {
@@ -386,15 +465,9 @@ impl Watch {
             Ok(Value::Table(t)) => t,
             Ok(_) => return Err(self.bad_event("not a JSON object")),
             Err(e) => {
-                // A line cut off by a broken connection: resume on a new one.
-                if let Some(mut s) = self.stream.take() {
-                    s.close();
-                }
-                return self.failed(format!(
-                    "watch {}: an event was cut off: {}",
-                    self.spec.path,
-                    crate::lua_fn::message(&e)
-                ));
+                return Err(
+                    self.bad_event(&format!("not valid JSON: {}", crate::lua_fn::message(&e)))
+                )
             }
         };
         let (kind, obj) = event_parts(lua, &event)?;
@@ -406,13 +479,15 @@ impl Watch {
         };
         match kind.as_str() {
             "ERROR" => {
-                let code = obj.get::<Option<i64>>("code")?;
-                if code == Some(410) {
+                let code = obj.raw_get::<Value>("code")?;
+                let expired = match code {
+                    Value::Integer(c) => c == 410,
+                    Value::Number(c) => c == 410.0,
+                    _ => false,
+                };
+                if expired {
                     // Expired: drop this stream and list again.
-                    if let Some(mut s) = self.stream.take() {
-                        s.close();
-                    }
-                    self.needs_list = true;
+                    self.expired_relist()?;
                 } else {
                     // Hand the Status to the loop, then end: retrying an error
                     // the server chose to send could loop forever.
@@ -425,15 +500,23 @@ impl Watch {
                 }
             }
             "BOOKMARK" => {
-                if let Some(rv) = identity(lua, &obj)?.resource_version {
+                // A bookmark without metadata (or resourceVersion) carries
+                // nothing to resume from: ignored, not the end of the watch.
+                if let Ok(Identity {
+                    resource_version: Some(rv),
+                    ..
+                }) = identity(lua, &obj)
+                {
                     self.resource_version = Some(rv);
                 }
+                self.progressed();
                 if self.spec.options.bookmarks {
                     self.pending.push_back(("BOOKMARK", obj));
                 }
             }
             "ADDED" | "MODIFIED" | "DELETED" => {
-                let id = identity(lua, &obj)?;
+                let id = identity(lua, &obj).map_err(|e| self.bad_event(&e.to_string()))?;
+                self.progressed();
                 if let Some(rv) = &id.resource_version {
                     self.resource_version = Some(rv.clone());
                 }
@@ -465,6 +548,13 @@ impl Watch {
             other => return Err(self.bad_event(&format!("unknown event type {other:?}"))),
         }
         Ok(())
+    }
+
+    /// An event arrived: the stream works, failures start counting anew.
+    fn progressed(&mut self) {
+        self.failures = 0;
+        self.bare_relists = 0;
+        self.stream_events += 1;
     }
 
     fn bad_event(&self, what: &str) -> mlua::Error {
@@ -528,7 +618,6 @@ impl Watch {
                 }
             }
         }
-        self.failures = 0;
         let ids = fresh
             .iter()
             .map(|item| identity(lua, item))
@@ -615,10 +704,9 @@ impl Step for Watch {
             "watch:next",
             |lua, this: &Iter<Watch>, timeout: Option<f64>| {
                 let until = match timeout {
-                    Some(s) => Some(
-                        Instant::now()
-                            + crate::streaming::seconds(s, "watch:next: timeout")
-                                .map_err(mlua::Error::runtime)?,
+                    Some(s) => crate::streaming::deadline_after(
+                        crate::streaming::seconds(s, "watch:next: timeout")
+                            .map_err(mlua::Error::runtime)?,
                     ),
                     None => None,
                 };

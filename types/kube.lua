@@ -43,6 +43,11 @@ function Config:headers() end
 function Config:cert() end
 ---@return string?
 function Config:key() end
+--- Bounds on what one answer may make the module hold (README "Guarantees"):
+--- `body` and `line` and `plugin_output` in bytes, `plugin_time` in seconds.
+--- Defaults: 512 MiB, 64 MiB, 16 MiB, 60 s.
+---@param limits { body: integer?, line: integer?, plugin_output: integer?, plugin_time: number? }
+function Config:set_limits(limits) end
 
 ---@class kube.config
 ---@field Config { new: fun(self: any, tbl: table): kube.Config }

@@ -25,6 +25,14 @@ local cache = {}
 local Store = {}
 Store.__index = Store
 
+--- Misuse gets the messages the rest of the module gives, not a raw
+--- "attempt to index a nil value" from inside this file.
+local function check_store(self, method)
+  if getmetatable(self) ~= Store then
+    error("store:" .. method .. ": call it as a method, with ':' on the store informer() returned", 3)
+  end
+end
+
 local function key_of(obj)
   local m = obj.metadata or {}
   return (m.namespace or "") .. "/" .. (m.name or "")
@@ -35,9 +43,19 @@ end
 --- `opts.resourceVersion` is not taken: the cache always starts with a full list.
 ---@return kube.Store
 function cache.informer(rc, query, opts)
-  opts = opts or {}
+  local ok, watch = pcall(function() return rc.watch end)
+  if type(rc) ~= "userdata" or not ok or type(watch) ~= "function" then
+    error("informer: call it as a method, with ':' on a resource client, e.g. client:corev1():pods(\"default\"):informer()", 2)
+  end
   if query ~= nil and type(query) ~= "table" then
     error("informer: query must be a table, got " .. type(query), 2)
+  end
+  if opts ~= nil and type(opts) ~= "table" then
+    error("informer: opts must be a table, got " .. type(opts), 2)
+  end
+  opts = opts or {}
+  if opts.on_change ~= nil and type(opts.on_change) ~= "function" then
+    error("informer: opts.on_change must be a function, got " .. type(opts.on_change), 2)
   end
   local q = {}
   for k, v in pairs(query or {}) do
@@ -78,7 +96,11 @@ end
 ---@param timeout number?
 ---@return integer
 function Store:sync(timeout)
+  check_store(self, "sync")
   timeout = timeout or 0
+  if type(timeout) ~= "number" or timeout ~= timeout or timeout < 0 then
+    error("store:sync: timeout must be a non-negative number of seconds, got " .. tostring(timeout), 2)
+  end
   local deadline = core.monotonic() + timeout
   local n = 0
   while true do
@@ -99,13 +121,18 @@ end
 ---@param name string?
 ---@return table?
 function Store:get(namespace, name)
+  check_store(self, "get")
   if name == nil then namespace, name = "", namespace end
+  if type(name) ~= "string" or (namespace ~= nil and type(namespace) ~= "string") then
+    error("store:get: expected (namespace, name) or (name) as strings, got " .. type(namespace) .. ", " .. type(name), 2)
+  end
   return self._objects[(namespace or "") .. "/" .. name]
 end
 
 --- Every cached object, ordered by namespace and name.
 ---@return table[]
 function Store:list()
+  check_store(self, "list")
   local keys = {}
   for k in pairs(self._objects) do keys[#keys + 1] = k end
   table.sort(keys)
@@ -117,6 +144,7 @@ end
 --- Iterator over the changes recorded since the last call (when no `on_change`
 --- callback was given): `for type, obj, old in store:changes() do … end`.
 function Store:changes()
+  check_store(self, "changes")
   local queue = self._queue
   self._queue = {}
   local i = 0
@@ -129,11 +157,13 @@ end
 
 --- The resourceVersion the cache is current to.
 function Store:resource_version()
+  check_store(self, "resource_version")
   return self._watch:resource_version()
 end
 
 --- Stops watching (also done when the store is collected).
 function Store:close()
+  check_store(self, "close")
   self._watch:close()
 end
 

@@ -13,8 +13,9 @@ end
 --- Loads a kubeconfig with a context (default its current-context). Without a path:
 --- every file of `$KUBECONFIG` merged as kubectl merges them, else `$HOME/.kube/config`.
 --- The returned Config also has `namespace()` (the context's, or "default"),
---- `set_timeouts{connect = s, request = s}` and
---- `set_retries{max = n, backoff = s, max_backoff = s, budget = s}` (see README).
+--- `set_timeouts{connect = s, request = s}`,
+--- `set_retries{max = n, backoff = s, max_backoff = s, budget = s}` and
+--- `set_limits{body = bytes, line = bytes, plugin_output = bytes, plugin_time = s}` (see README).
 ---@param path string?
 ---@param context string?
 config.from_kube_config = core.from_kube_config

@@ -5,6 +5,7 @@
 #   expired.crt/.key       a server certificate for 127.0.0.1 and localhost,
 #                          signed by ca, valid only in 2020
 #   wrong-host.crt/.key    signed by ca, valid now, for wrong.example only
+#   localhost.crt/.key     signed by ca, valid now, for 127.0.0.1 and localhost
 set -eu
 dir=$1
 cd "$dir"
@@ -40,3 +41,4 @@ leaf() { # name, subjectAltName, extra ca args
 }
 leaf expired "IP:127.0.0.1,DNS:localhost" -startdate 20200101000000Z -enddate 20200102000000Z
 leaf wrong-host "DNS:wrong.example" -days 2
+leaf localhost "IP:127.0.0.1,DNS:localhost" -days 2

@@ -42,12 +42,13 @@ function M.lines(path)
   return out
 end
 
---- Starts `netfixture.py mode` with its files in `dir`:
+--- Starts `netfixture.py mode` with its files in `dir` (and `extra`, more
+--- command-line arguments, e.g. "--cert C --key K" for the hostile server):
 --- {port =, pid =, log = path, url = "http://127.0.0.1:port", stop = fn}.
-function M.start(mode, dir)
+function M.start(mode, dir, extra)
   local ready, log = dir .. "/" .. mode .. ".ready", dir .. "/" .. mode .. ".log"
-  assert(os.execute(("python3 spec/helpers/netfixture.py %s --ready %s --log %s >%s/%s.out 2>&1 &")
-    :format(mode, ready, log, dir, mode)))
+  assert(os.execute(("python3 spec/helpers/netfixture.py %s --ready %s --log %s %s >%s/%s.out 2>&1 &")
+    :format(mode, ready, log, extra or "", dir, mode)))
   for _ = 1, 200 do
     local text = M.read(ready)
     if text then
@@ -60,6 +61,37 @@ function M.start(mode, dir)
     sleep(0.05)
   end
   error("netfixture " .. mode .. " did not start: " .. (M.read(dir .. "/" .. mode .. ".out") or ""))
+end
+
+--- The hostile HTTPS server of netfixture.py (faults picked by the namespace
+--- in the path) with fresh certificates in `dir`; also returns a kubeconfig
+--- path for it (token "hostile-token-123456") and the server table gets
+--- `url = "https://127.0.0.1:port"`.
+function M.hostile(dir)
+  assert(os.execute("sh spec/helpers/make_certs.sh " .. dir))
+  local srv = M.start("hostile", dir, ("--cert %s/localhost.crt --key %s/localhost.key"):format(dir, dir))
+  srv.url = "https://127.0.0.1:" .. srv.port
+  local p = assert(io.popen("base64 -w0 " .. dir .. "/ca.crt"))
+  local ca = p:read("*a")
+  p:close()
+  srv.token = "hostile-token-123456"
+  srv.kubeconfig = M.write(dir .. "/hostile.kubeconfig", table.concat({
+    "apiVersion: v1", "kind: Config", "current-context: h",
+    "clusters:", "- name: h", "  cluster:", "    server: " .. srv.url,
+    "    certificate-authority-data: " .. ca,
+    "contexts:", "- name: h", "  context: {cluster: h, user: h}",
+    "users:", "- name: h", "  user: {token: " .. srv.token .. "}", "",
+  }, "\n"))
+  return srv
+end
+
+--- Requests the hostile server logged whose line contains `needle` (plain).
+function M.count(path, needle)
+  local n = 0
+  for _, l in ipairs(M.lines(path)) do
+    if l:find(needle, 1, true) then n = n + 1 end
+  end
+  return n
 end
 
 --- The interpreter running this spec, to run child scripts on the same Lua.

@@ -20,6 +20,24 @@
       Accepts connections and never says a word (a server that hangs in the
       TLS handshake), for connect timeouts. Each connection appends "ACCEPT".
 
+  netfixture.py hostile --ready FILE --log FILE --cert C --key K
+      A misbehaving API server over HTTPS (certificate C, key K). The
+      namespace in the request path picks the fault, so one server does them
+      all at once: /api/v1/namespaces/<fault>/configmaps[/name][/log]...
+        endless-body     200, a chunked body that never ends (no newline)
+        endless-lines    200, lines without end: log lines, or watch events
+        gzip-bomb        200, a small gzip body that inflates to 100 MB
+        bad-event        watch: a good event, a line that is not JSON, a good event
+        short-stream     watch: 200 and the stream ends at once
+        always-410       watch: an ERROR 410 event on every stream
+        repeat-continue  list: every page has the same continue token
+        watch-500        watch: HTTP 500
+        echo-auth        403 whose message quotes the Authorization header
+        bookmark-nometa  watch: a BOOKMARK without metadata, then a good event
+        empty-200        200 with an empty body
+      Lists (without watch=true) of the watch faults answer an empty list at
+      resourceVersion 5. Each request appends "METHOD PATH" to the log.
+
 The ready file gets "PORT PID" once listening. Both exit after --lifetime
 seconds (default 600) in case the spec that started them died.
 """
@@ -192,9 +210,156 @@ class ProbeHandler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = handle_any
 
 
+GZIP_BOMB = []
+
+
+def gzip_bomb():
+    """100 MB of spaces inside a JSON string, gzip-compressed (about 100 KB)."""
+    if not GZIP_BOMB:
+        import zlib
+        z = zlib.compressobj(9, zlib.DEFLATED, 31)
+        out = [z.compress(b'{"kind":"ConfigMap","data":{"x":"')]
+        block = b" " * (1 << 20)
+        for _ in range(100):
+            out.append(z.compress(block))
+        out.append(z.compress(b'"}}'))
+        out.append(z.flush())
+        GZIP_BOMB.append(b"".join(out))
+    return GZIP_BOMB[0]
+
+
+def cm(name, rv):
+    return {"kind": "ConfigMap", "apiVersion": "v1",
+            "metadata": {"name": name, "namespace": "x", "resourceVersion": str(rv), "uid": "u-" + name}}
+
+
+class HostileHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def json(self, status, doc, extra=()):
+        body = json.dumps(doc).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        for k, v in extra:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def start_chunked(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+
+    def chunk(self, data):
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+    def end_chunks(self):
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def hold(self, seconds=30):
+        """Keeps a stream open (until the client goes away)."""
+        end = time.time() + seconds
+        while time.time() < end:
+            time.sleep(0.1)
+            try:
+                self.connection.settimeout(0.01)
+                if self.connection.recv(1, socket.MSG_PEEK) == b"":
+                    return
+            except (socket.timeout, BlockingIOError):
+                pass
+            except (OSError, ValueError):
+                return
+
+    def status(self, code, message):
+        self.json(code, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                         "message": message, "code": code})
+
+    def do_GET(self):
+        log_line(self.server.log, "%s %s" % (self.command, self.path))
+        path, _, query = self.path.partition("?")
+        parts = path.strip("/").split("/")
+        fault = parts[3] if len(parts) > 3 and parts[2] == "namespaces" else ""
+        watch = "watch=true" in query or "watch=1" in query
+        try:
+            self.serve_fault(fault, path, query, watch)
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            self.close_connection = True
+
+    def serve_fault(self, fault, path, query, watch):
+        if fault == "endless-body":
+            self.start_chunked()
+            self.chunk(b'{"kind":"ConfigMapList","items":[{"data":{"x":"')
+            block = b"x" * 65536
+            while True:
+                self.chunk(block)
+        if fault == "endless-lines":
+            self.start_chunked()
+            n = 0
+            while True:
+                n += 1
+                if watch:
+                    line = json.dumps({"type": "MODIFIED", "object": cm("flood", n + 10)}).encode() + b"\n"
+                    self.chunk(line * 20)
+                else:
+                    self.chunk(b"".join(b"log line %d\n" % (n * 100 + i) for i in range(100)))
+        if fault == "gzip-bomb":
+            body = gzip_bomb()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        if fault == "echo-auth":
+            return self.status(403, "forbidden: you sent Authorization: %s" % self.headers.get("Authorization"))
+        if fault == "empty-200":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if fault == "repeat-continue":
+            return self.json(200, {"kind": "ConfigMapList", "apiVersion": "v1",
+                                   "metadata": {"resourceVersion": "5", "continue": "same-token"},
+                                   "items": [cm("again", 5)]})
+        if not watch:
+            return self.json(200, {"kind": "ConfigMapList", "apiVersion": "v1",
+                                   "metadata": {"resourceVersion": "5"}, "items": []})
+        if fault == "watch-500":
+            return self.status(500, "internal error on a watch")
+        self.start_chunked()
+        ev = lambda t, o: json.dumps({"type": t, "object": o}).encode() + b"\n"
+        if fault == "bad-event":
+            self.chunk(ev("ADDED", cm("good1", 6)))
+            self.chunk(b"this is not JSON\n")
+            self.chunk(ev("ADDED", cm("good2", 7)))
+            return self.hold()
+        if fault == "short-stream":
+            return self.end_chunks()
+        if fault == "always-410":
+            self.chunk(ev("ERROR", {"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                                    "message": "too old resource version", "reason": "Expired", "code": 410}))
+            return self.end_chunks()
+        if fault == "bookmark-nometa":
+            self.chunk(ev("BOOKMARK", {"kind": "ConfigMap", "apiVersion": "v1"}))
+            self.chunk(ev("ADDED", cm("after-bookmark", 8)))
+            return self.hold()
+        self.end_chunks()
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["proxy", "probe", "silent"])
+    ap.add_argument("mode", choices=["proxy", "probe", "silent", "hostile"])
+    ap.add_argument("--cert")
+    ap.add_argument("--key")
     ap.add_argument("--ready", required=True)
     ap.add_argument("--log", required=True)
     ap.add_argument("--lifetime", type=float, default=600)
@@ -202,6 +367,14 @@ def main():
     if args.mode in ("proxy", "silent"):
         handler = ProxyHandler if args.mode == "proxy" else SilentHandler
         server = ThreadingTCP(("127.0.0.1", 0), handler)
+    elif args.mode == "hostile":
+        import ssl
+        server = ThreadingHTTPServer(("127.0.0.1", 0), HostileHandler)
+        server.daemon_threads = True
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.cert, args.key)
+        ctx.set_alpn_protocols(["http/1.1"])
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
     else:
         server = ThreadingHTTPServer(("127.0.0.1", 0), ProbeHandler)
         server.daemon_threads = True

@@ -5,8 +5,10 @@
 //! Tokens and keys from plugins stay in memory only.
 
 use super::{ClientIdentity, Secret};
+use crate::limits::Limits;
 use serde::Deserialize;
 use std::io::IsTerminal;
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -138,16 +140,23 @@ impl ExecAuth {
 
     /// The current credential: cached, or from a new run of the plugin when
     /// there is none yet or it has expired.
-    pub fn credential(&self) -> Result<Arc<ExecCredential>, String> {
+    pub fn credential(&self, limits: &Limits) -> Result<Arc<ExecCredential>, String> {
         let mut slot = self.cached.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(c) = slot.as_ref() {
             if !c.expired(SystemTime::now()) {
                 return Ok(c.clone());
             }
         }
-        let fresh = Arc::new(self.run(std::io::stdin().is_terminal())?);
+        let fresh = Arc::new(self.run(std::io::stdin().is_terminal(), limits)?);
         *slot = Some(fresh.clone());
         Ok(fresh)
+    }
+
+    /// The token of the cached credential, if there is one (for scrubbing
+    /// messages; never runs the plugin).
+    pub fn cached_token(&self) -> Option<Secret> {
+        let slot = self.cached.lock().unwrap_or_else(|p| p.into_inner());
+        slot.as_ref().and_then(|c| c.token.clone())
     }
 
     /// Forgets the credential of run `generation` after the server rejected it
@@ -191,7 +200,7 @@ impl ExecAuth {
         .to_string()
     }
 
-    fn run(&self, stdin_is_terminal: bool) -> Result<ExecCredential, String> {
+    fn run(&self, stdin_is_terminal: bool, limits: &Limits) -> Result<ExecCredential, String> {
         let cfg = &self.config;
         let cmd = &cfg.command;
         let interactive = self.interactive(stdin_is_terminal)?;
@@ -206,9 +215,14 @@ impl ExecAuth {
         if interactive {
             command.stdin(Stdio::inherit()).stderr(Stdio::inherit());
         } else {
-            command.stdin(Stdio::null()).stderr(Stdio::piped());
+            // Its own process group, so what it started is killed with it
+            // (an interactive plugin stays in the terminal's group to read it).
+            command
+                .stdin(Stdio::null())
+                .stderr(Stdio::piped())
+                .process_group(0);
         }
-        let output = command.output().map_err(|e| {
+        let output = run_bounded(command, !interactive, limits).map_err(|e| {
             let mut msg = format!("exec plugin \"{cmd}\": cannot run it: {e}");
             if e.kind() == std::io::ErrorKind::NotFound {
                 if let Some(hint) = cfg.install_hint.as_deref().filter(|h| !h.is_empty()) {
@@ -217,6 +231,10 @@ impl ExecAuth {
             }
             msg
         })?;
+        let output = match output {
+            Bounded::Done(o) => o,
+            Bounded::Failed(why) => return Err(format!("exec plugin \"{cmd}\": {why}")),
+        };
         if !output.status.success() {
             let code = match output.status.code() {
                 Some(c) => format!("exit code {c}"),
@@ -234,6 +252,122 @@ impl ExecAuth {
         parse_credential(&output.stdout, self.api_version, generation)
             .map_err(|e| format!("exec plugin \"{cmd}\": {e}"))
     }
+}
+
+/// What a bounded run of a plugin gave.
+enum Bounded {
+    Done(std::process::Output),
+    /// It ran too long or wrote too much, and was killed.
+    Failed(String),
+}
+
+/// Runs `command` as `Command::output` does, but for at most
+/// `limits.plugin_time` and reading at most `limits.plugin_output` bytes of
+/// stdout and of stderr. A plugin that sleeps, keeps running after printing
+/// its credential, or leaves a child holding stdout blocked the call
+/// forever; one writing without end grew memory to gigabytes. Past either
+/// bound the plugin (its whole process group when `group`) is killed.
+fn run_bounded(mut command: Command, group: bool, limits: &Limits) -> std::io::Result<Bounded> {
+    use std::io::Read;
+    use std::sync::mpsc;
+    let mut child = command.spawn()?;
+    let pid = child.id() as i32;
+    let kill = |child: &mut std::process::Child| {
+        if group {
+            // SAFETY: kill(2) with the negated id of the group the child
+            // leads (process_group(0)); no memory is involved.
+            unsafe {
+                libc::kill(-pid, libc::SIGKILL);
+            }
+        }
+        let _ = child.kill();
+    };
+    let max = limits.plugin_output;
+    let (tx, rx) = mpsc::channel::<(bool, Vec<u8>, bool)>();
+    let mut readers = 0;
+    for (is_out, pipe) in [
+        (
+            true,
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        ),
+        (
+            false,
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        ),
+    ] {
+        let Some(pipe) = pipe else { continue };
+        readers += 1;
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            // A read error ends what it said; the status tells the rest.
+            let _ = pipe.take(max as u64 + 1).read_to_end(&mut buf);
+            let over = buf.len() > max;
+            buf.truncate(max);
+            let _ = tx.send((is_out, buf, over));
+        });
+    }
+    drop(tx);
+    let deadline = std::time::Instant::now() + limits.plugin_time;
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let mut failure = None;
+    while readers > 0 {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok((is_out, buf, over)) => {
+                readers -= 1;
+                if over {
+                    failure = Some(format!(
+                        "it wrote more than {} to {}; it was stopped",
+                        crate::limits::bytes(max),
+                        if is_out { "stdout" } else { "stderr" }
+                    ));
+                    break;
+                }
+                if is_out {
+                    stdout = buf;
+                } else {
+                    stderr = buf;
+                }
+            }
+            Err(_) => {
+                failure = Some(format!(
+                    "it did not finish within {} s; it was stopped",
+                    limits.plugin_time.as_secs_f64()
+                ));
+                break;
+            }
+        }
+    }
+    let status = loop {
+        if failure.is_some() {
+            kill(&mut child);
+            let _ = child.wait();
+            return Ok(Bounded::Failed(failure.unwrap_or_default()));
+        }
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if std::time::Instant::now() >= deadline {
+            failure = Some(format!(
+                "it did not finish within {} s; it was stopped",
+                limits.plugin_time.as_secs_f64()
+            ));
+            continue;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    Ok(Bounded::Done(std::process::Output {
+        status,
+        stdout,
+        stderr,
+    }))
 }
 
 fn truncate(s: &str, max: usize) -> &str {
@@ -540,19 +674,25 @@ interactiveMode: Never
             serde_json::Value::Null,
         )
         .unwrap();
-        let c = ok.credential().unwrap();
+        let c = ok.credential(&Limits::DEFAULT).unwrap();
         assert_eq!(c.token.as_ref().unwrap().expose(), b"from-env");
         // Cached: the same run is returned until invalidated.
-        assert_eq!(ok.credential().unwrap().generation, c.generation);
+        assert_eq!(
+            ok.credential(&Limits::DEFAULT).unwrap().generation,
+            c.generation
+        );
         assert!(ok.invalidate(c.generation));
-        assert_ne!(ok.credential().unwrap().generation, c.generation);
+        assert_ne!(
+            ok.credential(&Limits::DEFAULT).unwrap().generation,
+            c.generation
+        );
 
         let failing = ExecAuth::new(
             config("command: sh\nargs: ['-c', 'echo boom >&2; exit 3']\napiVersion: client.authentication.k8s.io/v1\ninteractiveMode: Never"),
             serde_json::Value::Null,
         )
         .unwrap();
-        let e = failing.credential().unwrap_err();
+        let e = failing.credential(&Limits::DEFAULT).unwrap_err();
         assert!(e.contains("\"sh\" failed with exit code 3: boom"), "{e}");
 
         let missing = ExecAuth::new(
@@ -560,7 +700,7 @@ interactiveMode: Never
             serde_json::Value::Null,
         )
         .unwrap();
-        let e = missing.credential().unwrap_err();
+        let e = missing.credential(&Limits::DEFAULT).unwrap_err();
         assert!(
             e.contains("no-such-plugin-xyz") && e.contains("install it with apt"),
             "{e}"
