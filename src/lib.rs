@@ -20,6 +20,7 @@ pub mod testing;
 pub mod transport;
 pub mod verbs;
 pub mod watch;
+pub(crate) mod yaml11;
 
 use mlua::{Lua, Table, Value};
 
