@@ -555,7 +555,7 @@ fn api_client_methods(lua: &Lua) -> mlua::Result<Table> {
         entries.push((group.method, f));
     }
     entries.push(("api", crate::dynamic::api_method(lua)?));
-    lua_fn::table(lua, entries)
+    crate::extend::with_fallback(lua, lua_fn::table(lua, entries)?, "client")
 }
 
 impl UserData for ApiClient {
@@ -605,13 +605,26 @@ impl UserData for GroupClient {
                 let Value::String(key) = key else {
                     return Ok(Value::Nil);
                 };
-                let key = key.to_str()?.to_string();
-                if let Some(f) = group_methods(lua)?.raw_get::<Option<Function>>(key.as_str())? {
+                let name = key.to_str()?.to_string();
+                if let Some(f) = group_methods(lua)?.raw_get::<Option<Function>>(name.as_str())? {
                     return Ok(Value::Function(f));
                 }
-                match this.group.resource(&key) {
+                match this.group.resource(&name) {
                     Some(res) => Ok(Value::Function(resource_constructor(lua, this.group, res)?)),
-                    None => Ok(Value::Nil),
+                    None => match name.as_str() {
+                        // luakube's private fields, read-only
+                        "api_" => Ok(Value::String(lua.create_string(this.group.version)?)),
+                        "client_" => lua
+                            .create_userdata(ApiClient {
+                                core: this.core.clone(),
+                            })
+                            .map(Value::UserData),
+                        _ => crate::extend::method(
+                            lua,
+                            &format!("group:{}", this.group.method),
+                            &Value::String(key),
+                        ),
+                    },
                 }
             },
         );
@@ -1042,13 +1055,26 @@ impl UserData for ResourceClient {
         methods.add_meta_function(
             MetaMethod::Index,
             |lua, (this, key): (UserDataRef<ResourceClient>, Value)| {
-                let Value::String(key) = key else {
+                let Value::String(skey) = &key else {
                     return Ok(Value::Nil);
                 };
-                let key = key.to_str()?.to_string();
-                Ok(match resource_method(lua, &key, this.res)? {
-                    Some(f) => Value::Function(f),
-                    None => Value::Nil,
+                let name = skey.to_str()?.to_string();
+                if let Some(f) = resource_method(lua, &name, this.res)? {
+                    return Ok(Value::Function(f));
+                }
+                Ok(match name.as_str() {
+                    // luakube's private fields, read-only: path_ relative to the group
+                    "path_" => Value::String(lua.create_string(match &this.namespace {
+                        Some(ns) => format!("/namespaces/{ns}/{}", this.res.name),
+                        None => format!("/{}", this.res.name),
+                    })?),
+                    "api_" => Value::String(lua.create_string(this.res.name)?),
+                    "namespaced_" => Value::Boolean(this.namespace.is_some()),
+                    "client_" => Value::UserData(lua.create_userdata(ApiClient {
+                        core: this.core.clone(),
+                    })?),
+                    // luakube's resource clients reached their group class's methods too
+                    _ => crate::extend::method(lua, &format!("group:{}", this.group.method), &key)?,
                 })
             },
         );

@@ -8,6 +8,7 @@ pub mod client;
 pub mod config;
 pub mod convert;
 pub mod dynamic;
+pub(crate) mod extend;
 pub mod iterator;
 pub mod list_decoder;
 pub mod lua_config;
@@ -61,6 +62,7 @@ pub fn exports(lua: &Lua) -> mlua::Result<Table> {
         "config_from_table",
         lua_fn::named(lua, "Config:new", lua_config::config_from_table)?,
     )?;
+    t.set("set_class", lua_fn::function(lua, extend::set_class)?)?;
     t.set(
         "testing_start",
         lua_fn::named(lua, "testing.start", testing::start)?,

@@ -258,7 +258,7 @@ fn config_methods(lua: &Lua) -> mlua::Result<Table> {
             })?,
         ),
     ];
-    lua_fn::table(lua, entries)
+    crate::extend::with_fallback(lua, lua_fn::table(lua, entries)?, "config")
 }
 
 impl UserData for LuaConfig {
