@@ -119,6 +119,15 @@ M.rules = {
     end,
   },
   {
+    id = "name-not-a-string",
+    why = "fix: a by-name call (status, patch, delete, logs, scale…) whose name is nil, a boolean or a table raises naming the call; luakube formatted it into the URL (…/pods/nil/status, …/pods/table: 0x…)",
+    match = function(call, _, mod, tag)
+      local n = name_arg(call)
+      return tag == "raised_here" and (n == nil or type(n) == "boolean" or type(n) == "table")
+        and mod.raised:find("name must be", 1, true) ~= nil
+    end,
+  },
+  {
     id = "luakube-crashed",
     why = "the guide's rule: a call that crashed in luakube (index/call/concatenate nil, bad argument) works here",
     match = function(_, lk, _, tag)

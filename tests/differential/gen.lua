@@ -153,7 +153,7 @@ local SCRIPTS = {
   {
     name = "method added to a group module's Client reaches group clients",
     code = [[local core_v1 = require "kube.api.core_v1"
-      core_v1.Client.hello = function(self) return "hello from " .. type(self) end
+      core_v1.Client.hello = function(self) return "hello, nodes client: " .. tostring(self:nodes() ~= nil) end
       return client:corev1():hello()]],
     cleanup = [[(require "kube.api.core_v1").Client.hello = nil]],
   },
@@ -174,9 +174,15 @@ local SCRIPTS = {
     code = [[local utils = require "kube.api.utils"
       local core_v1 = require "kube.api.core_v1"
       core_v1.Client.widgets = utils.generate_object_client("widgets", {apiVersion = "v1", kind = "Widget"}, true)
-      local w = client:corev1():widgets("demo")
-      local obj, info = w:get("w-1")
-      return w:create{metadata = {name = "w-2"}}]],
+      return client:corev1():widgets("demo"):get("w-1")]],
+    cleanup = [[(require "kube.api.core_v1").Client.widgets = nil]],
+  },
+  {
+    name = "generate_object_client resource: create through a client without a namespace",
+    code = [[local utils = require "kube.api.utils"
+      local core_v1 = require "kube.api.core_v1"
+      core_v1.Client.widgets = utils.generate_object_client("widgets", {apiVersion = "v1", kind = "Widget"}, true)
+      return client:corev1():widgets():create{metadata = {name = "w-2", namespace = "demo"}, spec = {size = 3}}]],
     cleanup = [[(require "kube.api.core_v1").Client.widgets = nil]],
   },
   {
@@ -295,6 +301,7 @@ function M.generate(env)
     for _, m in each(group_names) do
       for _, a in each(call_sweep("group")) do add { level = "group", group = gm, method = m, args = a } end
     end
+    local first_res = sorted_keys(cls, function(k, v) return is_fn(k, v) and k ~= "new" end)[1]
     for _, res in each(sorted_keys(cls, function(k, v) return is_fn(k, v) and k ~= "new" end)) do
       local nss = namespaces_full()
       for _, n in each(namespaces_other()) do nss[#nss + 1] = n end
@@ -307,6 +314,13 @@ function M.generate(env)
           add { level = "reach", target = { level = "resource", group = gm, res = res, ns = ns }, names = verbs }
           for _, verb in each(verbs) do
             local sw = (verb == "call" or verb == "raw_call") and call_sweep("resource") or sweep(verb, full)
+            -- call/raw_call: every method and path on the group's first resource,
+            -- GET and POST on every path elsewhere
+            if (verb == "call" or verb == "raw_call") and res ~= first_res then
+              local short = {}
+              for i = 1, 10 do short[i] = sw[i] end
+              sw = short
+            end
             for i, a in each(sw) do
               if full or i <= 6 then
                 add { level = "resource", group = gm, res = res, ns = ns, method = verb, args = a }

@@ -189,6 +189,10 @@ local function run_one(call)
       local chunk = assert((loadstring or load)(call.code, "script", "t", env))
       if setfenv then setfenv(chunk, env) end
       local r = pack(chunk())
+      if impl == "module" then
+        local req = from_info(r)
+        if req then captured[#captured + 1] = req end
+      end
       rets = pack(describe(r[1]), data_of(r[1]), r[2] and type(r[2]) or nil)
       if call.cleanup then assert((loadstring or load)(call.cleanup, "cleanup", "t", env))() end
       return
@@ -201,7 +205,7 @@ local function run_one(call)
     rec.raised = tostring(err):sub(1, 300)
     if call.cleanup then pcall(function() end) end
   end
-  if impl == "module" and rets then
+  if impl == "module" and rets and call.level ~= "script" then
     local r = from_info(rets)
     if r then captured[#captured + 1] = r end
   end
