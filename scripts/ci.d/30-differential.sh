@@ -10,6 +10,11 @@ cd "$(dirname "$0")/../.."
 ROOT=$PWD
 LUAKUBE=${LUAKUBE:-$ROOT/../shared/luakube-0.1}
 [ -d "$LUAKUBE/src/kube" ] || LUAKUBE=/work/shared/luakube-0.1
+if [ ! -d "$LUAKUBE/src/kube" ]; then
+  echo "luakube 0.1 not found (set LUAKUBE=/path/to/luakube-0.1; expected ../shared/luakube-0.1)"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
 
 # luakube's dependencies, from Debian (lua-json has no 5.4 build: its pure-Lua
 # files for 5.3 are put on the path; lpeg is built for 5.4).

@@ -11,6 +11,11 @@ cd "$(dirname "$0")/../.."
 ROOT=$PWD
 LUAKUBE=${LUAKUBE:-$ROOT/../shared/luakube-0.1}
 [ -d "$LUAKUBE/spec" ] || LUAKUBE=/work/shared/luakube-0.1
+if [ ! -d "$LUAKUBE/src/kube" ]; then
+  echo "luakube 0.1 not found (set LUAKUBE=/path/to/luakube-0.1; expected ../shared/luakube-0.1)"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
 
 PKGS="lua5.3 lua5.4 lua-json lua-lpeg lua-busted"
 missing=""
