@@ -451,6 +451,18 @@ pub(crate) fn opt_string(v: &Value, what: &str, arg: &str) -> mlua::Result<Optio
     }
 }
 
+/// The name of a by-name call: a non-empty string, or a number formatted as
+/// Lua does (luakube concatenated it: `delete(5)` deleted the object "5").
+pub(crate) fn name_arg(lua: &Lua, v: &Value, what: &str) -> mlua::Result<String> {
+    match v {
+        Value::Integer(_) | Value::Number(_) => match lua.coerce_string(v.clone())? {
+            Some(s) => Ok(s.to_str()?.to_string()),
+            None => req_string(v, what, "name"),
+        },
+        _ => req_string(v, what, "name"),
+    }
+}
+
 pub(crate) fn req_string(v: &Value, what: &str, arg: &str) -> mlua::Result<String> {
     match v {
         Value::String(s) if !s.as_bytes().is_empty() => Ok(s.to_str()?.to_string()),
@@ -491,13 +503,53 @@ fn call_method<T: 'static>(
             nth(&args, 4),
         );
         let what = format!("client:{name}");
-        let method = req_string(&method, &what, "method")?.to_ascii_uppercase();
-        let path = opt_string(&path, &what, "path")?.unwrap_or_default();
+        let method = call_verb(&method, &what)?;
+        let path = call_path(lua, path, &what)?;
         let style = opt_string(&style, &what, "style")?;
-        let full = format!("{prefix}{}", path.trim_start_matches('/'));
+        let full = join_path(&prefix, &path);
         let wrap = decode.then_some((Wrap::Plain, false));
         core.call(lua, &method, &full, body, query, style, wrap)
     })
+}
+
+/// The HTTP method of `call`/`raw_call`: upper-cased; nil is GET (luakube's
+/// transport, LuaSocket, sent GET when the method was nil).
+fn call_verb(method: &Value, what: &str) -> mlua::Result<String> {
+    match method {
+        Value::Nil => Ok("GET".into()),
+        v => Ok(req_string(v, what, "method")?.to_ascii_uppercase()),
+    }
+}
+
+/// The path of `call`/`raw_call`: a string, or a number formatted as Lua does
+/// (luakube concatenated it into the URL); nil is "".
+fn call_path(lua: &Lua, path: Value, what: &str) -> mlua::Result<String> {
+    match path {
+        Value::Nil => Ok(String::new()),
+        Value::String(s) => Ok(s.to_str()?.to_string()),
+        v @ (Value::Integer(_) | Value::Number(_)) => match lua.coerce_string(v)? {
+            Some(s) => Ok(s.to_str()?.to_string()),
+            None => Ok(String::new()),
+        },
+        other => Err(arg_error(
+            what,
+            format!("path must be a string, got {}", other.type_name()),
+        )),
+    }
+}
+
+/// `prefix` + `path` as luakube concatenated them, with exactly one `/`
+/// between: `""` adds nothing (`/api/v1` is the group's discovery document,
+/// not `/api/v1/`), `"/x"` and `"x"` both give `prefix/x` (luakube glued the
+/// latter into `prefixx`).
+fn join_path(prefix: &str, path: &str) -> String {
+    let prefix = prefix.trim_end_matches('/');
+    let path = path.trim_start_matches('/');
+    if path.is_empty() {
+        prefix.to_string()
+    } else {
+        format!("{prefix}/{path}")
+    }
 }
 
 fn api_client_methods(lua: &Lua) -> mlua::Result<Table> {
@@ -521,7 +573,7 @@ fn api_client_methods(lua: &Lua) -> mlua::Result<Table> {
         entries.push((group.method, f));
     }
     entries.push(("api", crate::dynamic::api_method(lua)?));
-    lua_fn::table(lua, entries)
+    crate::extend::with_fallback(lua, lua_fn::table(lua, entries)?, "client")
 }
 
 impl UserData for ApiClient {
@@ -570,13 +622,26 @@ impl UserData for GroupClient {
             let Value::String(key) = key else {
                 return Ok(Value::Nil);
             };
-            let key = key.to_str()?.to_string();
-            if let Some(f) = group_methods(lua)?.raw_get::<Option<Function>>(key.as_str())? {
+            let name = key.to_str()?.to_string();
+            if let Some(f) = group_methods(lua)?.raw_get::<Option<Function>>(name.as_str())? {
                 return Ok(Value::Function(f));
             }
-            match this.group.resource(&key) {
+            match this.group.resource(&name) {
                 Some(res) => Ok(Value::Function(resource_constructor(lua, this.group, res)?)),
-                None => Ok(Value::Nil),
+                None => match name.as_str() {
+                    // luakube's private fields, read-only
+                    "api_" => Ok(Value::String(lua.create_string(this.group.version)?)),
+                    "client_" => lua
+                        .create_userdata(ApiClient {
+                            core: this.core.clone(),
+                        })
+                        .map(Value::UserData),
+                    _ => crate::extend::method(
+                        lua,
+                        &format!("group:{}", this.group.method),
+                        &Value::String(key),
+                    ),
+                },
             }
         });
         methods.add_meta_function(MetaMethod::ToString, |lua, this: Value| {
@@ -599,7 +664,7 @@ fn resource_constructor(
     }
     let what: &'static str = Box::leak(format!("{}:{}", group.method, res.name).into_boxed_str());
     let f = lua_fn::method(lua, what, move |lua, this: &GroupClient, ns: Value| {
-        let ns = opt_string(&ns, what, "namespace")?.filter(|s| !s.is_empty());
+        let ns = namespace_arg(lua, ns, what)?.filter(|s| !s.is_empty());
         if let Some(ns) = &ns {
             crate::path::check(what, "namespace", ns)?;
         }
@@ -626,6 +691,22 @@ fn resource_constructor(
     })?;
     lua.set_named_registry_value(&key, &f)?;
     Ok(f)
+}
+
+/// The namespace argument of `group:pods(ns)`, read as luakube did: nil and
+/// false are no namespace, a number is formatted (`pods(5)` is namespace "5").
+fn namespace_arg(lua: &Lua, ns: Value, what: &str) -> mlua::Result<Option<String>> {
+    match ns {
+        Value::Nil | Value::Boolean(false) => Ok(None),
+        Value::String(s) => Ok(Some(s.to_str()?.to_string())),
+        v @ (Value::Integer(_) | Value::Number(_)) => {
+            Ok(lua.coerce_string(v)?.map(|s| s.to_string_lossy()))
+        }
+        other => Err(arg_error(
+            what,
+            format!("namespace must be a string, got {}", other.type_name()),
+        )),
+    }
 }
 
 /// A client for one resource, optionally in one namespace.
@@ -713,8 +794,14 @@ impl ResourceClient {
         }
     }
 
+    /// Objects get `:namespace()`: namespaced resources, and persistentvolumes
+    /// asked through a namespace (luakube's pv("ns"), whose URLs are kept).
     pub(crate) fn namespaced_objects(&self) -> bool {
-        self.res.scope == Scope::Namespaced
+        match self.res.scope {
+            Scope::Namespaced => true,
+            Scope::Either => self.namespace.is_some(),
+            Scope::Cluster => false,
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -815,6 +902,7 @@ fn resource_method(
 ) -> mlua::Result<Option<Function>> {
     let supported = match name {
         "get" | "list" | "create" | "update" | "patch" | "delete" => true,
+        "call" | "raw_call" => true,
         "status" | "update_status" | "patch_status" => res.status,
         "delete_collection" => res.delete_collection,
         "logs" | "ephemeralcontainers" | "follow_logs" => res.has(Extra::Logs),
@@ -840,10 +928,35 @@ fn resource_method(
     Ok(Some(f))
 }
 
+/// `call`/`raw_call(method, path, body?, query?, style?)` on a resource or
+/// ephemeral-containers client: `path` is relative to the client's own path,
+/// as in luakube (`pods("demo"):call("GET", "/web-1")`).
+fn relative_call(
+    lua: &Lua,
+    core: &ClientCore,
+    base: &str,
+    what: &str,
+    decode: bool,
+    a: &Args,
+) -> mlua::Result<MultiValue> {
+    let method = call_verb(&nth(a, 0), what)?;
+    let path = call_path(lua, nth(a, 1), what)?;
+    let style = opt_string(&nth(a, 4), what, "style")?;
+    let full = join_path(base, &path);
+    let wrap = decode.then_some((Wrap::Plain, false));
+    core.call(lua, &method, &full, nth(a, 2), nth(a, 3), style, wrap)
+}
+
 fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Result<MultiValue> {
     let what = rc.what(verb);
     let (a0, a1, a2, a3) = (nth(&a, 0), nth(&a, 1), nth(&a, 2), nth(&a, 3));
     match verb {
+        "call" | "raw_call" => {
+            let base = rc.collection(rc.namespace.as_deref());
+            relative_call(lua, &rc.core, &base, &what, verb == "call", &a)
+        }
+        // luakube: a first argument that is not a string is no name, and
+        // `query = query or name` (so `get(nil, {limit = 5})` lists with it).
         "get" => match a0 {
             Value::String(_) => {
                 let name = req_string(&a0, &what, "name")?;
@@ -851,24 +964,22 @@ fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Result
                 let path = rc.item(verb, ns, &name, "")?;
                 rc.run(lua, "GET", &path, Value::Nil, a1, None, Wrap::Object)
             }
-            Value::Nil | Value::Table(_) => {
+            other => {
+                let query = if a1.is_nil() { other } else { a1 };
+                let query = match query {
+                    Value::Table(_) => query,
+                    _ => Value::Nil,
+                };
                 let path = rc.collection(rc.namespace.as_deref());
-                rc.run(lua, "GET", &path, Value::Nil, a0, None, Wrap::Items)
+                rc.run(lua, "GET", &path, Value::Nil, query, None, Wrap::Items)
             }
-            other => Err(arg_error(
-                &what,
-                format!(
-                    "expected a name or a query table, got {}",
-                    other.type_name()
-                ),
-            )),
         },
         "list" => {
             let path = rc.collection(rc.namespace.as_deref());
             rc.run(lua, "GET", &path, Value::Nil, a0, None, Wrap::List)
         }
         "status" => {
-            let name = req_string(&a0, &what, "name")?;
+            let name = name_arg(lua, &a0, &what)?;
             let path = rc.item(verb, rc.need_ns(verb)?, &name, "/status")?;
             rc.run(lua, "GET", &path, Value::Nil, a1, None, Wrap::StatusField)
         }
@@ -908,7 +1019,7 @@ fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Result
             )
         }
         "patch" | "patch_status" => {
-            let name = req_string(&a0, &what, "name")?;
+            let name = name_arg(lua, &a0, &what)?;
             let style = opt_string(&a3, &what, "style")?;
             let sub = if verb == "patch_status" {
                 "/status"
@@ -916,13 +1027,14 @@ fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Result
                 ""
             };
             let path = rc.item(verb, rc.need_ns(verb)?, &name, sub)?;
+            // nil: a PATCH without a body, as luakube sent it.
             let patch = match a1 {
-                Value::Table(_) | Value::String(_) => a1,
+                Value::Nil | Value::Table(_) | Value::String(_) => a1,
                 other => {
                     return Err(arg_error(
                         &what,
                         format!(
-                            "patch must be a table or a string, got {}",
+                            "patch must be a table, a string or nil, got {}",
                             other.type_name()
                         ),
                     ))
@@ -931,7 +1043,7 @@ fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Result
             rc.run(lua, "PATCH", &path, patch, a2, style, Wrap::Object)
         }
         "delete" => {
-            let name = req_string(&a0, &what, "name")?;
+            let name = name_arg(lua, &a0, &what)?;
             let path = rc.item(verb, rc.need_ns(verb)?, &name, "")?;
             rc.run(lua, "DELETE", &path, Value::Nil, a1, None, Wrap::Response)
         }
@@ -940,20 +1052,24 @@ fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Result
             rc.run(lua, "DELETE", &path, a0, a1, None, Wrap::Response)
         }
         "logs" => {
-            let name = req_string(&a0, &what, "name")?;
+            let name = name_arg(lua, &a0, &what)?;
             let path = rc.item(verb, rc.need_ns(verb)?, &name, "/log")?;
             rc.run(lua, "GET", &path, Value::Nil, a1, None, Wrap::Text)
         }
         "scale" => {
-            let name = req_string(&a0, &what, "name")?;
+            let name = name_arg(lua, &a0, &what)?;
+            // Sent as given, as luakube did (`"5"` too): the server decides.
             let replicas = match a1 {
-                Value::Integer(_) | Value::Number(_) => a1,
-                other => {
+                Value::Function(_)
+                | Value::Thread(_)
+                | Value::UserData(_)
+                | Value::LightUserData(_) => {
                     return Err(arg_error(
                         &what,
-                        format!("replicas must be a number, got {}", other.type_name()),
+                        format!("replicas must be a number, got {}", a1.type_name()),
                     ))
                 }
+                v => v,
             };
             let spec = lua.create_table()?;
             spec.set("replicas", replicas)?;
@@ -971,7 +1087,7 @@ fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Result
             )
         }
         "ephemeralcontainers" => {
-            let name = req_string(&a0, &what, "name")?;
+            let name = name_arg(lua, &a0, &what)?;
             let ns = rc.need_ns(verb)?;
             let path = rc.item(verb, ns, &name, "/ephemeralcontainers")?;
             lua_fn::userdata(
@@ -992,13 +1108,26 @@ impl UserData for ResourceClient {
     fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
         methods.add_meta_function(MetaMethod::Index, |lua, (this, key): (Value, Value)| {
             let this = lua_fn::this::<ResourceClient>(lua, Some(this), "ResourceClient")?;
-            let Value::String(key) = key else {
+            let Value::String(skey) = &key else {
                 return Ok(Value::Nil);
             };
-            let key = key.to_str()?.to_string();
-            Ok(match resource_method(lua, &key, this.res)? {
-                Some(f) => Value::Function(f),
-                None => Value::Nil,
+            let name = skey.to_str()?.to_string();
+            if let Some(f) = resource_method(lua, &name, this.res)? {
+                return Ok(Value::Function(f));
+            }
+            Ok(match name.as_str() {
+                // luakube's private fields, read-only: path_ relative to the group
+                "path_" => Value::String(lua.create_string(match &this.namespace {
+                    Some(ns) => format!("/namespaces/{ns}/{}", this.res.name),
+                    None => format!("/{}", this.res.name),
+                })?),
+                "api_" => Value::String(lua.create_string(this.res.name)?),
+                "namespaced_" => Value::Boolean(this.namespace.is_some()),
+                "client_" => Value::UserData(lua.create_userdata(ApiClient {
+                    core: this.core.clone(),
+                })?),
+                // luakube's resource clients reached their group class's methods too
+                _ => crate::extend::method(lua, &format!("group:{}", this.group.method), &key)?,
             })
         });
         methods.add_meta_function(MetaMethod::ToString, |lua, this: Value| {
@@ -1056,10 +1185,19 @@ fn ephemeral_methods(lua: &Lua) -> mlua::Result<Table> {
                 .call(lua, "PATCH", &this.path, patch, query, style, wrap)
         },
     )?;
-    lua_fn::table(
-        lua,
-        vec![("get", get), ("update", update), ("patch", patch)],
-    )
+    let mut entries = vec![("get", get), ("update", update), ("patch", patch)];
+    for (name, decode) in [("call", true), ("raw_call", false)] {
+        let what: &'static str = if decode {
+            "ephemeralcontainers:call"
+        } else {
+            "ephemeralcontainers:raw_call"
+        };
+        let f = lua_fn::method(lua, what, move |lua, this: &EphemeralClient, a: Args| {
+            relative_call(lua, &this.core, &this.path, what, decode, &a)
+        })?;
+        entries.push((name, f));
+    }
+    lua_fn::table(lua, entries)
 }
 
 impl UserData for EphemeralClient {

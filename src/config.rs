@@ -221,6 +221,10 @@ pub struct ClusterSettings {
     pub disable_compression: bool,
     pub credentials: Credentials,
     pub impersonate: Impersonation,
+    /// Headers of a script's own config object (luakube's `conf:headers()`
+    /// beyond `authorization`, e.g. `Impersonate-User` or a trace id), sent
+    /// on every request.
+    pub extra_headers: Vec<(String, String)>,
     pub namespace: Option<String>,
     /// File paths named by the kubeconfig (luakube's `cert()` / `key()`).
     pub cert_path: Option<String>,
@@ -602,6 +606,26 @@ fn decode_b64(data: &str) -> std::result::Result<Vec<u8>, base64::DecodeError> {
     base64::engine::general_purpose::STANDARD.decode(cleaned.as_bytes())
 }
 
+/// A decoding error without the scalar values it quotes between backticks
+/// (`invalid type: integer \`1234\``): a numeric token in the wrong place.
+fn hide_values(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len());
+    let mut parts = msg.split('`');
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    let mut inside = true;
+    for p in parts {
+        if inside {
+            out.push_str("(value not shown)");
+        } else {
+            out.push_str(p);
+        }
+        inside = !inside;
+    }
+    out
+}
+
 /// A YAML decoding error without the string values it quotes (`invalid type:
 /// string "…", expected …`): the value may be a token or password put in the
 /// wrong place.
@@ -629,7 +653,6 @@ fn hide_string_values(msg: &str) -> String {
     out
 }
 
-/// Parses one file and makes its relative paths absolute against `dir`.
 /// A kubeconfig's text: a regular file of bounded size, UTF-8.
 fn read_text(path: &Path) -> std::io::Result<String> {
     let raw = crate::limits::read_file(path, crate::limits::CONFIG_FILE)?;
@@ -641,18 +664,30 @@ fn read_text(path: &Path) -> std::io::Result<String> {
     })
 }
 
+/// Parses one file and makes its relative paths absolute against `dir`.
 fn parse_file(text: &str, source: &str, dir: Option<&Path>) -> Result<KubeConfigFile> {
     // A byte order mark (editors on Windows write one): kubectl reads past
     // it, serde_yaml took it for the start of a second document.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     crate::convert::check_yaml_depth(text.as_bytes())
         .map_err(|e| ConfigError(format!("kubeconfig {source}: {e}")))?;
-    let mut file: KubeConfigFile = serde_yaml::from_str(text).map_err(|e| {
+    // YAML 1.1 as kubectl reads kubeconfigs (merge keys, yes/no, 0644).
+    let malformed = |e: String| {
         ConfigError(format!(
             "kubeconfig {source}: malformed YAML: {}",
-            hide_string_values(&e.to_string())
+            hide_values(&hide_string_values(&e))
         ))
-    })?;
+    };
+    let value = crate::yaml11::parse_first(text).map_err(malformed)?;
+    let value = match value {
+        serde_json::Value::Null => serde_json::Value::Object(Default::default()),
+        v => v,
+    };
+    // Typed through serde_yaml again (the resolved values written out as plain
+    // YAML), so errors keep naming where they are (`users[0].user: …`).
+    let resolved = serde_yaml::to_string(&value).map_err(|e| malformed(e.to_string()))?;
+    let mut file: KubeConfigFile =
+        serde_yaml::from_str(&resolved).map_err(|e| malformed(e.to_string()))?;
     if let Some(dir) = dir {
         file.resolve_paths(dir);
     }

@@ -53,11 +53,11 @@ pub fn decode(lua: &Lua, text: &[u8], format: Format) -> mlua::Result<Value> {
                         .map_err(|e| e.to_string())
                         .and_then(|_| de.end().map_err(|e| e.to_string()))
                 }
+                // YAML 1.1 as kubectl and lyaml read it; the first document.
                 Format::Yaml => match std::str::from_utf8(text) {
-                    Ok(s) => check_yaml_depth(text).and_then(|()| {
-                        seed.deserialize(serde_yaml::Deserializer::from_str(s))
-                            .map_err(|e| e.to_string())
-                    }),
+                    Ok(s) => check_yaml_depth(text)
+                        .and_then(|()| crate::yaml11::parse_first(s))
+                        .and_then(|v| seed.deserialize(v).map_err(|e| e.to_string())),
                     Err(e) => Err(format!("invalid UTF-8: {e}")),
                 },
             };

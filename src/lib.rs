@@ -8,6 +8,7 @@ pub mod client;
 pub mod config;
 pub mod convert;
 pub mod dynamic;
+pub(crate) mod extend;
 pub mod iterator;
 pub mod limits;
 pub mod list_decoder;
@@ -22,6 +23,7 @@ pub mod testing;
 pub mod transport;
 pub mod verbs;
 pub mod watch;
+pub(crate) mod yaml11;
 
 use mlua::{Lua, Table, Value};
 
@@ -66,6 +68,7 @@ pub fn exports(lua: &Lua) -> mlua::Result<Table> {
             lua_fn::userdata(lua, lua_config::config_from_table(lua, a)?)
         })?,
     )?;
+    t.set("set_class", lua_fn::function(lua, extend::set_class)?)?;
     t.set(
         "testing_start",
         lua_fn::named(lua, "testing.start", testing::start)?,

@@ -249,7 +249,8 @@ fn config_methods(lua: &Lua) -> mlua::Result<Table> {
         (
             "server_addr",
             lua_fn::method(lua, "config:server_addr", |_, this: &C, ()| {
-                Ok(this.settings().server.clone())
+                let s = this.settings().server.clone();
+                Ok((!s.is_empty()).then_some(s))
             })?,
         ),
         (
@@ -310,7 +311,7 @@ fn config_methods(lua: &Lua) -> mlua::Result<Table> {
             })?,
         ),
     ];
-    lua_fn::table(lua, entries)
+    crate::extend::with_fallback(lua, lua_fn::table(lua, entries)?, "config")
 }
 
 impl UserData for LuaConfig {
@@ -385,12 +386,30 @@ pub fn from_token(_: &Lua, (token, server): (Value, Option<String>)) -> mlua::Re
 
 /// `Config:new(tbl)`: settings from a table of fields (server, token,
 /// certificate_authority_data (PEM), insecure_skip_tls_verify, namespace).
-pub fn config_from_table(_: &Lua, t: Table) -> mlua::Result<LuaConfig> {
-    let server: Option<String> = t.get("server")?;
-    let server = server.ok_or_else(|| err("Config:new: field 'server' is required"))?;
-    let token: Option<mlua::LuaString> = t.get("token")?;
+/// `Config:new{...}`: this module's fields (`server`, `token`,
+/// `certificate_authority_data` …) or luakube's own (`addr_`, `token_`,
+/// `cert_file_`, `key_file_`), which is how luakube built a config by hand;
+/// `Config:new{}` / `Config:new()` make a config without a server, as in
+/// luakube (a client made from it raises).
+pub fn config_from_table(_: &Lua, t: Option<Table>) -> mlua::Result<LuaConfig> {
+    let Some(t) = t else {
+        return Ok(LuaConfig::from_settings(ClusterSettings::default()));
+    };
+    let first = |a: &str, b: &str| -> mlua::Result<Option<mlua::LuaString>> {
+        match t.get::<Option<mlua::LuaString>>(a)? {
+            Some(v) => Ok(Some(v)),
+            None => t.get(b),
+        }
+    };
+    let server = first("server", "addr_")?
+        .map(|s| s.to_str().map(|s| s.to_string()))
+        .transpose()?
+        .unwrap_or_default();
+    let token = first("token", "token_")?;
     let ca: Option<mlua::LuaString> = t.get("certificate_authority_data")?;
-    let settings = ClusterSettings {
+    let cert_file: Option<String> = t.get("cert_file_")?;
+    let key_file: Option<String> = t.get("key_file_")?;
+    let mut settings = ClusterSettings {
         server,
         ca_pem: ca.map(|c| c.as_bytes().to_vec()),
         insecure_skip_tls_verify: t
@@ -403,7 +422,28 @@ pub fn config_from_table(_: &Lua, t: Table) -> mlua::Result<LuaConfig> {
         },
         ..Default::default()
     };
+    if let (Some(cp), Some(kp)) = (cert_file, key_file) {
+        let cert = std::fs::read(&cp)
+            .map_err(|e| err(format!("Config:new: client certificate {cp}: {e}")))?;
+        let key =
+            std::fs::read(&kp).map_err(|e| err(format!("Config:new: client key {kp}: {e}")))?;
+        let creds = std::mem::replace(&mut settings.credentials, Credentials::None);
+        settings.credentials = Credentials::with_identity(creds, cert, Secret::new(key));
+        settings.cert_path = Some(cp);
+        settings.key_path = Some(kp);
+    }
     Ok(LuaConfig::from_settings(settings))
+}
+
+/// Header names whose values are credentials: shown as `<redacted>` in `info`.
+fn secret_header(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.contains("authorization")
+        || n.contains("token")
+        || n.contains("key")
+        || n.contains("secret")
+        || n.contains("cookie")
+        || n.contains("password")
 }
 
 /// Settings from a config object that is not ours (a luakube-style table with
@@ -420,6 +460,7 @@ fn settings_from_duck(conf: &Table) -> mlua::Result<ClusterSettings> {
         _ => return Err(err("Client:new: the config has no server_addr()")),
     };
     let mut credentials = Credentials::None;
+    let mut extra_headers = Vec::new();
     if let Value::Table(h) = call("headers")? {
         for pair in h.pairs::<String, mlua::LuaString>() {
             let (k, v) = pair?;
@@ -427,11 +468,19 @@ fn settings_from_duck(conf: &Table) -> mlua::Result<ClusterSettings> {
                 if let Some(tok) = v.as_bytes().strip_prefix(b"Bearer ") {
                     credentials = Credentials::Token(Secret::new(tok.to_vec()));
                 }
+            } else if !["content-type", "content-length", "host", "accept"]
+                .iter()
+                .any(|n| k.eq_ignore_ascii_case(n))
+            {
+                // luakube sent every header headers() returned.
+                extra_headers.push((k, v.to_str()?.to_string()));
             }
         }
     }
+    extra_headers.sort();
     let mut settings = ClusterSettings {
         server: config::without_userinfo(&server),
+        extra_headers,
         ..Default::default()
     };
     if let (Value::String(c), Value::String(k)) = (call("cert")?, call("key")?) {
@@ -475,6 +524,11 @@ pub fn new_client(
             )))
         }
     };
+    if settings.server.is_empty() {
+        return Err(err(
+            "Client:new: the config has no server address (Config:new needs `server` or luakube's `addr_`)",
+        ));
+    }
     let mock = mock.unwrap_or(false);
     let transport = if mock {
         None
@@ -485,7 +539,18 @@ pub fn new_client(
         core: Rc::new(ClientCore {
             server: settings.server.trim_end_matches('/').to_string(),
             transport,
-            info_headers: redacted_headers(&settings.credentials),
+            info_headers: {
+                let mut h = redacted_headers(&settings.credentials);
+                for (k, v) in &settings.extra_headers {
+                    let shown = if secret_header(k) {
+                        "<redacted>"
+                    } else {
+                        v.as_str()
+                    };
+                    h.push((k.clone(), shown.to_string()));
+                }
+                h
+            },
             panic: panic.unwrap_or(false),
         }),
     })

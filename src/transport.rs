@@ -229,6 +229,11 @@ impl Transport {
             })?;
             rb = rb.header(name, value);
         }
+        for (name, value) in &self.settings.extra_headers {
+            let value = reqwest::header::HeaderValue::from_str(value)
+                .map_err(|_| format!("header {name} has characters not allowed in a header"))?;
+            rb = rb.header(name.as_str(), value);
+        }
         Ok(rb)
     }
 

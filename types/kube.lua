@@ -110,7 +110,22 @@ function GroupClient:call(method, path, body, query, style) end
 ---@alias kube.Body table|string a Lua table or a YAML string
 
 ---@class kube.ResourceClient
+---@field path_ string luakube's private field, read-only: "/namespaces/NS/pods" or "/pods"
+---@field api_ string the resource name (read-only)
+---@field namespaced_ boolean whether the client has a namespace (read-only)
+---@field client_ kube.Client the top-level client (read-only)
 local RC = {}
+--- A call with `path` relative to this resource (`pods("demo"):call("GET", "/web-1")`),
+--- as luakube's; `raw_call` returns the body text.
+---@param method string? nil is GET
+---@param path string|number?
+---@param body table|string?
+---@param query table?
+---@param style "merge"|"json"|"strategic"|"apply"|nil
+---@return table|nil, kube.Info|string, integer?
+function RC:call(method, path, body, query, style) end
+---@return string|nil, kube.Info|string, integer?
+function RC:raw_call(method, path, body, query, style) end
 --- By name: the object. Without a name (or with a query table first): the array of items.
 ---@overload fun(self: kube.ResourceClient, query: table?): kube.Object[]|kube.Status, kube.Info|string, integer
 ---@param name string

@@ -14,4 +14,9 @@ function api.Client:new(conf, panic, mock)
   return core.new_client(conf, panic, mock)
 end
 
+-- luakube's extension point: a method a script adds to api.Client
+-- (`function api.Client:mine() ... end`) is found by every client, after its own
+-- methods (src/extend.rs; the same for config.Config and each group's Client).
+core.set_class("client", api.Client)
+
 return api

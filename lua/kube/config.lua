@@ -9,6 +9,8 @@ config.Config = {}
 function config.Config:new(tbl)
   return core.config_from_table(tbl)
 end
+-- Methods a script adds to config.Config reach every config (src/extend.rs).
+core.set_class("config", config.Config)
 
 --- Loads a kubeconfig with a context (default its current-context). Without a path:
 --- every file of `$KUBECONFIG` merged as kubectl merges them, else `$HOME/.kube/config`.

@@ -19,11 +19,38 @@ function objects.Response:is_failure()
   return self.kind == "Status" and self.status == "Failure"
 end
 
+---@class APIObject: Response
+objects.APIObject = class(objects.Response)
+
+-- Getters read `metadata` when there is one (a body without it, e.g. a failed
+-- call's non-Status answer, gives nil / {} instead of raising as luakube did).
+local function meta(o) return rawget(o, "metadata") or {} end
+local function meta_for_write(o)
+  if rawget(o, "metadata") == nil then o.metadata = {} end
+  return o.metadata
+end
+
+function objects.APIObject:name() return meta(self).name end
+function objects.APIObject:labels() return meta(self).labels or {} end
+function objects.APIObject:set_labels(labels) meta_for_write(self).labels = labels end
+function objects.APIObject:annotations() return meta(self).annotations or {} end
+function objects.APIObject:set_annotations(a) meta_for_write(self).annotations = a end
+function objects.APIObject:uid() return meta(self).uid end
+function objects.APIObject:creation_timestamp() return meta(self).creationTimestamp end
+
+---@class NamespacedAPIObject: APIObject
+objects.NamespacedAPIObject = class(objects.APIObject)
+
+function objects.NamespacedAPIObject:namespace() return meta(self).namespace end
+
 --- A failed call's Status (`kind = "Status"`), as returned first by a failed call:
 --- `local st, msg, code = pods:get("x")`. Fields as the server sent them: `reason`,
 --- `code`, `message`, `details` (`name`, `kind`, `causes` …).
----@class Status: Response
-objects.Status = class(objects.Response)
+--- It has the object methods too (`st:name()` is nil, `st:labels()` is `{}`), as
+--- luakube wrapped a failed call's body in the resource's class: scripts that log
+--- `obj:name()` after a failed call keep working.
+---@class Status: NamespacedAPIObject
+objects.Status = class(objects.NamespacedAPIObject)
 
 local function reason_is(reason, code)
   return function(self)
@@ -47,22 +74,6 @@ objects.Status.is_invalid = reason_is("Invalid", 422)
 function objects.Status:is_gone()
   return self.reason == "Expired" or self.reason == "Gone" or self.code == 410
 end
-
----@class APIObject: Response
-objects.APIObject = class(objects.Response)
-
-function objects.APIObject:name() return self.metadata.name end
-function objects.APIObject:labels() return self.metadata.labels or {} end
-function objects.APIObject:set_labels(labels) self.metadata.labels = labels end
-function objects.APIObject:annotations() return self.metadata.annotations or {} end
-function objects.APIObject:set_annotations(a) self.metadata.annotations = a end
-function objects.APIObject:uid() return self.metadata.uid end
-function objects.APIObject:creation_timestamp() return self.metadata.creationTimestamp end
-
----@class NamespacedAPIObject: APIObject
-objects.NamespacedAPIObject = class(objects.APIObject)
-
-function objects.NamespacedAPIObject:namespace() return self.metadata.namespace end
 
 local function wrap_items(list, cls)
   local out = {}

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# luakube 0.1's own unit suite (155 specs in ../shared/luakube-0.1/spec, unchanged)
+# run against this module on Lua 5.3 and 5.4 (issue 19). The specs and their
+# kubeconfig fixture are copied to a scratch directory, so busted's default
+# ./src path cannot pick up luakube's own modules: `require "kube.api"` is ours.
+# Allowed by name, one spec: "inspecting persistentvolumes should be able to
+# delete several" asserts luakube's pv() defect (pv() without a namespace
+# raised; here persistentvolumes are cluster-scoped, README "Differences").
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+LUAKUBE=${LUAKUBE:-$ROOT/../shared/luakube-0.1}
+[ -d "$LUAKUBE/spec" ] || LUAKUBE=/work/shared/luakube-0.1
+if [ ! -d "$LUAKUBE/src/kube" ]; then
+  echo "luakube 0.1 not found (set LUAKUBE=/path/to/luakube-0.1; expected ../shared/luakube-0.1)"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+PKGS="lua5.3 lua5.4 lua-json lua-lpeg lua-busted"
+missing=""
+for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq $missing >/dev/null
+fi
+
+ALLOWED="inspecting persistentvolumes should be able to delete several"
+WORK=$ROOT/build/luakube-specs
+rc=0
+for v in 5.4 5.3; do
+  if [ ! -d "$ROOT/.luarocks/$v" ]; then
+    echo "luakube-specs-$v: 0 passed, 1 failed (no rock built for Lua $v)"; rc=1; continue
+  fi
+  rm -rf "$WORK" && mkdir -p "$WORK"
+  cp -r "$LUAKUBE/spec" "$LUAKUBE/assets" "$WORK/"
+  out=$(
+    cd "$WORK" &&
+    eval "$(luarocks --lua-version=$v --tree="$ROOT/.luarocks/$v" path)" &&
+    # luajson (spec/utils.lua's json) is packaged for 5.1-5.3 only: pure Lua, on the path for 5.4.
+    LUA_PATH="$ROOT/lua/?.lua;$ROOT/lua/?/init.lua;$LUA_PATH;/usr/share/lua/5.3/?.lua;/usr/share/lua/5.3/?/init.lua" \
+      "lua$v" /usr/bin/busted -o TAP --filter-out="$ALLOWED" spec/kube_spec.lua spec/kube 2>&1
+  )
+  status=$?
+  echo "$out" | grep -E "^not ok" -A6
+  ok=$(echo "$out" | grep -c "^ok ")
+  notok=$(echo "$out" | grep -c "^not ok ")
+  [ $status -ne 0 ] && [ "$notok" -eq 0 ] && notok=1
+  echo "luakube-specs-$v: $ok passed, $notok failed (1 allowed by name: $ALLOWED)"
+  [ "$notok" -eq 0 ] || rc=1
+done
+exit $rc
