@@ -74,6 +74,41 @@ fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
     }
 }
 
+thread_local! {
+    /// Calls of module functions running on this thread (their panics are
+    /// caught and become Lua errors).
+    static IN_CALL: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Installs (once per process) a panic hook that stays silent for panics
+/// inside module calls: those are caught and raised as Lua errors, and the
+/// default hook printed the panic and a backtrace to the host's stderr
+/// (issue 16, defect 16). Panics elsewhere go to the previous hook.
+fn quiet_panics_in_calls() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if IN_CALL.with(|n| n.get()) == 0 {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Runs `f` counted as a module call on this thread.
+fn in_call<R>(f: impl FnOnce() -> R) -> R {
+    struct Leave;
+    impl Drop for Leave {
+        fn drop(&mut self) {
+            IN_CALL.with(|n| n.set(n.get().saturating_sub(1)));
+        }
+    }
+    IN_CALL.with(|n| n.set(n.get() + 1));
+    let _leave = Leave;
+    f()
+}
+
 /// A Lua function running `f`, raising its errors as positioned strings.
 pub fn function<A, R, F>(lua: &Lua, f: F) -> mlua::Result<Function>
 where
@@ -82,11 +117,14 @@ where
     F: Fn(&Lua, A) -> mlua::Result<R> + 'static,
 {
     let (factory, fail) = factory(lua)?;
+    quiet_panics_in_calls();
     let inner = lua.create_function(move |lua, args: MultiValue| {
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            let a = A::from_lua_multi(args, lua)?;
-            f(lua, a)?.into_lua_multi(lua)
-        }));
+        let outcome = in_call(|| {
+            catch_unwind(AssertUnwindSafe(|| {
+                let a = A::from_lua_multi(args, lua)?;
+                f(lua, a)?.into_lua_multi(lua)
+            }))
+        });
         let msg = match outcome {
             Ok(Ok(v)) => return Ok(v),
             Ok(Err(e)) => message(&e),
@@ -274,4 +312,25 @@ pub fn table(lua: &Lua, entries: Vec<(&str, Function)>) -> mlua::Result<Table> {
         t.raw_set(k, f)?;
     }
     Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Defect 16 of issue 16: a panic inside a call became a Lua error but
+    /// the default hook also printed it with a backtrace to stderr. Inside a
+    /// call the hook is silent (IN_CALL), outside it is the previous one.
+    #[test]
+    fn panics_in_calls_become_errors_and_are_counted_as_in_call() {
+        let lua = Lua::new();
+        let f = function(&lua, |_, ()| -> mlua::Result<u32> {
+            assert_eq!(IN_CALL.with(|n| n.get()), 1);
+            panic!("boom")
+        })
+        .unwrap();
+        let e = f.call::<()>(()).unwrap_err().to_string();
+        assert!(e.contains("internal error in luakube-rs") && e.contains("boom"), "{e}");
+        assert_eq!(IN_CALL.with(|n| n.get()), 0);
+    }
 }
