@@ -85,6 +85,18 @@ CFG
     cat "$d/smoke.log"; bad "$lua: smoke script against kube-testserver"
   fi
 done
+# The loader's error when the module for this Lua is not on package.cpath.
+t54="$TMP/lua5.4/tree"
+if msg=$(env -i PATH="$CLEANPATH" lua5.4 -e "package.path = '$t54/share/lua/5.4/?.lua'
+    package.cpath = '$TMP/nowhere/?.so'
+    local ok, err = pcall(require, 'kube.core')
+    assert(not ok and err:find('kube/core_lua54.so', 1, true) and err:find('$TMP/nowhere/kube/core_lua54.so', 1, true), err)
+    print(err)" 2>&1); then
+  ok "loader error names the missing module: $(echo "$msg" | head -n 1)"
+else
+  echo "$msg"; bad "loader error when the module is not on package.cpath"
+fi
+
 # The hosts, with the LuaJIT tree installed above and a server started here.
 tree="$TMP/luajit/tree"
 if [ ! -f "$tree/lib/lua/5.1/kube/core_lua51.so" ]; then bad "hosts: no LuaJIT tree"; finish; fi
