@@ -29,10 +29,9 @@ impl std::fmt::Debug for Secret {
 
 impl Drop for Secret {
     fn drop(&mut self) {
-        // Best effort: overwrite before the allocator reuses the memory.
-        for b in self.0.iter_mut() {
-            unsafe { std::ptr::write_volatile(b, 0) };
-        }
+        // zeroize: volatile writes over the whole allocation (spare capacity
+        // included) and a compiler fence, before the allocator reuses it.
+        zeroize::Zeroize::zeroize(&mut self.0);
     }
 }
 

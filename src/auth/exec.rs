@@ -249,7 +249,9 @@ impl ExecAuth {
             return Err(msg);
         }
         let generation = GENERATION.fetch_add(1, Ordering::Relaxed);
-        parse_credential(&output.stdout, self.api_version, generation)
+        // The plugin's output holds the token or key: wiped when dropped.
+        let stdout = zeroize::Zeroizing::new(output.stdout);
+        parse_credential(&stdout, self.api_version, generation)
             .map_err(|e| format!("exec plugin \"{cmd}\": {e}"))
     }
 }
