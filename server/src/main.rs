@@ -12,6 +12,7 @@ mod api;
 mod authz;
 mod body;
 mod builtins;
+mod defaults;
 mod discovery;
 mod faults;
 mod firehose;
