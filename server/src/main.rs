@@ -13,6 +13,7 @@ mod authz;
 mod body;
 mod builtins;
 mod controllers;
+mod defaults;
 mod discovery;
 mod faults;
 mod firehose;

@@ -428,11 +428,13 @@ pub fn create(
     if registry::tracks_generation(res) {
         obj["metadata"]["generation"] = json!(1);
     }
+    crate::defaults::on_create(res, &mut obj);
     lifecycle::on_create(res, &mut obj)?;
     let mut obj = typed(res, obj);
     if !dry_run {
         st.put(res, &mut obj);
         lifecycle::after_store(st, res, &obj);
+        crate::defaults::after_create(st, res, &obj);
     }
     Ok(obj)
 }

@@ -182,6 +182,21 @@ check "kubectl create --validate=false lets it through" \
   has 'configmap/bogus created' k create --validate=false -f "$TMP/unknown-top.yaml"
 check "kubectl create --dry-run=server stores nothing" dry_run_server
 
+# --- kubectl's generators send protobuf bodies ---------------------------------------
+check "kubectl create namespace (protobuf)" has 'namespace/demo created' k create namespace demo
+check "kubectl create configmap --from-literal (protobuf)" has 'configmap/gen-cm created' k create configmap gen-cm -n demo --from-literal=a=1
+check "kubectl create deployment (protobuf)" has 'deployment.apps/gen-web created' k create deployment gen-web -n demo --image=nginx:1.27
+check "kubectl create secret generic (protobuf)" has 'secret/gen-s created' k create secret generic gen-s -n demo --from-literal=p=s
+check "kubectl create job (protobuf)" has 'job.batch/gen-job created' k create job gen-job -n demo --image=busybox -- echo hi
+check "kubectl run (protobuf)" has 'pod/gen-pod created' k run gen-pod -n demo --image=nginx --port=80
+check "kubectl expose (protobuf)" has 'service/gen-web exposed' k expose deployment gen-web -n demo --port=80
+check "kubectl scale" has 'deployment.apps/gen-web scaled' k scale deployment gen-web -n demo --replicas=2
+check "kubectl set image" has 'image updated' k set image deployment/gen-web -n demo nginx=nginx:1.28
+check "kubectl auth can-i (admin)" has 'yes' k auth can-i delete pods
+check "kubectl auth can-i (read-only user says no)" fails_with 'no' k auth can-i delete pods --context testserver-readonly
+check "kubectl auth whoami" has 'admin' k auth whoami
+check "kubectl create token" has 'eyJ' k create token default -n demo
+
 # --- apply -----------------------------------------------------------------------
 sed -e 's/replicas: 2/replicas: 3/' -e 's/nginx:1.27/nginx:1.28/' "$REFEREES/web.yaml" >"$TMP/web2.yaml"
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ssa, labels: {owner: referee}}\ndata: {a: "1", b: "2"}\n' >"$TMP/ssa.yaml"
