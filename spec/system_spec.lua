@@ -108,6 +108,12 @@ describe("over HTTPS", function()
       spec = { containers = { { name = "c", image = "busybox", args = kube.array(), env = kube.array() } },
         nodeSelector = {} },
     })
+    -- The scheduler and the kubelet write the pod first (Pending, then Running).
+    local deadline = core.monotonic() + 10
+    while pods:status("arrays").phase ~= "Running" do
+      assert.is_true(core.monotonic() < deadline, "the pod never ran")
+      os.execute("sleep 0.05")
+    end
     local pod = pods:get("arrays")
     assert.are.equal("[]", core.json_encode(pod.spec.containers[1].args))
     assert.are.equal("{}", core.json_encode(pod.spec.nodeSelector))

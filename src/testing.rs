@@ -140,7 +140,8 @@ fn fresh_dir() -> Result<PathBuf, String> {
     Ok(dir)
 }
 
-/// `testing.start{seed = "file.yaml" | {files}, bin = path, args = {...}, timeout = s}`
+/// `testing.start{seed = "file.yaml" | {files}, bin = path, args = {...}, timeout = s,
+/// controllers = "all" | "none" | {names}, nodes = n, speed = f}`
 /// → `{url = ..., kubeconfig = ..., dir = ..., stop = function, restart = function}`.
 pub fn start(lua: &Lua, opts: Option<Table>) -> mlua::Result<Table> {
     let err = mlua::Error::runtime;
@@ -179,6 +180,43 @@ pub fn start(lua: &Lua, opts: Option<Table>) -> mlua::Result<Table> {
                 other.type_name()
             )))
         }
+    }
+    // The simulated cluster: which controllers run, how many nodes, how
+    // fast simulated time goes.
+    match opts.get::<Value>("controllers")? {
+        Value::Nil => {}
+        Value::String(s) => {
+            args.push("--controllers".into());
+            args.push(s.to_str()?.to_string());
+        }
+        Value::Table(t) => {
+            let names = t
+                .sequence_values::<String>()
+                .collect::<mlua::Result<Vec<_>>>()?;
+            args.push("--controllers".into());
+            args.push(if names.is_empty() {
+                "none".into()
+            } else {
+                names.join(",")
+            });
+        }
+        other => return Err(err(format!(
+            "kube.testing.start: controllers must be \"all\", \"none\" or a list of names, got {}",
+            other.type_name()
+        ))),
+    }
+    if let Some(n) = opts.get::<Option<u32>>("nodes")? {
+        args.push("--nodes".into());
+        args.push(n.to_string());
+    }
+    if let Some(speed) = opts.get::<Option<f64>>("speed")? {
+        if !speed.is_finite() || speed < 0.0 {
+            return Err(err(
+                "kube.testing.start: speed must be a number >= 0".to_string()
+            ));
+        }
+        args.push("--speed".into());
+        args.push(speed.to_string());
     }
     if let Some(extra) = opts.get::<Option<Table>>("args")? {
         for a in extra.sequence_values::<String>() {

@@ -18,7 +18,11 @@ local testing = {}
 ---                         kubeconfig, the store back to the seed files)
 
 --- Starts `kube-testserver` (from PATH, $KUBE_TESTSERVER or `opts.bin`).
----@param opts {seed: string|string[]?, bin: string?, args: string[]?, timeout: number?}?
+--- The server simulates a cluster: `controllers` ("all", the default, "none",
+--- or a list such as `{"scheduler", "kubelet", "deployment", "replicaset"}`),
+--- `nodes` (registered at start, default 1) and `speed` (the factor on
+--- simulated durations: 1 = real, 0 = at once).
+---@param opts {seed: string|string[]?, bin: string?, args: string[]?, timeout: number?, controllers: string|string[]?, nodes: integer?, speed: number?}?
 ---@return TestServer
 function testing.start(opts)
   return core.testing_start(opts)

@@ -504,6 +504,12 @@ pub fn update(
     if obj["status"].is_null() && !cur["status"].is_null() && sub.is_none() && res.status {
         obj["status"] = cur["status"].clone();
     }
+    // An object without a status keeps none (not `"status": null`).
+    if obj["status"].is_null() {
+        if let Some(m) = obj.as_object_mut() {
+            m.remove("status");
+        }
+    }
     for k in [
         "uid",
         "creationTimestamp",

@@ -23,6 +23,8 @@ struct NodeInfo {
 pub struct Scheduler {
     nodes: BTreeMap<String, NodeInfo>,
     load: HashMap<String, u64>,
+    /// (pods on it, node): the least loaded first.
+    by_load: BTreeSet<(u64, String)>,
     placed: HashMap<Key, String>,
     waiting: BTreeSet<Key>,
 }
@@ -111,32 +113,56 @@ fn term_matches(term: &Value, name: &str, labels: &Value) -> bool {
             .all(|e| e["key"] == "metadata.name" && req(e, Some(name)))
 }
 
-/// Why a node does not take the pod (the scheduler's wording), or None.
-fn unfit(pod: &Value, name: &str, n: &NodeInfo, load: u64) -> Option<String> {
+/// What a pod asks of a node, read once per scheduling attempt.
+struct Needs<'a> {
+    selector: Vec<(&'a str, Option<&'a str>)>,
+    terms: Option<&'a Vec<Value>>,
+    tolerations: &'a Value,
+    cordon_ok: bool,
+    not_ready_ok: bool,
+}
+
+fn needs(pod: &Value) -> Needs<'_> {
     let spec = &pod["spec"];
-    let cordon = json!({"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"});
-    if n.unschedulable && !tolerates(&spec["tolerations"], &cordon) {
+    let tolerations = &spec["tolerations"];
+    let taint = |key: &str| json!({"key": key, "effect": "NoSchedule"});
+    Needs {
+        selector: spec["nodeSelector"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect(),
+        terms: spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+            ["nodeSelectorTerms"]
+            .as_array(),
+        tolerations,
+        cordon_ok: tolerates(tolerations, &taint("node.kubernetes.io/unschedulable")),
+        not_ready_ok: tolerates(tolerations, &taint("node.kubernetes.io/not-ready")),
+    }
+}
+
+/// Why a node does not take the pod (the scheduler's wording), or None.
+fn unfit(needs: &Needs, name: &str, n: &NodeInfo, load: u64) -> Option<String> {
+    if n.unschedulable && !needs.cordon_ok {
         return Some("node(s) were unschedulable".into());
     }
-    for (k, v) in spec["nodeSelector"].as_object().into_iter().flatten() {
-        if n.labels.get(k).and_then(Value::as_str) != v.as_str() {
+    for (k, v) in &needs.selector {
+        if n.labels.get(*k).and_then(Value::as_str) != *v {
             return Some("node(s) didn't match Pod's node affinity/selector".into());
         }
     }
-    let terms = &spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
-        ["nodeSelectorTerms"];
-    if let Some(terms) = terms.as_array() {
+    if let Some(terms) = needs.terms {
         if !terms.iter().any(|t| term_matches(t, name, &n.labels)) {
             return Some("node(s) didn't match Pod's node affinity/selector".into());
         }
     }
-    let mut taints = n.taints.clone();
-    if !n.ready {
-        taints.push(json!({"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"}));
+    if !n.ready && !needs.not_ready_ok {
+        return Some("node(s) had untolerated taint {node.kubernetes.io/not-ready: }".into());
     }
-    for t in &taints {
+    for t in &n.taints {
         if matches!(t["effect"].as_str(), Some("NoSchedule" | "NoExecute"))
-            && !tolerates(&spec["tolerations"], t)
+            && !tolerates(needs.tolerations, t)
         {
             return Some(format!(
                 "node(s) had untolerated taint {{{}: {}}}",
@@ -152,11 +178,19 @@ fn unfit(pod: &Value, name: &str, n: &NodeInfo, load: u64) -> Option<String> {
 }
 
 impl Scheduler {
+    fn set_load(&mut self, node: &str, delta: i64) {
+        let old = self.load.get(node).copied().unwrap_or(0);
+        let new = (old as i64 + delta).max(0) as u64;
+        self.by_load.remove(&(old, node.to_string()));
+        self.load.insert(node.to_string(), new);
+        if self.nodes.contains_key(node) {
+            self.by_load.insert((new, node.to_string()));
+        }
+    }
+
     fn unplace(&mut self, key: &Key) {
         if let Some(node) = self.placed.remove(key) {
-            if let Some(l) = self.load.get_mut(&node) {
-                *l = l.saturating_sub(1);
-            }
+            self.set_load(&node, -1);
         }
     }
 
@@ -166,7 +200,21 @@ impl Scheduler {
         }
         self.unplace(key);
         self.placed.insert(key.clone(), node.to_string());
-        *self.load.entry(node.to_string()).or_default() += 1;
+        self.set_load(node, 1);
+    }
+
+    fn see_node(&mut self, name: String, info: Option<NodeInfo>) {
+        let load = self.load.get(&name).copied().unwrap_or(0);
+        self.by_load.remove(&(load, name.clone()));
+        match info {
+            Some(i) => {
+                self.nodes.insert(name.clone(), i);
+                self.by_load.insert((load, name));
+            }
+            None => {
+                self.nodes.remove(&name);
+            }
+        }
     }
 
     fn see_pod(&mut self, key: &Key, pod: Option<&Value>, out: &mut Vec<Key>) {
@@ -199,7 +247,7 @@ impl Controller for Scheduler {
 
     fn resync(&mut self, view: &View, out: &mut Vec<Key>) {
         for (k, n) in view.st.list(util::res("", "nodes"), None) {
-            self.nodes.insert(k.3.clone(), node_info(n));
+            self.see_node(k.3.clone(), Some(node_info(n)));
         }
         for (k, p) in view.st.list(util::pods(), None) {
             self.see_pod(&k.clone(), Some(p), out);
@@ -213,11 +261,8 @@ impl Controller for Scheduler {
         let name = util::name(&ev.object).to_string();
         match ev.plural.as_str() {
             "nodes" => {
-                if ev.kind == "DELETED" {
-                    self.nodes.remove(&name);
-                } else {
-                    self.nodes.insert(name, node_info(&ev.object));
-                }
+                let info = (ev.kind != "DELETED").then(|| node_info(&ev.object));
+                self.see_node(name, info);
                 out.extend(self.waiting.iter().cloned());
             }
             "pods" => {
@@ -244,12 +289,24 @@ impl Controller for Scheduler {
         }
         let mut best: Option<(&String, u64)> = None;
         let mut why: BTreeMap<String, usize> = BTreeMap::new();
-        for (name, n) in &self.nodes {
-            let load = self.load.get(name).copied().unwrap_or(0);
-            match unfit(&pod, name, n, load) {
-                Some(r) => *why.entry(r).or_default() += 1,
-                None if best.is_none_or(|(_, l)| load < l) => best = Some((name, load)),
-                None => {}
+        {
+            // The least loaded node that fits; every node's reason only when none does.
+            let needs = needs(&pod);
+            for (load, name) in &self.by_load {
+                if let Some(n) = self.nodes.get(name) {
+                    if unfit(&needs, name, n, *load).is_none() {
+                        best = Some((name, *load));
+                        break;
+                    }
+                }
+            }
+            if best.is_none() {
+                for (name, n) in &self.nodes {
+                    let load = self.load.get(name).copied().unwrap_or(0);
+                    if let Some(r) = unfit(&needs, name, n, load) {
+                        *why.entry(r).or_default() += 1;
+                    }
+                }
             }
         }
         let (ns, name) = (key.2.clone(), key.3.clone());
