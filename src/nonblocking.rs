@@ -219,6 +219,16 @@ pub(crate) fn exports(lua: &Lua, t: &Table) -> mlua::Result<()> {
             Ok(runtime::wait_id(id, d.min(Duration::from_secs(3600))))
         })?,
     )?;
+    // Blocks this OS thread until some handle has news; the ready ids joined
+    // by commas (kube.ngx's dispatcher, in a pool thread's Lua state).
+    t.set(
+        "nb_wait_any",
+        lua_fn::named(lua, "nonblocking.wait_any", |_, timeout: f64| {
+            let d = streaming::seconds(timeout, "timeout").map_err(mlua::Error::runtime)?;
+            let ids = runtime::wait_ready(d.min(Duration::from_secs(3600)));
+            Ok(ids.iter().map(u64::to_string).collect::<Vec<_>>().join(","))
+        })?,
+    )?;
     t.set(
         "nb_done",
         lua.create_function(|_, v: MultiValue| Ok(Pending::done(v)))?,

@@ -134,6 +134,8 @@ struct Ready {
 }
 
 static READY: Mutex<Option<Ready>> = Mutex::new(None);
+/// Signalled when an id enters the ready set ([`wait_ready`]).
+static READY_COND: Condvar = Condvar::new();
 
 fn new_eventfd() -> Option<OwnedFd> {
     // SAFETY: eventfd returns a new descriptor we own (or -1).
@@ -192,6 +194,31 @@ pub(crate) fn take_ready() -> Vec<u64> {
     std::mem::take(&mut slot.ids)
 }
 
+/// Blocks (any thread) until some handle has news or `timeout` passes, and
+/// takes the ready ids (OpenResty: one pool thread per worker waits for all).
+pub(crate) fn wait_ready(timeout: Duration) -> Vec<u64> {
+    LISTENING.store(true, Ordering::Release);
+    let deadline = Instant::now() + timeout;
+    let mut r = lock(&READY);
+    loop {
+        let slot = ready_slot(&mut r);
+        if !slot.ids.is_empty() {
+            if let Some(fd) = &slot.fd {
+                eventfd_reset(fd.as_raw_fd());
+            }
+            return std::mem::take(&mut slot.ids);
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Vec::new();
+        }
+        r = READY_COND
+            .wait_timeout(r, deadline - now)
+            .unwrap_or_else(|p| p.into_inner())
+            .0;
+    }
+}
+
 #[derive(Default)]
 struct SignalState {
     seq: u64,
@@ -247,6 +274,8 @@ impl Signal {
         if let Some(fd) = &slot.fd {
             eventfd_write(fd.as_raw_fd());
         }
+        drop(r);
+        READY_COND.notify_all();
     }
 
     /// News since the last [`Signal::mark_seen`]?
