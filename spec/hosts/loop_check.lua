@@ -53,12 +53,11 @@ elseif backend == "cqueues" then
   local kc = require "kube.cqueues"
   local cq = cqueues.new()
   function B.spawn(f)
-    kc.wrap(cq, function()
-      local ok, err = xpcall(f, debug.traceback)
-      if not ok then check(false, "task raised", err) end
-    end)
+    -- No xpcall here: PUC Lua 5.1 cannot yield through it; an error ends cq:loop().
+    kc.wrap(cq, f)
   end
   B.sleep = cqueues.sleep
+  io.stdout:setvbuf("line")
   function B.ticker(ms, fn)
     local running = true
     cq:wrap(function() while running do cqueues.sleep(ms / 1000); if running then fn() end end end)
@@ -121,7 +120,7 @@ task(function()
   -- server_timeout = 1: the server ends each stream after 1 s, so the watch
   -- reconnects often and meets the faults the writer sets.
   local w = cms:watch({ labelSelector = "w=1" }, { timeout = 40, server_timeout = 1 })
-  for kind, obj in w, nil, nil, w do
+  local function on_event(kind, obj)
     local name = obj.metadata.name
     if os.getenv("KUBE_DEBUG") then print("event", kind, name, now()) end
     if kind == "ADDED" and not seen[name] then
@@ -130,7 +129,19 @@ task(function()
     end
     local count = 0
     for _ in pairs(seen) do count = count + 1 end
-    if count == N then break end
+    return count == N
+  end
+  if _VERSION == "Lua 5.1" and not rawget(_G, "jit") then
+    -- PUC Lua 5.1 cannot yield inside a generic for's iterator (5.2+ and LuaJIT
+    -- can): there the loop calls w:next(), which yields the same way.
+    while true do
+      local kind, obj = w:next()
+      if kind == nil or on_event(kind, obj) then break end
+    end
+  else
+    for kind, obj in w, nil, nil, w do
+      if on_event(kind, obj) then break end
+    end
   end
   w:close()
   watch_done = true

@@ -7,7 +7,11 @@
 local auto, set_defer, is_pending, now = ...
 local running, error, pcall = coroutine.running, error, pcall
 
+-- Inside `start`: the method called must return its handle, not wait for it.
+local deferring = false
+
 local function finish(ok, ...)
+  deferring = false
   set_defer(false)
   if not ok then error((...), 0) end
   return ...
@@ -16,6 +20,7 @@ end
 --- Calls `f(...)` in deferred mode: the call that would wait returns a
 --- pending handle instead (an iterator is returned as it is).
 local function start(f, ...)
+  deferring = true
   set_defer(true)
   return finish(pcall(f, ...))
 end
@@ -46,6 +51,7 @@ end
 local M = { start = start }
 
 local function mode()
+  if deferring then return nil end
   local co = running()
   return co and auto[co]
 end
