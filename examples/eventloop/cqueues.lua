@@ -1,9 +1,8 @@
 -- A cqueues program: luakube calls in cqueues coroutines yield to the controller
 -- (kube.cqueues). Run: lua5.4 examples/eventloop/cqueues.lua
-package.path = "examples/eventloop/?.lua;" .. package.path
 local cqueues = require "cqueues"
 local kc = require "kube.cqueues"
-local client, srv = require("common").client()
+local client, srv = dofile("examples/eventloop/common.lua").client()
 local cms = client:corev1():configmaps("default")
 local cq = cqueues.new()
 local ticks, done = 0, false

@@ -1,9 +1,8 @@
 -- A luv program: a timer ticks every 100 ms while luakube calls and a watch run in
 -- coroutines that yield to the loop (kube.luv). Run: lua5.4 examples/eventloop/luv.lua
-package.path = "examples/eventloop/?.lua;" .. package.path
 local uv = require "luv"
 local kl = require "kube.luv"
-local client, srv = require("common").client()
+local client, srv = dofile("examples/eventloop/common.lua").client()
 local cms = client:corev1():configmaps("default")
 
 local ticks = 0

@@ -1,9 +1,8 @@
 -- A Neovim script: watches configmaps while a timer ticks, without freezing the editor.
 -- Run: nvim --headless -u NONE -c "luafile examples/eventloop/nvim.lua"
-package.path = "examples/eventloop/?.lua;" .. package.path
 local uv = vim.uv or vim.loop
 local kl = require "kube.luv"          -- uses vim.uv / vim.loop inside Neovim
-local client, srv = require("common").client()
+local client, srv = dofile("examples/eventloop/common.lua").client()
 local cms = client:corev1():configmaps("default")
 
 local ticks = 0

@@ -11,9 +11,10 @@ export PATH="$PWD/server/target/release:$PATH"
 pass=0; fail=0
 run() { # label, command...: counts the "N passed, N failed" line of a check script
   local label=$1; shift
-  local out; out=$(timeout 180 "$@" 2>&1); local rc=$?
+  local out; out=$("$@" 2>&1); local rc=$?
+  out=$(printf '%s\n' "$out" | tr '\r' '\n')
   echo "$out" | grep -E "^(ok|not ok|figures)" | sed "s/^/  /"
-  local line; line=$(echo "$out" | grep -E "^[0-9]+ passed, [0-9]+ failed" | tail -1)
+  local line; line=$(echo "$out" | grep -oE "[0-9]+ passed, [0-9]+ failed" | tail -1)
   if [ -n "$line" ]; then
     pass=$((pass + $(echo "$line" | cut -d' ' -f1))); fail=$((fail + $(echo "$line" | cut -d' ' -f3)))
   else
@@ -24,12 +25,12 @@ run() { # label, command...: counts the "N passed, N failed" line of a check scr
 }
 single() { # label, command...: a pass/fail step without its own count
   local label=$1; shift
-  if out=$(timeout 120 "$@" 2>&1); then pass=$((pass + 1)); echo "  ok - $label"
+  if out=$("$@" 2>&1); then pass=$((pass + 1)); echo "  ok - $label"
   else fail=$((fail + 1)); echo "  not ok - $label"; echo "$out" | tail -15; fi
 }
 
 
-with() { local v=$1; shift; ( . scripts/env.sh "$v" >/dev/null; "$@" ); }
+with() { local v=$1; shift; ( . scripts/env.sh "$v" >/dev/null; timeout 180 "$@" ); }
 
 for b in luv cqueues; do
   run "lua5.4 $b" with 5.4 lua5.4 spec/hosts/loop_check.lua $b
@@ -39,10 +40,10 @@ done
 run "nvim" with 5.1 env KUBE_LOOP=nvim nvim --headless -u NONE -c "luafile spec/hosts/loop_check.lua"
 single "neovim exits cleanly after using the module on the main thread and in a new_work thread (was SIGABRT, rc 134)" \
   with 5.1 nvim --headless -u NONE -c "luafile spec/hosts/nvim_exit.lua"
-run "nginx" python3 spec/hosts/nginx_check.py --tree .luarocks/5.1
+run "nginx" timeout 300 python3 spec/hosts/nginx_check.py --tree .luarocks/5.1
 single "example: luv program" with 5.4 lua5.4 examples/eventloop/luv.lua
 single "example: cqueues program" with 5.4 lua5.4 examples/eventloop/cqueues.lua
 single "example: Neovim script" with 5.1 nvim --headless -u NONE -c "luafile examples/eventloop/nvim.lua"
-single "example: OpenResty server" python3 examples/eventloop/openresty/run.py --tree .luarocks/5.1
+single "example: OpenResty server" timeout 120 python3 examples/eventloop/openresty/run.py --tree .luarocks/5.1
 echo "hosts: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
