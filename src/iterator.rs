@@ -110,7 +110,10 @@ fn handle_methods<T: Step>(lua: &Lua) -> mlua::Result<Vec<(&'static str, Functio
             .try_borrow()
             .ok()
             .and_then(|it| it.signal())
-            .map(|s| s.id()))
+            .map(|s| {
+                s.expose();
+                s.id()
+            }))
     })?;
     let pollfd = lua_fn::method(lua, T::NAME, |_, this: &Iter<T>, ()| {
         let signal = borrow(this)?.signal();

@@ -120,7 +120,10 @@ fn poll_timeout(ready: bool) -> Option<f64> {
 
 impl UserData for Pending {
     fn add_methods<M: mlua::UserDataMethods<Self>>(m: &mut M) {
-        m.add_method("ready", |_, this, ()| Ok(this.poll(Some(Instant::now()))));
+        m.add_method("ready", |_, this, ()| {
+            this.signal.expose();
+            Ok(this.poll(Some(Instant::now())))
+        });
         m.add_method("result", |lua, this, ()| this.result(lua));
         m.add_method("cancel", |_, this, ()| {
             if let State::Running(started, _) = &mut *this.state.borrow_mut() {
@@ -128,7 +131,10 @@ impl UserData for Pending {
             }
             Ok(())
         });
-        m.add_method("id", |_, this, ()| Ok(this.signal.id()));
+        m.add_method("id", |_, this, ()| {
+            this.signal.expose();
+            Ok(this.signal.id())
+        });
         m.add_method("pollfd", |_, this, ()| {
             this.signal.pollfd().map_err(mlua::Error::runtime)
         });

@@ -230,6 +230,9 @@ struct SignalState {
 /// The identity and wake-up of one handle (see the module text).
 pub struct Signal {
     id: u64,
+    /// Lua asked for the id or readiness: only such handles enter the
+    /// ready set (blocking calls never do, so it stays small).
+    exposed: AtomicBool,
     state: Mutex<SignalState>,
     cond: Condvar,
 }
@@ -238,6 +241,7 @@ impl Signal {
     pub(crate) fn new() -> Arc<Signal> {
         let s = Arc::new(Signal {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            exposed: AtomicBool::new(false),
             state: Mutex::new(SignalState::default()),
             cond: Condvar::new(),
         });
@@ -249,6 +253,13 @@ impl Signal {
 
     pub(crate) fn id(&self) -> u64 {
         self.id
+    }
+
+    /// Lua may wait for this handle by id from now on: its notifies enter the
+    /// ready set. Called by `id()`, `ready()`, `pollfd()` on the Lua side,
+    /// before an adapter waits (so no notify after its check is missed).
+    pub(crate) fn expose(&self) {
+        self.exposed.store(true, Ordering::Release);
     }
 
     /// Something happened: wake whoever waits for this handle.
@@ -263,7 +274,7 @@ impl Signal {
             }
         }
         self.cond.notify_all();
-        if !LISTENING.load(Ordering::Acquire) {
+        if !LISTENING.load(Ordering::Acquire) || !self.exposed.load(Ordering::Acquire) {
             return;
         }
         let mut r = lock(&READY);
@@ -280,6 +291,7 @@ impl Signal {
 
     /// News since the last [`Signal::mark_seen`]?
     pub(crate) fn has_news(&self) -> bool {
+        self.expose();
         let st = lock(&self.state);
         st.seq != st.seen
     }
@@ -322,6 +334,7 @@ impl Signal {
 
     /// The handle's own descriptor, readable while it has news (cqueues).
     pub(crate) fn pollfd(&self) -> Result<RawFd, String> {
+        self.expose();
         let pid = std::process::id();
         let mut st = lock(&self.state);
         if st.fd.as_ref().is_some_and(|(p, _)| *p != pid) {
@@ -564,6 +577,7 @@ mod tests {
     fn a_task_result_reaches_a_waiting_thread_and_the_ready_set() {
         ready_fd().unwrap();
         let signal = Signal::new();
+        signal.expose();
         let id = signal.id();
         let (tx, mut rx) = mailbox::<u32>(signal.clone(), 0);
         let task = spawn(async move {

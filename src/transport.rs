@@ -269,7 +269,7 @@ impl Transport {
 
 /// How many bytes of a stream may wait for the Lua thread before the
 /// background task stops reading (the server then waits too).
-const STREAM_BUFFER: usize = 8 << 20;
+const STREAM_BUFFER: usize = 1 << 20;
 
 impl Shared {
     /// The credentials for one request; an exec plugin runs off the I/O thread.
