@@ -330,7 +330,10 @@ mod tests {
         })
         .unwrap();
         let e = f.call::<()>(()).unwrap_err().to_string();
-        assert!(e.contains("internal error in luakube-rs") && e.contains("boom"), "{e}");
+        assert!(
+            e.contains("internal error in luakube-rs") && e.contains("boom"),
+            "{e}"
+        );
         assert_eq!(IN_CALL.with(|n| n.get()), 0);
     }
 }

@@ -200,10 +200,12 @@ pub fn start(lua: &Lua, opts: Option<Table>) -> mlua::Result<Table> {
                 names.join(",")
             });
         }
-        other => return Err(err(format!(
+        other => {
+            return Err(err(format!(
             "kube.testing.start: controllers must be \"all\", \"none\" or a list of names, got {}",
             other.type_name()
-        ))),
+        )))
+        }
     }
     if let Some(n) = opts.get::<Option<u32>>("nodes")? {
         args.push("--nodes".into());

@@ -1,0 +1,208 @@
+-- A luakube script run inside a real event loop (luv, Neovim, cqueues) against
+-- kube-testserver with faults, while a 100 ms timer keeps ticking.
+--   lua5.4 spec/hosts/loop_check.lua luv|cqueues
+--   KUBE_LOOP=nvim nvim --headless -u NONE -c "luafile spec/hosts/loop_check.lua"
+-- Prints "ok - …" / "not ok - …" lines and the measured figures; exits non-zero on a failure.
+local backend = (arg and arg[1]) or os.getenv("KUBE_LOOP") or "luv"
+local testing = require "kube.testing"
+local api = require "kube.api"
+local config = require "kube.config"
+local core = require "kube.core"
+local now = core.monotonic
+
+local passed, failed = 0, 0
+local function check(cond, name, extra)
+  if cond then passed = passed + 1 else failed = failed + 1 end
+  print(("%s - [%s] %s%s"):format(cond and "ok" or "not ok", backend, name, extra and ("  (" .. extra .. ")") or ""))
+end
+
+local srv = testing.start {}
+local client = api.Client:new(config.from_kube_config(srv.kubeconfig))
+local cms = client:corev1():configmaps("default")
+local function fault(rule)
+  local _, msg, code = client:call("POST", "../testserver/faults", rule)
+  assert(code == 200, "fault rule not taken: " .. tostring(msg))
+end
+
+-- The loop backends: spawn a task (a coroutine the adapter runs), sleep in it, a ticker, run, stop.
+local B = {}
+if backend == "luv" or backend == "nvim" then
+  local uv = backend == "nvim" and (vim.uv or vim.loop) or require "luv"
+  local kl = require "kube.luv"
+  function B.spawn(f)
+    kl.run_with({ uv = uv, on_error = function(e) check(false, "task raised", e) end }, f)
+  end
+  function B.sleep(s)
+    local co = coroutine.running()
+    local t = uv.new_timer()
+    t:start(math.floor(s * 1000), 0, function() t:close(); assert(coroutine.resume(co)) end)
+    coroutine.yield()
+  end
+  function B.ticker(ms, fn)
+    local t = uv.new_timer()
+    t:start(ms, ms, fn)
+    return function() t:stop(); t:close() end
+  end
+  function B.run(done)
+    if backend == "luv" then uv.run() return done() end
+    -- Neovim runs its own loop: finish from there.
+    B.finish = done
+  end
+elseif backend == "cqueues" then
+  local cqueues = require "cqueues"
+  local kc = require "kube.cqueues"
+  local cq = cqueues.new()
+  function B.spawn(f)
+    -- No xpcall here: PUC Lua 5.1 cannot yield through it; an error ends cq:loop().
+    kc.wrap(cq, f)
+  end
+  B.sleep = cqueues.sleep
+  io.stdout:setvbuf("line")
+  function B.ticker(ms, fn)
+    local running = true
+    cq:wrap(function() while running do cqueues.sleep(ms / 1000); if running then fn() end end end)
+    return function() running = false end
+  end
+  function B.run(done)
+    local ok, err = cq:loop()
+    if not ok then check(false, "cqueues loop", tostring(err)) end
+    return done()
+  end
+else
+  error("unknown backend " .. backend)
+end
+
+-- The ticker: its largest gap is what the loop's users feel.
+local last, worst, ticks = now(), 0, 0
+local stopped = false
+local stop_ticker
+local raw_stop = B.ticker(100, function()
+  local t = now()
+  worst = math.max(worst, t - last)
+  last, ticks = t, ticks + 1
+end)
+function stop_ticker()
+  if not stopped then stopped = true; raw_stop() end
+end
+
+local tasks = 0
+local function task(f)
+  tasks = tasks + 1
+  B.spawn(function()
+    f()
+    tasks = tasks - 1
+    -- Nothing left to wait for: let the loop end.
+    if tasks == 0 then stop_ticker() end
+  end)
+end
+
+local sent, latencies, seen = {}, {}, {}
+local N = 20
+local watch_done = false
+
+-- 1. A call held 2 s by the server while the loop ticks.
+cms:create { metadata = { name = "slow" }, data = { v = "1" } }
+fault { latencyMs = 2000, count = 1, match = "configmaps/slow" }
+task(function()
+  -- An explicit pending handle, waited for by the adapter.
+  local h = require("kube.nonblocking").start(cms, "list")
+  local list = h:result()
+  check(list and list.items and #list.items >= 1, "a pending list handle gives the list")
+  local t0 = now()
+  local obj, _, code = cms:get("slow")
+  local took = now() - t0
+  check(code == 200 and obj.data.v == "1" and took > 1.9, "a get held 2 s by the server returns what the blocking call returns",
+    ("%.0f ms"):format(took * 1000))
+end)
+
+-- 2. A watch in a generic for, with a 410 and a dropped connection on the way.
+task(function()
+  -- server_timeout = 1: the server ends each stream after 1 s, so the watch
+  -- reconnects often and meets the faults the writer sets.
+  local w = cms:watch({ labelSelector = "w=1" }, { timeout = 40, server_timeout = 1 })
+  local function on_event(kind, obj)
+    local name = obj.metadata.name
+    if os.getenv("KUBE_DEBUG") then print("event", kind, name, now()) end
+    if kind == "ADDED" and not seen[name] then
+      seen[name] = true
+      if sent[name] then latencies[#latencies + 1] = (now() - sent[name]) * 1000 end
+    end
+    local count = 0
+    for _ in pairs(seen) do count = count + 1 end
+    return count == N
+  end
+  if _VERSION == "Lua 5.1" and not rawget(_G, "jit") then
+    -- PUC Lua 5.1 cannot yield inside a generic for's iterator (5.2+ and LuaJIT
+    -- can): there the loop calls w:next(), which yields the same way.
+    while true do
+      local kind, obj = w:next()
+      if kind == nil or on_event(kind, obj) then break end
+    end
+  else
+    for kind, obj in w, nil, nil, w do
+      if on_event(kind, obj) then break end
+    end
+  end
+  w:close()
+  watch_done = true
+end)
+
+-- 3. The writer: N configmaps, with faults on the watch in the middle.
+task(function()
+  B.sleep(0.3)
+  local faults = {
+    [10] = { status = 410, count = 1, match = "namespaces/default/configmaps" },
+    [13] = { mode = "reset", count = 1, match = "namespaces/default/configmaps" },
+    [16] = { latencyMs = 1500, count = 1, match = "namespaces/default/configmaps" },
+  }
+  for i = 1, N do
+    local rule = faults[i]
+    if rule then
+      -- The next request on the path is the watch's reconnect (within 1 s).
+      fault(rule)
+      B.sleep(1.3)
+    end
+    local name = ("cm-%02d"):format(i)
+    -- Delivery latency is measured from just before the create (an upper
+    -- bound: the event often arrives before the create's answer), and not
+    -- for the objects made while a fault holds the watch.
+    if not rule then sent[name] = now() end
+    local _, _, code = cms:create { metadata = { name = name, labels = { w = "1" } } }
+    if code ~= 201 then check(false, "create " .. name, tostring(code)) end
+    B.sleep(0.15)
+  end
+  local deadline = now() + 20
+  while not watch_done and now() < deadline do B.sleep(0.1) end
+  check(watch_done, "the watch saw all " .. N .. " configmaps across a 410, a reset and a slow reconnect")
+end)
+
+local function finish()
+  stop_ticker()
+  table.sort(latencies)
+  local median = latencies[math.max(1, math.floor(#latencies / 2 + 0.5))] or -1
+  local p99 = latencies[#latencies] or -1
+  print(("figures [%s]: ticks %d, largest timer gap %.0f ms (target 110), event latency median %.1f ms max %.1f ms over %d events")
+    :format(backend, ticks, worst * 1000, median, p99, #latencies))
+  check(worst < 0.5, "the 100 ms timer's largest gap stays under 500 ms", ("%.0f ms"):format(worst * 1000))
+  check(#latencies == N - 3, "every event delivered", tostring(#latencies))
+  check(median >= 0 and median < 100, "median event latency under 100 ms", ("%.1f ms"):format(median))
+  srv.stop()
+  print(("%d passed, %d failed"):format(passed, failed))
+  return failed == 0
+end
+
+if backend == "nvim" then
+  local uv = vim.uv or vim.loop
+  local poll = uv.new_timer()
+  poll:start(100, 100, vim.schedule_wrap(function()
+    if tasks == 0 then
+      poll:stop(); poll:close()
+      local ok = finish()
+      vim.cmd(ok and "qa!" or "cq!")
+    end
+  end))
+  B.run(finish)
+else
+  local ok = B.run(finish)
+  os.exit(ok and 0 or 1)
+end
