@@ -7,13 +7,16 @@ use crate::list_decoder::ListDecoder;
 use crate::lua_fn;
 use crate::query;
 use crate::resources::{self, Extra, Group, Resource, Scope};
+use crate::runtime::Signal;
 use crate::streaming::LineStream;
-use crate::transport::{Request, Transport};
+use crate::transport::{Opening, PendingCall, Request, Transport};
 use mlua::{
     AnyUserData, Function, IntoLuaMulti, Lua, MetaMethod, MultiValue, Table, UserData,
     UserDataMethods, UserDataRef, Value,
 };
 use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Instant;
 
 const MOCK_BODY: &[u8] = br#"{"items": []}"#;
 
@@ -98,10 +101,10 @@ impl ClientCore {
         Ok(url)
     }
 
-    /// Sends one call; `decode_as_it_arrives` decodes a successful JSON
-    /// answer while it downloads (`Reply::Done::decoded`).
+    /// Starts one call in the background (see `Started`); its progress
+    /// notifies `signal`.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn send(
+    pub(crate) fn start(
         &self,
         lua: &Lua,
         method: &str,
@@ -110,7 +113,8 @@ impl ClientCore {
         query: Value,
         style: Option<String>,
         decode_as_it_arrives: bool,
-    ) -> mlua::Result<Reply> {
+        signal: Arc<Signal>,
+    ) -> mlua::Result<Started> {
         let url = self.url(path, &query)?;
         let payload = match &body {
             Value::Nil => None,
@@ -154,11 +158,14 @@ impl ClientCore {
         info.set("headers", headers)?;
         info.set("body", body)?;
         let Some(transport) = &self.transport else {
-            return Ok(Reply::Done {
-                code: 200,
-                body: bytes::Bytes::from_static(MOCK_BODY),
+            signal.notify();
+            return Ok(Started {
+                call: None,
                 info,
-                decoded: None,
+                method: method.to_string(),
+                url,
+                decoder: None,
+                signal,
             });
         };
         let request = Request {
@@ -168,51 +175,46 @@ impl ClientCore {
             content_type: content_type.as_deref(),
             accept: "application/json",
         };
-        let mut decoder = decode_as_it_arrives.then(|| ListDecoder::new(lua));
-        let resp = match &mut decoder {
-            Some(d) => transport.send_into(request, Some(d)),
-            None => transport.send(request),
-        };
-        Ok(match resp {
-            Err(e) => Reply::Unreachable(format!("failed to perform API call: {e}")),
-            Ok(r) if (200..300).contains(&r.status) => Reply::Done {
-                code: r.status,
-                body: r.body,
-                info,
-                decoded: decoder.map(ListDecoder::finish),
-            },
-            Ok(r) => Reply::Failed {
-                code: r.status,
-                message: failure_message(method, &url, r.status, &r.body),
-                body: r.body,
-            },
+        let decoder = decode_as_it_arrives.then(|| ListDecoder::new(lua));
+        let call = transport.start(request, decoder.is_some(), signal.clone());
+        Ok(Started {
+            call: Some(call),
+            info,
+            method: method.to_string(),
+            url,
+            decoder,
+            signal,
         })
     }
 
-    /// Starts a GET whose answer is read line by line as it arrives.
-    pub(crate) fn open_stream(&self, path: &str, query: &Value) -> mlua::Result<Opened> {
+    /// Starts a GET whose answer is read line by line as it arrives; its
+    /// progress notifies `signal`.
+    pub(crate) fn start_stream(
+        &self,
+        path: &str,
+        query: &Value,
+        signal: Arc<Signal>,
+    ) -> mlua::Result<OpeningStream> {
         let url = self.url(path, query)?;
         let Some(transport) = &self.transport else {
-            return Ok(Opened::Mock);
+            return Ok(OpeningStream {
+                url,
+                opening: Err(Opened::Mock),
+            });
         };
-        let sent = transport.send_streaming(Request {
-            method: "GET",
-            url: &url,
-            body: None,
-            content_type: None,
-            accept: "application/json",
-        });
-        Ok(match sent {
-            Err(e) => Opened::Unreachable(format!("failed to perform API call: {e}")),
-            Ok(r) if (200..300).contains(&r.status) => Opened::Stream(LineStream::new(r)),
-            Ok(mut r) => {
-                let body = r.read_to_end().unwrap_or_default();
-                Opened::Failed {
-                    code: r.status,
-                    message: failure_message("GET", &url, r.status, &body),
-                }
-            }
-        })
+        let opening = transport
+            .start_streaming(
+                Request {
+                    method: "GET",
+                    url: &url,
+                    body: None,
+                    content_type: None,
+                    accept: "application/json",
+                },
+                signal,
+            )
+            .map_err(|e| Opened::Unreachable(format!("failed to perform API call: {e}")));
+        Ok(OpeningStream { url, opening })
     }
 
     /// `nil, message` for a call that got no answer (raised in panic mode).
@@ -240,10 +242,11 @@ impl ClientCore {
         (status, message, code).into_lua_multi(lua)
     }
 
-    /// Runs a call and converts the reply to Lua return values.
+    /// Runs a call and converts the reply to Lua return values; in deferred
+    /// mode (`kube.nonblocking`), returns a pending handle instead.
     #[allow(clippy::too_many_arguments)]
-    fn call(
-        &self,
+    pub(crate) fn call(
+        self: &Rc<Self>,
         lua: &Lua,
         method: &str,
         path: &str,
@@ -254,7 +257,30 @@ impl ClientCore {
     ) -> mlua::Result<MultiValue> {
         // Lists are decoded while they arrive.
         let incremental = matches!(wrap, Some((Wrap::List | Wrap::Items, _)));
-        let reply = self.send(lua, method, path, body, query, style, incremental)?;
+        let deferred = crate::nonblocking::take_defer(lua);
+        let signal = Signal::new();
+        let mut started = self.start(lua, method, path, body, query, style, incremental, signal)?;
+        if deferred {
+            let core = self.clone();
+            let method = method.to_string();
+            return crate::nonblocking::Pending::new(
+                started,
+                Box::new(move |lua, reply| core.reply_values(lua, &method, reply, wrap)),
+            )
+            .into_lua_multi(lua);
+        }
+        started.poll(None);
+        self.reply_values(lua, method, started.finish(), wrap)
+    }
+
+    /// A call's reply as luakube's return values.
+    pub(crate) fn reply_values(
+        &self,
+        lua: &Lua,
+        method: &str,
+        reply: Reply,
+        wrap: Option<(Wrap, bool)>,
+    ) -> mlua::Result<MultiValue> {
         match reply {
             Reply::Unreachable(msg) => self.unreachable(lua, msg),
             Reply::Failed {
@@ -308,6 +334,120 @@ impl ClientCore {
                 (first, info, code).into_lua_multi(lua)
             }
         }
+    }
+}
+
+/// A call on its way: the request runs in the background; the Lua thread
+/// decodes what arrived (`poll`) and makes the reply once it is done.
+pub(crate) struct Started {
+    /// `None` in mock mode; the error when it could not be started.
+    call: Option<Result<PendingCall, String>>,
+    info: Table,
+    method: String,
+    url: String,
+    decoder: Option<ListDecoder>,
+    signal: Arc<Signal>,
+}
+
+impl Started {
+    pub(crate) fn signal(&self) -> &Arc<Signal> {
+        &self.signal
+    }
+
+    /// Decodes what has arrived, waiting until `deadline` for the answer
+    /// (forever when `None`, not at all when it has passed). True when done.
+    pub(crate) fn poll(&mut self, deadline: Option<Instant>) -> bool {
+        match &mut self.call {
+            Some(Ok(call)) => call.pump(
+                self.decoder
+                    .as_mut()
+                    .map(|d| d as &mut dyn crate::transport::BodySink),
+                deadline,
+            ),
+            _ => true,
+        }
+    }
+
+    /// Stops the request; the reply says it was cancelled.
+    pub(crate) fn cancel(&mut self) {
+        if let Some(Ok(call)) = &mut self.call {
+            call.cancel();
+        }
+    }
+
+    /// The reply, once `poll` said the call is done.
+    pub(crate) fn finish(self) -> Reply {
+        let Started {
+            call,
+            info,
+            method,
+            url,
+            decoder,
+            ..
+        } = self;
+        let resp = match call {
+            None => {
+                return Reply::Done {
+                    code: 200,
+                    body: bytes::Bytes::from_static(MOCK_BODY),
+                    info,
+                    decoded: None,
+                }
+            }
+            Some(Err(e)) => Err(e),
+            Some(Ok(mut call)) => call
+                .take()
+                .unwrap_or_else(|| Err("the call has not finished".into())),
+        };
+        match resp {
+            Err(e) => Reply::Unreachable(format!("failed to perform API call: {e}")),
+            Ok(r) if (200..300).contains(&r.status) => Reply::Done {
+                code: r.status,
+                body: r.body,
+                info,
+                decoded: decoder.map(ListDecoder::finish),
+            },
+            Ok(r) => Reply::Failed {
+                code: r.status,
+                message: failure_message(&method, &url, r.status, &r.body),
+                body: r.body,
+            },
+        }
+    }
+}
+
+/// A streaming GET waiting for its head.
+pub struct OpeningStream {
+    url: String,
+    /// The outcome already known (mock mode, could not start) as `Err`.
+    opening: Result<Opening, Opened>,
+}
+
+impl OpeningStream {
+    /// How opening went, waiting until `deadline` (forever when `None`);
+    /// `None` while the head has not come.
+    pub(crate) fn wait(&mut self, deadline: Option<Instant>) -> Option<Opened> {
+        let opening = match &mut self.opening {
+            Ok(o) => o,
+            Err(done) => {
+                return Some(std::mem::replace(
+                    done,
+                    Opened::Unreachable("the stream was already opened".into()),
+                ))
+            }
+        };
+        let url = &self.url;
+        Some(match opening.wait(deadline)? {
+            Err(e) => Opened::Unreachable(format!("failed to perform API call: {e}")),
+            Ok(r) if (200..300).contains(&r.status) => Opened::Stream(LineStream::new(r)),
+            Ok(mut r) => {
+                let body = r.read_to_end().unwrap_or_default();
+                Opened::Failed {
+                    code: r.status,
+                    message: failure_message("GET", url, r.status, &body),
+                }
+            }
+        })
     }
 }
 
@@ -483,6 +623,7 @@ fn call_method<T: 'static>(
         let wrap = decode.then_some((Wrap::Plain, false));
         core.call(lua, &method, &full, body, query, style, wrap)
     })
+    .and_then(|f| crate::nonblocking::yielding(lua, f))
 }
 
 fn api_client_methods(lua: &Lua) -> mlua::Result<Table> {
@@ -502,7 +643,10 @@ fn api_client_methods(lua: &Lua) -> mlua::Result<Table> {
         })?;
         entries.push((group.method, f));
     }
-    entries.push(("api", crate::dynamic::api_method(lua)?));
+    entries.push((
+        "api",
+        crate::nonblocking::yielding(lua, crate::dynamic::api_method(lua)?)?,
+    ));
     lua_fn::table(lua, entries)
 }
 
@@ -785,6 +929,8 @@ fn resource_method(
     let f = lua_fn::method(lua, owned, move |lua, this: &ResourceClient, rest: Args| {
         dispatch(lua, this, &verb, rest)
     })?;
+    // Network methods yield in an event-loop adapter's coroutine.
+    let f = crate::nonblocking::yielding(lua, f)?;
     lua.set_named_registry_value(&key, &f)?;
     Ok(Some(f))
 }
@@ -1003,9 +1149,14 @@ fn ephemeral_methods(lua: &Lua) -> mlua::Result<Table> {
                 .call(lua, "PATCH", &this.path, patch, query, style, wrap)
         },
     )?;
+    let y = |f| crate::nonblocking::yielding(lua, f);
     lua_fn::table(
         lua,
-        vec![("get", get), ("update", update), ("patch", patch)],
+        vec![
+            ("get", y(get)?),
+            ("update", y(update)?),
+            ("patch", y(patch)?),
+        ],
     )
 }
 

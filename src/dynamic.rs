@@ -161,27 +161,31 @@ fn cache_for(lua: &Lua, client: &AnyUserData) -> mlua::Result<Table> {
     }
 }
 
-fn discover(
+/// The group client a discovery reply describes (cached for `ud`), or the
+/// failed call's `status, message, code`.
+fn discovered(
     lua: &Lua,
     core: &Rc<ClientCore>,
+    ud: &AnyUserData,
     gv: &str,
-) -> mlua::Result<Result<GroupClient, MultiValue>> {
-    let base = if gv.contains('/') { "apis" } else { "api" };
-    let path = format!("{base}/{gv}");
-    let body = match core.send(lua, "GET", &path, Value::Nil, Value::Nil, None, false)? {
+    reply: Reply,
+) -> mlua::Result<MultiValue> {
+    let body = match reply {
         Reply::Done { body, .. } => body,
         Reply::Failed {
             code,
             body,
             message,
-        } => return Ok(Err(core.failed(lua, code, &body, message)?)),
-        Reply::Unreachable(m) => return Ok(Err(core.unreachable(lua, m)?)),
+        } => return core.failed(lua, code, &body, message),
+        Reply::Unreachable(m) => return core.unreachable(lua, m),
     };
     let group = group_from_discovery(gv, &body).map_err(mlua::Error::runtime)?;
-    Ok(Ok(GroupClient {
+    let g = lua.create_userdata(GroupClient {
         core: core.clone(),
         group,
-    }))
+    })?;
+    cache_for(lua, ud)?.raw_set(gv, &g)?;
+    g.into_lua_multi(lua)
 }
 
 /// `client:api(group_version, opts?)` → a group client, or the failed
@@ -219,15 +223,29 @@ pub fn api_method(lua: &Lua) -> mlua::Result<Function> {
                     return Value::UserData(g).into_lua_multi(lua);
                 }
             }
-            let client = ud.borrow::<ApiClient>()?;
-            match discover(lua, &client.core, &gv)? {
-                Ok(group) => {
-                    let g = lua.create_userdata(group)?;
-                    cache.raw_set(gv.as_str(), &g)?;
-                    g.into_lua_multi(lua)
-                }
-                Err(failure) => Ok(failure),
+            let core = ud.borrow::<ApiClient>()?.core.clone();
+            let base = if gv.contains('/') { "apis" } else { "api" };
+            let path = format!("{base}/{gv}");
+            let deferred = crate::nonblocking::take_defer(lua);
+            let mut started = core.start(
+                lua,
+                "GET",
+                &path,
+                Value::Nil,
+                Value::Nil,
+                None,
+                false,
+                crate::runtime::Signal::new(),
+            )?;
+            if deferred {
+                return crate::nonblocking::Pending::new(
+                    started,
+                    Box::new(move |lua, reply| discovered(lua, &core, &ud, &gv, reply)),
+                )
+                .into_lua_multi(lua);
             }
+            started.poll(None);
+            discovered(lua, &core, &ud, &gv, started.finish())
         },
     )
 }

@@ -12,9 +12,11 @@ pub mod iterator;
 pub mod list_decoder;
 pub mod lua_config;
 pub mod lua_fn;
+pub mod nonblocking;
 pub mod pager;
 pub mod query;
 pub mod resources;
+pub mod runtime;
 pub mod streaming;
 pub mod testing;
 pub mod transport;
@@ -26,7 +28,7 @@ use mlua::{Lua, Table, Value};
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Seconds on a monotonic clock (Lua's os.time has 1 s steps, os.clock is CPU time).
-fn monotonic_seconds() -> f64 {
+pub(crate) fn monotonic_seconds() -> f64 {
     static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
     START
         .get_or_init(std::time::Instant::now)
@@ -97,6 +99,7 @@ pub fn exports(lua: &Lua) -> mlua::Result<Table> {
             query::build(&q).map_err(mlua::Error::runtime)
         })?,
     )?;
+    nonblocking::exports(lua, &t)?;
     Ok(t)
 }
 

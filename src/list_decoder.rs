@@ -52,8 +52,9 @@ struct ValueScan {
     scalar: bool,
 }
 
-pub struct ListDecoder<'lua> {
-    lua: &'lua Lua,
+pub struct ListDecoder {
+    /// A handle of the state (owned, so a pending call can keep its decoder).
+    lua: Lua,
     /// The whole body so far: values are decoded from it in place, and it is
     /// what `finish` falls back to.
     body: Vec<u8>,
@@ -74,10 +75,10 @@ pub struct ListDecoder<'lua> {
     broken: bool,
 }
 
-impl<'lua> ListDecoder<'lua> {
-    pub fn new(lua: &'lua Lua) -> Self {
+impl ListDecoder {
+    pub fn new(lua: &Lua) -> Self {
         ListDecoder {
-            lua,
+            lua: lua.clone(),
             body: Vec::new(),
             pos: 0,
             at: At::Start,
@@ -99,7 +100,7 @@ impl<'lua> ListDecoder<'lua> {
         }
         match (self.broken, self.at, self.top) {
             (false, At::Done, Some(top)) => Ok(Value::Table(top)),
-            _ => convert::decode(self.lua, &self.body, Format::Json).map_err(|e| e.to_string()),
+            _ => convert::decode(&self.lua, &self.body, Format::Json).map_err(|e| e.to_string()),
         }
     }
 
@@ -181,7 +182,7 @@ impl<'lua> ListDecoder<'lua> {
             self.broken = true;
             return;
         };
-        let marked = convert::array_metatable(self.lua)
+        let marked = convert::array_metatable(&self.lua)
             .and_then(|mt| items.set_metatable(Some(mt)))
             .and_then(|()| top.raw_set("items", &items));
         match marked {
@@ -283,13 +284,13 @@ impl<'lua> ListDecoder<'lua> {
     }
 
     fn decode(&self, start: usize, end: usize) -> Result<Value, String> {
-        convert::decode(self.lua, &self.body[start..end], Format::Json).map_err(|e| e.to_string())
+        convert::decode(&self.lua, &self.body[start..end], Format::Json).map_err(|e| e.to_string())
     }
 }
 
-impl BodySink for ListDecoder<'_> {
+impl BodySink for ListDecoder {
     fn restart(&mut self) {
-        *self = ListDecoder::new(self.lua);
+        *self = ListDecoder::new(&self.lua);
     }
 
     fn feed(&mut self, chunk: &[u8]) {

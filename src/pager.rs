@@ -7,14 +7,17 @@
 //! (namespace/name) is yielded at most once, objects not yet reached come from
 //! the newer snapshot.
 
-use crate::client::{http_error, shape, ClientCore, Reply, Wrap};
+use crate::client::{http_error, shape, ClientCore, Reply, Started, Wrap};
 use crate::convert::{self, Format};
 use crate::iterator::Step;
 use crate::list_decoder::{JsonText, ListDecoder};
+use crate::runtime::Signal;
 use crate::transport::BodySink;
 use mlua::{ffi, IntoLuaMulti, Lua, MultiValue, Table, Value};
 use std::collections::{HashSet, VecDeque};
 use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Instant;
 
 /// Default page size for `rc:iter`.
 pub const DEFAULT_PAGE_SIZE: i64 = 500;
@@ -31,6 +34,9 @@ pub enum PageError {
     /// No answer at all (refused, TLS, timeout).
     Unreachable(String),
     Lua(mlua::Error),
+    /// The page has not come in by the time asked for (it keeps coming in
+    /// the background).
+    NotYet,
 }
 
 impl From<mlua::Error> for PageError {
@@ -45,6 +51,7 @@ impl PageError {
             PageError::Http { code, message } => http_error(code, &message),
             PageError::Unreachable(m) => mlua::Error::runtime(m),
             PageError::Lua(e) => e,
+            PageError::NotYet => mlua::Error::runtime("the list page has not come in yet"),
         }
     }
 }
@@ -181,6 +188,10 @@ pub struct Pager {
     /// Keys handed out, to skip after a restart.
     yielded: HashSet<String>,
     restarts: u32,
+    /// The page request under way.
+    inflight: Option<Started>,
+    /// What the page requests notify.
+    pub signal: Arc<Signal>,
 }
 
 impl Pager {
@@ -204,6 +215,8 @@ impl Pager {
             resource_version: None,
             yielded: HashSet::new(),
             restarts: 0,
+            inflight: None,
+            signal: Signal::new(),
         }
     }
 
@@ -220,6 +233,16 @@ impl Pager {
     /// The next object, with its JSON text as it came when `keep_json` (and
     /// the page could be scanned for it).
     pub fn next_item_with_json(&mut self, lua: &Lua) -> Result<Option<PageItem>, PageError> {
+        self.next_item_until(lua, None)
+    }
+
+    /// As `next_item_with_json`, waiting for a page until `until` at the
+    /// latest (`PageError::NotYet` then).
+    pub fn next_item_until(
+        &mut self,
+        lua: &Lua,
+        until: Option<Instant>,
+    ) -> Result<Option<PageItem>, PageError> {
         loop {
             while let Some((item, json)) = self.page.pop_front() {
                 let id = identity(lua, &item)?;
@@ -229,10 +252,10 @@ impl Pager {
                 self.yielded.insert(id.key);
                 return Ok(Some((item, json)));
             }
-            if self.started && self.continue_token.is_none() {
+            if self.finished() {
                 return Ok(None);
             }
-            self.fetch_page(lua)?;
+            self.fetch_page(lua, until)?;
         }
     }
 
@@ -252,11 +275,38 @@ impl Pager {
         Ok(q)
     }
 
-    fn fetch_page(&mut self, lua: &Lua) -> Result<(), PageError> {
-        let query = Value::Table(self.page_query(lua)?);
-        let reply = self
-            .core
-            .send(lua, "GET", &self.path, Value::Nil, query, None, false)?;
+    /// Every page was handed out.
+    pub fn finished(&self) -> bool {
+        self.started
+            && self.continue_token.is_none()
+            && self.page.is_empty()
+            && self.inflight.is_none()
+    }
+
+    fn fetch_page(&mut self, lua: &Lua, until: Option<Instant>) -> Result<(), PageError> {
+        if self.inflight.is_none() {
+            let query = Value::Table(self.page_query(lua)?);
+            let started = self.core.start(
+                lua,
+                "GET",
+                &self.path,
+                Value::Nil,
+                query,
+                None,
+                false,
+                self.signal.clone(),
+            )?;
+            self.inflight = Some(started);
+        }
+        if let Some(started) = self.inflight.as_mut() {
+            if !started.poll(until) {
+                return Err(PageError::NotYet);
+            }
+        }
+        let Some(started) = self.inflight.take() else {
+            return Err(PageError::NotYet);
+        };
+        let reply = started.finish();
         let body = match reply {
             Reply::Done { body, .. } => body,
             Reply::Failed { code: 410, .. }
@@ -338,15 +388,33 @@ impl Step for ListIter {
     const NAME: &'static str = "kube.ListIterator";
 
     fn step(&mut self, lua: &Lua) -> mlua::Result<MultiValue> {
-        match self.pager.next_item(lua).map_err(PageError::into_lua)? {
-            Some(item) => {
+        self.next_until(lua, None)
+    }
+
+    fn next_until(&mut self, lua: &Lua, until: Option<Instant>) -> mlua::Result<MultiValue> {
+        match self.pager.next_item_until(lua, until) {
+            Ok(Some((item, _))) => {
                 shape(lua, Value::Table(item), Wrap::Object, self.namespaced)?.into_lua_multi(lua)
             }
-            None => Ok(MultiValue::new()),
+            Ok(None) | Err(PageError::NotYet) => Ok(MultiValue::new()),
+            Err(e) => Err(e.into_lua()),
         }
     }
 
+    fn finished(&self) -> bool {
+        self.pager.finished()
+    }
+
+    fn buffered(&self) -> bool {
+        !self.pager.page.is_empty()
+    }
+
+    fn signal(&self) -> Option<Arc<Signal>> {
+        Some(self.pager.signal.clone())
+    }
+
     fn close(&mut self) {
+        self.pager.inflight = None;
         self.pager.page.clear();
         self.pager.started = true;
         self.pager.continue_token = None;

@@ -1,7 +1,9 @@
-//! HTTPS transport: one pooled reqwest client per API client, driven
-//! synchronously from Lua on a per-process tokio runtime.
+//! HTTPS transport: one pooled reqwest client per API client. Requests and
+//! streams run as tasks on the module's background runtime (`runtime`);
+//! their results reach the Lua thread through mailboxes, so a call can be
+//! waited for (the blocking API), polled, or waited for by an event loop.
 //!
-//! A runtime created before `fork()` hangs in the child, so the runtime and
+//! A runtime created before `fork()` is dead in the child, so the runtime and
 //! every connection pool are rebuilt when the process id changes. The pool is
 //! also rebuilt when an exec plugin hands out a new client certificate.
 //!
@@ -14,16 +16,15 @@ pub mod retry;
 
 use crate::auth::{ClientIdentity, Credentials, Presented};
 use crate::config::{ClusterSettings, Impersonation};
+use crate::runtime::{self, Mailbox, Sender, Signal};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
-use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::runtime::Runtime;
 
 pub const USER_AGENT: &str = concat!("luakube-rs/", env!("CARGO_PKG_VERSION"));
 
@@ -51,69 +52,15 @@ pub trait BodySink {
     fn feed(&mut self, chunk: &[u8]);
 }
 
-static RUNTIME: Mutex<Option<(u32, Arc<Runtime>)>> = Mutex::new(None);
-
-/// Writing to a connection the server has reset raises SIGPIPE (hyper
-/// writes with `writev`, which cannot ask for no signal), and a Lua host
-/// keeps the default action: the whole process dies. Ignore it, unless the
-/// host installed its own handler, so the write fails with EPIPE instead and
-/// becomes a normal error (or a retry). Done once per process.
-fn ignore_sigpipe() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| unsafe {
-        let mut current: libc::sigaction = std::mem::zeroed();
-        if libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut current) == 0
-            && current.sa_sigaction == libc::SIG_DFL
-        {
-            libc::signal(libc::SIGPIPE, libc::SIG_IGN);
-        }
-    });
-}
-
-/// The runtime of this process, created on first use and after a fork.
-fn runtime() -> Result<Arc<Runtime>, String> {
-    ignore_sigpipe();
-    let pid = std::process::id();
-    let mut slot = RUNTIME.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some((owner, rt)) = slot.as_ref() {
-        if *owner == pid {
-            return Ok(rt.clone());
-        }
-    }
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the I/O runtime: {e}"))?;
-    let rt = Arc::new(rt);
-    // The parent's runtime is unusable here; dropping it could block on its
-    // threads, which do not exist in the child. Leak it instead.
-    if let Some(old) = slot.replace((pid, rt.clone())) {
-        std::mem::forget(old);
-    }
-    Ok(rt)
-}
-
-/// Runs the runtime for a moment so connection tasks whose handles were
-/// just dropped see it and close their sockets. The runtime only runs inside
-/// calls, so without this a collected client or stream kept its connection
-/// open until the next call of any client (found by
-/// spec/hardening_lifecycle_spec.lua). Skipped when already inside the
-/// runtime (a collection during a call).
-fn let_connections_close(rt: &Runtime) {
-    if tokio::runtime::Handle::try_current().is_ok() {
-        return;
-    }
-    rt.block_on(async {
-        for _ in 0..4 {
-            tokio::task::yield_now().await;
-        }
-    });
-}
-
 /// An HTTPS client bound to one cluster's settings.
 pub struct Transport {
+    shared: Arc<Shared>,
+}
+
+/// What the background tasks of one transport share.
+struct Shared {
     settings: Arc<ClusterSettings>,
-    http: RefCell<Option<PooledClient>>,
+    http: Mutex<Option<PooledClient>>,
 }
 
 /// A connection pool and what it was built for.
@@ -130,6 +77,107 @@ enum Attempt {
     Failed(reqwest::Error, &'static str),
 }
 
+/// A request as the background task owns it.
+struct OwnedRequest {
+    method: reqwest::Method,
+    url: String,
+    body: Option<bytes::Bytes>,
+    content_type: Option<String>,
+    accept: String,
+}
+
+impl OwnedRequest {
+    fn from(req: Request<'_>) -> Result<Self, String> {
+        let method = reqwest::Method::from_bytes(req.method.as_bytes())
+            .map_err(|_| format!("invalid HTTP method {:?}", req.method))?;
+        Ok(OwnedRequest {
+            method,
+            url: req.url.to_string(),
+            body: req.body.map(bytes::Bytes::from),
+            content_type: req.content_type.map(str::to_string),
+            accept: req.accept.to_string(),
+        })
+    }
+
+    fn what(&self) -> String {
+        format!("{} {}", self.method, self.url)
+    }
+}
+
+/// What a call's task sends to the Lua thread.
+pub(crate) enum CallEvent {
+    /// A new attempt's body begins: forget what earlier ones fed.
+    Restart,
+    /// A piece of a successful answer's body (when it is forwarded).
+    Data(bytes::Bytes),
+    Done(Result<Response, String>),
+}
+
+/// A call running in the background.
+pub(crate) struct PendingCall {
+    mailbox: Mailbox<CallEvent>,
+    done: Option<Result<Response, String>>,
+}
+
+impl PendingCall {
+    /// Hands what arrived to `sink` (body pieces) and keeps the outcome;
+    /// waits until `deadline` for the outcome (never when it is `Some(now)`).
+    /// True once the call is done.
+    pub(crate) fn pump(
+        &mut self,
+        mut sink: Option<&mut dyn BodySink>,
+        deadline: Option<Instant>,
+    ) -> bool {
+        while self.done.is_none() {
+            if self.mailbox.orphaned() {
+                self.done = Some(Err(
+                    "the call was started before fork() in the parent process; start it again"
+                        .into(),
+                ));
+                break;
+            }
+            let event = if deadline.is_some_and(|d| d <= Instant::now()) {
+                self.mailbox.signal().mark_seen();
+                self.mailbox.try_pop()
+            } else {
+                self.mailbox.pop(deadline)
+            };
+            let Some(event) = event else { break };
+            match event {
+                CallEvent::Restart => {
+                    if let Some(s) = sink.as_deref_mut() {
+                        s.restart()
+                    }
+                }
+                CallEvent::Data(d) => {
+                    if let Some(s) = sink.as_deref_mut() {
+                        s.feed(&d)
+                    }
+                }
+                CallEvent::Done(r) => {
+                    self.done = Some(r);
+                    // Done stays news: a waiter learns it at once.
+                    self.mailbox.signal().notify();
+                }
+            }
+        }
+        self.done.is_some()
+    }
+
+    /// The outcome, once `pump` said the call is done.
+    pub(crate) fn take(&mut self) -> Option<Result<Response, String>> {
+        self.done.take()
+    }
+
+    /// Stops the request (the connection is dropped).
+    pub(crate) fn cancel(&mut self) {
+        self.mailbox.cancel();
+        if self.done.is_none() {
+            self.done = Some(Err("the call was cancelled".into()));
+        }
+    }
+}
+
 impl Transport {
     pub fn new(settings: Arc<ClusterSettings>) -> Result<Self, String> {
         // Check CA, client certificate, proxy and TLS settings now, so a
@@ -137,23 +185,106 @@ impl Transport {
         tls_config(&settings, settings.credentials.static_identity())?;
         proxy::for_cluster(settings.proxy_url.as_deref())?;
         Ok(Transport {
-            settings,
-            http: RefCell::new(None),
+            shared: Arc::new(Shared {
+                settings,
+                http: Mutex::new(None),
+            }),
         })
     }
 
     pub fn settings(&self) -> &ClusterSettings {
-        &self.settings
+        &self.shared.settings
+    }
+
+    /// Sends a request and reads the whole answer, retrying as the retry
+    /// policy allows.
+    pub fn send(&self, req: Request<'_>) -> Result<Response, String> {
+        self.send_into(req, None)
+    }
+
+    /// As `send`, with a successful answer's body handed to `sink` as it
+    /// arrives instead of collected.
+    pub fn send_into(
+        &self,
+        req: Request<'_>,
+        sink: Option<&mut dyn BodySink>,
+    ) -> Result<Response, String> {
+        let mut pending = self.start(req, sink.is_some(), Signal::new())?;
+        pending.pump(sink, None);
+        pending
+            .take()
+            .unwrap_or_else(|| Err("the call ended without an answer".into()))
+    }
+
+    /// Starts a call in the background; its progress notifies `signal`.
+    /// With `forward_body`, a successful answer's body comes piece by piece
+    /// (for `PendingCall::pump`'s sink) instead of whole.
+    pub(crate) fn start(
+        &self,
+        req: Request<'_>,
+        forward_body: bool,
+        signal: Arc<Signal>,
+    ) -> Result<PendingCall, String> {
+        let req = OwnedRequest::from(req)?;
+        let (tx, mut mailbox) = runtime::mailbox(signal, usize::MAX);
+        let shared = self.shared.clone();
+        let task = runtime::spawn(async move {
+            let outcome = shared.call(&req, forward_body, &tx).await;
+            tx.push(CallEvent::Done(outcome), 0);
+        })?;
+        mailbox.set_task(task);
+        Ok(PendingCall {
+            mailbox,
+            done: None,
+        })
+    }
+
+    /// Starts a streaming GET; its progress notifies `signal`.
+    pub(crate) fn start_streaming(
+        &self,
+        req: Request<'_>,
+        signal: Arc<Signal>,
+    ) -> Result<Opening, String> {
+        let req = OwnedRequest::from(req)?;
+        let what = req.what();
+        let (tx, mut mailbox) = runtime::mailbox(signal, STREAM_BUFFER);
+        let shared = self.shared.clone();
+        let task = runtime::spawn(async move { shared.stream(req, tx).await })?;
+        mailbox.set_task(task);
+        Ok(Opening {
+            mailbox: Some(mailbox),
+            what,
+        })
+    }
+
+    /// Sends a request and returns as soon as the status line and headers are
+    /// in; the body is then read with [`StreamingResponse::next_chunk`].
+    pub fn send_streaming(&self, req: Request<'_>) -> Result<StreamingResponse, String> {
+        let mut opening = self.start_streaming(req, Signal::new())?;
+        opening
+            .wait(None)
+            .unwrap_or_else(|| Err("the stream ended before its headers".into()))
+    }
+}
+
+/// How many bytes of a stream may wait for the Lua thread before the
+/// background task stops reading (the server then waits too).
+const STREAM_BUFFER: usize = 8 << 20;
+
+impl Shared {
+    /// The credentials for one request; an exec plugin runs off the I/O thread.
+    fn present(&self) -> Result<Presented, String> {
+        tokio::task::block_in_place(|| self.settings.credentials.present())
     }
 
     /// The pooled client, rebuilt after a fork or when the TLS identity changed.
-    fn client_for(&self, rt: &Runtime, presented: &Presented) -> Result<reqwest::Client, String> {
+    fn client_for(&self, presented: &Presented) -> Result<reqwest::Client, String> {
         let pid = std::process::id();
         let identity = presented
             .identity
             .as_ref()
             .map(|(_, generation)| *generation);
-        let mut slot = self.http.borrow_mut();
+        let mut slot = self.http.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(p) = slot.as_ref() {
             if p.pid == pid && p.identity == identity {
                 return Ok(p.client.clone());
@@ -161,7 +292,6 @@ impl Transport {
         }
         let s = &self.settings;
         let tls = tls_config(s, presented.identity.as_ref().map(|(id, _)| id.as_ref()))?;
-        let _guard = rt.enter();
         let mut builder = reqwest::Client::builder()
             .use_preconfigured_tls(tls)
             .user_agent(USER_AGENT)
@@ -193,18 +323,16 @@ impl Transport {
     }
 
     /// A request with method, URL, Accept, credentials and impersonation set
-    /// (no timeout: `send` adds the call timeout, a stream sets its own).
+    /// (no timeout: `call` adds the call timeout, a stream sets its own).
     fn prepare(
         &self,
         http: &reqwest::Client,
-        method: reqwest::Method,
-        url: &str,
-        accept: &str,
+        req: &OwnedRequest,
         presented: &Presented,
     ) -> Result<reqwest::RequestBuilder, String> {
         let mut rb = http
-            .request(method, url)
-            .header(reqwest::header::ACCEPT, accept);
+            .request(req.method.clone(), &req.url)
+            .header(reqwest::header::ACCEPT, &req.accept);
         if let Some(a) = &presented.authorization {
             let mut value = reqwest::header::HeaderValue::from_bytes(a.expose())
                 .map_err(|_| "the credentials contain characters not allowed in a header")?;
@@ -217,46 +345,35 @@ impl Transport {
             })?;
             rb = rb.header(name, value);
         }
+        if let Some(body) = &req.body {
+            if let Some(ct) = &req.content_type {
+                rb = rb.header(reqwest::header::CONTENT_TYPE, ct);
+            }
+            rb = rb.body(body.clone());
+        }
         Ok(rb)
     }
 
-    /// Sends a request and reads the whole answer, retrying as the retry
-    /// policy allows.
-    pub fn send(&self, req: Request<'_>) -> Result<Response, String> {
-        self.send_into(req, None)
-    }
-
-    /// As `send`, with a successful answer's body handed to `sink` as it
-    /// arrives instead of collected.
-    pub fn send_into(
+    /// One call with its retries (in the background).
+    async fn call(
         &self,
-        req: Request<'_>,
-        mut sink: Option<&mut dyn BodySink>,
+        req: &OwnedRequest,
+        forward_body: bool,
+        tx: &Sender<CallEvent>,
     ) -> Result<Response, String> {
-        let rt = runtime()?;
-        let method = reqwest::Method::from_bytes(req.method.as_bytes())
-            .map_err(|_| format!("invalid HTTP method {:?}", req.method))?;
-        let body = req.body.map(bytes::Bytes::from);
-        let what = || format!("{} {}", req.method, req.url);
-        let idempotent = retry::idempotent(req.method);
+        let idempotent = retry::idempotent(req.method.as_str());
         let started = Instant::now();
         let mut tries = 0;
         let mut reauthenticated = false;
         loop {
             tries += 1;
-            let presented = self.settings.credentials.present()?;
-            let http = self.client_for(&rt, &presented)?;
-            let mut rb = self.prepare(&http, method.clone(), req.url, req.accept, &presented)?;
+            let presented = self.present()?;
+            let http = self.client_for(&presented)?;
+            let mut rb = self.prepare(&http, req, &presented)?;
             if let Some(t) = self.settings.timeouts.request {
                 rb = rb.timeout(t);
             }
-            if let Some(body) = &body {
-                if let Some(ct) = req.content_type {
-                    rb = rb.header(reqwest::header::CONTENT_TYPE, ct);
-                }
-                rb = rb.body(body.clone());
-            }
-            let outcome = rt.block_on(attempt(rb, sink.as_deref_mut()));
+            let outcome = attempt(rb, forward_body.then_some(tx)).await;
             if let Attempt::Answer(r, _) = &outcome {
                 if r.status == 401
                     && !reauthenticated
@@ -269,7 +386,7 @@ impl Transport {
                 }
             }
             if let Some(wait) = self.retry_wait(&outcome, idempotent, tries, started) {
-                std::thread::sleep(wait);
+                tokio::time::sleep(wait).await;
                 continue;
             }
             return match outcome {
@@ -280,7 +397,7 @@ impl Transport {
                     } else {
                         String::new()
                     };
-                    Err(format!("{}: {stage}{}{after}", what(), error_chain(&e)))
+                    Err(format!("{}: {stage}{}{after}", req.what(), error_chain(&e)))
                 }
             };
         }
@@ -309,10 +426,67 @@ impl Transport {
         let policy = &self.settings.retries;
         policy.next_delay(tries, started.elapsed(), retry_after, retry::jitter_unit())
     }
+
+    /// A streaming GET (in the background): the head, the body's pieces as
+    /// they arrive (while the Lua thread keeps up), then the end.
+    async fn stream(&self, req: OwnedRequest, tx: Sender<StreamEvent>) {
+        let what = req.what();
+        let mut reauthenticated = false;
+        let opened: Result<reqwest::Response, String> = async {
+            loop {
+                let presented = self.present()?;
+                let http = self.client_for(&presented)?;
+                let rb = self.prepare(&http, &req, &presented)?;
+                let resp = rb
+                    .send()
+                    .await
+                    .map_err(|e| format!("{what}: {}", error_chain(&e)))?;
+                if resp.status().as_u16() == 401
+                    && !reauthenticated
+                    && self.settings.credentials.reject(&presented)
+                {
+                    // Expired or revoked plugin credential: run the plugin again, once.
+                    reauthenticated = true;
+                    continue;
+                }
+                return Ok(resp);
+            }
+        }
+        .await;
+        let mut resp = match opened {
+            Ok(r) => r,
+            Err(e) => {
+                tx.push(StreamEvent::Failed(e), 0);
+                return;
+            }
+        };
+        if !tx.push(StreamEvent::Head(resp.status().as_u16()), 0) {
+            return;
+        }
+        loop {
+            match resp.chunk().await {
+                Ok(Some(data)) => {
+                    let n = data.len();
+                    if !tx.push_bounded(StreamEvent::Data(data), n).await {
+                        return;
+                    }
+                }
+                Ok(None) => {
+                    tx.push(StreamEvent::End, 0);
+                    return;
+                }
+                Err(e) => {
+                    let msg = format!("{what}: reading the stream failed: {}", error_chain(&e));
+                    tx.push(StreamEvent::Failed(msg), 0);
+                    return;
+                }
+            }
+        }
+    }
 }
 
-/// One try: send, then read the whole body (into `sink` if it succeeded).
-async fn attempt(rb: reqwest::RequestBuilder, sink: Option<&mut (dyn BodySink + '_)>) -> Attempt {
+/// One try: send, then read the whole body (forwarded to `tx` if it succeeded).
+async fn attempt(rb: reqwest::RequestBuilder, tx: Option<&Sender<CallEvent>>) -> Attempt {
     let resp = match rb.send().await {
         Ok(r) => r,
         Err(e) => return Attempt::Failed(e, ""),
@@ -323,12 +497,15 @@ async fn attempt(rb: reqwest::RequestBuilder, sink: Option<&mut (dyn BodySink + 
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(retry::parse_retry_after);
-    if let (Some(sink), true) = (sink, (200..300).contains(&status)) {
-        sink.restart();
+    if let (Some(tx), true) = (tx, (200..300).contains(&status)) {
+        tx.push(CallEvent::Restart, 0);
         let mut resp = resp;
         return loop {
             match resp.chunk().await {
-                Ok(Some(chunk)) => sink.feed(&chunk),
+                Ok(Some(chunk)) => {
+                    let n = chunk.len();
+                    tx.push(CallEvent::Data(chunk), n);
+                }
                 Ok(None) => {
                     let body = bytes::Bytes::new();
                     break Attempt::Answer(Response { status, body }, retry_after);
@@ -559,11 +736,66 @@ pub fn describe_auth(c: &Credentials) -> &'static str {
     }
 }
 
+/// What a stream's task sends to the Lua thread.
+pub(crate) enum StreamEvent {
+    Head(u16),
+    Data(bytes::Bytes),
+    End,
+    Failed(String),
+}
+
+/// A streaming request whose headers have not been seen yet.
+pub(crate) struct Opening {
+    mailbox: Option<Mailbox<StreamEvent>>,
+    what: String,
+}
+
+impl Opening {
+    /// The response once its headers are in, waiting until `deadline`
+    /// (forever when `None`); `None` when they have not come yet.
+    pub(crate) fn wait(
+        &mut self,
+        deadline: Option<Instant>,
+    ) -> Option<Result<StreamingResponse, String>> {
+        let mb = self.mailbox.as_mut()?;
+        if mb.orphaned() {
+            self.mailbox = None;
+            return Some(Err(format!(
+                "{}: opened before fork() in the parent process",
+                self.what
+            )));
+        }
+        let event = if deadline.is_some_and(|d| d <= Instant::now()) {
+            mb.signal().mark_seen();
+            mb.try_pop()
+        } else {
+            mb.pop(deadline)
+        }?;
+        let mailbox = self.mailbox.take()?;
+        Some(match event {
+            StreamEvent::Head(status) => {
+                // The rest may already be here: it is news for the reader.
+                mailbox.signal().notify();
+                Ok(StreamingResponse {
+                    status,
+                    body: Some(mailbox),
+                    what: std::mem::take(&mut self.what),
+                })
+            }
+            StreamEvent::Failed(e) => Err(e),
+            StreamEvent::Data(_) | StreamEvent::End => Err(format!(
+                "{}: the stream ended before its headers",
+                self.what
+            )),
+        })
+    }
+}
+
 /// A response whose body is read piece by piece as it arrives (watch streams,
 /// followed logs) instead of being collected whole.
 pub struct StreamingResponse {
     pub status: u16,
-    body: Option<reqwest::Response>,
+    body: Option<Mailbox<StreamEvent>>,
     what: String,
 }
 
@@ -577,33 +809,39 @@ pub enum Chunk {
 }
 
 impl StreamingResponse {
-    /// The next piece of the body, waiting at most `wait` (forever when `None`).
+    /// The next piece of the body, waiting at most `wait` (forever when
+    /// `None`; a zero wait only takes what has arrived).
     pub fn next_chunk(&mut self, wait: Option<Duration>) -> Result<Chunk, String> {
         let Some(body) = self.body.as_mut() else {
             return Ok(Chunk::End);
         };
-        let rt = runtime()?;
-        let outcome = rt.block_on(async {
-            match wait {
-                Some(d) => tokio::time::timeout(d, body.chunk()).await.ok(),
-                None => Some(body.chunk().await),
+        if body.orphaned() {
+            self.close();
+            return Err(format!(
+                "{}: the stream was opened before fork() in the parent process",
+                self.what
+            ));
+        }
+        let event = match wait {
+            Some(d) if d.is_zero() => {
+                body.signal().mark_seen();
+                body.try_pop()
             }
-        });
-        match outcome {
+            Some(d) => body.pop(Some(Instant::now() + d)),
+            None => body.pop(None),
+        };
+        match event {
             None => Ok(Chunk::TimedOut),
-            Some(Ok(Some(data))) => Ok(Chunk::Data(data)),
-            Some(Ok(None)) => {
+            Some(StreamEvent::Data(data)) => Ok(Chunk::Data(data)),
+            Some(StreamEvent::End) => {
                 self.close();
                 Ok(Chunk::End)
             }
-            Some(Err(e)) => {
+            Some(StreamEvent::Failed(e)) => {
                 self.close();
-                Err(format!(
-                    "{}: reading the stream failed: {}",
-                    self.what,
-                    error_chain(&e)
-                ))
+                Err(e)
             }
+            Some(StreamEvent::Head(_)) => Ok(Chunk::TimedOut),
         }
     }
 
@@ -622,41 +860,27 @@ impl StreamingResponse {
         }
     }
 
-    /// Drops the connection (an unfinished HTTP/1.1 body is never reused).
+    /// Drops the connection (an unfinished HTTP/1.1 body is never reused):
+    /// the background task is aborted and drops it on the runtime's thread.
     pub fn close(&mut self) {
-        if let Some(body) = self.body.take() {
-            // Dropping hyper's body may wake its connection task: do it with
-            // the runtime entered.
-            match runtime() {
-                Ok(rt) => {
-                    {
-                        let _guard = rt.enter();
-                        drop(body);
-                    }
-                    let_connections_close(&rt);
-                }
-                Err(_) => std::mem::forget(body),
-            }
-        }
+        self.body.take();
     }
 }
 
 impl Drop for Transport {
-    /// Closes the pooled connections now, not at the next call of another client.
+    /// Closes the pooled connections now, on the runtime's thread; never
+    /// enters the runtime from here (this runs in `__gc`, at `lua_close` from
+    /// an exit handler, after thread-locals are gone: see issue 12).
     fn drop(&mut self) {
-        let Some(pooled) = self.http.get_mut().take() else {
-            return;
-        };
-        match runtime() {
-            Ok(rt) if pooled.pid == std::process::id() => {
-                {
-                    let _guard = rt.enter();
-                    drop(pooled);
-                }
-                let_connections_close(&rt);
-            }
-            // Connections of the parent process must not be touched (see `runtime`).
-            _ => std::mem::forget(pooled),
+        let pooled = self
+            .shared
+            .http
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(pooled) = pooled {
+            let pid = pooled.pid;
+            runtime::drop_in_background(pooled, pid);
         }
     }
 }
@@ -664,42 +888,5 @@ impl Drop for Transport {
 impl Drop for StreamingResponse {
     fn drop(&mut self) {
         self.close();
-    }
-}
-
-impl Transport {
-    /// Sends a request and returns as soon as the status line and headers are
-    /// in; the body is then read with [`StreamingResponse::next_chunk`].
-    pub fn send_streaming(&self, req: Request<'_>) -> Result<StreamingResponse, String> {
-        let rt = runtime()?;
-        let method = reqwest::Method::from_bytes(req.method.as_bytes())
-            .map_err(|_| format!("invalid HTTP method {:?}", req.method))?;
-        let what = format!("{} {}", req.method, req.url);
-        let mut reauthenticated = false;
-        loop {
-            let presented = self.settings.credentials.present()?;
-            let http = self.client_for(&rt, &presented)?;
-            let mut rb = self.prepare(&http, method.clone(), req.url, req.accept, &presented)?;
-            if let Some(body) = &req.body {
-                if let Some(ct) = req.content_type {
-                    rb = rb.header(reqwest::header::CONTENT_TYPE, ct);
-                }
-                rb = rb.body(body.clone());
-            }
-            let resp = rt
-                .block_on(rb.send())
-                .map_err(|e| format!("{what}: {}", error_chain(&e)))?;
-            let status = resp.status().as_u16();
-            if status == 401 && !reauthenticated && self.settings.credentials.reject(&presented) {
-                // Expired or revoked plugin credential: run the plugin again, once.
-                reauthenticated = true;
-                continue;
-            }
-            return Ok(StreamingResponse {
-                status,
-                body: Some(resp),
-                what,
-            });
-        }
     }
 }

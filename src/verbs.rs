@@ -2,7 +2,7 @@
 //! server-side `apply`, and the `scale`, `eviction` and `binding`
 //! subresources. They follow the same return conventions as the others.
 
-use crate::client::{arg_error, nth, obj_name, req_string, Args, Opened, ResourceClient, Wrap};
+use crate::client::{arg_error, nth, obj_name, req_string, Args, ResourceClient, Wrap};
 use crate::iterator::Iter;
 use crate::pager::{ListIter, Pager, Stamp, DEFAULT_PAGE_SIZE};
 use crate::resources::{Extra, Resource};
@@ -180,15 +180,22 @@ pub fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Re
                 None => None,
             };
             let path = format!("{}/{name}/log", rc.collection(rc.need_ns(verb)?));
-            let stream = match rc.core.open_stream(&path, &Value::Table(query))? {
-                Opened::Stream(s) => Some(s),
-                Opened::Mock => None,
-                Opened::Failed { code, message, .. } => {
-                    return Err(crate::client::http_error(code, &message))
-                }
-                Opened::Unreachable(m) => return Err(mlua::Error::runtime(m)),
+            let deferred = crate::nonblocking::take_defer(lua);
+            let signal = crate::runtime::Signal::new();
+            let opening = rc
+                .core
+                .start_stream(&path, &Value::Table(query), signal.clone())?;
+            let mut lines = FollowLines {
+                stream: None,
+                opening: Some(opening),
+                deadline,
+                signal,
             };
-            Iter::new(FollowLines { stream, deadline }).into_for_loop(lua)
+            if !deferred {
+                // The blocking start raises a failed request here, as before.
+                lines.opened(None)?;
+            }
+            Iter::new(lines).into_for_loop(lua)
         }
         "apply" => {
             let body = rc.body(lua, a0, verb, rc.res.kind)?;

@@ -21,16 +21,27 @@
 //! the loop as a Status and ends the watch. The connection closes when the
 //! loop is left by `break` (the iterator is collected; on Lua 5.4 the for loop
 //! closes it at once), on `w:close()`, or at the end of `timeout`.
+//!
+//! The I/O (opening streams, reading them, list pages, backoff timers) runs
+//! in the background and notifies the watch's signal; the decisions stay
+//! here, on the Lua thread, and never wait longer than the caller allows:
+//! `w:next(0)` only takes what has arrived and starts what is due (a
+//! connection, a re-list page), so an event loop can drain it from a timer
+//! or when its descriptor is readable.
 
-use crate::client::{class, http_error, shape, ClientCore, Opened, Wrap};
+use crate::client::{class, http_error, shape, ClientCore, Opened, OpeningStream, Wrap};
 use crate::convert::{self, Format};
 use crate::iterator::{Iter, Step};
 use crate::lua_fn;
-use crate::pager::{event_parts, identity, Identity, PageError, Pager, Stamp, DEFAULT_PAGE_SIZE};
+use crate::pager::{
+    event_parts, identity, Identity, PageError, PageItem, Pager, Stamp, DEFAULT_PAGE_SIZE,
+};
+use crate::runtime::Signal;
 use crate::streaming::{Line, LineStream};
 use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Table, Value};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Consecutive failed connections before the iterator gives up.
@@ -199,6 +210,14 @@ pub struct Watch {
     needs_list: bool,
     failures: u32,
     finished: bool,
+    /// What the background I/O of this watch notifies.
+    signal: Arc<Signal>,
+    /// A connection whose answer has not come yet.
+    opening: Option<OpeningStream>,
+    /// No new attempt before this (backoff after a failure).
+    retry_at: Option<Instant>,
+    /// A re-list in progress: the pager and the objects listed so far.
+    relisting: Option<(Pager, Vec<PageItem>)>,
     /// The objects' metatable, looked up once: per event the lookup cost more
     /// than setting it.
     object_class: std::cell::OnceCell<Table>,
@@ -218,6 +237,10 @@ impl Watch {
             pending: VecDeque::new(),
             failures: 0,
             finished: false,
+            signal: Signal::new(),
+            opening: None,
+            retry_at: None,
+            relisting: None,
             object_class: std::cell::OnceCell::new(),
         }
     }
@@ -226,6 +249,8 @@ impl Watch {
         if let Some(mut s) = self.stream.take() {
             s.close();
         }
+        self.opening = None;
+        self.relisting = None;
         self.finished = true;
         self.pending.clear();
     }
@@ -254,15 +279,22 @@ impl Watch {
                 self.close();
                 return Ok(None);
             }
+            if self.backing_off() {
+                return Ok(None);
+            }
             if self.needs_list {
-                self.relist(lua)?;
+                if !self.relist(lua)? {
+                    return Ok(None);
+                }
                 continue;
             }
             let Some(stream) = self.stream.as_mut() else {
-                if until.is_some_and(|u| Instant::now() >= u) {
+                // Starts the connection when none is under way (also for
+                // `next(0)`), then takes its answer if it has come.
+                self.connect(lua)?;
+                if self.opening.is_some() {
                     return Ok(None);
                 }
-                self.connect(lua)?;
                 continue;
             };
             match stream.next_line(wait_until) {
@@ -290,7 +322,31 @@ impl Watch {
         }
     }
 
-    /// Counts a failed attempt and waits before the next, or gives up.
+    /// In a backoff: waits for its end as long as the caller allows; true
+    /// when it has not ended by then.
+    fn backing_off(&mut self) -> bool {
+        let Some(at) = self.retry_at else {
+            return false;
+        };
+        loop {
+            let now = Instant::now();
+            if now >= at {
+                self.retry_at = None;
+                return false;
+            }
+            let until = match self.wait_until {
+                Some(w) if w < at => w,
+                _ => at,
+            };
+            if now >= until {
+                return true;
+            }
+            std::thread::sleep(until - now);
+        }
+    }
+
+    /// Counts a failed attempt and starts the wait before the next (a timer
+    /// in the background notifies the watch when it ends), or gives up.
     fn failed(&mut self, message: String) -> mlua::Result<()> {
         self.failures += 1;
         if self.failures > self.spec.options.retries {
@@ -302,10 +358,12 @@ impl Watch {
         }
         let mut wait = Duration::from_millis(100) * 2u32.pow(self.failures.min(6));
         wait = wait.min(MAX_BACKOFF);
-        if let Some(d) = self.wait_until {
+        if let Some(d) = self.deadline {
             wait = wait.min(d.saturating_duration_since(Instant::now()));
         }
-        std::thread::sleep(wait);
+        let at = Instant::now() + wait;
+        self.retry_at = Some(at);
+        self.signal.notify_at(at);
         Ok(())
     }
 
@@ -336,9 +394,22 @@ impl Watch {
         Ok(q)
     }
 
+    /// Starts a connection if none is under way and takes its outcome if it
+    /// came by `wait_until` (`opening` stays set while it has not).
     fn connect(&mut self, lua: &Lua) -> mlua::Result<()> {
-        let query = Value::Table(self.watch_query(lua)?);
-        match self.spec.core.open_stream(&self.spec.path, &query)? {
+        if self.opening.is_none() {
+            let query = Value::Table(self.watch_query(lua)?);
+            let opening =
+                self.spec
+                    .core
+                    .start_stream(&self.spec.path, &query, self.signal.clone())?;
+            self.opening = Some(opening);
+        }
+        let Some(opened) = self.opening.as_mut().and_then(|o| o.wait(self.wait_until)) else {
+            return Ok(());
+        };
+        self.opening = None;
+        match opened {
             Opened::Stream(s) => self.stream = Some(s),
             Opened::Mock => self.finished = true,
             Opened::Failed { code: 410, .. } => self.needs_list = true,
@@ -500,27 +571,35 @@ impl Watch {
     }
 
     /// Lists the collection and queues the difference to what was reported.
-    fn relist(&mut self, lua: &Lua) -> mlua::Result<()> {
-        let mut pager = Pager::new(
-            self.spec.core.clone(),
-            self.spec.path.clone(),
-            self.spec.query.clone(),
-            DEFAULT_PAGE_SIZE,
-            self.spec.stamp.clone(),
-        );
-        pager.keep_json = true;
-        let mut fresh = Vec::new();
-        let mut texts = Vec::new();
+    /// False when the list has not come in by `wait_until` (it goes on in
+    /// the background and the next call picks it up).
+    fn relist(&mut self, lua: &Lua) -> mlua::Result<bool> {
+        let (mut pager, mut listed) = match self.relisting.take() {
+            Some(r) => r,
+            None => {
+                let mut pager = Pager::new(
+                    self.spec.core.clone(),
+                    self.spec.path.clone(),
+                    self.spec.query.clone(),
+                    DEFAULT_PAGE_SIZE,
+                    self.spec.stamp.clone(),
+                );
+                pager.keep_json = true;
+                pager.signal = self.signal.clone();
+                (pager, Vec::new())
+            }
+        };
         loop {
-            match pager.next_item_with_json(lua) {
-                Ok(Some((item, json))) => {
-                    fresh.push(item);
-                    texts.push(json);
-                }
+            match pager.next_item_until(lua, self.wait_until) {
+                Ok(Some(item)) => listed.push(item),
                 Ok(None) => break,
-                Err(PageError::Unreachable(m)) => return self.failed(m),
+                Err(PageError::NotYet) => {
+                    self.relisting = Some((pager, listed));
+                    return Ok(false);
+                }
+                Err(PageError::Unreachable(m)) => return self.failed(m).map(|_| true),
                 Err(PageError::Http { code, message }) if code == 429 || code >= 500 => {
-                    return self.failed(message)
+                    return self.failed(message).map(|_| true)
                 }
                 Err(e) => {
                     self.close();
@@ -528,6 +607,7 @@ impl Watch {
                 }
             }
         }
+        let (fresh, texts): (Vec<_>, Vec<_>) = listed.into_iter().unzip();
         self.failures = 0;
         let ids = fresh
             .iter()
@@ -584,7 +664,7 @@ impl Watch {
             .collect();
         self.resource_version = pager.resource_version().map(str::to_string);
         self.needs_list = false;
-        Ok(())
+        Ok(true)
     }
 }
 
@@ -592,10 +672,28 @@ impl Step for Watch {
     const NAME: &'static str = "kube.Watch";
 
     fn step(&mut self, lua: &Lua) -> mlua::Result<MultiValue> {
-        match self.next_event(lua, None)? {
+        self.next_until(lua, None)
+    }
+
+    /// `w:next(timeout)`: one event, or nil when none came within `timeout`
+    /// seconds (the watch stays open; `w:finished()` tells the two apart).
+    fn next_until(&mut self, lua: &Lua, until: Option<Instant>) -> mlua::Result<MultiValue> {
+        match self.next_event(lua, until)? {
             Some((kind, obj)) => (kind, obj).into_lua_multi(lua),
             None => Ok(MultiValue::new()),
         }
+    }
+
+    fn finished(&self) -> bool {
+        self.finished && self.pending.is_empty()
+    }
+
+    fn buffered(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    fn signal(&self) -> Option<Arc<Signal>> {
+        Some(self.signal.clone())
     }
 
     fn close(&mut self) {
@@ -608,35 +706,7 @@ impl Step for Watch {
             "watch:resource_version",
             |_, this: &Iter<Watch>, ()| Ok(this.0.borrow().resource_version.clone()),
         )?;
-        // `w:next(timeout)`: one event, or nil when none came within `timeout`
-        // seconds (the watch stays open; `w:finished()` tells the two apart).
-        let next = lua_fn::method(
-            lua,
-            "watch:next",
-            |lua, this: &Iter<Watch>, timeout: Option<f64>| {
-                let until = match timeout {
-                    Some(s) => Some(
-                        Instant::now()
-                            + crate::streaming::seconds(s, "watch:next: timeout")
-                                .map_err(mlua::Error::runtime)?,
-                    ),
-                    None => None,
-                };
-                match this.0.borrow_mut().next_event(lua, until)? {
-                    Some((kind, obj)) => (kind, obj).into_lua_multi(lua),
-                    None => Ok(MultiValue::new()),
-                }
-            },
-        )?;
-        let finished = lua_fn::method(lua, "watch:finished", |_, this: &Iter<Watch>, ()| {
-            let w = this.0.borrow();
-            Ok(w.finished && w.pending.is_empty())
-        })?;
-        Ok(vec![
-            ("resource_version", rv),
-            ("next", next),
-            ("finished", finished),
-        ])
+        Ok(vec![("resource_version", rv)])
     }
 }
 
