@@ -8,6 +8,7 @@ pub mod client;
 pub mod config;
 pub mod convert;
 pub mod dynamic;
+pub(crate) mod exec;
 pub(crate) mod extend;
 pub mod iterator;
 pub mod limits;

@@ -13,6 +13,7 @@
 
 pub mod proxy;
 pub mod retry;
+pub(crate) mod upgrade;
 
 use crate::auth::{ClientIdentity, Credentials, Presented};
 use crate::config::{ClusterSettings, Impersonation};

@@ -190,7 +190,7 @@ fn has_subresource(res: &ResourceInfo, sub: &str) -> bool {
 }
 
 impl Server {
-    fn authenticate(&self, req: &Incoming) -> Option<&'static str> {
+    pub fn authenticate(&self, req: &Incoming) -> Option<&'static str> {
         use base64::Engine;
         match req.authorization {
             Some(a) if a == format!("Bearer {}", self.users.admin_token) => Some("admin"),

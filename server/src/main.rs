@@ -1,7 +1,7 @@
 //! kube-testserver: a stand-in Kubernetes API server over HTTPS for tests.
 //!
 //! `kube-testserver [--port N] [--kubeconfig PATH] [--seed FILE]...
-//! [--watch-history N] [--bookmark-interval-ms MS]` prints
+//! [--watch-history N] [--bookmark-interval-ms MS] [--exec-dir DIR | --no-exec]` prints
 //! `ready https://127.0.0.1:PORT` once it serves and stops on SIGTERM/SIGINT.
 
 // An ApiError carries a whole Status; requests fail rarely, so its size on
@@ -30,6 +30,7 @@ mod resources;
 mod rest;
 mod selectors;
 mod store;
+mod streams;
 mod subresources;
 mod table;
 mod tls;
@@ -53,9 +54,11 @@ struct Args {
     data: Option<String>,
     nodes: u32,
     controllers: std::collections::BTreeSet<&'static str>,
+    /// Where exec/attach run processes (`None` with `--no-exec`).
+    exec_dir: Option<Option<std::path::PathBuf>>,
 }
 
-const USAGE: &str = "usage: kube-testserver [--port N] [--kubeconfig PATH] [--seed FILE]... [--watch-history N] [--bookmark-interval-ms MS] [--identity FILE] [--data FILE] [--nodes N] [--controllers all|none|a,b,-c] [--speed F]";
+const USAGE: &str = "usage: kube-testserver [--port N] [--kubeconfig PATH] [--seed FILE]... [--watch-history N] [--bookmark-interval-ms MS] [--identity FILE] [--data FILE] [--nodes N] [--controllers all|none|a,b,-c] [--speed F] [--exec-dir DIR | --no-exec]";
 
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
@@ -67,6 +70,7 @@ fn parse_args() -> Result<Args, String> {
         data: None,
         nodes: 1,
         controllers: controllers::parse_list("all")?,
+        exec_dir: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -84,6 +88,8 @@ fn parse_args() -> Result<Args, String> {
                 let f: f64 = v.parse().map_err(|e| format!("--speed: {e}"))?;
                 controllers::clock::set_speed(f).map_err(|e| format!("--speed: {e}"))?
             }
+            "--exec-dir" => a.exec_dir = Some(Some(val()?.into())),
+            "--no-exec" => a.exec_dir = Some(None),
             "--watch-history" => {
                 a.watch_history = val()?
                     .parse()
@@ -258,6 +264,9 @@ async fn main() {
 
 async fn run() -> Result<(), String> {
     let args = parse_args()?;
+    if let Some(dir) = args.exec_dir.clone() {
+        streams::configure(dir);
+    }
     let (pki, users) = match &args.identity {
         Some(path) => identity::load_or_create(path)?,
         None => identity::generate()?,
@@ -328,6 +337,9 @@ async fn serve_connection(
         let server = server.clone();
         let raw = raw.clone();
         async move {
+            if let Some(route) = streams::route(req.uri().path()) {
+                return streams::serve(server, req, client_cert, route).await;
+            }
             let (parts, body) = req.into_parts();
             let fault = server.faults.take(parts.uri.path());
             if let Some(f) = &fault {
@@ -366,5 +378,6 @@ async fn serve_connection(
     });
     let _ = hyper::server::conn::http1::Builder::new()
         .serve_connection(TokioIo::new(tls), svc)
+        .with_upgrades()
         .await;
 }

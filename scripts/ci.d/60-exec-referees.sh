@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# Referees for exec, attach, cp and port-forward against kube-testserver:
+# kubectl (exec with and without -i/-t, attach, cp both ways) and the official
+# Python client (stream() exec, port-forward). A fresh server with its own
+# kubeconfig and exec directory. Prints "ok NAME" / "FAIL NAME" per check and
+# "N passed, N failed"; exits non-zero when a check failed.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+REFEREES=$ROOT/server/tests/referees
+SERVER=$ROOT/server/target/release/kube-testserver
+TMP=$(mktemp -d)
+OUT=$TMP/out
+SERVER_PID=""
+ECHO_PID=""
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
+  [ -n "$ECHO_PID" ] && kill "$ECHO_PID" 2>/dev/null
+  wait 2>/dev/null
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+passed=0
+failed=0
+pass() { echo "ok $1"; passed=$((passed + 1)); }
+fail() {
+  echo "FAIL $1"
+  [ -s "$OUT" ] && sed 's/^/    | /' "$OUT" | head -n 15
+  failed=$((failed + 1))
+}
+finish() {
+  echo "exec referees: $passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+  exit $?
+}
+check() {
+  local name=$1
+  shift
+  if "$@" >"$OUT" 2>&1; then pass "$name"; else fail "$name"; fi
+}
+k() { timeout 30 kubectl --cache-dir "$TMP/cache" "$@"; }
+same() { echo "got:  $1"; echo "want: $2"; [ "$1" = "$2" ]; }
+
+if [ ! -x "$SERVER" ]; then
+  echo "no $SERVER: run scripts/setup.sh first" >"$OUT"
+  fail "server binary present"
+  finish
+fi
+# An HTTP server for port-forward to reach (the pod's port annotation names it).
+mkdir -p "$TMP/www"
+echo "served through the tunnel" >"$TMP/www/index.html"
+HTTP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+python3 -m http.server "$HTTP_PORT" --bind 127.0.0.1 --directory "$TMP/www" >/dev/null 2>&1 &
+ECHO_PID=$!
+cat >"$TMP/seed.yaml" <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: default, annotations: {"kube-testserver/port.8080": "127.0.0.1:$HTTP_PORT"}}
+spec:
+  containers:
+  - {name: app, image: nginx}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: two, namespace: default}
+spec:
+  containers:
+  - {name: a, image: busybox}
+  - {name: b, image: busybox}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: att, namespace: default}
+spec:
+  containers:
+  - {name: main, image: busybox, stdin: true, command: ["sh", "-c", "echo started; cat"]}
+YAML
+"$SERVER" --kubeconfig "$TMP/kubeconfig" --seed "$TMP/seed.yaml" --exec-dir "$TMP/exec" >"$TMP/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 50); do grep -q '^ready ' "$TMP/server.log" && break; sleep 0.1; done
+if ! grep -q '^ready ' "$TMP/server.log"; then
+  cp "$TMP/server.log" "$OUT"
+  fail "server starts"
+  finish
+fi
+export KUBECONFIG=$TMP/kubeconfig HOME=$TMP/home
+mkdir -p "$HOME"
+
+exec_plain() {
+  local out
+  out=$(k exec web -- sh -c 'echo out; echo err >&2' 2>/dev/null) || return 1
+  same "$out" "out"
+}
+exec_stderr() {
+  local err
+  err=$(k exec web -- sh -c 'echo out; echo err >&2' 2>&1 >/dev/null) || return 1
+  same "$err" "err"
+}
+exec_exit_code() {
+  k exec web -- sh -c 'exit 3'
+  local rc=$?
+  same "$rc" 3
+}
+exec_cwd() {
+  local out
+  out=$(k exec web -- pwd) || return 1
+  same "$out" "$TMP/exec/default/web/app"
+}
+exec_stdin() {
+  local out
+  out=$(printf 'one\ntwo\n' | k exec -i web -- sh -c 'wc -l') || return 1
+  same "$(echo $out)" 2
+}
+exec_tty() {
+  # script(1) gives kubectl a terminal; the shell inside sees one too.
+  local out
+  out=$(printf 'tty; exit\n' | timeout 30 script -qec "kubectl --cache-dir $TMP/cache exec -it web -- sh" /dev/null) || return 1
+  echo "$out"
+  grep -q '/dev/pts/' <<<"$out"
+}
+exec_unknown_container() {
+  local out
+  out=$(k exec web -c nope -- true 2>&1) && return 1
+  echo "$out"
+  grep -qF 'container nope is not valid for pod web' <<<"$out"
+}
+exec_choose_container() {
+  local out
+  out=$(k exec two -c b -- pwd) || return 1
+  same "$out" "$TMP/exec/default/two/b"
+}
+exec_unknown_pod() {
+  local out
+  out=$(k exec nope -- true 2>&1) && return 1
+  echo "$out"
+  grep -qF 'pods "nope" not found' <<<"$out"
+}
+no_upgrade() {
+  local server token out
+  server=$(k config view --raw -o 'jsonpath={.clusters[0].cluster.server}')
+  token=$(k config view --raw -o 'jsonpath={.users[?(@.name=="admin")].user.token}')
+  k config view --raw -o 'jsonpath={.clusters[0].cluster.certificate-authority-data}' | base64 -d >"$TMP/ca.crt"
+  out=$(curl -s --cacert "$TMP/ca.crt" -H "Authorization: Bearer $token" "$server/api/v1/namespaces/default/pods/web/exec?command=ls&stdout=true")
+  echo "$out"
+  grep -qF '"message":"Upgrade request required"' <<<"$out" && grep -qF '"code":400' <<<"$out"
+}
+attach_stdin() {
+  local out
+  out=$( (sleep 1; echo through-attach; sleep 1) | timeout 5 kubectl --cache-dir "$TMP/cache" attach -i att 2>/dev/null)
+  echo "$out"
+  grep -qx 'through-attach' <<<"$out"
+}
+cp_to_and_from() {
+  echo "a file to copy $RANDOM" >"$TMP/f.txt"
+  k cp "$TMP/f.txt" web:copied.txt || return 1
+  cmp "$TMP/f.txt" "$TMP/exec/default/web/app/copied.txt" || return 1
+  k cp web:copied.txt "$TMP/back.txt" || return 1
+  cmp "$TMP/f.txt" "$TMP/back.txt"
+}
+cp_directory_out() {
+  mkdir -p "$TMP/exec/default/web/app/dir/sub"
+  echo deep >"$TMP/exec/default/web/app/dir/sub/x"
+  k cp web:dir "$TMP/dir-back" || return 1
+  same "$(cat "$TMP/dir-back/sub/x")" deep
+}
+port_forward_curl() {
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  timeout 20 kubectl --cache-dir "$TMP/cache" port-forward pod/web "$port:8080" >"$TMP/pf.log" 2>&1 &
+  local pf=$!
+  local out=""
+  for _ in $(seq 50); do grep -q Forwarding "$TMP/pf.log" && break; sleep 0.1; done
+  out=$(curl -s -m 5 "http://127.0.0.1:$port/index.html")
+  kill $pf 2>/dev/null
+  wait $pf 2>/dev/null
+  cat "$TMP/pf.log"
+  same "$out" "served through the tunnel"
+}
+
+check "kubectl exec: stdout" exec_plain
+check "kubectl exec: stderr apart" exec_stderr
+check "kubectl exec: exit code" exec_exit_code
+check "kubectl exec: per-container working directory" exec_cwd
+check "kubectl exec -i: stdin, closed at its end" exec_stdin
+check "kubectl exec -it: a terminal" exec_tty
+check "kubectl exec -c: picks the container" exec_choose_container
+check "kubectl exec: unknown container" exec_unknown_container
+check "kubectl exec: unknown pod" exec_unknown_pod
+check "exec without upgrade headers: 400 Upgrade request required" no_upgrade
+check "kubectl attach -i" attach_stdin
+check "kubectl cp into and out of a container" cp_to_and_from
+check "kubectl cp a directory out" cp_directory_out
+if [ "${EXEC_REFEREES_SPDY:-0}" = 1 ]; then
+  check "kubectl port-forward, then curl through it" port_forward_curl
+fi
+
+if bash "$REFEREES/python_venv.sh" >"$OUT" 2>&1; then
+  py() { timeout 30 "$ROOT/build/venv/bin/python" "$REFEREES/python_streams.py" "$@"; }
+  check "python stream(connect_get_namespaced_pod_exec)" py exec web
+  check "python exec: exit code from the Status" py exit-code web
+  check "python exec: stdin" py stdin web
+  check "python portforward: echo" py portforward att 9000
+  check "python portforward: to the annotated address" py portforward-http web 8080
+else
+  fail "python venv with the kubernetes client"
+fi
+finish

@@ -1,0 +1,732 @@
+//! Exec, attach and port-forward sessions: WebSocket connections to
+//! `pods/NAME/exec|attach|portforward` run as tasks on the background
+//! runtime; the Lua side talks to a task through a command channel (stdin,
+//! resize, close) and a mailbox (output, status), so `next(0)`/`read(0)`
+//! never touch the network on the Lua thread.
+//!
+//! Exec and attach offer `v5.channel.k8s.io` then `v4.channel.k8s.io`:
+//! each message starts with its channel (stdin 0, stdout 1, stderr 2, the
+//! final Status 3, resize 4; v5 only: `[255, 0]` closes stdin).
+//! Port-forward speaks `portforward.k8s.io` (data channel 0, error channel
+//! 1, each opened by a 2-byte port number from the server).
+
+use crate::client::{arg_error, nth, Args, ResourceClient};
+use crate::iterator::{Iter, Step};
+use crate::lua_fn;
+use crate::runtime::{self, Mailbox, Signal};
+use crate::transport::upgrade::Upgrader;
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Value};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+
+const V5: &str = "v5.channel.k8s.io";
+const V4: &str = "v4.channel.k8s.io";
+const PORTFORWARD: &str = "portforward.k8s.io";
+
+/// Output waiting for the Lua side before the task stops reading (and the
+/// server, then the process, wait too).
+const SESSION_BUFFER: usize = 4 << 20;
+
+/// What the task reports, in order.
+enum Event {
+    Opened(String),
+    Data(u8, Bytes),
+    Status(Bytes),
+    End,
+    Failed(String),
+}
+
+/// What the Lua side asks of the task.
+enum Command {
+    Data(u8, Bytes),
+    CloseStdin,
+    Resize(u16, u16),
+}
+
+fn framed(ch: u8, data: &[u8]) -> Message {
+    let mut v = Vec::with_capacity(data.len() + 1);
+    v.push(ch);
+    v.extend_from_slice(data);
+    Message::Binary(Bytes::from(v))
+}
+
+/// The session task: open, then move frames both ways until the server
+/// closes, the connection fails or the Lua side lets go.
+async fn run(
+    upgrader: Upgrader,
+    url: String,
+    protocols: Vec<&'static str>,
+    portforward: bool,
+    tx: runtime::Sender<Event>,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+) {
+    let (ws, protocol) = match upgrader.open(&url, &protocols).await {
+        Ok(x) => x,
+        Err(e) => {
+            tx.push(Event::Failed(e), 0);
+            return;
+        }
+    };
+    let v5 = protocol == V5;
+    if !tx.push(Event::Opened(protocol), 0) {
+        return;
+    }
+    let (mut sink, mut stream) = ws.split();
+    let mut got_status = false;
+    // Port-forward: the first message on each channel is the port number.
+    let mut opened = [false; 2];
+    loop {
+        tokio::select! {
+            msg = stream.next() => match msg {
+                Some(Ok(Message::Binary(b))) if !b.is_empty() => {
+                    let ch = b[0];
+                    let data = b.slice(1..);
+                    if portforward && ch < 2 && !opened[ch as usize] {
+                        opened[ch as usize] = true;
+                        continue;
+                    }
+                    if portforward && ch == 1 {
+                        if !data.is_empty() {
+                            let msg = String::from_utf8_lossy(&data).into_owned();
+                            tx.push(Event::Failed(format!("port-forward: {msg}")), 0);
+                            return;
+                        }
+                        continue;
+                    }
+                    if !portforward && ch == 3 {
+                        got_status = true;
+                        tx.push(Event::Status(data), 0);
+                        continue;
+                    }
+                    let n = data.len();
+                    if n > 0 && !tx.push_bounded(Event::Data(ch, data), n).await {
+                        return;
+                    }
+                }
+                Some(Ok(Message::Close(_))) | None => {
+                    if got_status || portforward {
+                        tx.push(Event::End, 0);
+                    } else {
+                        tx.push(Event::Failed(format!(
+                            "{url}: the connection closed before the command's status"
+                        )), 0);
+                    }
+                    return;
+                }
+                Some(Err(e)) => {
+                    if got_status {
+                        tx.push(Event::End, 0);
+                    } else {
+                        tx.push(Event::Failed(format!("{url}: the session broke: {e}")), 0);
+                    }
+                    return;
+                }
+                Some(Ok(_)) => {}
+            },
+            cmd = commands.recv() => {
+                let msg = match cmd {
+                    Some(Command::Data(ch, b)) => framed(ch, &b),
+                    Some(Command::CloseStdin) if v5 => framed(255, &[0]),
+                    Some(Command::CloseStdin) => continue,
+                    Some(Command::Resize(w, h)) => framed(4, format!("{{\"Width\":{w},\"Height\":{h}}}").as_bytes()),
+                    None => {
+                        // The Lua side let go: say goodbye and stop.
+                        let _ = sink.send(Message::Close(None)).await;
+                        return;
+                    }
+                };
+                if let Err(e) = sink.send(msg).await {
+                    tx.push(Event::Failed(format!("{url}: writing to the session failed: {e}")), 0);
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// How the command ended, from the Status on channel 3.
+struct Exit {
+    code: Option<i64>,
+    message: Option<String>,
+    status: serde_json::Value,
+}
+
+fn exit_of(status: &[u8]) -> Exit {
+    let v: serde_json::Value = serde_json::from_slice(status).unwrap_or_default();
+    if v["status"] == "Success" {
+        return Exit {
+            code: Some(0),
+            message: None,
+            status: v,
+        };
+    }
+    let code = v["details"]["causes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["reason"] == "ExitCode")
+        .and_then(|c| c["message"].as_str())
+        .and_then(|m| m.parse().ok());
+    Exit {
+        code,
+        message: v["message"].as_str().map(String::from),
+        status: v,
+    }
+}
+
+/// A session as the Lua side holds it.
+pub(crate) struct Session {
+    mailbox: Mailbox<Event>,
+    commands: Option<mpsc::UnboundedSender<Command>>,
+    protocol: Option<String>,
+    exit: Option<Exit>,
+    ended: bool,
+    portforward: bool,
+    what: String,
+}
+
+impl Session {
+    fn start(
+        upgrader: Upgrader,
+        url: String,
+        protocols: Vec<&'static str>,
+        portforward: bool,
+        what: String,
+    ) -> Result<Session, String> {
+        let signal = Signal::new();
+        let (tx, mut mailbox) = runtime::mailbox(signal, SESSION_BUFFER);
+        let (ctx, crx) = mpsc::unbounded_channel();
+        let task = runtime::spawn(run(upgrader, url, protocols, portforward, tx, crx))?;
+        mailbox.set_task(task);
+        Ok(Session {
+            mailbox,
+            commands: Some(ctx),
+            protocol: None,
+            exit: None,
+            ended: false,
+            portforward,
+            what,
+        })
+    }
+
+    /// The next chunk (channel, data) before `until`; `Ok(None)` at the end
+    /// or on timeout (`ended` tells which).
+    fn next_chunk(&mut self, until: Option<Instant>) -> Result<Option<(u8, Bytes)>, String> {
+        while !self.ended {
+            let Some(ev) = self.mailbox.pop(until) else {
+                if self.mailbox.orphaned() {
+                    self.ended = true;
+                    return Err(format!(
+                        "{}: the session belongs to another process",
+                        self.what
+                    ));
+                }
+                return Ok(None);
+            };
+            match ev {
+                Event::Opened(p) => self.protocol = Some(p),
+                Event::Data(ch, b) => return Ok(Some((ch, b))),
+                Event::Status(s) => self.exit = Some(exit_of(&s)),
+                Event::End => self.ended = true,
+                Event::Failed(e) => {
+                    self.ended = true;
+                    self.commands = None;
+                    return Err(e);
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Hands a command to the task; when the task is gone, the reason it
+    /// reported (a refused upgrade, a broken connection).
+    fn send(&mut self, cmd: Command) -> Result<(), String> {
+        let sent = match &self.commands {
+            Some(c) if !self.ended => c.send(cmd).is_ok(),
+            _ => false,
+        };
+        if sent {
+            return Ok(());
+        }
+        while !self.ended {
+            match self
+                .mailbox
+                .pop(Some(Instant::now() + Duration::from_secs(1)))
+            {
+                Some(Event::Failed(e)) => {
+                    self.ended = true;
+                    return Err(e);
+                }
+                Some(Event::End) | None => break,
+                Some(_) => {}
+            }
+        }
+        Err(format!("{}: the session is over", self.what))
+    }
+
+    /// Waits for the protocol to be known (the upgrade answered).
+    fn opened(&mut self, until: Option<Instant>) -> Result<(), String> {
+        while self.protocol.is_none() && !self.ended {
+            let Some(ev) = self.mailbox.pop(until) else {
+                return Err(format!("{}: timed out opening the session", self.what));
+            };
+            match ev {
+                Event::Opened(p) => self.protocol = Some(p),
+                Event::Failed(e) => {
+                    self.ended = true;
+                    return Err(e);
+                }
+                // Only Opened comes first.
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+fn stream_name(portforward: bool, ch: u8) -> &'static str {
+    match (portforward, ch) {
+        (true, _) => "data",
+        (_, 1) => "stdout",
+        (_, 2) => "stderr",
+        _ => "other",
+    }
+}
+
+fn deadline(timeout: Option<f64>) -> mlua::Result<Option<Instant>> {
+    match timeout {
+        Some(s) => Ok(Some(
+            Instant::now()
+                + crate::streaming::seconds(s, "timeout").map_err(mlua::Error::runtime)?,
+        )),
+        None => Ok(None),
+    }
+}
+
+impl Step for Session {
+    const NAME: &'static str = "kube.session";
+
+    fn step(&mut self, lua: &Lua) -> mlua::Result<MultiValue> {
+        self.next_until(lua, None)
+    }
+
+    fn next_until(&mut self, lua: &Lua, until: Option<Instant>) -> mlua::Result<MultiValue> {
+        match self.next_chunk(until).map_err(mlua::Error::runtime)? {
+            Some((ch, b)) => {
+                let s = lua.create_string(&b)?;
+                (stream_name(self.portforward, ch), s).into_lua_multi(lua)
+            }
+            None => Ok(MultiValue::new()),
+        }
+    }
+
+    fn finished(&self) -> bool {
+        self.ended
+    }
+
+    fn signal(&self) -> Option<Arc<Signal>> {
+        Some(self.mailbox.signal().clone())
+    }
+
+    fn close(&mut self) {
+        self.commands = None;
+        self.mailbox.cancel();
+        self.ended = true;
+    }
+
+    fn methods(lua: &Lua) -> mlua::Result<Vec<(&'static str, Function)>> {
+        type It = Iter<Session>;
+        fn borrow(this: &Iter<Session>) -> mlua::Result<std::cell::RefMut<'_, Session>> {
+            this.0
+                .try_borrow_mut()
+                .map_err(|_| mlua::Error::runtime("kube.session: already running"))
+        }
+        let read = lua_fn::method(lua, Self::NAME, move |lua, this: &It, t: Option<f64>| {
+            let until = deadline(t)?;
+            let mut s = borrow(this)?;
+            let v = s.next_until(lua, until)?;
+            if v.is_empty() && !s.ended {
+                return (Value::Nil, "timeout").into_lua_multi(lua);
+            }
+            Ok(v)
+        })?;
+        let write = lua_fn::method(
+            lua,
+            Self::NAME,
+            move |_, this: &It, data: mlua::LuaString| {
+                let mut s = borrow(this)?;
+                s.send(Command::Data(0, Bytes::copy_from_slice(&data.as_bytes())))
+                    .map_err(mlua::Error::runtime)?;
+                Ok(true)
+            },
+        )?;
+        let close_stdin = lua_fn::method(lua, Self::NAME, move |lua, this: &It, ()| {
+            let mut s = borrow(this)?;
+            s.opened(None).map_err(mlua::Error::runtime)?;
+            if s.protocol.as_deref() != Some(V5) {
+                let msg = format!(
+                    "the server speaks {}, which cannot close stdin",
+                    s.protocol.as_deref().unwrap_or("?")
+                );
+                return (false, msg).into_lua_multi(lua);
+            }
+            s.send(Command::CloseStdin).map_err(mlua::Error::runtime)?;
+            true.into_lua_multi(lua)
+        })?;
+        let resize = lua_fn::method(lua, Self::NAME, move |_, this: &It, (w, h): (u16, u16)| {
+            borrow(this)?
+                .send(Command::Resize(w, h))
+                .map_err(mlua::Error::runtime)?;
+            Ok(true)
+        })?;
+        let protocol = lua_fn::method(lua, Self::NAME, move |_, this: &It, ()| {
+            let mut s = borrow(this)?;
+            s.opened(None).map_err(mlua::Error::runtime)?;
+            Ok(s.protocol.clone())
+        })?;
+        // wait(timeout): the exit code (nil when the command could not run or
+        // the time ran out) and the Status; unread output is dropped.
+        let wait = lua_fn::method(lua, Self::NAME, move |lua, this: &It, t: Option<f64>| {
+            let until = deadline(t)?;
+            let mut s = borrow(this)?;
+            while !s.ended {
+                if s.next_chunk(until).map_err(mlua::Error::runtime)?.is_none() && !s.ended {
+                    return (Value::Nil, "timeout").into_lua_multi(lua);
+                }
+            }
+            exit_values(lua, s.exit.as_ref())
+        })?;
+        Ok(vec![
+            ("read", read),
+            ("write", write),
+            ("close_stdin", close_stdin),
+            ("resize", resize),
+            ("wait", wait),
+            ("protocol", protocol),
+        ])
+    }
+}
+
+fn exit_values(lua: &Lua, exit: Option<&Exit>) -> mlua::Result<MultiValue> {
+    match exit {
+        Some(e) => {
+            let text = serde_json::to_vec(&e.status).unwrap_or_default();
+            let status = crate::convert::decode(lua, &text, crate::convert::Format::Json)?;
+            match e.code {
+                Some(c) => (c, status).into_lua_multi(lua),
+                None => (
+                    Value::Nil,
+                    e.message
+                        .clone()
+                        .unwrap_or_else(|| "the command failed".into()),
+                    status,
+                )
+                    .into_lua_multi(lua),
+            }
+        }
+        None => (Value::Nil, "the session ended without a status").into_lua_multi(lua),
+    }
+}
+
+/// `%XX`-escapes a query value.
+fn escape(out: &mut String, s: &str) {
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+}
+
+fn add(q: &mut String, k: &str, v: &str) {
+    q.push(if q.is_empty() { '?' } else { '&' });
+    q.push_str(k);
+    q.push('=');
+    escape(q, v);
+}
+
+/// What exec/attach options say.
+struct Opts {
+    container: Option<String>,
+    stdin: bool,
+    stdout: bool,
+    stderr: bool,
+    tty: bool,
+    protocols: Vec<&'static str>,
+    input: Option<Vec<u8>>,
+    timeout: Option<f64>,
+    max_bytes: usize,
+}
+
+fn parse_opts(v: &Value, what: &str, interactive: bool) -> mlua::Result<Opts> {
+    let mut o = Opts {
+        container: None,
+        stdin: interactive,
+        stdout: true,
+        stderr: true,
+        tty: false,
+        protocols: vec![V5, V4],
+        input: None,
+        timeout: None,
+        max_bytes: 64 << 20,
+    };
+    let t = match v {
+        Value::Nil => return Ok(o),
+        Value::Table(t) => t,
+        other => {
+            return Err(arg_error(
+                what,
+                format!("opts must be a table, got {}", other.type_name()),
+            ))
+        }
+    };
+    for pair in t.pairs::<String, Value>() {
+        let (k, val) = pair?;
+        let b = |v: &Value| match v {
+            Value::Boolean(b) => Ok(*b),
+            other => Err(arg_error(
+                what,
+                format!("opts.{k} must be a boolean, got {}", other.type_name()),
+            )),
+        };
+        match k.as_str() {
+            "container" => {
+                o.container = Some(crate::client::req_string(&val, what, "opts.container")?)
+            }
+            "stdin" => match &val {
+                Value::String(s) => {
+                    o.stdin = true;
+                    o.input = Some(s.as_bytes().to_vec());
+                }
+                v => o.stdin = b(v)?,
+            },
+            "stdout" => o.stdout = b(&val)?,
+            "stderr" => o.stderr = b(&val)?,
+            "tty" => o.tty = b(&val)?,
+            "protocol" => {
+                let p = crate::client::req_string(&val, what, "opts.protocol")?;
+                o.protocols = match p.as_str() {
+                    V5 => vec![V5],
+                    V4 => vec![V4],
+                    _ => {
+                        return Err(arg_error(
+                            what,
+                            format!("opts.protocol: {p:?} is not {V5} or {V4}"),
+                        ))
+                    }
+                };
+            }
+            "timeout" => {
+                o.timeout = Some(
+                    val.as_f64()
+                        .ok_or_else(|| arg_error(what, "opts.timeout must be a number"))?,
+                )
+            }
+            "max_bytes" => {
+                o.max_bytes = val
+                    .as_usize()
+                    .ok_or_else(|| arg_error(what, "opts.max_bytes must be a number"))?
+            }
+            other => return Err(arg_error(what, format!("unknown option {other:?}"))),
+        }
+    }
+    if o.tty {
+        o.stderr = false;
+    }
+    Ok(o)
+}
+
+fn upgrader(rc: &ResourceClient, what: &str) -> mlua::Result<Upgrader> {
+    match &rc.core.transport {
+        Some(t) => Ok(t.upgrader()),
+        None => Err(mlua::Error::runtime(format!(
+            "{what}: sessions need a connection (this client is a mock)"
+        ))),
+    }
+}
+
+fn command_list(v: &Value, what: &str) -> mlua::Result<Vec<String>> {
+    match v {
+        Value::String(s) => Ok(vec!["sh".into(), "-c".into(), s.to_str()?.to_string()]),
+        Value::Table(t) => {
+            let mut out = vec![];
+            for x in t.sequence_values::<Value>() {
+                match x? {
+                    Value::String(s) => out.push(s.to_str()?.to_string()),
+                    Value::Integer(i) => out.push(i.to_string()),
+                    Value::Number(n) => out.push(n.to_string()),
+                    other => {
+                        return Err(arg_error(
+                            what,
+                            format!("command items must be strings, got {}", other.type_name()),
+                        ))
+                    }
+                }
+            }
+            if out.is_empty() {
+                return Err(arg_error(what, "command must not be empty"));
+            }
+            Ok(out)
+        }
+        other => Err(arg_error(
+            what,
+            format!(
+                "command must be a table of strings or a string, got {}",
+                other.type_name()
+            ),
+        )),
+    }
+}
+
+fn session_url(
+    rc: &ResourceClient,
+    verb: &str,
+    name: &str,
+    sub: &str,
+    command: &[String],
+    o: &Opts,
+) -> mlua::Result<String> {
+    let mut q = String::new();
+    for c in command {
+        add(&mut q, "command", c);
+    }
+    if let Some(c) = &o.container {
+        add(&mut q, "container", c);
+    }
+    for (k, on) in [
+        ("stdin", o.stdin),
+        ("stdout", o.stdout),
+        ("stderr", o.stderr),
+        ("tty", o.tty),
+    ] {
+        if on {
+            add(&mut q, k, "true");
+        }
+    }
+    let base = rc.collection(rc.need_ns(verb)?);
+    Ok(format!("{}/{base}/{name}/{sub}{q}", rc.core.server))
+}
+
+/// Pod-client methods: `exec`, `exec_session`, `attach`, `portforward`.
+pub(crate) fn dispatch(
+    lua: &Lua,
+    rc: &ResourceClient,
+    verb: &str,
+    a: Args,
+) -> mlua::Result<MultiValue> {
+    let what = rc.what(verb);
+    let name = crate::client::req_string(&nth(&a, 0), &what, "name")?;
+    if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+        return Err(arg_error(&what, format!("{name:?} is not a pod name")));
+    }
+    match verb {
+        "exec" | "exec_session" => {
+            let command = command_list(&nth(&a, 1), &what)?;
+            let interactive = verb == "exec_session";
+            let o = parse_opts(&nth(&a, 2), &what, interactive)?;
+            let url = session_url(rc, verb, &name, "exec", &command, &o)?;
+            let up = upgrader(rc, &what)?;
+            let session = Session::start(up, url, o.protocols.clone(), false, what.clone())
+                .map_err(mlua::Error::runtime)?;
+            if interactive {
+                return Iter::new(session).into_for_loop(lua);
+            }
+            one_shot(lua, rc, session, &o)
+        }
+        "attach" => {
+            let o = parse_opts(&nth(&a, 1), &what, true)?;
+            let url = session_url(rc, verb, &name, "attach", &[], &o)?;
+            let session = Session::start(
+                upgrader(rc, &what)?,
+                url,
+                o.protocols.clone(),
+                false,
+                what.clone(),
+            )
+            .map_err(mlua::Error::runtime)?;
+            Iter::new(session).into_for_loop(lua)
+        }
+        "portforward" => {
+            let port = match nth(&a, 1) {
+                Value::Integer(p) if (1..=65535).contains(&p) => p as u16,
+                Value::Number(p) if (1.0..=65535.0).contains(&p) && p.fract() == 0.0 => p as u16,
+                other => {
+                    return Err(arg_error(
+                        &what,
+                        format!("port must be a number 1-65535, got {other:?}"),
+                    ))
+                }
+            };
+            let base = rc.collection(rc.need_ns(verb)?);
+            let url = format!("{}/{base}/{name}/portforward?ports={port}", rc.core.server);
+            let session = Session::start(
+                upgrader(rc, &what)?,
+                url,
+                vec![PORTFORWARD],
+                true,
+                what.clone(),
+            )
+            .map_err(mlua::Error::runtime)?;
+            Iter::new(session).into_for_loop(lua)
+        }
+        _ => Err(mlua::Error::runtime(format!("{what}: unknown verb"))),
+    }
+}
+
+/// `out, err, code` (or `nil, message` when the session failed; the exit
+/// code is nil with the Status message when the command could not run).
+fn one_shot(lua: &Lua, rc: &ResourceClient, mut s: Session, o: &Opts) -> mlua::Result<MultiValue> {
+    let until = o
+        .timeout
+        .map(|t| Instant::now() + Duration::from_secs_f64(t.max(0.0)));
+    let fail = |lua: &Lua, msg: String| -> mlua::Result<MultiValue> {
+        if rc.core.panic {
+            Err(mlua::Error::runtime(msg))
+        } else {
+            (Value::Nil, msg).into_lua_multi(lua)
+        }
+    };
+    if let Some(input) = &o.input {
+        let _ = s.send(Command::Data(0, Bytes::copy_from_slice(input)));
+        let _ = s.send(Command::CloseStdin);
+    }
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    loop {
+        match s.next_chunk(until) {
+            Ok(Some((ch, b))) => {
+                if out.len() + err.len() + b.len() > o.max_bytes {
+                    s.close();
+                    return fail(
+                        lua,
+                        format!(
+                            "{}: the output is larger than opts.max_bytes ({} bytes)",
+                            s.what, o.max_bytes
+                        ),
+                    );
+                }
+                if ch == 2 { &mut err } else { &mut out }.extend_from_slice(&b);
+            }
+            Ok(None) if s.ended => break,
+            Ok(None) => {
+                s.close();
+                return fail(lua, format!("{}: timed out", s.what));
+            }
+            Err(e) => return fail(lua, e),
+        }
+    }
+    let out = lua.create_string(&out)?;
+    let err = lua.create_string(&err)?;
+    match &s.exit {
+        Some(Exit { code: Some(c), .. }) => (out, err, *c).into_lua_multi(lua),
+        Some(e) => (out, err, Value::Nil, e.message.clone()).into_lua_multi(lua),
+        None => fail(
+            lua,
+            format!("{}: the session ended without a status", s.what),
+        ),
+    }
+}
