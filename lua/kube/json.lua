@@ -9,7 +9,7 @@
 --- one encodes back as `[]`; integers stay integers on Lua 5.3+ (floats stay
 --- floats: 1.0 decodes as 1.0 and encodes as 1); numbers keep their exact double;
 --- errors name the path of the value that cannot be encoded (`value.a[3].x`);
---- nesting is limited to 128 levels when decoding and 200 when encoding.
+--- nesting is limited to 1,000 levels both ways (README, Guarantees).
 local core = require "kube.core"
 
 local json = {}
