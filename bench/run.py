@@ -106,7 +106,11 @@ class Server:
     def __init__(self, workdir):
         binary = os.path.join(ROOT, "server", "target", "release", "kube-testserver")
         self.kubeconfig = os.path.join(workdir, "kubeconfig")
-        self.proc = subprocess.Popen([binary, "--port", "0", "--kubeconfig", self.kubeconfig],
+        # A static store, as envtest serves: the seeded pods carry a recorded
+        # status and a node of their own, which the simulated kubelet and the
+        # pod garbage collection would otherwise act on.
+        self.proc = subprocess.Popen([binary, "--port", "0", "--kubeconfig", self.kubeconfig,
+                                      "--controllers", "none"],
                                      stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline().strip()
         if not line.startswith("ready "):

@@ -29,7 +29,7 @@ fail() {
   failed=$((failed + 1))
 }
 finish() {
-  echo "exec referees: $passed passed, $failed failed"
+  echo "exec-referees: $passed passed, $failed failed"
   [ "$failed" -eq 0 ]
   exit $?
 }
