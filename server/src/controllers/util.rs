@@ -272,8 +272,22 @@ pub fn safe_encode(s: &str) -> String {
 }
 
 /// JSON with every object's keys sorted (templates compare and hash the same
-/// whatever order a client wrote them in).
+/// whatever order a client wrote them in), and members holding a Go zero
+/// value (null, false, 0, an empty list or object) left out: the controller
+/// manager compares Go structs, where such a member and a missing one are the
+/// same value. A template written by kubectl in protobuf carries `stdin:
+/// false`, `ports: null` …, the same template sent back as JSON by `rollout
+/// undo` does not; both must be one template.
 pub fn canonical(v: &Value) -> String {
+    fn is_zero(v: &Value) -> bool {
+        match v {
+            Value::Null | Value::Bool(false) => true,
+            Value::Number(n) => n.as_f64() == Some(0.0),
+            Value::Array(a) => a.is_empty(),
+            Value::Object(m) => m.is_empty(),
+            _ => false,
+        }
+    }
     fn sorted(v: &Value) -> Value {
         match v {
             Value::Object(m) => {
@@ -281,7 +295,10 @@ pub fn canonical(v: &Value) -> String {
                 keys.sort();
                 let mut out = serde_json::Map::new();
                 for k in keys {
-                    out.insert(k.clone(), sorted(&m[k]));
+                    let member = sorted(&m[k]);
+                    if !is_zero(&member) {
+                        out.insert(k.clone(), member);
+                    }
                 }
                 Value::Object(out)
             }
@@ -295,6 +312,22 @@ pub fn canonical(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn go_zero_members_do_not_change_a_template() {
+        let from_protobuf = serde_json::json!({"spec": {"containers": [{"name": "c",
+            "stdin": false, "ports": null, "resources": {}}], "hostIPC": false,
+            "initContainers": null}, "metadata": {"labels": {"app": "web"}}});
+        let from_json = serde_json::json!({"metadata": {"labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "c"}]}});
+        assert_eq!(canonical(&from_protobuf), canonical(&from_json));
+        assert_eq!(
+            template_hash(&from_protobuf, 0),
+            template_hash(&from_json, 0)
+        );
+        let other = serde_json::json!({"spec": {"containers": [{"name": "c", "stdin": true}]}});
+        assert_ne!(canonical(&other), canonical(&from_json));
+    }
 
     #[test]
     fn selectors_and_percentages() {
