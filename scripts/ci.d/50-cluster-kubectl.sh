@@ -7,37 +7,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
-SERVER=$ROOT/server/target/release/kube-testserver
-
-TMP=$(mktemp -d)
-OUT=$TMP/out
-SERVER_PID=""
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
-  wait 2>/dev/null
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-passed=0
-failed=0
-pass() { echo "ok $1"; passed=$((passed + 1)); }
-fail() {
-  echo "FAIL $1"
-  [ -s "$OUT" ] && sed 's/^/    | /' "$OUT" | tail -n 20
-  failed=$((failed + 1))
-}
-finish() {
-  echo "cluster-kubectl: $passed passed, $failed failed"
-  [ "$failed" -eq 0 ]
-  exit $?
-}
-check() {
-  local name=$1
-  shift
-  if "$@" >"$OUT" 2>&1; then pass "$name"; else fail "$name"; fi
-}
-k() { timeout 40 kubectl --cache-dir "$TMP/cache" "$@"; }
+LABEL=cluster-kubectl FAIL_END=tail FAIL_LINES=20 KUBECTL_TIMEOUT=40
+. "$ROOT/server/tests/referees/harness.sh"
 # Until the server decodes protobuf bodies, kubectl's generators (create
 # deployment/job, expose) fall back to the same object sent as YAML.
 gen() {

@@ -8,37 +8,8 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 REFEREES=$ROOT/server/tests/referees
-SERVER=$ROOT/server/target/release/kube-testserver
-TMP=$(mktemp -d)
-OUT=$TMP/out
-SERVER_PID=""
-ECHO_PID=""
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
-  [ -n "$ECHO_PID" ] && kill "$ECHO_PID" 2>/dev/null
-  wait 2>/dev/null
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-passed=0
-failed=0
-pass() { echo "ok $1"; passed=$((passed + 1)); }
-fail() {
-  echo "FAIL $1"
-  [ -s "$OUT" ] && sed 's/^/    | /' "$OUT" | head -n 15
-  failed=$((failed + 1))
-}
-finish() {
-  echo "exec-referees: $passed passed, $failed failed"
-  [ "$failed" -eq 0 ]
-  exit $?
-}
-check() {
-  local name=$1
-  shift
-  if "$@" >"$OUT" 2>&1; then pass "$name"; else fail "$name"; fi
-}
-k() { timeout 30 kubectl --cache-dir "$TMP/cache" "$@"; }
+LABEL=exec-referees
+. "$REFEREES/harness.sh"
 same() { echo "got:  $1"; echo "want: $2"; [ "$1" = "$2" ]; }
 
 if [ ! -x "$SERVER" ]; then
@@ -51,7 +22,7 @@ mkdir -p "$TMP/www"
 echo "served through the tunnel" >"$TMP/www/index.html"
 HTTP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 python3 -m http.server "$HTTP_PORT" --bind 127.0.0.1 --directory "$TMP/www" >/dev/null 2>&1 &
-ECHO_PID=$!
+PIDS+=($!)
 cat >"$TMP/seed.yaml" <<YAML
 apiVersion: v1
 kind: Pod

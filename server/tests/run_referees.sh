@@ -8,42 +8,10 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 REFEREES=$ROOT/server/tests/referees
-SERVER=$ROOT/server/target/release/kube-testserver
-
-TMP=$(mktemp -d)
-OUT=$TMP/out
-SERVER_PID=""
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
-  wait 2>/dev/null
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-passed=0
-failed=0
-pass() { echo "ok $1"; passed=$((passed + 1)); }
-fail() {
-  echo "FAIL $1"
-  [ -s "$OUT" ] && sed 's/^/    | /' "$OUT" | head -n 15
-  failed=$((failed + 1))
-}
-finish() {
-  echo "$passed passed, $failed failed"
-  [ "$failed" -eq 0 ]
-  exit $?
-}
-# check NAME COMMAND...: the command's status decides; what it printed is
-# shown when it fails.
-check() {
-  local name=$1
-  shift
-  if "$@" >"$OUT" 2>&1; then pass "$name"; else fail "$name"; fi
-}
+LABEL=""
+. "$REFEREES/harness.sh"
 
 # --- helpers the checks use ----------------------------------------------------
-# Every kubectl call has its own time limit so a hang fails one check only.
-k() { timeout 30 kubectl --cache-dir "$TMP/cache" "$@"; }
 ends_saying() { # ends_saying ok|failure TEXT COMMAND...: how the command ends, and TEXT in its output
   local want=$1 text=$2
   shift 2
