@@ -25,7 +25,7 @@ mod watch;
 // … name the same module wherever it is used.
 use auth::{authz, identity, tls};
 use discovery::openapi;
-use http::{api, body};
+use http::{api, body, reply, request};
 use storage::{
     builtins, lifecycle, pods, registry, resources, rest, selectors, store, subresources,
     validation,
@@ -34,11 +34,13 @@ use test_aids::{faults, firehose, logs};
 use types::{defaults, protobuf};
 use watch::list_stream;
 
-use api::{Incoming, Server, Users};
+use api::Server;
 use base64::Engine;
 use http_body_util::BodyExt;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use identity::Users;
+use request::Incoming;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
@@ -359,7 +361,7 @@ async fn serve_connection(
             let auth = header(hyper::header::AUTHORIZATION);
             let ct = header(hyper::header::CONTENT_TYPE).unwrap_or_default();
             let accept = header(hyper::header::ACCEPT).unwrap_or_default();
-            let query = api::parse_query(parts.uri.query().unwrap_or(""));
+            let query = request::parse_query(parts.uri.query().unwrap_or(""));
             let answer = server.handle(Incoming {
                 method: parts.method.as_str(),
                 path: parts.uri.path(),

@@ -5,7 +5,8 @@
 
 pub(crate) mod openapi;
 
-use crate::api::{json_reply, Incoming, Reply};
+use crate::reply::{json_reply, Reply};
+use crate::request::Incoming;
 use crate::resources::{self, ResourceInfo};
 use serde_json::{json, Value};
 

@@ -3,8 +3,8 @@
 //! 1.32's printers give each built-in kind and a CRD's
 //! additionalPrinterColumns.
 
-use crate::api::{json_reply, Answer, Reply, Streaming};
 use crate::registry;
+use crate::reply::{json_reply, Answer, Reply, Streaming};
 use crate::resources::ResourceInfo;
 use crate::store::{ApiError, Store};
 use bytes::Bytes;
@@ -402,4 +402,5 @@ mod tests {
         assert_eq!("b", events[2]["object"]["rows"][0]["cells"][0]);
         assert_eq!(CONTENT_TYPE_V1, out.content_type);
     }
+
 }

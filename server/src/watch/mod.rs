@@ -8,8 +8,8 @@
 
 pub(crate) mod list_stream;
 
-use crate::api::Streaming;
 use crate::firehose::Events;
+use crate::reply::Streaming;
 use crate::resources::ResourceInfo;
 use crate::selectors::Selection;
 use crate::store::{ApiError, ChangeEvent, Store};
