@@ -403,4 +403,57 @@ mod tests {
         assert_eq!(CONTENT_TYPE_V1, out.content_type);
     }
 
+    /// Every built-in resource's Table (columns and the cells of each object
+    /// in tests/data/printer_objects.json, objects made to reach every
+    /// branch of the printers) as recorded in tests/data/printers_golden.json:
+    /// a change to the printers shows here byte for byte. After an intended
+    /// change, `PRINTERS_GOLDEN=write cargo test printers` records it anew.
+    #[test]
+    fn every_kind_prints_as_recorded() {
+        let objects: Vec<Value> =
+            serde_json::from_str(include_str!("../../tests/data/printer_objects.json"))
+                .expect("printer objects");
+        let st = Store::new(10);
+        let q: HashMap<String, String> = [("includeObject".to_string(), "None".to_string())].into();
+        let mut out = serde_json::Map::new();
+        for res in crate::resources::RESOURCES {
+            let view = requested(CONTENT_TYPE_V1, &q, &st, res)
+                .expect("a valid request")
+                .expect("a Table view");
+            let tables: Vec<Value> = objects.iter().map(|o| view.of_object(o)).collect();
+            let key = format!("{}/{}", res.group_version(), res.plural);
+            out.insert(
+                key,
+                json!({
+                    "columnDefinitions": tables[0]["columnDefinitions"],
+                    "cells": tables.iter().map(|t| t["rows"][0]["cells"].clone()).collect::<Vec<_>>(),
+                }),
+            );
+        }
+        let got = serde_json::to_string_pretty(&Value::Object(out)).unwrap() + "\n";
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/printers_golden.json"
+        );
+        if std::env::var("PRINTERS_GOLDEN").as_deref() == Ok("write") {
+            std::fs::write(path, &got).expect("write the golden file");
+        }
+        let want = std::fs::read_to_string(path).expect("tests/data/printers_golden.json");
+        if let Some((n, (g, w))) = got
+            .lines()
+            .zip(want.lines())
+            .enumerate()
+            .find(|(_, (g, w))| g != w)
+        {
+            panic!(
+                "printers changed at line {}: {g:?}, recorded {w:?} ({path})",
+                n + 1
+            );
+        }
+        assert_eq!(
+            got.len(),
+            want.len(),
+            "printers changed: compare with {path}"
+        );
+    }
 }
