@@ -1,114 +1,141 @@
-//! The columns and cells kube-apiserver 1.32 prints for built-in kinds
-//! (its `printers` package), written from what each column shows.
+//! The columns and cells kube-apiserver 1.32 prints for built-in kinds (its
+//! `printers` package), written from what each column shows: one table per
+//! kind, one row per column with its header, type, description and the
+//! function making its cell from an object.
 
 use super::Column;
 use crate::resources::ResourceInfo;
 use crate::store::{parse_rfc3339, unix_now};
 use serde_json::{json, Value};
 
-pub type CellsFn = fn(&Value) -> Vec<Value>;
+/// How one cell is made from an object.
+type Cell = fn(&Value) -> Value;
 
-/// A built-in kind's columns and the function making a row's cells.
-pub struct Printer {
-    pub columns: Vec<Column>,
-    pub cells: CellsFn,
+/// One column of a kind's table.
+#[derive(Clone, Copy)]
+pub struct Col {
+    name: &'static str,
+    kind: &'static str,
+    /// 0: always shown; 1: only with `-o wide`.
+    priority: u8,
+    description: &'static str,
+    cell: Cell,
 }
 
-/// `(name, type, priority, description)` of one column.
-type Spec = (&'static str, &'static str, u8, &'static str);
+/// A kind's table: its columns, left to right.
+pub type Table = &'static [Col];
 
-fn column((name, kind, priority, description): Spec) -> Column {
-    Column {
-        name: name.to_string(),
+const fn col(kind: &'static str, name: &'static str, description: &'static str, cell: Cell) -> Col {
+    Col {
+        name,
         kind,
-        format: if name == "Name" { "name" } else { "" },
-        description: description.to_string(),
-        priority,
+        priority: 0,
+        description,
+        cell,
     }
 }
 
-const NAME: Spec = (
-    "Name",
-    "string",
-    0,
-    "The object's name, unique within its namespace.",
-);
-const AGE: Spec = (
-    "Age",
-    "string",
-    0,
-    "How long ago the object was created (metadata.creationTimestamp).",
-);
-const CONTAINERS: Spec = (
-    "Containers",
-    "string",
-    1,
-    "Names of each container in the template.",
-);
-const IMAGES: Spec = (
-    "Images",
-    "string",
-    1,
-    "Images of each container in the template.",
-);
-const SELECTOR: Spec = (
-    "Selector",
-    "string",
-    1,
-    "The label selector of the pods this object manages.",
-);
+const fn text(name: &'static str, description: &'static str, cell: Cell) -> Col {
+    col("string", name, description, cell)
+}
+
+const fn int(name: &'static str, description: &'static str, cell: Cell) -> Col {
+    col("integer", name, description, cell)
+}
+
+const fn boolean(name: &'static str, description: &'static str, cell: Cell) -> Col {
+    col("boolean", name, description, cell)
+}
+
+impl Col {
+    /// The same column, shown only with `-o wide`.
+    const fn wide(self) -> Col {
+        Col {
+            priority: 1,
+            ..self
+        }
+    }
+
+    fn column(&self) -> Column {
+        Column {
+            name: self.name.to_string(),
+            kind: self.kind,
+            format: if self.name == "Name" { "name" } else { "" },
+            description: self.description.to_string(),
+            priority: self.priority,
+        }
+    }
+}
+
+/// The column definitions of a kind's table.
+pub fn columns(table: Table) -> Vec<Column> {
+    table.iter().map(Col::column).collect()
+}
+
+/// One object's row.
+pub fn cells(table: Table, obj: &Value) -> Vec<Value> {
+    table.iter().map(|c| (c.cell)(obj)).collect()
+}
+
+// The tables below are laid out one column per line (`rustfmt::skip`), as
+// a table reads; rustfmt would spread each row over five lines.
+
+#[rustfmt::skip]
+const NAME: Col = text("Name", "The object's name, unique within its namespace.", name);
+#[rustfmt::skip]
+const AGE: Col = text("Age", "How long ago the object was created (metadata.creationTimestamp).", age);
+#[rustfmt::skip]
+const CONTAINERS: Col = text("Containers", "Names of each container in the template.", |o| containers(&o["spec"]["template"])).wide();
+#[rustfmt::skip]
+const IMAGES: Col = text("Images", "Images of each container in the template.", |o| images(&o["spec"]["template"])).wide();
+#[rustfmt::skip]
+const SELECTOR: Col = text("Selector", "The label selector of the pods this object manages.", |o| selector_cell(&o["spec"]["selector"])).wide();
 
 pub fn name_column() -> Column {
-    column(NAME)
+    NAME.column()
 }
 
 /// A CRD's default Age column (a date the CRD table shows as an age).
 pub fn age_column() -> Column {
     Column {
         kind: "date",
-        ..column(AGE)
+        ..AGE.column()
     }
 }
 
-/// The printer of a built-in kind; None for kinds printed as Name and Age
-/// by the caller's default.
-pub fn for_resource(res: &ResourceInfo) -> Option<Printer> {
-    let (specs, cells): (&[Spec], CellsFn) = match (res.group, res.plural) {
-        ("", "pods") => (POD, pod),
-        ("apps", "deployments") => (DEPLOYMENT, deployment),
-        ("apps", "replicasets") => (REPLICASET, replicaset),
-        ("apps", "statefulsets") => (STATEFULSET, statefulset),
-        ("apps", "daemonsets") => (DAEMONSET, daemonset),
-        ("", "services") => (SERVICE, service),
-        ("", "nodes") => (NODE, node),
-        ("", "namespaces") => (NAMESPACE, namespace),
-        ("", "configmaps") => (CONFIGMAP, configmap),
-        ("", "secrets") => (SECRET, secret),
-        ("", "serviceaccounts") => (SERVICEACCOUNT, serviceaccount),
-        ("batch", "jobs") => (JOB, job),
-        ("batch", "cronjobs") => (CRONJOB, cronjob),
-        ("networking.k8s.io", "ingresses") => (INGRESS, ingress),
-        ("", "persistentvolumes") => (PV, persistent_volume),
-        ("", "persistentvolumeclaims") => (PVC, persistent_volume_claim),
-        ("", "events") => (EVENT, event),
-        ("coordination.k8s.io", "leases") => (LEASE, lease),
-        ("", "replicationcontrollers") => (REPLICASET, replicaset),
-        ("", "endpoints") => (ENDPOINTS, endpoints),
-        ("rbac.authorization.k8s.io", "rolebindings" | "clusterrolebindings") => {
-            (ROLEBINDING, rolebinding)
-        }
-        ("storage.k8s.io", "storageclasses") => (STORAGECLASS, storageclass),
-        ("scheduling.k8s.io", "priorityclasses") => (PRIORITYCLASS, priorityclass),
-        ("networking.k8s.io", "networkpolicies") => (NETWORKPOLICY, networkpolicy),
-        ("policy", "poddisruptionbudgets") => (PDB, pod_disruption_budget),
+/// The table of a built-in kind; None for kinds printed as Name and Age by
+/// the caller's default.
+pub fn for_resource(res: &ResourceInfo) -> Option<Table> {
+    Some(match (res.group, res.plural) {
+        ("", "pods") => POD,
+        ("apps", "deployments") => DEPLOYMENT,
+        ("apps", "replicasets") => REPLICASET,
+        ("apps", "statefulsets") => STATEFULSET,
+        ("apps", "daemonsets") => DAEMONSET,
+        ("", "services") => SERVICE,
+        ("", "nodes") => NODE,
+        ("", "namespaces") => NAMESPACE,
+        ("", "configmaps") => CONFIGMAP,
+        ("", "secrets") => SECRET,
+        ("", "serviceaccounts") => SERVICEACCOUNT,
+        ("batch", "jobs") => JOB,
+        ("batch", "cronjobs") => CRONJOB,
+        ("networking.k8s.io", "ingresses") => INGRESS,
+        ("", "persistentvolumes") => PV,
+        ("", "persistentvolumeclaims") => PVC,
+        ("", "events") => EVENT,
+        ("coordination.k8s.io", "leases") => LEASE,
+        ("", "replicationcontrollers") => REPLICASET,
+        ("", "endpoints") => ENDPOINTS,
+        ("rbac.authorization.k8s.io", "rolebindings" | "clusterrolebindings") => ROLEBINDING,
+        ("storage.k8s.io", "storageclasses") => STORAGECLASS,
+        ("scheduling.k8s.io", "priorityclasses") => PRIORITYCLASS,
+        ("networking.k8s.io", "networkpolicies") => NETWORKPOLICY,
+        ("policy", "poddisruptionbudgets") => PDB,
         ("rbac.authorization.k8s.io", "roles" | "clusterroles")
-        | ("apiextensions.k8s.io", "customresourcedefinitions") => (CREATED_AT, created_at),
+        | ("apiextensions.k8s.io", "customresourcedefinitions") => CREATED_AT,
         _ if crate::registry::is_custom(res) => return None,
-        _ => (DEFAULT, default_cells),
-    };
-    Some(Printer {
-        columns: specs.iter().copied().map(column).collect(),
-        cells,
+        _ => DEFAULT,
     })
 }
 
@@ -191,13 +218,54 @@ fn joined<'a>(items: impl Iterator<Item = &'a str>, sep: &str) -> String {
     items.collect::<Vec<_>>().join(sep)
 }
 
-/// Containers and Images of a pod template.
-fn template_cells(template: &Value) -> [Value; 2] {
-    let containers = &template["spec"]["containers"];
-    [
-        json!(joined(list(containers).map(|c| str_at(&c["name"])), ",")),
-        json!(joined(list(containers).map(|c| str_at(&c["image"])), ",")),
-    ]
+/// The Containers cell of a pod template.
+fn containers(template: &Value) -> Value {
+    json!(joined(
+        list(&template["spec"]["containers"]).map(|c| str_at(&c["name"])),
+        ","
+    ))
+}
+
+/// The Images cell of a pod template.
+fn images(template: &Value) -> Value {
+    json!(joined(
+        list(&template["spec"]["containers"]).map(|c| str_at(&c["image"])),
+        ","
+    ))
+}
+
+/// A string field as its cell, "" when absent.
+fn text_at(v: &Value) -> Value {
+    json!(str_at(v))
+}
+
+/// A string field as its cell, "<none>" when absent or empty.
+fn none_at(v: &Value) -> Value {
+    json!(or_none(str_at(v)))
+}
+
+/// An integer field as its cell, 0 when absent.
+fn int_cell(v: &Value) -> Value {
+    json!(int_at(v))
+}
+
+/// How many items a list field has.
+fn count(v: &Value) -> Value {
+    json!(list(v).count())
+}
+
+/// The phase, or Terminating once deletion started (volumes and claims).
+fn phase_or_terminating(obj: &Value) -> Value {
+    if obj["metadata"]["deletionTimestamp"].is_null() {
+        text_at(&obj["status"]["phase"])
+    } else {
+        json!("Terminating")
+    }
+}
+
+/// A string field or its default when absent.
+fn str_or<'a>(v: &'a Value, default: &'a str) -> Value {
+    json!(v.as_str().unwrap_or(default))
 }
 
 /// `a=b,c in (d,e),!f` for a map of labels or a LabelSelector.
@@ -242,66 +310,39 @@ fn access_modes(modes: &Value) -> String {
         ",",
     )
 }
+// --- tables every kind may use -----------------------------------------------------
 
-fn default_cells(obj: &Value) -> Vec<Value> {
-    vec![name(obj), age(obj)]
-}
-
-const DEFAULT: &[Spec] = &[NAME, AGE];
+const DEFAULT: Table = &[NAME, AGE];
 
 /// Kinds the real server prints with their creation time rather than an age.
-const CREATED_AT: &[Spec] = &[
+#[rustfmt::skip]
+const CREATED_AT: Table = &[
     NAME,
-    (
-        "Created At",
-        "date",
-        0,
-        "When the object was created (metadata.creationTimestamp).",
-    ),
+    col("date", "Created At", "When the object was created (metadata.creationTimestamp).", |o| o["metadata"]["creationTimestamp"].clone()),
 ];
-
-fn created_at(obj: &Value) -> Vec<Value> {
-    vec![name(obj), obj["metadata"]["creationTimestamp"].clone()]
-}
 
 // --- workloads -------------------------------------------------------------------
 
-const POD: &[Spec] = &[
+#[rustfmt::skip]
+const POD: Table = &[
     NAME,
-    (
-        "Ready",
-        "string",
-        0,
-        "How many of the pod's containers are ready.",
-    ),
-    (
-        "Status",
-        "string",
-        0,
-        "The pod's phase, or why it is not running.",
-    ),
-    (
-        "Restarts",
-        "string",
-        0,
-        "How often the containers restarted, and when last.",
-    ),
+    text("Ready", "How many of the pod's containers are ready.", pod_ready),
+    text("Status", "The pod's phase, or why it is not running.", |p| json!(pod_status(p))),
+    text("Restarts", "How often the containers restarted, and when last.", |p| json!(pod_restarts(&p["status"]))),
     AGE,
-    ("IP", "string", 1, "The pod's IP address."),
-    ("Node", "string", 1, "The node the pod is bound to."),
-    (
-        "Nominated Node",
-        "string",
-        1,
-        "The node preemption nominated for the pod.",
-    ),
-    (
-        "Readiness Gates",
-        "string",
-        1,
-        "How many of the pod's readiness gates are met.",
-    ),
+    text("IP", "The pod's IP address.", |p| none_at(&p["status"]["podIP"])).wide(),
+    text("Node", "The node the pod is bound to.", |p| none_at(&p["spec"]["nodeName"])).wide(),
+    text("Nominated Node", "The node preemption nominated for the pod.", |p| none_at(&p["status"]["nominatedNodeName"])).wide(),
+    text("Readiness Gates", "How many of the pod's readiness gates are met.", pod_gates).wide(),
 ];
+
+fn pod_ready(pod: &Value) -> Value {
+    let total = list(&pod["spec"]["containers"]).count();
+    let ready = list(&pod["status"]["containerStatuses"])
+        .filter(|c| c["ready"] == json!(true))
+        .count();
+    json!(format!("{ready}/{total}"))
+}
 
 /// The Status column: the phase, unless a container says more.
 fn pod_status(pod: &Value) -> String {
@@ -399,54 +440,36 @@ fn pod_restarts(status: &Value) -> String {
     }
 }
 
-fn pod(pod: &Value) -> Vec<Value> {
-    let status = &pod["status"];
-    let total = list(&pod["spec"]["containers"]).count();
-    let ready = list(&status["containerStatuses"])
-        .filter(|c| c["ready"] == json!(true))
-        .count();
+/// The Readiness Gates column: how many are met, out of how many.
+fn pod_gates(pod: &Value) -> Value {
     let gates: Vec<&str> = list(&pod["spec"]["readinessGates"])
         .map(|g| str_at(&g["conditionType"]))
         .collect();
-    let gates_cell = if gates.is_empty() {
-        "<none>".to_string()
-    } else {
-        let met = gates
-            .iter()
-            .filter(|g| {
-                list(&status["conditions"]).any(|c| c["type"] == **g && c["status"] == "True")
-            })
-            .count();
-        format!("{met}/{}", gates.len())
-    };
-    vec![
-        name(pod),
-        json!(format!("{ready}/{total}")),
-        json!(pod_status(pod)),
-        json!(pod_restarts(status)),
-        age(pod),
-        json!(or_none(str_at(&status["podIP"]))),
-        json!(or_none(str_at(&pod["spec"]["nodeName"]))),
-        json!(or_none(str_at(&status["nominatedNodeName"]))),
-        json!(gates_cell),
-    ]
+    if gates.is_empty() {
+        return json!("<none>");
+    }
+    let conditions = &pod["status"]["conditions"];
+    let met = gates
+        .iter()
+        .filter(|g| list(conditions).any(|c| c["type"] == **g && c["status"] == "True"))
+        .count();
+    json!(format!("{met}/{}", gates.len()))
 }
 
-const DEPLOYMENT: &[Spec] = &[
+const READY_OF_DESIRED: Col = text("Ready", "Ready replicas out of the desired number.", |o| {
+    json!(format!(
+        "{}/{}",
+        int_at(&o["status"]["readyReplicas"]),
+        desired(o)
+    ))
+});
+
+#[rustfmt::skip]
+const DEPLOYMENT: Table = &[
     NAME,
-    (
-        "Ready",
-        "string",
-        0,
-        "Ready replicas out of the desired number.",
-    ),
-    (
-        "Up-to-date",
-        "integer",
-        0,
-        "Replicas updated to the latest template.",
-    ),
-    ("Available", "integer", 0, "Replicas available to users."),
+    READY_OF_DESIRED,
+    int("Up-to-date", "Replicas updated to the latest template.", |d| int_cell(&d["status"]["updatedReplicas"])),
+    int("Available", "Replicas available to users.", |d| int_cell(&d["status"]["availableReplicas"])),
     AGE,
     CONTAINERS,
     IMAGES,
@@ -457,154 +480,41 @@ fn desired(obj: &Value) -> i64 {
     obj["spec"]["replicas"].as_i64().unwrap_or(1)
 }
 
-fn deployment(d: &Value) -> Vec<Value> {
-    let s = &d["status"];
-    let [containers, images] = template_cells(&d["spec"]["template"]);
-    vec![
-        name(d),
-        json!(format!("{}/{}", int_at(&s["readyReplicas"]), desired(d))),
-        json!(int_at(&s["updatedReplicas"])),
-        json!(int_at(&s["availableReplicas"])),
-        age(d),
-        containers,
-        images,
-        selector_cell(&d["spec"]["selector"]),
-    ]
-}
-
-const REPLICASET: &[Spec] = &[
+#[rustfmt::skip]
+const REPLICASET: Table = &[
     NAME,
-    ("Desired", "integer", 0, "The number of replicas asked for."),
-    ("Current", "integer", 0, "The number of replicas there are."),
-    ("Ready", "integer", 0, "The number of ready replicas."),
+    int("Desired", "The number of replicas asked for.", |r| json!(desired(r))),
+    int("Current", "The number of replicas there are.", |r| int_cell(&r["status"]["replicas"])),
+    int("Ready", "The number of ready replicas.", |r| int_cell(&r["status"]["readyReplicas"])),
     AGE,
     CONTAINERS,
     IMAGES,
     SELECTOR,
 ];
 
-fn replicaset(r: &Value) -> Vec<Value> {
-    let s = &r["status"];
-    let [containers, images] = template_cells(&r["spec"]["template"]);
-    vec![
-        name(r),
-        json!(desired(r)),
-        json!(int_at(&s["replicas"])),
-        json!(int_at(&s["readyReplicas"])),
-        age(r),
-        containers,
-        images,
-        selector_cell(&r["spec"]["selector"]),
-    ]
-}
+const STATEFULSET: Table = &[NAME, READY_OF_DESIRED, AGE, CONTAINERS, IMAGES];
 
-const STATEFULSET: &[Spec] = &[
+#[rustfmt::skip]
+const DAEMONSET: Table = &[
     NAME,
-    (
-        "Ready",
-        "string",
-        0,
-        "Ready replicas out of the desired number.",
-    ),
-    AGE,
-    CONTAINERS,
-    IMAGES,
-];
-
-fn statefulset(s: &Value) -> Vec<Value> {
-    let [containers, images] = template_cells(&s["spec"]["template"]);
-    vec![
-        name(s),
-        json!(format!(
-            "{}/{}",
-            int_at(&s["status"]["readyReplicas"]),
-            desired(s)
-        )),
-        age(s),
-        containers,
-        images,
-    ]
-}
-
-const DAEMONSET: &[Spec] = &[
-    NAME,
-    (
-        "Desired",
-        "integer",
-        0,
-        "Nodes that should run the daemon pod.",
-    ),
-    (
-        "Current",
-        "integer",
-        0,
-        "Nodes running at least one daemon pod.",
-    ),
-    ("Ready", "integer", 0, "Nodes whose daemon pod is ready."),
-    (
-        "Up-to-date",
-        "integer",
-        0,
-        "Nodes running the updated daemon pod.",
-    ),
-    (
-        "Available",
-        "integer",
-        0,
-        "Nodes whose daemon pod is available.",
-    ),
-    (
-        "Node Selector",
-        "string",
-        0,
-        "The node selector of the pod template.",
-    ),
+    int("Desired", "Nodes that should run the daemon pod.", |d| int_cell(&d["status"]["desiredNumberScheduled"])),
+    int("Current", "Nodes running at least one daemon pod.", |d| int_cell(&d["status"]["currentNumberScheduled"])),
+    int("Ready", "Nodes whose daemon pod is ready.", |d| int_cell(&d["status"]["numberReady"])),
+    int("Up-to-date", "Nodes running the updated daemon pod.", |d| int_cell(&d["status"]["updatedNumberScheduled"])),
+    int("Available", "Nodes whose daemon pod is available.", |d| int_cell(&d["status"]["numberAvailable"])),
+    text("Node Selector", "The node selector of the pod template.", |d| selector_cell(&d["spec"]["template"]["spec"]["nodeSelector"])),
     AGE,
     CONTAINERS,
     IMAGES,
     SELECTOR,
 ];
 
-fn daemonset(d: &Value) -> Vec<Value> {
-    let s = &d["status"];
-    let [containers, images] = template_cells(&d["spec"]["template"]);
-    vec![
-        name(d),
-        json!(int_at(&s["desiredNumberScheduled"])),
-        json!(int_at(&s["currentNumberScheduled"])),
-        json!(int_at(&s["numberReady"])),
-        json!(int_at(&s["updatedNumberScheduled"])),
-        json!(int_at(&s["numberAvailable"])),
-        json!(or_none(&selector_string(
-            &d["spec"]["template"]["spec"]["nodeSelector"]
-        ))),
-        age(d),
-        containers,
-        images,
-        selector_cell(&d["spec"]["selector"]),
-    ]
-}
-
-const JOB: &[Spec] = &[
+#[rustfmt::skip]
+const JOB: Table = &[
     NAME,
-    (
-        "Status",
-        "string",
-        0,
-        "The job's state: Running, Complete, Failed, Suspended…",
-    ),
-    (
-        "Completions",
-        "string",
-        0,
-        "Succeeded pods out of those needed.",
-    ),
-    (
-        "Duration",
-        "string",
-        0,
-        "How long the job ran or has been running.",
-    ),
+    text("Status", "The job's state: Running, Complete, Failed, Suspended…", |j| json!(job_status(&j["status"]))),
+    text("Completions", "Succeeded pods out of those needed.", job_completions),
+    text("Duration", "How long the job ran or has been running.", job_duration),
     AGE,
     CONTAINERS,
     IMAGES,
@@ -629,97 +539,69 @@ fn job_status(status: &Value) -> &'static str {
     }
 }
 
-fn job(j: &Value) -> Vec<Value> {
-    let (spec, status) = (&j["spec"], &j["status"]);
-    let succeeded = int_at(&status["succeeded"]);
-    let completions = match spec["completions"].as_i64() {
+fn job_completions(j: &Value) -> Value {
+    let succeeded = int_at(&j["status"]["succeeded"]);
+    let spec = &j["spec"];
+    json!(match spec["completions"].as_i64() {
         Some(c) => format!("{succeeded}/{c}"),
         None => match spec["parallelism"].as_i64() {
             Some(p) if p > 1 => format!("{succeeded}/1 of {p}"),
             _ => format!("{succeeded}/1"),
         },
-    };
+    })
+}
+
+fn job_duration(j: &Value) -> Value {
+    let status = &j["status"];
     let start = status["startTime"].as_str().and_then(parse_rfc3339);
     let end = status["completionTime"].as_str().and_then(parse_rfc3339);
-    let duration = match (start, end) {
+    json!(match (start, end) {
         (Some(s), Some(e)) => human_duration((e - s).floor() as i64),
         (Some(s), None) => human_duration((unix_now() - s).floor() as i64),
         _ => String::new(),
-    };
-    let [containers, images] = template_cells(&spec["template"]);
-    vec![
-        name(j),
-        json!(job_status(status)),
-        json!(completions),
-        json!(duration),
-        age(j),
-        containers,
-        images,
-        selector_cell(&spec["selector"]),
-    ]
+    })
 }
 
-const CRONJOB: &[Spec] = &[
+#[rustfmt::skip]
+const CRONJOB: Table = &[
     NAME,
-    ("Schedule", "string", 0, "The cron schedule."),
-    ("Timezone", "string", 0, "The time zone of the schedule."),
-    ("Suspend", "boolean", 0, "Whether new runs are held back."),
-    ("Active", "integer", 0, "Jobs running now."),
-    ("Last Schedule", "string", 0, "When a job was last started."),
+    text("Schedule", "The cron schedule.", |c| c["spec"]["schedule"].clone()),
+    text("Timezone", "The time zone of the schedule.", |c| none_at(&c["spec"]["timeZone"])),
+    boolean("Suspend", "Whether new runs are held back.", |c| json!(c["spec"]["suspend"].as_bool().unwrap_or(false))),
+    int("Active", "Jobs running now.", |c| count(&c["status"]["active"])),
+    text("Last Schedule", "When a job was last started.", last_schedule),
     AGE,
-    CONTAINERS,
-    IMAGES,
-    SELECTOR,
+    Col { cell: |c| containers(&c["spec"]["jobTemplate"]["spec"]["template"]), ..CONTAINERS },
+    Col { cell: |c| images(&c["spec"]["jobTemplate"]["spec"]["template"]), ..IMAGES },
+    Col { cell: |c| selector_cell(&c["spec"]["jobTemplate"]["spec"]["selector"]), ..SELECTOR },
 ];
 
-fn cronjob(c: &Value) -> Vec<Value> {
-    let (spec, status) = (&c["spec"], &c["status"]);
-    let last = match status["lastScheduleTime"].as_str() {
+fn last_schedule(c: &Value) -> Value {
+    json!(match c["status"]["lastScheduleTime"].as_str() {
         Some(t) => age_of(t),
         None => "<none>".into(),
-    };
-    let job_template = &spec["jobTemplate"]["spec"];
-    let [containers, images] = template_cells(&job_template["template"]);
-    vec![
-        name(c),
-        spec["schedule"].clone(),
-        json!(or_none(str_at(&spec["timeZone"]))),
-        json!(spec["suspend"].as_bool().unwrap_or(false)),
-        json!(list(&status["active"]).count()),
-        json!(last),
-        age(c),
-        containers,
-        images,
-        selector_cell(&job_template["selector"]),
-    ]
+    })
 }
 
 // --- services and networking ---------------------------------------------------------
 
-const SERVICE: &[Spec] = &[
+#[rustfmt::skip]
+const SERVICE: Table = &[
     NAME,
-    ("Type", "string", 0, "How the service is exposed."),
-    (
-        "Cluster-IP",
-        "string",
-        0,
-        "The service's IP inside the cluster.",
-    ),
-    (
-        "External-IP",
-        "string",
-        0,
-        "Addresses the service is reachable at from outside.",
-    ),
-    ("Port(s)", "string", 0, "The ports the service exposes."),
+    text("Type", "How the service is exposed.", |s| json!(service_type(s))),
+    text("Cluster-IP", "The service's IP inside the cluster.", |s| none_at(&s["spec"]["clusterIP"])),
+    text("External-IP", "Addresses the service is reachable at from outside.", service_external),
+    text("Port(s)", "The ports the service exposes.", service_ports),
     AGE,
-    (
-        "Selector",
-        "string",
-        1,
-        "The labels of the pods the service routes to.",
-    ),
+    text("Selector", "The labels of the pods the service routes to.", |s| selector_cell(&s["spec"]["selector"])).wide(),
 ];
+
+fn service_type(svc: &Value) -> &str {
+    match str_at(&svc["spec"]["type"]) {
+        "" => "ClusterIP",
+        t => t,
+    }
+}
 
 fn load_balancer_addresses(status: &Value) -> Vec<&str> {
     list(&status["loadBalancer"]["ingress"])
@@ -727,14 +609,10 @@ fn load_balancer_addresses(status: &Value) -> Vec<&str> {
         .collect()
 }
 
-fn service(svc: &Value) -> Vec<Value> {
+fn service_external(svc: &Value) -> Value {
     let spec = &svc["spec"];
-    let kind = match str_at(&spec["type"]) {
-        "" => "ClusterIP",
-        t => t,
-    };
     let external: Vec<&str> = list(&spec["externalIPs"]).map(str_at).collect();
-    let external_ip = match kind {
+    json!(match service_type(svc) {
         "ExternalName" => str_at(&spec["externalName"]).to_string(),
         "LoadBalancer" => {
             let mut all = load_balancer_addresses(&svc["status"]);
@@ -746,8 +624,11 @@ fn service(svc: &Value) -> Vec<Value> {
             }
         }
         _ => or_none(&external.join(",")),
-    };
-    let ports: Vec<String> = list(&spec["ports"])
+    })
+}
+
+fn service_ports(svc: &Value) -> Value {
+    let ports: Vec<String> = list(&svc["spec"]["ports"])
         .map(|p| {
             let protocol = p["protocol"].as_str().unwrap_or("TCP");
             match p["nodePort"].as_i64() {
@@ -756,88 +637,48 @@ fn service(svc: &Value) -> Vec<Value> {
             }
         })
         .collect();
-    vec![
-        name(svc),
-        json!(kind),
-        json!(or_none(str_at(&spec["clusterIP"]))),
-        json!(external_ip),
-        json!(or_none(&ports.join(","))),
-        age(svc),
-        selector_cell(&spec["selector"]),
-    ]
+    json!(or_none(&ports.join(",")))
 }
 
-const INGRESS: &[Spec] = &[
+#[rustfmt::skip]
+const INGRESS: Table = &[
     NAME,
-    ("Class", "string", 0, "The ingress class."),
-    ("Hosts", "string", 0, "The hosts the rules match."),
-    ("Address", "string", 0, "Where the load balancer is."),
-    ("Ports", "string", 0, "The ports served (443 with TLS)."),
+    text("Class", "The ingress class.", |i| none_at(&i["spec"]["ingressClassName"])),
+    text("Hosts", "The hosts the rules match.", ingress_hosts),
+    text("Address", "Where the load balancer is.", |i| json!(load_balancer_addresses(&i["status"]).join(","))),
+    text("Ports", "The ports served (443 with TLS).", |i| json!(if list(&i["spec"]["tls"]).next().is_some() { "80, 443" } else { "80" })),
     AGE,
 ];
 
-fn ingress(ing: &Value) -> Vec<Value> {
-    let spec = &ing["spec"];
-    let hosts: Vec<&str> = list(&spec["rules"])
+fn ingress_hosts(ing: &Value) -> Value {
+    let hosts: Vec<&str> = list(&ing["spec"]["rules"])
         .filter_map(|r| r["host"].as_str().filter(|h| !h.is_empty()))
         .collect();
-    let ports = if list(&spec["tls"]).next().is_some() {
-        "80, 443"
+    json!(if hosts.is_empty() {
+        "*".to_string()
     } else {
-        "80"
-    };
-    vec![
-        name(ing),
-        json!(or_none(str_at(&spec["ingressClassName"]))),
-        json!(if hosts.is_empty() {
-            "*".to_string()
-        } else {
-            hosts.join(",")
-        }),
-        json!(load_balancer_addresses(&ing["status"]).join(",")),
-        json!(ports),
-        age(ing),
-    ]
+        hosts.join(",")
+    })
 }
 
 // --- cluster ---------------------------------------------------------------------
 
-const NODE: &[Spec] = &[
+#[rustfmt::skip]
+const NODE: Table = &[
     NAME,
-    (
-        "Status",
-        "string",
-        0,
-        "Whether the node is ready, and schedulable.",
-    ),
-    (
-        "Roles",
-        "string",
-        0,
-        "The node's roles from its node-role labels.",
-    ),
+    text("Status", "Whether the node is ready, and schedulable.", node_status),
+    text("Roles", "The node's roles from its node-role labels.", node_roles),
     AGE,
-    ("Version", "string", 0, "The kubelet version."),
-    ("Internal-IP", "string", 1, "The node's internal address."),
-    ("External-IP", "string", 1, "The node's external address."),
-    (
-        "OS-Image",
-        "string",
-        1,
-        "The node's operating system image.",
-    ),
-    ("Kernel-Version", "string", 1, "The node's kernel version."),
-    (
-        "Container-Runtime",
-        "string",
-        1,
-        "The container runtime and its version.",
-    ),
+    text("Version", "The kubelet version.", |n| n["status"]["nodeInfo"]["kubeletVersion"].clone()),
+    text("Internal-IP", "The node's internal address.", |n| node_address(n, "InternalIP")).wide(),
+    text("External-IP", "The node's external address.", |n| node_address(n, "ExternalIP")).wide(),
+    text("OS-Image", "The node's operating system image.", |n| none_at(&n["status"]["nodeInfo"]["osImage"])).wide(),
+    text("Kernel-Version", "The node's kernel version.", |n| none_at(&n["status"]["nodeInfo"]["kernelVersion"])).wide(),
+    text("Container-Runtime", "The container runtime and its version.", |n| none_at(&n["status"]["nodeInfo"]["containerRuntimeVersion"])).wide(),
 ];
 
-fn node(n: &Value) -> Vec<Value> {
-    let status = &n["status"];
-    let mut state = match list(&status["conditions"]).find(|c| c["type"] == "Ready") {
+fn node_status(n: &Value) -> Value {
+    let mut state = match list(&n["status"]["conditions"]).find(|c| c["type"] == "Ready") {
         Some(c) if c["status"] == "True" => "Ready",
         Some(c) if c["status"] == "False" => "NotReady",
         _ => "Unknown",
@@ -846,6 +687,10 @@ fn node(n: &Value) -> Vec<Value> {
     if n["spec"]["unschedulable"] == json!(true) {
         state.push_str(",SchedulingDisabled");
     }
+    json!(state)
+}
+
+fn node_roles(n: &Value) -> Value {
     let mut roles: Vec<String> = n["metadata"]["labels"]
         .as_object()
         .into_iter()
@@ -857,281 +702,169 @@ fn node(n: &Value) -> Vec<Value> {
         })
         .collect();
     roles.sort();
-    let address = |kind: &str| {
-        or_none(
-            list(&status["addresses"])
-                .find(|a| a["type"] == kind)
-                .map_or("", |a| str_at(&a["address"])),
-        )
-    };
-    let info = &status["nodeInfo"];
-    vec![
-        name(n),
-        json!(state),
-        json!(or_none(&roles.join(","))),
-        age(n),
-        info["kubeletVersion"].clone(),
-        json!(address("InternalIP")),
-        json!(address("ExternalIP")),
-        json!(or_none(str_at(&info["osImage"]))),
-        json!(or_none(str_at(&info["kernelVersion"]))),
-        json!(or_none(str_at(&info["containerRuntimeVersion"]))),
-    ]
+    json!(or_none(&roles.join(",")))
 }
 
-const NAMESPACE: &[Spec] = &[
+fn node_address(n: &Value, kind: &str) -> Value {
+    json!(or_none(
+        list(&n["status"]["addresses"])
+            .find(|a| a["type"] == kind)
+            .map_or("", |a| str_at(&a["address"])),
+    ))
+}
+
+#[rustfmt::skip]
+const NAMESPACE: Table = &[
     NAME,
-    (
-        "Status",
-        "string",
-        0,
-        "The namespace's phase: Active or Terminating.",
-    ),
+    text("Status", "The namespace's phase: Active or Terminating.", |ns| ns["status"]["phase"].clone()),
     AGE,
 ];
 
-fn namespace(ns: &Value) -> Vec<Value> {
-    vec![name(ns), ns["status"]["phase"].clone(), age(ns)]
-}
-
-const EVENT: &[Spec] = &[
-    ("Last Seen", "string", 0, "When the event was last seen."),
-    ("Type", "string", 0, "Normal or Warning."),
-    (
-        "Reason",
-        "string",
-        0,
-        "Why the event happened, in CamelCase.",
-    ),
-    ("Object", "string", 0, "The object the event is about."),
-    (
-        "Subobject",
-        "string",
-        1,
-        "The part of the object the event is about.",
-    ),
-    (
-        "Source",
-        "string",
-        1,
-        "The component that reported the event.",
-    ),
-    ("Message", "string", 0, "What happened, for people."),
-    ("First Seen", "string", 1, "When the event was first seen."),
-    ("Count", "string", 1, "How often the event happened."),
-    ("Name", "string", 1, "The event's name."),
+#[rustfmt::skip]
+const EVENT: Table = &[
+    text("Last Seen", "When the event was last seen.", |ev| seen(ev["lastTimestamp"].as_str().unwrap_or(first_seen(ev)))),
+    text("Type", "Normal or Warning.", |ev| ev["type"].clone()),
+    text("Reason", "Why the event happened, in CamelCase.", |ev| ev["reason"].clone()),
+    text("Object", "The object the event is about.", event_object),
+    text("Subobject", "The part of the object the event is about.", |ev| text_at(&ev["involvedObject"]["fieldPath"])).wide(),
+    text("Source", "The component that reported the event.", event_source).wide(),
+    text("Message", "What happened, for people.", |ev| ev["message"].clone()),
+    text("First Seen", "When the event was first seen.", |ev| seen(first_seen(ev))).wide(),
+    text("Count", "How often the event happened.", |ev| json!(ev["count"].as_i64().unwrap_or(1).to_string())).wide(),
+    text("Name", "The event's name.", name).wide(),
 ];
 
-fn event(ev: &Value) -> Vec<Value> {
-    let first = ev["firstTimestamp"]
-        .as_str()
-        .or_else(|| ev["eventTime"].as_str())
-        .unwrap_or("");
-    let last = ev["lastTimestamp"].as_str().unwrap_or(first);
-    let seen = |t: &str| {
-        if t.is_empty() {
-            "<unknown>".to_string()
-        } else {
-            age_of(t)
-        }
-    };
+fn event_object(ev: &Value) -> Value {
     let involved = &ev["involvedObject"];
+    json!(format!(
+        "{}/{}",
+        str_at(&involved["kind"]).to_lowercase(),
+        str_at(&involved["name"])
+    ))
+}
+
+fn event_source(ev: &Value) -> Value {
     let source = &ev["source"];
-    let source = joined(
+    json!(joined(
         [str_at(&source["component"]), str_at(&source["host"])]
             .into_iter()
             .filter(|s| !s.is_empty()),
         ", ",
-    );
-    vec![
-        json!(seen(last)),
-        ev["type"].clone(),
-        ev["reason"].clone(),
-        json!(format!(
-            "{}/{}",
-            str_at(&involved["kind"]).to_lowercase(),
-            str_at(&involved["name"])
-        )),
-        json!(str_at(&involved["fieldPath"])),
-        json!(source),
-        ev["message"].clone(),
-        json!(seen(first)),
-        json!(ev["count"].as_i64().unwrap_or(1).to_string()),
-        name(ev),
-    ]
+    ))
 }
 
-const LEASE: &[Spec] = &[NAME, ("Holder", "string", 0, "Who holds the lease."), AGE];
-
-fn lease(l: &Value) -> Vec<Value> {
-    vec![name(l), json!(str_at(&l["spec"]["holderIdentity"])), age(l)]
+fn first_seen(ev: &Value) -> &str {
+    ev["firstTimestamp"]
+        .as_str()
+        .or_else(|| ev["eventTime"].as_str())
+        .unwrap_or("")
 }
+
+fn seen(t: &str) -> Value {
+    json!(if t.is_empty() {
+        "<unknown>".to_string()
+    } else {
+        age_of(t)
+    })
+}
+
+#[rustfmt::skip]
+const LEASE: Table = &[
+    NAME,
+    text("Holder", "Who holds the lease.", |l| text_at(&l["spec"]["holderIdentity"])),
+    AGE,
+];
 
 // --- configuration and storage -------------------------------------------------------
 
-const CONFIGMAP: &[Spec] = &[NAME, ("Data", "integer", 0, "The number of keys."), AGE];
-
-fn configmap(cm: &Value) -> Vec<Value> {
-    let count = |v: &Value| v.as_object().map_or(0, |m| m.len());
-    vec![
-        name(cm),
-        json!(count(&cm["data"]) + count(&cm["binaryData"])),
-        age(cm),
-    ]
-}
-
-const SECRET: &[Spec] = &[
+#[rustfmt::skip]
+const CONFIGMAP: Table = &[
     NAME,
-    ("Type", "string", 0, "The kind of secret."),
-    ("Data", "integer", 0, "The number of keys."),
+    int("Data", "The number of keys.", |cm| json!(keys(&cm["data"]) + keys(&cm["binaryData"]))),
     AGE,
 ];
 
-fn secret(s: &Value) -> Vec<Value> {
-    let kind = match str_at(&s["type"]) {
-        "" => "Opaque",
-        t => t,
-    };
-    let data = s["data"].as_object().map_or(0, |m| m.len());
-    vec![name(s), json!(kind), json!(data), age(s)]
+/// How many keys a map has.
+fn keys(v: &Value) -> usize {
+    v.as_object().map_or(0, |m| m.len())
 }
 
-const SERVICEACCOUNT: &[Spec] = &[
+#[rustfmt::skip]
+const SECRET: Table = &[
     NAME,
-    ("Secrets", "integer", 0, "The number of secrets listed."),
+    text("Type", "The kind of secret.", |s| json!(match str_at(&s["type"]) { "" => "Opaque", t => t })),
+    int("Data", "The number of keys.", |s| json!(keys(&s["data"]))),
     AGE,
 ];
 
-fn serviceaccount(sa: &Value) -> Vec<Value> {
-    vec![name(sa), json!(list(&sa["secrets"]).count()), age(sa)]
-}
-
-const PV: &[Spec] = &[
+#[rustfmt::skip]
+const SERVICEACCOUNT: Table = &[
     NAME,
-    ("Capacity", "string", 0, "The volume's size."),
-    (
-        "Access Modes",
-        "string",
-        0,
-        "How the volume can be mounted.",
-    ),
-    (
-        "Reclaim Policy",
-        "string",
-        0,
-        "What happens to the volume when released.",
-    ),
-    ("Status", "string", 0, "The volume's phase."),
-    ("Claim", "string", 0, "The claim bound to the volume."),
-    ("StorageClass", "string", 0, "The volume's storage class."),
-    (
-        "VolumeAttributesClass",
-        "string",
-        0,
-        "The volume's attributes class.",
-    ),
-    ("Reason", "string", 0, "Why the volume is in its phase."),
+    int("Secrets", "The number of secrets listed.", |sa| count(&sa["secrets"])),
     AGE,
-    ("VolumeMode", "string", 1, "Filesystem or Block."),
 ];
 
-fn persistent_volume(pv: &Value) -> Vec<Value> {
-    let (spec, status) = (&pv["spec"], &pv["status"]);
-    let claim = &spec["claimRef"];
-    let claim = if claim.is_object() {
+#[rustfmt::skip]
+const PV: Table = &[
+    NAME,
+    text("Capacity", "The volume's size.", |pv| text_at(&pv["spec"]["capacity"]["storage"])),
+    text("Access Modes", "How the volume can be mounted.", |pv| json!(access_modes(&pv["spec"]["accessModes"]))),
+    text("Reclaim Policy", "What happens to the volume when released.", |pv| text_at(&pv["spec"]["persistentVolumeReclaimPolicy"])),
+    text("Status", "The volume's phase.", phase_or_terminating),
+    text("Claim", "The claim bound to the volume.", pv_claim),
+    text("StorageClass", "The volume's storage class.", |pv| text_at(&pv["spec"]["storageClassName"])),
+    text("VolumeAttributesClass", "The volume's attributes class.", |pv| str_or(&pv["spec"]["volumeAttributesClassName"], "<unset>")),
+    text("Reason", "Why the volume is in its phase.", |pv| text_at(&pv["status"]["reason"])),
+    AGE,
+    VOLUME_MODE,
+];
+
+fn pv_claim(pv: &Value) -> Value {
+    let claim = &pv["spec"]["claimRef"];
+    json!(if claim.is_object() {
         format!("{}/{}", str_at(&claim["namespace"]), str_at(&claim["name"]))
     } else {
         String::new()
-    };
-    let phase = if pv["metadata"]["deletionTimestamp"].is_null() {
-        str_at(&status["phase"])
-    } else {
-        "Terminating"
-    };
-    vec![
-        name(pv),
-        json!(str_at(&spec["capacity"]["storage"])),
-        json!(access_modes(&spec["accessModes"])),
-        json!(str_at(&spec["persistentVolumeReclaimPolicy"])),
-        json!(phase),
-        json!(claim),
-        json!(str_at(&spec["storageClassName"])),
-        json!(spec["volumeAttributesClassName"]
-            .as_str()
-            .unwrap_or("<unset>")),
-        json!(str_at(&status["reason"])),
-        age(pv),
-        json!(spec["volumeMode"].as_str().unwrap_or("<unset>")),
-    ]
+    })
 }
 
-const PVC: &[Spec] = &[
+const VOLUME_MODE: Col = text("VolumeMode", "Filesystem or Block.", |v| {
+    str_or(&v["spec"]["volumeMode"], "<unset>")
+})
+.wide();
+
+#[rustfmt::skip]
+const PVC: Table = &[
     NAME,
-    ("Status", "string", 0, "The claim's phase."),
-    ("Volume", "string", 0, "The volume bound to the claim."),
-    ("Capacity", "string", 0, "The bound volume's size."),
-    (
-        "Access Modes",
-        "string",
-        0,
-        "How the volume can be mounted.",
-    ),
-    ("StorageClass", "string", 0, "The claim's storage class."),
-    (
-        "VolumeAttributesClass",
-        "string",
-        0,
-        "The claim's attributes class.",
-    ),
+    text("Status", "The claim's phase.", phase_or_terminating),
+    text("Volume", "The volume bound to the claim.", |pvc| text_at(&pvc["spec"]["volumeName"])),
+    text("Capacity", "The bound volume's size.", |pvc| if_bound(pvc, text_at(&pvc["status"]["capacity"]["storage"]))),
+    text("Access Modes", "How the volume can be mounted.", |pvc| if_bound(pvc, json!(access_modes(&pvc["status"]["accessModes"])))),
+    text("StorageClass", "The claim's storage class.", |pvc| text_at(&pvc["spec"]["storageClassName"])),
+    text("VolumeAttributesClass", "The claim's attributes class.", |pvc| str_or(&pvc["spec"]["volumeAttributesClassName"], "<unset>")),
     AGE,
-    ("VolumeMode", "string", 1, "Filesystem or Block."),
+    VOLUME_MODE,
 ];
 
-fn persistent_volume_claim(pvc: &Value) -> Vec<Value> {
-    let (spec, status) = (&pvc["spec"], &pvc["status"]);
-    let phase = if pvc["metadata"]["deletionTimestamp"].is_null() {
-        str_at(&status["phase"])
+/// A cell of a claim's bound volume: empty while the claim names none.
+fn if_bound(pvc: &Value, cell: Value) -> Value {
+    if str_at(&pvc["spec"]["volumeName"]).is_empty() {
+        json!("")
     } else {
-        "Terminating"
-    };
-    let bound = !str_at(&spec["volumeName"]).is_empty();
-    vec![
-        name(pvc),
-        json!(phase),
-        json!(str_at(&spec["volumeName"])),
-        json!(if bound {
-            str_at(&status["capacity"]["storage"])
-        } else {
-            ""
-        }),
-        json!(if bound {
-            access_modes(&status["accessModes"])
-        } else {
-            String::new()
-        }),
-        json!(str_at(&spec["storageClassName"])),
-        json!(spec["volumeAttributesClassName"]
-            .as_str()
-            .unwrap_or("<unset>")),
-        age(pvc),
-        json!(spec["volumeMode"].as_str().unwrap_or("<unset>")),
-    ]
+        cell
+    }
 }
 
 // --- more kinds kubectl users list --------------------------------------------------
 
-const ENDPOINTS: &[Spec] = &[
+#[rustfmt::skip]
+const ENDPOINTS: Table = &[
     NAME,
-    (
-        "Endpoints",
-        "string",
-        0,
-        "The addresses and ports, the first three.",
-    ),
+    text("Endpoints", "The addresses and ports, the first three.", endpoints),
     AGE,
 ];
 
-fn endpoints(ep: &Value) -> Vec<Value> {
+fn endpoints(ep: &Value) -> Value {
     let mut all: Vec<String> = vec![];
     for subset in list(&ep["subsets"]) {
         for address in list(&subset["addresses"]) {
@@ -1142,181 +875,87 @@ fn endpoints(ep: &Value) -> Vec<Value> {
             all.extend(list(&subset["ports"]).map(|p| format!("{ip}:{}", int_at(&p["port"]))));
         }
     }
-    let shown = match all.len() {
+    json!(match all.len() {
         0 => "<none>".to_string(),
         n if n > 3 => format!("{} + {} more...", all[..3].join(","), n - 3),
         _ => all.join(","),
-    };
-    vec![name(ep), json!(shown), age(ep)]
+    })
 }
 
-const ROLEBINDING: &[Spec] = &[
+#[rustfmt::skip]
+const ROLEBINDING: Table = &[
     NAME,
-    (
-        "Role",
-        "string",
-        0,
-        "The role bound: Role/NAME or ClusterRole/NAME.",
-    ),
+    text("Role", "The role bound: Role/NAME or ClusterRole/NAME.", |b| json!(format!("{}/{}", str_at(&b["roleRef"]["kind"]), str_at(&b["roleRef"]["name"])))),
     AGE,
-    ("Users", "string", 1, "The users bound."),
-    ("Groups", "string", 1, "The groups bound."),
-    (
-        "ServiceAccounts",
-        "string",
-        1,
-        "The service accounts bound (NAMESPACE/NAME).",
-    ),
+    text("Users", "The users bound.", |b| subjects(b, "User")).wide(),
+    text("Groups", "The groups bound.", |b| subjects(b, "Group")).wide(),
+    text("ServiceAccounts", "The service accounts bound (NAMESPACE/NAME).", |b| subjects(b, "ServiceAccount")).wide(),
 ];
 
-fn rolebinding(b: &Value) -> Vec<Value> {
-    let subjects = |kind: &str| -> String {
-        list(&b["subjects"])
-            .filter(|s| s["kind"] == kind)
-            .map(|s| match kind {
-                "ServiceAccount" => format!("{}/{}", str_at(&s["namespace"]), str_at(&s["name"])),
-                _ => str_at(&s["name"]).to_string(),
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let role = &b["roleRef"];
-    vec![
-        name(b),
-        json!(format!(
-            "{}/{}",
-            str_at(&role["kind"]),
-            str_at(&role["name"])
-        )),
-        age(b),
-        json!(subjects("User")),
-        json!(subjects("Group")),
-        json!(subjects("ServiceAccount")),
-    ]
+/// A binding's subjects of one kind, service accounts as NAMESPACE/NAME.
+fn subjects(b: &Value, kind: &str) -> Value {
+    json!(list(&b["subjects"])
+        .filter(|s| s["kind"] == kind)
+        .map(|s| match kind {
+            "ServiceAccount" => format!("{}/{}", str_at(&s["namespace"]), str_at(&s["name"])),
+            _ => str_at(&s["name"]).to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(", "))
 }
 
-const STORAGECLASS: &[Spec] = &[
-    NAME,
-    (
-        "Provisioner",
-        "string",
-        0,
-        "The volume plugin that provisions volumes.",
-    ),
-    (
-        "ReclaimPolicy",
-        "string",
-        0,
-        "What happens to released volumes.",
-    ),
-    ("VolumeBindingMode", "string", 0, "When volumes are bound."),
-    (
-        "AllowVolumeExpansion",
-        "string",
-        0,
-        "Whether volumes can grow.",
-    ),
+#[rustfmt::skip]
+const STORAGECLASS: Table = &[
+    Col { cell: storageclass_name, ..NAME },
+    text("Provisioner", "The volume plugin that provisions volumes.", |sc| sc["provisioner"].clone()),
+    text("ReclaimPolicy", "What happens to released volumes.", |sc| str_or(&sc["reclaimPolicy"], "Delete")),
+    text("VolumeBindingMode", "When volumes are bound.", |sc| str_or(&sc["volumeBindingMode"], "Immediate")),
+    text("AllowVolumeExpansion", "Whether volumes can grow.", |sc| json!(sc["allowVolumeExpansion"].as_bool().unwrap_or(false))),
     AGE,
 ];
 
-fn storageclass(sc: &Value) -> Vec<Value> {
+/// The default class is marked after its name.
+fn storageclass_name(sc: &Value) -> Value {
     let default =
         sc["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "true";
-    let shown_name = match (name(sc).as_str(), default) {
+    match (name(sc).as_str(), default) {
         (Some(n), true) => json!(format!("{n} (default)")),
         (_, _) => name(sc),
-    };
-    vec![
-        shown_name,
-        sc["provisioner"].clone(),
-        json!(sc["reclaimPolicy"].as_str().unwrap_or("Delete")),
-        json!(sc["volumeBindingMode"].as_str().unwrap_or("Immediate")),
-        json!(sc["allowVolumeExpansion"].as_bool().unwrap_or(false)),
-        age(sc),
-    ]
+    }
 }
 
-const PRIORITYCLASS: &[Spec] = &[
+#[rustfmt::skip]
+const PRIORITYCLASS: Table = &[
     NAME,
-    ("Value", "integer", 0, "The priority of pods of this class."),
-    (
-        "Global-Default",
-        "boolean",
-        0,
-        "Whether pods without a class get this one.",
-    ),
+    int("Value", "The priority of pods of this class.", |pc| int_cell(&pc["value"])),
+    boolean("Global-Default", "Whether pods without a class get this one.", |pc| json!(pc["globalDefault"].as_bool().unwrap_or(false))),
     AGE,
-    (
-        "PreemptionPolicy",
-        "string",
-        0,
-        "Whether pods of this class preempt others.",
-    ),
+    text("PreemptionPolicy", "Whether pods of this class preempt others.", |pc| str_or(&pc["preemptionPolicy"], "PreemptLowerPriority")),
 ];
 
-fn priorityclass(pc: &Value) -> Vec<Value> {
-    vec![
-        name(pc),
-        json!(int_at(&pc["value"])),
-        json!(pc["globalDefault"].as_bool().unwrap_or(false)),
-        age(pc),
-        json!(pc["preemptionPolicy"]
-            .as_str()
-            .unwrap_or("PreemptLowerPriority")),
-    ]
-}
-
-const NETWORKPOLICY: &[Spec] = &[
+#[rustfmt::skip]
+const NETWORKPOLICY: Table = &[
     NAME,
-    (
-        "Pod-Selector",
-        "string",
-        0,
-        "The pods the policy applies to.",
-    ),
+    text("Pod-Selector", "The pods the policy applies to.", |np| selector_cell(&np["spec"]["podSelector"])),
     AGE,
 ];
 
-fn networkpolicy(np: &Value) -> Vec<Value> {
-    vec![name(np), selector_cell(&np["spec"]["podSelector"]), age(np)]
-}
-
-const PDB: &[Spec] = &[
+#[rustfmt::skip]
+const PDB: Table = &[
     NAME,
-    (
-        "Min Available",
-        "string",
-        0,
-        "Pods that must stay available.",
-    ),
-    (
-        "Max Unavailable",
-        "string",
-        0,
-        "Pods that may be unavailable.",
-    ),
-    (
-        "Allowed Disruptions",
-        "integer",
-        0,
-        "Pods that may be disrupted now.",
-    ),
+    text("Min Available", "Pods that must stay available.", |p| budget(&p["spec"]["minAvailable"])),
+    text("Max Unavailable", "Pods that may be unavailable.", |p| budget(&p["spec"]["maxUnavailable"])),
+    int("Allowed Disruptions", "Pods that may be disrupted now.", |p| int_cell(&p["status"]["disruptionsAllowed"])),
     AGE,
 ];
 
-fn pod_disruption_budget(pdb: &Value) -> Vec<Value> {
-    let bound = |v: &Value| match v {
+/// A budget bound: a number, a percentage, or N/A.
+fn budget(v: &Value) -> Value {
+    json!(match v {
         Value::Number(n) => n.to_string(),
         Value::String(s) => s.clone(),
         _ => "N/A".into(),
-    };
-    vec![
-        name(pdb),
-        json!(bound(&pdb["spec"]["minAvailable"])),
-        json!(bound(&pdb["spec"]["maxUnavailable"])),
-        json!(int_at(&pdb["status"]["disruptionsAllowed"])),
-        age(pdb),
-    ]
+    })
 }
 
 #[cfg(test)]
@@ -1354,9 +993,9 @@ mod tests {
                 {"name": "b", "ready": false, "restartCount": 2, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}
             ]}
         });
-        let cells = pod(&p);
+        let row = cells(POD, &p);
         assert_eq!(
-            cells[..4],
+            row[..4],
             [
                 json!("web"),
                 json!("1/2"),
@@ -1365,7 +1004,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            cells[5..],
+            row[5..],
             [
                 json!("10.0.0.5"),
                 json!("node-1"),
@@ -1380,17 +1019,17 @@ mod tests {
         let svc = json!({"metadata": {"name": "lb"}, "spec": {"type": "LoadBalancer", "clusterIP": "10.96.0.9",
             "ports": [{"port": 80, "nodePort": 30080, "protocol": "TCP"}, {"port": 53, "protocol": "UDP"}],
             "selector": {"app": "web"}}});
-        let cells = service(&svc);
+        let row = cells(SERVICE, &svc);
         assert_eq!(
-            cells[1..4],
+            row[1..4],
             [
                 json!("LoadBalancer"),
                 json!("10.96.0.9"),
                 json!("<pending>")
             ]
         );
-        assert_eq!(cells[4], json!("80:30080/TCP,53/UDP"));
-        assert_eq!(cells[6], json!("app=web"));
+        assert_eq!(row[4], json!("80:30080/TCP,53/UDP"));
+        assert_eq!(row[6], json!("app=web"));
     }
 
     #[test]
@@ -1404,9 +1043,9 @@ mod tests {
     fn bindings_storage_classes_and_budgets() {
         let b = json!({"metadata": {"name": "read"}, "roleRef": {"kind": "ClusterRole", "name": "view"},
             "subjects": [{"kind": "User", "name": "ann"}, {"kind": "ServiceAccount", "name": "ci", "namespace": "build"}]});
-        let cells = rolebinding(&b);
-        assert_eq!([json!("read"), json!("ClusterRole/view")], cells[..2]);
-        assert_eq!([json!("ann"), json!(""), json!("build/ci")], cells[3..]);
+        let row = cells(ROLEBINDING, &b);
+        assert_eq!([json!("read"), json!("ClusterRole/view")], row[..2]);
+        assert_eq!([json!("ann"), json!(""), json!("build/ci")], row[3..]);
         let sc = json!({"metadata": {"name": "fast", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
             "provisioner": "kubernetes.io/no-provisioner"});
         assert_eq!(
@@ -1417,17 +1056,14 @@ mod tests {
                 json!("Immediate"),
                 json!(false)
             ],
-            storageclass(&sc)[..5]
+            cells(STORAGECLASS, &sc)[..5]
         );
         let pdb = json!({"metadata": {"name": "web"}, "spec": {"minAvailable": 1}, "status": {"disruptionsAllowed": 0}});
-        assert_eq!(
-            [json!("1"), json!("N/A"), json!(0)],
-            pod_disruption_budget(&pdb)[1..4]
-        );
+        assert_eq!([json!("1"), json!("N/A"), json!(0)], cells(PDB, &pdb)[1..4]);
         let ep = json!({"subsets": [{"addresses": [{"ip": "10.0.0.1"}, {"ip": "10.0.0.2"}], "ports": [{"port": 80}, {"port": 443}]}]});
         assert_eq!(
             json!("10.0.0.1:80,10.0.0.1:443,10.0.0.2:80 + 1 more..."),
-            endpoints(&ep)[1]
+            cells(ENDPOINTS, &ep)[1]
         );
     }
 }

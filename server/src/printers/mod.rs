@@ -42,7 +42,7 @@ impl Column {
 /// How a row's cells are made from an object.
 enum Cells {
     /// A built-in printer (Name first).
-    Printer(kinds::CellsFn),
+    Printer(kinds::Table),
     /// A CRD's columns after Name: a JSONPath each, and whether it is a date
     /// (shown as an age).
     Paths(Vec<(String, bool)>),
@@ -110,7 +110,7 @@ pub fn requested(
     };
     let include = include_param(q)?;
     let (columns, cells) = match kinds::for_resource(res) {
-        Some(p) => (p.columns, Cells::Printer(p.cells)),
+        Some(table) => (kinds::columns(table), Cells::Printer(table)),
         None => custom_columns(st, res),
     };
     Ok(Some(View {
@@ -214,7 +214,7 @@ impl View {
 
     fn cells(&self, obj: &Value) -> Vec<Value> {
         match &self.cells {
-            Cells::Printer(f) => f(obj),
+            Cells::Printer(table) => kinds::cells(table, obj),
             Cells::Paths(paths) => {
                 let mut cells = vec![obj["metadata"]["name"].clone()];
                 cells.extend(paths.iter().map(|(p, date)| path_cell(obj, p, *date)));
