@@ -434,10 +434,10 @@ struct Call<'a> {
     watch: bool,
 }
 
-/// The checks before any verb, in the real server's order: the URL names a
-/// resource (and a subresource it has), the user may write, `dryRun` is
-/// valid, a namespaced resource is written in a namespace, and a body comes
-/// in a content type the verb reads.
+/// The checks before any verb, in this order (the first failing one
+/// answers): the URL names a resource (and a subresource it has), the user
+/// may write, `dryRun` is valid, a namespaced resource is written in a
+/// namespace, and a POST or PUT body comes in a content type the server reads.
 fn admit<'a>(user: &str, req: &Incoming, segs: &[&'a str]) -> Result<Call<'a>, ApiError> {
     let t = parse_target(segs)?;
     if let Some(sub) = t.sub {
