@@ -118,6 +118,21 @@ check "describe shows the controllers' and the kubelet's events" describe_events
 check "kubectl events lists SuccessfulCreate from the replicaset-controller" \
   eval 'k events | grep -E "SuccessfulCreate +ReplicaSet/web-[a-z0-9]+ +Created pod: web-"'
 
+progress_deadline() {
+  printf '%s\n' 'apiVersion: apps/v1' 'kind: Deployment' 'metadata: {name: stuck}' \
+    'spec: {replicas: 2, progressDeadlineSeconds: 2, selector: {matchLabels: {app: stuck}}, template: {metadata: {labels: {app: stuck}}, spec: {nodeSelector: {disk: none}, containers: [{name: c, image: busybox}]}}}' |
+    k create -f - || return 1
+  local out
+  out=$(k rollout status deploy/stuck --timeout=30s 2>&1)
+  echo "$out"
+  grep -q 'deployment "stuck" exceeded its progress deadline' <<<"$out" &&
+    same "$(k get deploy stuck -o jsonpath='{.status.conditions[?(@.type=="Progressing")].status} {.status.conditions[?(@.type=="Progressing")].reason}')" \
+      "False ProgressDeadlineExceeded" &&
+    k get deploy stuck -o jsonpath='{.status.conditions[?(@.type=="Progressing")].message}' | grep -qE '^ReplicaSet "stuck-[a-z0-9]+" has timed out progressing.$' &&
+    k delete deploy stuck
+}
+check "no progress for progressDeadlineSeconds: rollout status fails, Progressing=False ProgressDeadlineExceeded" progress_deadline
+
 # --- Services -----------------------------------------------------------------------
 endpoints_match() {
   local want ep slice
@@ -223,6 +238,26 @@ crash_loop() {
     k describe pod crashy | grep -q "BackOff .*Back-off restarting failed container c"
 }
 check "a crash-looping pod shows CrashLoopBackOff, restarts and BackOff events" crash_loop
+
+# --- Event TTL (last: it moves the clock an hour on) ---------------------------------------
+event_ttl() {
+  local old
+  old=$(k get events -o jsonpath='{range .items[?(@.reason=="ScalingReplicaSet")]}{.metadata.name}{"\n"}{end}')
+  [ -n "$old" ] || { echo "no ScalingReplicaSet events to expire"; return 1; }
+  echo '{"advanceSeconds": 3601}' | k create --raw /testserver/clock -f - >/dev/null || return 1
+  printf '%s\n' 'apiVersion: v1' 'kind: Pod' 'metadata: {name: fresh}' \
+    'spec: {containers: [{name: c, image: busybox}]}' | k create -f - || return 1
+  expired() {
+    local name
+    for name in $old; do
+      k get events "$name" >/dev/null 2>&1 && { echo "$name (v1) still there"; return 1; }
+      k get events.v1.events.k8s.io "$name" >/dev/null 2>&1 && { echo "$name (events.k8s.io) still there"; return 1; }
+    done
+    return 0
+  }
+  eventually 10 expired && eventually 10 eval 'k get events --field-selector involvedObject.name=fresh | grep -q Scheduled'
+}
+check "Events expire an hour (--event-ttl) after their last write, on the simulated clock" event_ttl
 
 # --- namespace termination ----------------------------------------------------------------
 ns_delete() {
