@@ -97,7 +97,11 @@ pub fn on_create(res: &ResourceInfo, obj: &mut Value) {
                 or_set(claim, "status", json!({"phase": "Pending"}));
             }
             template(&mut spec["template"]);
-            or_set(obj, "status", json!({"replicas": 0, "availableReplicas": 0}));
+            or_set(
+                obj,
+                "status",
+                json!({"replicas": 0, "availableReplicas": 0}),
+            );
         }
         ("apps", "DaemonSet") => {
             let spec = &mut obj["spec"];

@@ -86,8 +86,8 @@ fn parse_args() -> Result<Args, String> {
             "--nodes" => a.nodes = val()?.parse().map_err(|e| format!("--nodes: {e}"))?,
             "--controllers" => a.controllers = controllers::parse_list(&val()?)?,
             "--event-ttl" => {
-                a.event_ttl = controllers::parse_duration(&val()?)
-                    .map_err(|e| format!("--event-ttl: {e}"))?
+                a.event_ttl =
+                    controllers::parse_duration(&val()?).map_err(|e| format!("--event-ttl: {e}"))?
             }
             "--speed" => {
                 let v = val()?;

@@ -71,7 +71,9 @@ fn timed_out_at(status: &Value, deadline: f64) -> Option<f64> {
     if c["reason"] == "NewReplicaSetAvailable" || c["reason"] == "ProgressDeadlineExceeded" {
         return None;
     }
-    let from = c["lastUpdateTime"].as_str().and_then(crate::store::parse_rfc3339)?;
+    let from = c["lastUpdateTime"]
+        .as_str()
+        .and_then(crate::store::parse_rfc3339)?;
     Some(from + deadline)
 }
 
@@ -455,8 +457,7 @@ impl Controller for Deployments {
                 <= status["observedGeneration"].as_i64().unwrap_or(0);
         // Progress: more updated, ready or available pods, or fewer old ones.
         let progressed = updated > stat_of(&prev, "updatedReplicas")
-            || total - updated
-                < stat_of(&prev, "replicas") - stat_of(&prev, "updatedReplicas")
+            || total - updated < stat_of(&prev, "replicas") - stat_of(&prev, "updatedReplicas")
             || sum("readyReplicas") > stat_of(&prev, "readyReplicas")
             || available > stat_of(&prev, "availableReplicas");
         if paused {

@@ -21,6 +21,7 @@ mod endpoints;
 pub mod event_ttl;
 pub mod events;
 mod gc;
+mod history;
 mod job;
 mod kubelet;
 mod namespace;
