@@ -35,11 +35,6 @@ fi
 bash server/tests/referees/python_venv.sh ||
   echo "warning: could not make build/venv with the kubernetes client; the Python referee checks will fail"
 
-# @kubernetes/client-node for the informer referee (scripts/ci.d/55-cluster-informers.sh):
-# node from Debian (18 in bookworm, enough for client-node 1.x) when none is installed, the client from npm.
-if ! command -v npm >/dev/null 2>&1; then
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
-fi
+# @kubernetes/client-node for the informer referee (scripts/ci.d/55-cluster-informers.sh).
 bash server/tests/referees/node_client.sh ||
   echo "warning: could not install @kubernetes/client-node into build/node; the JavaScript referee checks will fail"
