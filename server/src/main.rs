@@ -13,6 +13,7 @@ mod authz;
 mod body;
 mod builtins;
 mod controllers;
+mod crd;
 mod defaults;
 mod discovery;
 mod faults;
