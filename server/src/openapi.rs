@@ -154,9 +154,7 @@ fn schema_name(group: &str, version: &str, kind: &str) -> String {
         "" => "io.k8s.api.core".to_string(),
         "apiextensions.k8s.io" => "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions".into(),
         // A CRD's group, reversed as apiextensions-apiserver names its kinds.
-        g if !RESOURCES.iter().any(|r| r.group == g) => {
-            g.rsplit('.').collect::<Vec<_>>().join(".")
-        }
+        g if !RESOURCES.iter().any(|r| r.group == g) => g.rsplit('.').collect::<Vec<_>>().join("."),
         g => format!("io.k8s.api.{}", g.split('.').next().unwrap_or(g)),
     };
     format!("{package}.{version}.{kind}")

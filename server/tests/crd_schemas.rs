@@ -70,7 +70,10 @@ async fn custom_resources_are_pruned_and_defaulted() {
 async fn invalid_custom_resources_get_the_real_422() {
     let s = server_with_crd().await;
     let r = s
-        .post(WIDGETS, &widget("bad", json!({"size": "x", "color": "green"})))
+        .post(
+            WIDGETS,
+            &widget("bad", json!({"size": "x", "color": "green"})),
+        )
         .await;
     assert_eq!(422, r.code);
     let body = r.json();
@@ -112,10 +115,7 @@ async fn updates_status_and_scale_are_validated() {
     st["status"] = json!({"size": "many"});
     let r = s.put(&format!("{WIDGETS}/w/status"), &st).await;
     assert_eq!(422, r.code);
-    assert_eq!(
-        "status.size",
-        r.json()["details"]["causes"][0]["field"]
-    );
+    assert_eq!("status.size", r.json()["details"]["causes"][0]["field"]);
     let scale = json!({"apiVersion": "autoscaling/v1", "kind": "Scale",
         "metadata": {"name": "w", "namespace": "default"}, "spec": {"replicas": 20}});
     let r = s.put(&format!("{WIDGETS}/w/scale"), &scale).await;
@@ -123,7 +123,10 @@ async fn updates_status_and_scale_are_validated() {
     let mut ok = scale.clone();
     ok["spec"]["replicas"] = json!(4);
     assert_eq!(200, s.put(&format!("{WIDGETS}/w/scale"), &ok).await.code);
-    assert_eq!(4, s.get(&format!("{WIDGETS}/w")).await.json()["spec"]["size"]);
+    assert_eq!(
+        4,
+        s.get(&format!("{WIDGETS}/w")).await.json()["spec"]["size"]
+    );
 }
 
 #[tokio::test]
@@ -192,10 +195,16 @@ async fn the_schema_is_published_in_openapi() {
         kind["properties"]["spec"]["description"]
     );
     assert_eq!(json!(["color"]), kind["properties"]["spec"]["required"]);
-    assert!(doc["paths"]["/apis/example.com/v1/namespaces/{namespace}/widgets/{name}/scale"].is_object());
+    assert!(
+        doc["paths"]["/apis/example.com/v1/namespaces/{namespace}/widgets/{name}/scale"]
+            .is_object()
+    );
     let v2 = s.get("/openapi/v2").await.json();
     let def = &v2["definitions"]["com.example.v1.Widget"];
-    assert_eq!("integer", def["properties"]["spec"]["properties"]["size"]["type"]);
+    assert_eq!(
+        "integer",
+        def["properties"]["spec"]["properties"]["size"]["type"]
+    );
     assert!(
         def["properties"]["spec"]["properties"]["extra"]
             .get("type")

@@ -64,9 +64,9 @@ pub(crate) fn conforms(format: &str, text: &str) -> bool {
         "uuid" => uuid(text),
         "ipv4" => text.parse::<std::net::Ipv4Addr>().is_ok(),
         "ipv6" => text.parse::<std::net::Ipv6Addr>().is_ok(),
-        "cidr" => text
-            .split_once('/')
-            .is_some_and(|(ip, bits)| ip.parse::<std::net::IpAddr>().is_ok() && bits.parse::<u8>().is_ok()),
+        "cidr" => text.split_once('/').is_some_and(|(ip, bits)| {
+            ip.parse::<std::net::IpAddr>().is_ok() && bits.parse::<u8>().is_ok()
+        }),
         "byte" => base64::engine::general_purpose::STANDARD
             .decode(text)
             .is_ok(),

@@ -30,7 +30,9 @@ pub(crate) fn schema_of(res: &ResourceInfo) -> Option<Value> {
     registry::crd_details()
         .into_iter()
         .find(|c| {
-            c.info.group == res.group && c.info.version == res.version && c.info.plural == res.plural
+            c.info.group == res.group
+                && c.info.version == res.version
+                && c.info.plural == res.plural
         })
         .map(|c| c.schema)
         .filter(Value::is_object)

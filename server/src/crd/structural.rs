@@ -46,7 +46,10 @@ fn node(s: &Value, path: &str, level: Level, out: &mut Vec<Cause>) {
     let embedded = flag(s, "x-kubernetes-embedded-resource");
     let preserve = flag(s, "x-kubernetes-preserve-unknown-fields");
     if ty == "array" && s.get("items").is_none() {
-        out.push(Cause::required(&format!("{path}.items"), "must be specified"));
+        out.push(Cause::required(
+            &format!("{path}.items"),
+            "must be specified",
+        ));
     }
     if ty.is_empty() && !int_or_string && !embedded && !preserve {
         let what = match level {
@@ -176,7 +179,8 @@ fn defaults(s: &Value, node_schema: &Value, path: &str, out: &mut Vec<Cause>) {
     if let Some(d) = node_schema.get("default") {
         let field = format!("{path}.default");
         let mut pruned = d.clone();
-        let wrapped_schema = serde_json::json!({"type": "object", "properties": {"d": node_schema}});
+        let wrapped_schema =
+            serde_json::json!({"type": "object", "properties": {"d": node_schema}});
         let mut wrapped = serde_json::json!({ "d": pruned.clone() });
         let dropped = super::prune::prune(&mut wrapped, &wrapped_schema);
         if !dropped.is_empty() {
@@ -184,7 +188,10 @@ fn defaults(s: &Value, node_schema: &Value, path: &str, out: &mut Vec<Cause>) {
             out.push(Cause::invalid(
                 &field,
                 &pruned,
-                &format!("must not have unknown fields: {}", dropped.join(", ").replace("d.", "")),
+                &format!(
+                    "must not have unknown fields: {}",
+                    dropped.join(", ").replace("d.", "")
+                ),
             ));
         }
         let mut plain = node_schema.clone();
@@ -193,7 +200,9 @@ fn defaults(s: &Value, node_schema: &Value, path: &str, out: &mut Vec<Cause>) {
         }
         let wrapped_schema = serde_json::json!({"type": "object", "properties": {"d": plain}});
         for c in super::validate::validate(&serde_json::json!({ "d": d }), &wrapped_schema) {
-            let message = c.message.replace(" d in body", &format!(" {field} in body"));
+            let message = c
+                .message
+                .replace(" d in body", &format!(" {field} in body"));
             out.push(super::causes::Cause {
                 field: field.clone(),
                 message,

@@ -254,9 +254,10 @@ fn list_type(items: &[Value], s: &Value, path: &str, out: &mut Vec<Cause>) {
                 let mut k = serde_json::Map::new();
                 for name in &keys {
                     // A missing key with a default counts as that default.
-                    let v = item.get(*name).cloned().unwrap_or_else(|| {
-                        s["items"]["properties"][*name]["default"].clone()
-                    });
+                    let v = item
+                        .get(*name)
+                        .cloned()
+                        .unwrap_or_else(|| s["items"]["properties"][*name]["default"].clone());
                     if !v.is_null() {
                         k.insert(name.to_string(), v);
                     }
@@ -322,25 +323,25 @@ mod tests {
 
     fn schema() -> Value {
         json!({"type": "object", "properties": {"spec": {"type": "object",
-            "required": ["size"],
-            "properties": {
-                "size": {"type": "integer", "minimum": 1, "maximum": 10},
-                "ratio": {"type": "number", "exclusiveMaximum": true, "maximum": 1.5},
-                "color": {"type": "string", "enum": ["red", "blue"]},
-                "code": {"type": "string", "pattern": "^[a-z]+$", "minLength": 2, "maxLength": 5},
-                "when": {"type": "string", "format": "date-time"},
-                "port": {"x-kubernetes-int-or-string": true},
-                "note": {"type": "string", "nullable": true},
-                "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 2, "minItems": 1,
-                    "x-kubernetes-list-type": "set"},
-                "ports": {"type": "array", "x-kubernetes-list-type": "map",
-                    "x-kubernetes-list-map-keys": ["name"],
-                    "items": {"type": "object", "required": ["name"], "properties": {
-                        "name": {"type": "string"}, "port": {"type": "integer"}}}},
-                "labels": {"type": "object", "additionalProperties": {"type": "string"}},
-                "template": {"type": "object", "x-kubernetes-embedded-resource": true,
-                    "x-kubernetes-preserve-unknown-fields": true}
-            }}}})
+        "required": ["size"],
+        "properties": {
+            "size": {"type": "integer", "minimum": 1, "maximum": 10},
+            "ratio": {"type": "number", "exclusiveMaximum": true, "maximum": 1.5},
+            "color": {"type": "string", "enum": ["red", "blue"]},
+            "code": {"type": "string", "pattern": "^[a-z]+$", "minLength": 2, "maxLength": 5},
+            "when": {"type": "string", "format": "date-time"},
+            "port": {"x-kubernetes-int-or-string": true},
+            "note": {"type": "string", "nullable": true},
+            "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 2, "minItems": 1,
+                "x-kubernetes-list-type": "set"},
+            "ports": {"type": "array", "x-kubernetes-list-type": "map",
+                "x-kubernetes-list-map-keys": ["name"],
+                "items": {"type": "object", "required": ["name"], "properties": {
+                    "name": {"type": "string"}, "port": {"type": "integer"}}}},
+            "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+            "template": {"type": "object", "x-kubernetes-embedded-resource": true,
+                "x-kubernetes-preserve-unknown-fields": true}
+        }}}})
     }
 
     fn causes(spec: Value) -> Vec<(String, String, String)> {

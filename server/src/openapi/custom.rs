@@ -34,7 +34,10 @@ fn add_kind(set: &mut SchemaSet, c: &CustomResource, schema: &Value) {
         "kind".into(),
         json!({"description": "Kind is a string value representing the REST resource this object represents.", "type": "string"}),
     );
-    props.insert("metadata".into(), set.field(Ty::Struct(&model::OBJECT_META)));
+    props.insert(
+        "metadata".into(),
+        set.field(Ty::Struct(&model::OBJECT_META)),
+    );
     for (k, v) in s["properties"].as_object().into_iter().flatten() {
         if !props.contains_key(k) {
             props.insert(k.clone(), v.clone());
