@@ -339,7 +339,7 @@ impl Server {
         let full = |v: Value| Ok(Answer::Full(json_reply(200, &v)));
         // `kubectl get` asks for server-side printing in Accept.
         let table = match (req.method, t.sub) {
-            ("GET", None) => crate::table::requested(req.accept, &req.query, st, res)?,
+            ("GET", None) => crate::printers::requested(req.accept, &req.query, st, res)?,
             _ => None,
         };
         match (req.method, t.name, t.sub) {
