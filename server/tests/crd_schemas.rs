@@ -219,3 +219,35 @@ async fn the_schema_is_published_in_openapi() {
     let index = s.get("/openapi/v3").await.json();
     assert!(index["paths"].get("apis/example.com/v1").is_none());
 }
+
+#[tokio::test]
+async fn field_validation_strict_refuses_unknown_fields() {
+    let s = server_with_crd().await;
+    let body = widget(
+        "w",
+        json!({"color": "red", "bogus": 1, "extra": {"free": 1}}),
+    );
+    let r = s
+        .post(&format!("{WIDGETS}?fieldValidation=Strict"), &body)
+        .await;
+    assert_eq!(400, r.code);
+    assert_eq!(
+        "Widget in version \"v1\" cannot be handled as a Widget: strict decoding error: unknown field \"spec.bogus\"",
+        r.json()["message"]
+    );
+    let r = s
+        .post(&format!("{WIDGETS}?fieldValidation=Ignore"), &body)
+        .await;
+    assert_eq!(201, r.code);
+    let mut w = r.json();
+    w["spec"]["more"] = json!(1);
+    let r = s
+        .put(&format!("{WIDGETS}/w?fieldValidation=Strict"), &w)
+        .await;
+    assert_eq!(400, r.code);
+    w["spec"].as_object_mut().unwrap().remove("more");
+    let r = s
+        .put(&format!("{WIDGETS}/w?fieldValidation=Strict"), &w)
+        .await;
+    assert_eq!(200, r.code, "{}", String::from_utf8_lossy(&r.body));
+}

@@ -62,6 +62,36 @@ pub(crate) fn admit(res: &ResourceInfo, obj: &mut Value) -> Result<Vec<String>, 
     Ok(dropped)
 }
 
+/// `fieldValidation=Strict` on a custom resource's create or update: a
+/// field its schema would prune is a 400, worded as the real server's
+/// decoder words it. (Warn and Ignore store the pruned object.)
+pub(crate) fn strict_fields(
+    res: &ResourceInfo,
+    body: &Value,
+    query: &std::collections::HashMap<String, String>,
+) -> Result<(), ApiError> {
+    if query.get("fieldValidation").map(String::as_str) != Some("Strict") {
+        return Ok(());
+    }
+    let Some(schema) = schema_of(res) else {
+        return Ok(());
+    };
+    let dropped = prune::prune(&mut body.clone(), &schema);
+    if dropped.is_empty() {
+        return Ok(());
+    }
+    let fields: Vec<String> = dropped
+        .iter()
+        .map(|f| format!("unknown field {}", causes::go_quote(f)))
+        .collect();
+    Err(ApiError::bad_request(format!(
+        "{kind} in version {version:?} cannot be handled as a {kind}: strict decoding error: {}",
+        fields.join(", "),
+        kind = res.kind,
+        version = res.version,
+    )))
+}
+
 /// After a CRD is stored: its objects show the defaults of its schemas now,
 /// as the real server fills them in when it reads from etcd (no event, no
 /// new resourceVersion).

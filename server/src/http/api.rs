@@ -403,6 +403,7 @@ impl Server {
             }
             ("POST", None, None) => {
                 let mut body = rest::parse_body(req.body)?;
+                crate::crd::strict_fields(res, &body, &req.query)?;
                 let target = patch::Target {
                     resource: res,
                     name: "",
@@ -438,6 +439,7 @@ impl Server {
                 sub @ (None | Some("status" | "finalize" | "ephemeralcontainers")),
             ) => {
                 let mut body = rest::parse_body(req.body)?;
+                crate::crd::strict_fields(res, &body, &req.query)?;
                 if let (None, Ok(old)) = (sub, rest::get(st, res, ns, n)) {
                     let target = patch::Target {
                         resource: res,
