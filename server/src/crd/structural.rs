@@ -95,6 +95,24 @@ fn node(s: &Value, path: &str, level: Level, out: &mut Vec<Cause>) {
             "must be true or undefined",
         ));
     }
+    if let Some(p) = s["pattern"].as_str() {
+        if let Err(e) = regex::Regex::new(p) {
+            // The reason after the colon is the regex crate's, not Go's.
+            let why = e.to_string();
+            let why = why
+                .lines()
+                .last()
+                .unwrap_or("")
+                .trim_start_matches("error: ");
+            out.push(Cause::invalid(
+                &format!("{path}.pattern"),
+                &Value::String(p.into()),
+                &format!(
+                    "must be a valid regular expression, but isn't: error parsing regexp: {why}"
+                ),
+            ));
+        }
+    }
     if flag(s, "uniqueItems") {
         out.push(Cause::forbidden(
             &format!("{path}.uniqueItems"),
@@ -294,6 +312,18 @@ mod tests {
                 "b": {"type": "object", "x-kubernetes-preserve-unknown-fields": false},
                 "c": {"type": "array", "items": {"type": "string"}, "uniqueItems": true},
                 "d": {"type": "array", "items": {"type": "object"}, "x-kubernetes-list-type": "map"}}}))
+        );
+    }
+
+    #[test]
+    fn patterns_must_compile() {
+        let m = messages(
+            json!({"type": "object", "properties": {"a": {"type": "string", "pattern": "["}}}),
+        );
+        assert_eq!(1, m.len());
+        assert!(
+            m[0].starts_with("spec.versions[0].schema.openAPIV3Schema.properties[a].pattern: Invalid value: \"[\": must be a valid regular expression, but isn't: error parsing regexp: "),
+            "{m:?}"
         );
     }
 
