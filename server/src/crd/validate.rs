@@ -144,7 +144,7 @@ fn string(text: &str, v: &Value, s: &Value, path: &str, out: &mut Vec<Cause>) {
         }
     }
     if let Some(p) = s["pattern"].as_str() {
-        if regex::Regex::new(p).is_ok_and(|re| !re.is_match(text)) {
+        if matches(p, text) == Some(false) {
             out.push(Cause::invalid(
                 path,
                 v,
@@ -161,6 +161,25 @@ fn string(text: &str, v: &Value, s: &Value, path: &str, out: &mut Vec<Cause>) {
             ));
         }
     }
+}
+
+/// Whether `text` matches `pattern` (None: the pattern does not compile).
+/// Compiled patterns are kept, at most 256 (then the cache starts over):
+/// compiling costs more than matching.
+fn matches(pattern: &str, text: &str) -> Option<bool> {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static CACHE: Mutex<Option<HashMap<String, regex::Regex>>> = Mutex::new(None);
+    let mut guard = CACHE.lock().unwrap_or_else(|p| p.into_inner());
+    let cache = guard.get_or_insert_with(HashMap::new);
+    if !cache.contains_key(pattern) {
+        let re = regex::Regex::new(pattern).ok()?;
+        if cache.len() >= 256 {
+            cache.clear();
+        }
+        cache.insert(pattern.to_string(), re);
+    }
+    cache.get(pattern).map(|re| re.is_match(text))
 }
 
 fn bound(b: &Value) -> Option<String> {
