@@ -11,6 +11,7 @@
 // The floor plan: one folder per concern (server/ARCHITECTURE.md).
 mod auth;
 mod controllers;
+mod crd;
 mod discovery;
 mod http;
 mod patch;

@@ -428,6 +428,7 @@ pub fn create(
     if registry::tracks_generation(res) {
         obj["metadata"]["generation"] = json!(1);
     }
+    crate::crd::admit(res, &mut obj)?;
     crate::defaults::on_create(res, &mut obj);
     lifecycle::on_create(res, &mut obj)?;
     let mut obj = typed(res, obj);
@@ -527,6 +528,7 @@ pub fn update(
             }
         }
     }
+    crate::crd::admit(res, &mut obj)?;
     if registry::tracks_generation(res) {
         let g = cur["metadata"]["generation"].as_i64().unwrap_or(1);
         let changed = spec_part(res, &obj) != spec_part(res, &cur);
