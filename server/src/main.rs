@@ -383,8 +383,21 @@ async fn serve_connection(
             body::respond(answer, fault.and_then(|f| f.mode))
         }
     });
-    let _ = hyper::server::conn::http1::Builder::new()
-        .serve_connection(TokioIo::new(tls), svc)
-        .with_upgrades()
-        .await;
+    if tls.get_ref().1.alpn_protocol() == Some(&b"h2"[..]) {
+        // A stream reset by a fault ends only its own request here: the
+        // connection carries the client's other calls.
+        let _ = hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+            .max_concurrent_streams(H2_MAX_STREAMS)
+            .serve_connection(TokioIo::new(tls), svc)
+            .await;
+    } else {
+        let _ = hyper::server::conn::http1::Builder::new()
+            .serve_connection(TokioIo::new(tls), svc)
+            .with_upgrades()
+            .await;
+    }
 }
+
+/// Concurrent requests on one HTTP/2 connection, as the generic API server
+/// sets when `--http2-max-streams-per-connection` is left at 0 (Go's 250).
+const H2_MAX_STREAMS: u32 = 250;
