@@ -34,3 +34,8 @@ fi
 # Without it only those checks fail (the referee script tries again), not the build.
 bash server/tests/referees/python_venv.sh ||
   echo "warning: could not make build/venv with the kubernetes client; the Python referee checks will fail"
+
+# Referee suites of other clients: @kubernetes/client-node (scripts/ci.d/40-js-client.sh)
+# and the Python client's upstream e2e suite (scripts/ci.d/41-python-e2e.sh).
+bash scripts/js-client.sh || echo "warning: could not install @kubernetes/client-node; the js-client suite will fail"
+bash scripts/python-e2e.sh || echo "warning: could not make build/venv-e2e; the python-e2e suite will fail"
