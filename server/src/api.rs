@@ -33,11 +33,14 @@ pub struct Reply {
     pub body: Vec<u8>,
 }
 
+/// A JSON body ends with a newline, as the real server's encoder writes it.
 pub fn json_reply(code: u16, v: &impl serde::Serialize) -> Reply {
+    let mut body = serde_json::to_vec(v).unwrap_or_default();
+    body.push(b'\n');
     Reply {
         code,
         content_type: "application/json",
-        body: serde_json::to_vec(v).unwrap_or_default(),
+        body,
     }
 }
 
@@ -73,6 +76,9 @@ pub struct Incoming<'a> {
     pub content_type: &'a str,
     /// The Accept header (aggregated discovery is served only when asked for).
     pub accept: &'a str,
+    /// The User-Agent header: writes without a `fieldManager` are recorded
+    /// under its first part, as the real server does.
+    pub user_agent: &'a str,
     pub body: &'a [u8],
 }
 
@@ -212,7 +218,8 @@ impl Server {
         self.store.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn handle(&self, req: Incoming) -> Answer {
+    pub fn handle(&self, mut req: Incoming) -> Answer {
+        crate::patch::manager_from_user_agent(&mut req.query, req.content_type, req.user_agent);
         let Some(user) = self.authenticate(&req) else {
             return err_reply(ApiError::new(401, "Unauthorized", "Unauthorized")).into();
         };

@@ -37,7 +37,7 @@ pub fn on_create(res: &ResourceInfo, obj: &mut Value) {
         ("", "ReplicationController") => {
             or_set(&mut obj["spec"], "replicas", json!(1));
             template(&mut obj["spec"]["template"]);
-            empty_status(obj);
+            zero_status(obj, &["replicas"]);
         }
         ("", "PodTemplate") => template(&mut obj["template"]),
         ("apps", "Deployment") => {
@@ -66,7 +66,7 @@ pub fn on_create(res: &ResourceInfo, obj: &mut Value) {
         ("apps", "ReplicaSet") => {
             or_set(&mut obj["spec"], "replicas", json!(1));
             template(&mut obj["spec"]["template"]);
-            empty_status(obj);
+            zero_status(obj, &["replicas"]);
         }
         ("apps", "StatefulSet") => {
             let spec = &mut obj["spec"];
@@ -97,7 +97,7 @@ pub fn on_create(res: &ResourceInfo, obj: &mut Value) {
                 or_set(claim, "status", json!({"phase": "Pending"}));
             }
             template(&mut spec["template"]);
-            empty_status(obj);
+            zero_status(obj, &["replicas", "availableReplicas"]);
         }
         ("apps", "DaemonSet") => {
             let spec = &mut obj["spec"];
@@ -118,7 +118,15 @@ pub fn on_create(res: &ResourceInfo, obj: &mut Value) {
                 );
             }
             template(&mut spec["template"]);
-            empty_status(obj);
+            zero_status(
+                obj,
+                &[
+                    "currentNumberScheduled",
+                    "numberMisscheduled",
+                    "desiredNumberScheduled",
+                    "numberReady",
+                ],
+            );
         }
         ("batch", "Job") => {
             let uid = obj["metadata"]["uid"].clone();
@@ -141,9 +149,19 @@ pub fn on_create(res: &ResourceInfo, obj: &mut Value) {
     }
 }
 
-/// The registry strategies start a workload with `status: {}`.
+/// The registry strategies start a workload with an empty status: `{}`
+/// unless the kind's status has counters Go writes even when zero (no
+/// `omitempty`), see `zero_counters`.
 fn empty_status(obj: &mut Value) {
     or_set(obj, "status", json!({}));
+}
+
+/// The empty status plus the counters that are written as 0.
+fn zero_status(obj: &mut Value, counters: &[&str]) {
+    empty_status(obj);
+    for c in counters {
+        or_set(&mut obj["status"], c, json!(0));
+    }
 }
 
 /// batch/v1 Job defaults; with `owner` (a Job's own uid and name) also the
@@ -504,6 +522,34 @@ mod tests {
             json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}})
         );
         assert_eq!(d["spec"]["revisionHistoryLimit"], 10);
+    }
+
+    /// kube-apiserver 1.32 answers a create with the status counters Go writes
+    /// without `omitempty` (the Python client's models require them):
+    /// DaemonSet `{"currentNumberScheduled":0,"numberMisscheduled":0,
+    /// "desiredNumberScheduled":0,"numberReady":0}`, ReplicaSet and
+    /// ReplicationController `{"replicas":0}`, StatefulSet
+    /// `{"replicas":0,"availableReplicas":0}`, Deployment `{}`.
+    #[test]
+    fn zero_status_counters() {
+        let spec = || json!({"metadata": {"name": "x"}, "spec": {}});
+        let status = |g, p| created(g, p, spec())["status"].to_string();
+        assert_eq!(
+            status("apps", "daemonsets"),
+            r#"{"currentNumberScheduled":0,"numberMisscheduled":0,"desiredNumberScheduled":0,"numberReady":0}"#
+        );
+        assert_eq!(status("apps", "replicasets"), r#"{"replicas":0}"#);
+        assert_eq!(status("", "replicationcontrollers"), r#"{"replicas":0}"#);
+        assert_eq!(
+            status("apps", "statefulsets"),
+            r#"{"replicas":0,"availableReplicas":0}"#
+        );
+        assert_eq!(status("apps", "deployments"), "{}");
+        // A seeded status is kept.
+        let mut seeded = spec();
+        seeded["status"] = json!({"replicas": 3});
+        let s = created("apps", "replicasets", seeded);
+        assert_eq!(s["status"]["replicas"], 3);
     }
 
     #[test]

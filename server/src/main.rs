@@ -362,6 +362,7 @@ async fn serve_connection(
             let auth = header(hyper::header::AUTHORIZATION);
             let ct = header(hyper::header::CONTENT_TYPE).unwrap_or_default();
             let accept = header(hyper::header::ACCEPT).unwrap_or_default();
+            let user_agent = header(hyper::header::USER_AGENT).unwrap_or_default();
             let query = api::parse_query(parts.uri.query().unwrap_or(""));
             let answer = server.handle(Incoming {
                 method: parts.method.as_str(),
@@ -371,6 +372,7 @@ async fn serve_connection(
                 client_cert,
                 content_type: &ct,
                 accept: &accept,
+                user_agent: &user_agent,
                 body: &body,
             });
             body::respond(answer, fault.and_then(|f| f.mode))
