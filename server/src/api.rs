@@ -416,6 +416,7 @@ impl Server {
                     subresource: None,
                 };
                 patch::record_write(&json!({}), &mut body, &target, &req.query);
+                crate::rules::on_create(res, &body)?;
                 let opts = rest::CreateOptions {
                     dry_run,
                     keep_status: false,
@@ -452,6 +453,7 @@ impl Server {
                         subresource: None,
                     };
                     patch::record_write(&old, &mut body, &target, &req.query);
+                    crate::rules::on_update(res, &old, &body)?;
                 }
                 full(rest::update(st, res, ns, n, body, sub, dry_run)?)
             }
@@ -470,8 +472,9 @@ impl Server {
                     subresource: sub,
                 };
                 let cur = rest::get(st, res, ns, n).ok();
-                match patch::patch(cur, &target, req.content_type, req.body, &req.query)? {
+                match patch::patch(cur.clone(), &target, req.content_type, req.body, &req.query)? {
                     Patched::Create(obj) => {
+                        crate::rules::on_create(res, &obj)?;
                         let opts = rest::CreateOptions {
                             dry_run,
                             keep_status: false,
@@ -481,7 +484,12 @@ impl Server {
                             &rest::create(st, res, ns, obj, opts)?,
                         )))
                     }
-                    Patched::Update(obj) => full(rest::update(st, res, ns, n, obj, sub, dry_run)?),
+                    Patched::Update(obj) => {
+                        if let (None, Some(old)) = (sub, &cur) {
+                            crate::rules::on_update(res, old, &obj)?;
+                        }
+                        full(rest::update(st, res, ns, n, obj, sub, dry_run)?)
+                    }
                 }
             }
             ("DELETE", Some(n), None) => {

@@ -28,6 +28,7 @@ mod protobuf;
 mod registry;
 mod resources;
 mod rest;
+mod rules;
 mod selectors;
 mod store;
 mod streams;

@@ -564,13 +564,25 @@ mod tests {
     #[test]
     fn manager_defaults_from_the_user_agent() {
         let mut q = HashMap::new();
-        manager_from_user_agent(&mut q, "application/json", "OpenAPI-Generator/31.0.0/python");
+        manager_from_user_agent(
+            &mut q,
+            "application/json",
+            "OpenAPI-Generator/31.0.0/python",
+        );
         assert_eq!(q["fieldManager"], "OpenAPI-Generator");
         let mut q = query(&[("fieldManager", "kubectl-create")]);
-        manager_from_user_agent(&mut q, "application/json", "kubectl/v1.32.0 (linux/amd64) kubernetes/70d3cc9");
+        manager_from_user_agent(
+            &mut q,
+            "application/json",
+            "kubectl/v1.32.0 (linux/amd64) kubernetes/70d3cc9",
+        );
         assert_eq!(q["fieldManager"], "kubectl-create");
         let mut q = query(&[("fieldManager", "")]);
-        manager_from_user_agent(&mut q, "", "kubectl/v1.32.0 (linux/amd64) kubernetes/70d3cc9");
+        manager_from_user_agent(
+            &mut q,
+            "",
+            "kubectl/v1.32.0 (linux/amd64) kubernetes/70d3cc9",
+        );
         assert_eq!(q["fieldManager"], "kubectl");
         // Apply must name its manager; control characters are left out and
         // the name stops at 128 bytes.

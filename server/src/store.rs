@@ -134,7 +134,14 @@ pub fn details(res: &ResourceInfo, name: &str) -> Value {
 /// StatusDetails struct (name, group, kind, uid, causes, retryAfterSeconds),
 /// since some clients' tests compare the error text byte for byte.
 pub fn status_details(d: &Value) -> Value {
-    const ORDER: [&str; 6] = ["name", "group", "kind", "uid", "causes", "retryAfterSeconds"];
+    const ORDER: [&str; 6] = [
+        "name",
+        "group",
+        "kind",
+        "uid",
+        "causes",
+        "retryAfterSeconds",
+    ];
     let Some(m) = d.as_object() else {
         return d.clone();
     };
