@@ -118,6 +118,15 @@ check "a service's cluster IP may not change" fails_with 'may not change once se
 check "a pod's command may not change" fails_with 'pod updates may not change fields other than' \
   sh -c "kubectl --cache-dir '$TMP/cache' run still -n daily --image=busybox >/dev/null && kubectl --cache-dir '$TMP/cache' patch pod still -n daily --type=json -p '[{\"op\":\"add\",\"path\":\"/spec/containers/0/command\",\"value\":[\"sh\"]}]'"
 
+printf '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"unk","namespace":"daily"},"data":{"a":"1"},"bogus":1}' >"$TMP/unknown.json"
+check "fieldValidation=Strict refuses an unknown field" fails_with \
+  'strict decoding error: unknown field "bogus"' k create --raw '/api/v1/namespaces/daily/configmaps?fieldValidation=Strict' -f "$TMP/unknown.json"
+unknown_dropped() {
+  has 'Warning: unknown field "bogus"' k create --raw /api/v1/namespaces/daily/configmaps -f "$TMP/unknown.json" &&
+    ! k get configmap unk -n daily -o json --show-managed-fields | grep bogus
+}
+check "an unknown field is dropped with a warning (fieldValidation Warn, the default)" unknown_dropped
+
 # --- replace, diff, apply both ways ------------------------------------------------------
 cat >"$TMP/settings.yaml" <<'YAML'
 apiVersion: v1

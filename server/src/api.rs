@@ -31,6 +31,8 @@ pub struct Reply {
     pub code: u16,
     pub content_type: &'static str,
     pub body: Vec<u8>,
+    /// `Warning` headers (`299 - "text"`), e.g. for unknown fields dropped.
+    pub warnings: Vec<String>,
 }
 
 /// A JSON body ends with a newline, as the real server's encoder writes it.
@@ -41,6 +43,7 @@ pub fn json_reply(code: u16, v: &impl serde::Serialize) -> Reply {
         code,
         content_type: "application/json",
         body,
+        warnings: Vec::new(),
     }
 }
 
@@ -243,6 +246,7 @@ impl Server {
                             code: r.code,
                             content_type: crate::protobuf::MEDIA_TYPE,
                             body,
+                            warnings: Vec::new(),
                         }),
                         None => Answer::Full(r),
                     }
@@ -344,6 +348,12 @@ impl Server {
         let mut st = self.lock();
         let st = &mut *st;
         let full = |v: Value| Ok(Answer::Full(json_reply(200, &v)));
+        // An answer with the unknown-field warnings of its request body.
+        let warned = |code: u16, v: Value, warnings: Vec<String>| {
+            let mut reply = json_reply(code, &v);
+            reply.warnings = warnings;
+            Ok(Answer::Full(reply))
+        };
         // `kubectl get` asks for server-side printing in Accept.
         let table = match (req.method, t.sub) {
             ("GET", None) => crate::table::requested(req.accept, &req.query, st, res)?,
@@ -415,6 +425,7 @@ impl Server {
                     name: "",
                     subresource: None,
                 };
+                let warnings = crate::field_validation::check(res, &mut body, &req.query)?;
                 patch::record_write(&json!({}), &mut body, &target, &req.query);
                 crate::rules::on_create(res, &body)?;
                 let opts = rest::CreateOptions {
@@ -422,7 +433,7 @@ impl Server {
                     keep_status: false,
                 };
                 let obj = rest::create(st, res, ns, body, opts)?;
-                Ok(Answer::Full(json_reply(201, &obj)))
+                warned(201, obj, warnings)
             }
             ("POST", Some(n), Some("eviction")) => {
                 let body = rest::parse_body(req.body)?;
@@ -446,6 +457,7 @@ impl Server {
                 sub @ (None | Some("status" | "finalize" | "ephemeralcontainers")),
             ) => {
                 let mut body = rest::parse_body(req.body)?;
+                let warnings = crate::field_validation::check(res, &mut body, &req.query)?;
                 if let (None, Ok(old)) = (sub, rest::get(st, res, ns, n)) {
                     let target = patch::Target {
                         resource: res,
@@ -455,7 +467,11 @@ impl Server {
                     patch::record_write(&old, &mut body, &target, &req.query);
                     crate::rules::on_update(res, &old, &body)?;
                 }
-                full(rest::update(st, res, ns, n, body, sub, dry_run)?)
+                warned(
+                    200,
+                    rest::update(st, res, ns, n, body, sub, dry_run)?,
+                    warnings,
+                )
             }
             ("PATCH", Some(n), Some("scale")) => {
                 let scale = crate::subresources::get_scale(st, res, ns, n)?;
@@ -473,22 +489,25 @@ impl Server {
                 };
                 let cur = rest::get(st, res, ns, n).ok();
                 match patch::patch(cur.clone(), &target, req.content_type, req.body, &req.query)? {
-                    Patched::Create(obj) => {
+                    Patched::Create(mut obj) => {
+                        let warnings = crate::field_validation::check(res, &mut obj, &req.query)?;
                         crate::rules::on_create(res, &obj)?;
                         let opts = rest::CreateOptions {
                             dry_run,
                             keep_status: false,
                         };
-                        Ok(Answer::Full(json_reply(
-                            201,
-                            &rest::create(st, res, ns, obj, opts)?,
-                        )))
+                        warned(201, rest::create(st, res, ns, obj, opts)?, warnings)
                     }
-                    Patched::Update(obj) => {
+                    Patched::Update(mut obj) => {
+                        let warnings = crate::field_validation::check(res, &mut obj, &req.query)?;
                         if let (None, Some(old)) = (sub, &cur) {
                             crate::rules::on_update(res, old, &obj)?;
                         }
-                        full(rest::update(st, res, ns, n, obj, sub, dry_run)?)
+                        warned(
+                            200,
+                            rest::update(st, res, ns, n, obj, sub, dry_run)?,
+                            warnings,
+                        )
                     }
                 }
             }

@@ -16,6 +16,7 @@ mod controllers;
 mod defaults;
 mod discovery;
 mod faults;
+mod field_validation;
 mod firehose;
 mod identity;
 mod lifecycle;

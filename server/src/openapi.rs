@@ -395,12 +395,14 @@ pub fn serve(rest: &str, accept: &str) -> Option<Reply> {
         code: 200,
         content_type: "application/json",
         body: body.clone(),
+        warnings: Vec::new(),
     };
     match rest.trim_end_matches('/') {
         "v2" if V2_PROTOBUF_ACCEPTED.iter().any(|t| accept.contains(t)) => Some(Reply {
             code: 200,
             content_type: V2_PROTOBUF,
             body: docs.v2_protobuf.clone(),
+            warnings: Vec::new(),
         }),
         "v2" => Some(json_body(&docs.v2_json)),
         "v3" => Some(json_body(&docs.v3_index)),
