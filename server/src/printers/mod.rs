@@ -11,7 +11,7 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
-mod printers;
+mod kinds;
 
 /// The media type of a Table answer, per Table API version.
 const CONTENT_TYPE_V1: &str = "application/json;as=Table;v=v1;g=meta.k8s.io";
@@ -42,7 +42,7 @@ impl Column {
 /// How a row's cells are made from an object.
 enum Cells {
     /// A built-in printer (Name first).
-    Printer(printers::CellsFn),
+    Printer(kinds::CellsFn),
     /// A CRD's columns after Name: a JSONPath each, and whether it is a date
     /// (shown as an age).
     Paths(Vec<(String, bool)>),
@@ -109,7 +109,7 @@ pub fn requested(
         return Ok(None);
     };
     let include = include_param(q)?;
-    let (columns, cells) = match printers::for_resource(res) {
+    let (columns, cells) = match kinds::for_resource(res) {
         Some(p) => (p.columns, Cells::Printer(p.cells)),
         None => custom_columns(st, res),
     };
@@ -140,10 +140,10 @@ fn custom_columns(st: &Store, res: &ResourceInfo) -> (Vec<Column>, Cells) {
                 .collect::<Vec<_>>()
         })
         .collect();
-    let mut columns = vec![printers::name_column()];
+    let mut columns = vec![kinds::name_column()];
     let mut paths = vec![];
     if declared.is_empty() {
-        columns.push(printers::age_column());
+        columns.push(kinds::age_column());
         paths.push((".metadata.creationTimestamp".to_string(), true));
     }
     for c in &declared {
@@ -197,7 +197,7 @@ fn at_json_path<'a>(obj: &'a Value, path: &str) -> &'a Value {
 fn path_cell(obj: &Value, path: &str, date: bool) -> Value {
     match at_json_path(obj, path) {
         Value::Null => Value::Null,
-        Value::String(s) if date => json!(printers::age_of(s)),
+        Value::String(s) if date => json!(kinds::age_of(s)),
         v @ (Value::String(_) | Value::Number(_) | Value::Bool(_)) => v.clone(),
         other => json!(other.to_string()),
     }

@@ -356,7 +356,7 @@ impl Server {
         };
         // `kubectl get` asks for server-side printing in Accept.
         let table = match (req.method, t.sub) {
-            ("GET", None) => crate::table::requested(req.accept, &req.query, st, res)?,
+            ("GET", None) => crate::printers::requested(req.accept, &req.query, st, res)?,
             _ => None,
         };
         match (req.method, t.name, t.sub) {

@@ -6,6 +6,8 @@
 //! never wait for watchers: a watcher that falls further behind than the
 //! broadcast buffer gets a 410 Expired ERROR event and is closed.
 
+pub(crate) mod list_stream;
+
 use crate::api::Streaming;
 use crate::firehose::Events;
 use crate::resources::ResourceInfo;
