@@ -75,7 +75,6 @@ def python_with_client():
 
 SECTIONS = ["list", "gets", "codec", "startup", "watch"]
 PEERS = os.path.join(BENCH, "peers")
-NODE_CLIENT = "@kubernetes/client-node@1.4.0"
 
 
 class Peers:
@@ -102,19 +101,13 @@ class Peers:
 
     @staticmethod
     def _client_node():
-        if not shutil.which("node") or not shutil.which("npm"):
-            print("   client-node peer left out: no node/npm on PATH")
+        """@kubernetes/client-node, pinned, in build/node (the referees' copy)."""
+        modules = os.path.join(ROOT, "build", "node", "node_modules")
+        r = subprocess.run(["bash", os.path.join(ROOT, "server", "tests", "referees", "node_client.sh")],
+                           capture_output=True, text=True)
+        if r.returncode != 0 or not os.path.isdir(os.path.join(modules, "@kubernetes", "client-node")):
+            print("   client-node peer left out: %s" % (r.stdout + r.stderr)[-600:])
             return None
-        where = os.path.join(ROOT, "build", "node-peer")
-        modules = os.path.join(where, "node_modules")
-        if not os.path.isdir(os.path.join(modules, "@kubernetes", "client-node")):
-            print("== installing %s into build/node-peer" % NODE_CLIENT, flush=True)
-            os.makedirs(where, exist_ok=True)
-            r = subprocess.run(["npm", "install", "--prefix", where, "--no-audit", "--no-fund", "--silent",
-                                NODE_CLIENT], capture_output=True, text=True)
-            if r.returncode != 0:
-                print("   client-node peer left out: npm install failed: %s" % r.stderr[-600:])
-                return None
         return modules
 
     def watchers(self, server, kind, namespace, kubectl, env0):

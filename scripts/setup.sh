@@ -35,6 +35,9 @@ fi
 bash server/tests/referees/python_venv.sh ||
   echo "warning: could not make build/venv with the kubernetes client; the Python referee checks will fail"
 
-# @kubernetes/client-node for the informer referee (scripts/ci.d/55-cluster-informers.sh).
+# @kubernetes/client-node, pinned, for the JavaScript referees (scripts/ci.d/40-js-client.sh,
+# 55-cluster-informers.sh) and bench/run.py's peer.
 bash server/tests/referees/node_client.sh ||
   echo "warning: could not install @kubernetes/client-node into build/node; the JavaScript referee checks will fail"
+# The Python client's upstream e2e suite (scripts/ci.d/41-python-e2e.sh).
+bash scripts/python-e2e.sh || echo "warning: could not make build/venv-e2e; the python-e2e suite will fail"

@@ -32,7 +32,7 @@ use storage::{
     validation,
 };
 use test_aids::{faults, firehose, logs};
-use types::{defaults, protobuf};
+use types::{defaults, field_validation, protobuf, rules};
 use watch::list_stream;
 
 use api::Server;
@@ -369,6 +369,7 @@ async fn serve_connection(
             let auth = header(hyper::header::AUTHORIZATION);
             let ct = header(hyper::header::CONTENT_TYPE).unwrap_or_default();
             let accept = header(hyper::header::ACCEPT).unwrap_or_default();
+            let user_agent = header(hyper::header::USER_AGENT).unwrap_or_default();
             let query = request::parse_query(parts.uri.query().unwrap_or(""));
             let answer = server.handle(Incoming {
                 method: parts.method.as_str(),
@@ -378,6 +379,7 @@ async fn serve_connection(
                 client_cert,
                 content_type: &ct,
                 accept: &accept,
+                user_agent: &user_agent,
                 body: &body,
             });
             body::respond(answer, fault.and_then(|f| f.mode))

@@ -227,6 +227,7 @@ mod tests {
             client_cert: false,
             content_type: "",
             accept,
+            user_agent: "",
             body: b"",
         })
     }

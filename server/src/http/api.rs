@@ -6,7 +6,7 @@
 use crate::identity::Users;
 use crate::patch::{self, Patched};
 use crate::registry;
-use crate::reply::{err_reply, json_reply, Answer, Reply};
+use crate::reply::{err_reply, json_reply, warned, Answer, Reply};
 use crate::request::Incoming;
 use crate::resources::ResourceInfo;
 use crate::rest;
@@ -124,7 +124,8 @@ impl Server {
         self.store.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn handle(&self, req: Incoming) -> Answer {
+    pub fn handle(&self, mut req: Incoming) -> Answer {
+        crate::patch::manager_from_user_agent(&mut req.query, req.content_type, req.user_agent);
         let Some(user) = self.authenticate(&req) else {
             return err_reply(ApiError::new(401, "Unauthorized", "Unauthorized")).into();
         };
@@ -148,6 +149,7 @@ impl Server {
                             code: r.code,
                             content_type: crate::protobuf::MEDIA_TYPE,
                             body,
+                            warnings: Vec::new(),
                         }),
                         None => Answer::Full(r),
                     }
@@ -317,12 +319,15 @@ impl Server {
                     name: "",
                     subresource: None,
                 };
+                let warnings = crate::field_validation::check(res, &mut body, &req.query)?;
                 patch::record_write(&json!({}), &mut body, &target, &req.query);
+                crate::rules::on_create(res, &body)?;
                 let opts = rest::CreateOptions {
                     dry_run,
                     keep_status: false,
                 };
-                created(rest::create(st, res, ns, body, opts)?)
+                let obj = rest::create(st, res, ns, body, opts)?;
+                Ok(Answer::Full(warned(201, &obj, warnings)))
             }
             (Some(n), Some("eviction")) => {
                 let body = rest::parse_body(req.body)?;
@@ -350,6 +355,7 @@ impl Server {
             (Some(n), sub @ (None | Some("status" | "finalize" | "ephemeralcontainers"))) => {
                 let mut body = rest::parse_body(req.body)?;
                 crate::crd::strict_fields(res, &body, &req.query)?;
+                let warnings = crate::field_validation::check(res, &mut body, &req.query)?;
                 if let (None, Ok(old)) = (sub, rest::get(st, res, ns, n)) {
                     let target = patch::Target {
                         resource: res,
@@ -357,8 +363,13 @@ impl Server {
                         subresource: None,
                     };
                     patch::record_write(&old, &mut body, &target, &req.query);
+                    crate::rules::on_update(res, &old, &body)?;
                 }
-                ok(rest::update(st, res, ns, n, body, sub, dry_run)?)
+                Ok(Answer::Full(warned(
+                    200,
+                    &rest::update(st, res, ns, n, body, sub, dry_run)?,
+                    warnings,
+                )))
             }
             _ => Err(ApiError::method_not_allowed()),
         }
@@ -384,18 +395,31 @@ impl Server {
                     subresource: sub,
                 };
                 let cur = rest::get(st, res, ns, n).ok();
-                match patch::patch(cur, &target, req.content_type, req.body, &req.query)? {
-                    Patched::Create(obj) => {
+                match patch::patch(cur.clone(), &target, req.content_type, req.body, &req.query)? {
+                    Patched::Create(mut obj) => {
+                        let warnings = crate::field_validation::check(res, &mut obj, &req.query)?;
+                        crate::rules::on_create(res, &obj)?;
                         let opts = rest::CreateOptions {
                             dry_run,
                             keep_status: false,
                         };
-                        Ok(Answer::Full(json_reply(
+                        Ok(Answer::Full(warned(
                             201,
                             &rest::create(st, res, ns, obj, opts)?,
+                            warnings,
                         )))
                     }
-                    Patched::Update(obj) => ok(rest::update(st, res, ns, n, obj, sub, dry_run)?),
+                    Patched::Update(mut obj) => {
+                        let warnings = crate::field_validation::check(res, &mut obj, &req.query)?;
+                        if let (None, Some(old)) = (sub, &cur) {
+                            crate::rules::on_update(res, old, &obj)?;
+                        }
+                        Ok(Answer::Full(warned(
+                            200,
+                            &rest::update(st, res, ns, n, obj, sub, dry_run)?,
+                            warnings,
+                        )))
+                    }
                 }
             }
             _ => Err(ApiError::method_not_allowed()),

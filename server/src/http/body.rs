@@ -141,8 +141,10 @@ pub async fn before_handling(
 
 /// The HTTP response for an answer, broken as the fault mode says.
 pub fn respond(answer: Answer, mode: Option<Mode>) -> Result<Response, io::Error> {
+    let mut warnings = Vec::new();
     let (code, content_type, body, length) = match answer {
         Answer::Full(reply) => {
+            warnings = reply.warnings;
             let full = Bytes::from(reply.body);
             let half = full.slice(..full.len() / 2);
             let len = full.len();
@@ -188,6 +190,9 @@ pub fn respond(answer: Answer, mode: Option<Mode>) -> Result<Response, io::Error
         .header("Cache-Control", "no-cache, private");
     if let Some(n) = length {
         b = b.header("Content-Length", n);
+    }
+    for w in warnings {
+        b = b.header("Warning", crate::field_validation::warning_header(&w));
     }
     b.body(body)
         .map_err(|e| io::Error::other(format!("building the response: {e}")))

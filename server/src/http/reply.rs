@@ -11,14 +11,28 @@ pub struct Reply {
     pub code: u16,
     pub content_type: &'static str,
     pub body: Vec<u8>,
+    /// `Warning` headers (`299 - "text"`), e.g. for unknown fields dropped.
+    pub warnings: Vec<String>,
 }
 
+/// A JSON body ends with a newline, as the real server's encoder writes it.
 pub fn json_reply(code: u16, v: &impl serde::Serialize) -> Reply {
+    let mut body = serde_json::to_vec(v).unwrap_or_default();
+    body.push(b'\n');
     Reply {
         code,
         content_type: "application/json",
-        body: serde_json::to_vec(v).unwrap_or_default(),
+        body,
+        warnings: Vec::new(),
     }
+}
+
+/// A JSON answer carrying the `Warning` headers of its request (unknown
+/// fields dropped from the body).
+pub fn warned(code: u16, v: &impl serde::Serialize, warnings: Vec<String>) -> Reply {
+    let mut reply = json_reply(code, v);
+    reply.warnings = warnings;
+    reply
 }
 
 /// A response body sent as it is produced (watch events, followed logs).

@@ -11,6 +11,9 @@ pub struct Incoming<'a> {
     pub content_type: &'a str,
     /// The Accept header (aggregated discovery is served only when asked for).
     pub accept: &'a str,
+    /// The User-Agent header: writes without a `fieldManager` are recorded
+    /// under its first part, as the real server does.
+    pub user_agent: &'a str,
     pub body: &'a [u8],
 }
 

@@ -234,7 +234,7 @@ pub fn apply(
     let mine = entries.iter().position(|e| e.is_writer(APPLY, w));
     let conflicts = find_conflicts(&entries, mine, &applied, &live, &merged);
     if !conflicts.is_empty() {
-        if !force {
+        if !force && !client_side_upgrade(&entries, &conflicts, &live, w) {
             return Err(conflict_error(&entries, &conflicts));
         }
         for (i, path) in &conflicts {
@@ -262,7 +262,72 @@ pub fn apply(
         entries.push(Entry::new(APPLY, w, applied));
     }
     write_entries(&mut merged, entries);
+    if w.manager == KUBECTL && last_applied(&live).is_some() {
+        sync_last_applied(&mut merged, &config);
+    }
     Ok(merged)
+}
+
+/// kubectl's server-side apply manager, the only one the real server moves
+/// client-side apply's fields to.
+const KUBECTL: &str = "kubectl";
+const CLIENT_SIDE_APPLY: &str = "kubectl-client-side-apply";
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+fn last_applied(obj: &Value) -> Option<Value> {
+    let text = obj["metadata"]["annotations"][LAST_APPLIED].as_str()?;
+    serde_json::from_str(text).ok()
+}
+
+/// Moving from `kubectl apply` to `kubectl apply --server-side`: conflicts
+/// only with client-side apply's manager, on fields its last-applied
+/// annotation holds, are taken over as if forced (kube-apiserver's
+/// lastAppliedManager). Other managers than "kubectl" opt out.
+fn client_side_upgrade(
+    entries: &[Entry],
+    conflicts: &[(usize, fieldpath::Path)],
+    live: &Value,
+    w: &Writer,
+) -> bool {
+    if w.manager != KUBECTL {
+        return false;
+    }
+    let Some(config) = last_applied(live) else {
+        return false;
+    };
+    let fields = owned_fields(&config, w);
+    conflicts
+        .iter()
+        .all(|(i, path)| entries[*i].manager == CLIENT_SIDE_APPLY && fields.contains(path))
+}
+
+/// Keeps the last-applied annotation, where there is one, equal to what
+/// kubectl applied server-side (kube-apiserver's lastAppliedUpdater): the
+/// applied configuration without that annotation, as Go's encoder writes a
+/// map (keys sorted).
+fn sync_last_applied(merged: &mut Value, config: &Value) {
+    let mut config = config.clone();
+    if let Some(a) = config["metadata"]["annotations"].as_object_mut() {
+        a.remove(LAST_APPLIED);
+    }
+    let text = sorted(&config).to_string();
+    merged["metadata"]["annotations"][LAST_APPLIED] = Value::String(text);
+}
+
+fn sorted(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            Value::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), sorted(&m[k])))
+                    .collect(),
+            )
+        }
+        Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
 }
 
 /// The fields (by entry index) that `applied` changes although another
@@ -489,6 +554,40 @@ mod tests {
         let obj = apply(Some(&obj), &config(2, "nginx"), &writer("bob"), false).unwrap();
         assert!(entry(&obj, "alice")["fieldsV1"]["f:spec"]["f:replicas"].is_object());
         assert!(entry(&obj, "bob")["fieldsV1"]["f:spec"]["f:replicas"].is_object());
+    }
+
+    /// `kubectl apply` then `kubectl apply --server-side` with a changed
+    /// field: kube-apiserver 1.32 answers 200, the field now kubectl's Apply
+    /// and the last-applied annotation equal to the applied configuration;
+    /// another manager still gets the 409.
+    #[test]
+    fn client_side_apply_moves_to_kubectl() {
+        let mut live = config(1, "nginx:1");
+        live["metadata"]["annotations"] = json!({LAST_APPLIED: config(1, "nginx:1").to_string()});
+        record_update(&json!({}), &mut live, &writer(CLIENT_SIDE_APPLY));
+        let e = apply(Some(&live), &config(2, "nginx:1"), &writer("other"), false).unwrap_err();
+        assert_eq!(e.code, 409);
+        let done = apply(Some(&live), &config(2, "nginx:1"), &writer(KUBECTL), false).unwrap();
+        assert_eq!(done["spec"]["replicas"], 2);
+        let entry = |m: &str| {
+            done["metadata"]["managedFields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["manager"] == m)
+                .cloned()
+        };
+        assert_eq!(entry(KUBECTL).unwrap()["operation"], "Apply");
+        assert!(entry(KUBECTL).unwrap()["fieldsV1"]["f:spec"]["f:replicas"].is_object());
+        let csa = entry(CLIENT_SIDE_APPLY).unwrap();
+        assert!(csa["fieldsV1"]["f:spec"].get("f:replicas").is_none());
+        let annotation: Value = serde_json::from_str(
+            done["metadata"]["annotations"][LAST_APPLIED]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(annotation["spec"]["replicas"], 2);
     }
 
     #[test]

@@ -187,6 +187,34 @@ pub fn record_write(
     apply::record_update(old, new, &writer(target, manager, &api_version));
 }
 
+/// A write without a `fieldManager` (or with an empty one) is recorded under
+/// the User-Agent's part before the first `/`, its printable characters up to
+/// 128 bytes, as kube-apiserver's `managerOrUserAgent` does ("kubectl" for
+/// `kubectl/v1.32.0 (linux/amd64) kubernetes/...`). Server-side apply is not
+/// defaulted: it must name its manager.
+pub fn manager_from_user_agent(
+    query: &mut HashMap<String, String>,
+    content_type: &str,
+    user_agent: &str,
+) {
+    if field_manager(query).is_some() || content_type.starts_with(APPLY_PATCH) {
+        return;
+    }
+    let mut manager = String::new();
+    for c in user_agent.split('/').next().unwrap_or("").chars() {
+        if c.is_control() {
+            continue;
+        }
+        if manager.len() + c.len_utf8() > 128 {
+            break;
+        }
+        manager.push(c);
+    }
+    if !manager.is_empty() {
+        query.insert("fieldManager".to_string(), manager);
+    }
+}
+
 /// The `fieldManager` query parameter, when set.
 fn field_manager(query: &HashMap<String, String>) -> Option<&str> {
     query
@@ -527,6 +555,45 @@ mod tests {
             &HashMap::new(),
         );
         assert!(matches!(ok, Ok(Patched::Update(_))));
+    }
+
+    /// kube-apiserver 1.32 records kubectl's `kubectl create` under
+    /// "kubectl-create" (kubectl sends it) and a client that names no manager
+    /// under its User-Agent's product: "OpenAPI-Generator" for the Python
+    /// client's `OpenAPI-Generator/31.0.0/python`.
+    #[test]
+    fn manager_defaults_from_the_user_agent() {
+        let mut q = HashMap::new();
+        manager_from_user_agent(
+            &mut q,
+            "application/json",
+            "OpenAPI-Generator/31.0.0/python",
+        );
+        assert_eq!(q["fieldManager"], "OpenAPI-Generator");
+        let mut q = query(&[("fieldManager", "kubectl-create")]);
+        manager_from_user_agent(
+            &mut q,
+            "application/json",
+            "kubectl/v1.32.0 (linux/amd64) kubernetes/70d3cc9",
+        );
+        assert_eq!(q["fieldManager"], "kubectl-create");
+        let mut q = query(&[("fieldManager", "")]);
+        manager_from_user_agent(
+            &mut q,
+            "",
+            "kubectl/v1.32.0 (linux/amd64) kubernetes/70d3cc9",
+        );
+        assert_eq!(q["fieldManager"], "kubectl");
+        // Apply must name its manager; control characters are left out and
+        // the name stops at 128 bytes.
+        let mut q = HashMap::new();
+        manager_from_user_agent(&mut q, APPLY_PATCH, "kubectl/v1.32.0");
+        assert!(q.is_empty());
+        manager_from_user_agent(&mut q, "", &format!("a\u{1}b{}", "c".repeat(200)));
+        assert_eq!(q["fieldManager"], format!("ab{}", "c".repeat(126)));
+        let mut q = HashMap::new();
+        manager_from_user_agent(&mut q, "", "");
+        assert!(q.is_empty());
     }
 
     #[test]

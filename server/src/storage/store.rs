@@ -102,7 +102,7 @@ impl ApiError {
             "status": "Failure", "message": self.message, "reason": self.reason,
         });
         if !self.details.is_null() {
-            s["details"] = self.details.clone();
+            s["details"] = status_details(&self.details);
         }
         if let Some(c) = &self.list_continue {
             s["metadata"]["continue"] = json!(c);
@@ -122,11 +122,41 @@ pub fn qualified(res: &ResourceInfo) -> String {
 }
 
 pub fn details(res: &ResourceInfo, name: &str) -> Value {
-    let mut d = json!({"name": name, "kind": res.plural});
+    let mut d = json!({"name": name});
     if !res.group.is_empty() {
         d["group"] = json!(res.group);
     }
+    d["kind"] = json!(res.plural);
     d
+}
+
+/// A Status's `details` with its keys in the order of the real server's
+/// StatusDetails struct (name, group, kind, uid, causes, retryAfterSeconds),
+/// since some clients' tests compare the error text byte for byte.
+pub fn status_details(d: &Value) -> Value {
+    const ORDER: [&str; 6] = [
+        "name",
+        "group",
+        "kind",
+        "uid",
+        "causes",
+        "retryAfterSeconds",
+    ];
+    let Some(m) = d.as_object() else {
+        return d.clone();
+    };
+    let mut out = serde_json::Map::new();
+    for k in ORDER {
+        if let Some(v) = m.get(k) {
+            out.insert(k.to_string(), v.clone());
+        }
+    }
+    for (k, v) in m {
+        if !ORDER.contains(&k.as_str()) {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    Value::Object(out)
 }
 
 pub fn unix_now() -> f64 {

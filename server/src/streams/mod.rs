@@ -115,6 +115,7 @@ pub async fn serve(
         client_cert,
         content_type: "",
         accept: "",
+        user_agent: "",
         body: &[],
     };
     let Some(user) = server.authenticate(&incoming) else {

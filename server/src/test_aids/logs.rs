@@ -191,6 +191,7 @@ pub fn serve(
             code: 200,
             content_type: "text/plain",
             body: text,
+            warnings: Vec::new(),
         }));
     }
     let (tx, rx) = mpsc::channel::<Bytes>(64);

@@ -37,7 +37,7 @@ pub fn on_create(res: &ResourceInfo, obj: &mut Value) {
         ("", "ReplicationController") => {
             or_set(&mut obj["spec"], "replicas", json!(1));
             template(&mut obj["spec"]["template"]);
-            or_set(obj, "status", json!({"replicas": 0}));
+            zero_status(obj, &["replicas"]);
         }
         ("", "PodTemplate") => template(&mut obj["template"]),
         ("apps", "Deployment") => {
@@ -66,7 +66,7 @@ pub fn on_create(res: &ResourceInfo, obj: &mut Value) {
         ("apps", "ReplicaSet") => {
             or_set(&mut obj["spec"], "replicas", json!(1));
             template(&mut obj["spec"]["template"]);
-            or_set(obj, "status", json!({"replicas": 0}));
+            zero_status(obj, &["replicas"]);
         }
         ("apps", "StatefulSet") => {
             let spec = &mut obj["spec"];
@@ -97,11 +97,7 @@ pub fn on_create(res: &ResourceInfo, obj: &mut Value) {
                 or_set(claim, "status", json!({"phase": "Pending"}));
             }
             template(&mut spec["template"]);
-            or_set(
-                obj,
-                "status",
-                json!({"replicas": 0, "availableReplicas": 0}),
-            );
+            zero_status(obj, &["replicas", "availableReplicas"]);
         }
         ("apps", "DaemonSet") => {
             let spec = &mut obj["spec"];
@@ -122,11 +118,14 @@ pub fn on_create(res: &ResourceInfo, obj: &mut Value) {
                 );
             }
             template(&mut spec["template"]);
-            or_set(
+            zero_status(
                 obj,
-                "status",
-                json!({"currentNumberScheduled": 0, "numberMisscheduled": 0,
-                       "desiredNumberScheduled": 0, "numberReady": 0}),
+                &[
+                    "currentNumberScheduled",
+                    "numberMisscheduled",
+                    "desiredNumberScheduled",
+                    "numberReady",
+                ],
             );
         }
         ("batch", "Job") => {
@@ -150,12 +149,19 @@ pub fn on_create(res: &ResourceInfo, obj: &mut Value) {
     }
 }
 
-/// The registry strategies start a workload with an empty status: `{}` where
-/// every member is omitempty; ReplicaSet, ReplicationController, StatefulSet
-/// and DaemonSet statuses have counts Go always writes (0), which clients
-/// whose models require them (the Python client) insist on.
+/// The registry strategies start a workload with an empty status: `{}`
+/// unless the kind's status has counters Go writes even when zero (no
+/// `omitempty`), see `zero_status`.
 fn empty_status(obj: &mut Value) {
     or_set(obj, "status", json!({}));
+}
+
+/// The empty status plus the counters that are written as 0.
+fn zero_status(obj: &mut Value, counters: &[&str]) {
+    empty_status(obj);
+    for c in counters {
+        or_set(&mut obj["status"], c, json!(0));
+    }
 }
 
 /// batch/v1 Job defaults; with `owner` (a Job's own uid and name) also the
@@ -536,6 +542,34 @@ mod tests {
             json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}})
         );
         assert_eq!(d["spec"]["revisionHistoryLimit"], 10);
+    }
+
+    /// kube-apiserver 1.32 answers a create with the status counters Go writes
+    /// without `omitempty` (the Python client's models require them):
+    /// DaemonSet `{"currentNumberScheduled":0,"numberMisscheduled":0,
+    /// "desiredNumberScheduled":0,"numberReady":0}`, ReplicaSet and
+    /// ReplicationController `{"replicas":0}`, StatefulSet
+    /// `{"replicas":0,"availableReplicas":0}`, Deployment `{}`.
+    #[test]
+    fn zero_status_counters() {
+        let spec = || json!({"metadata": {"name": "x"}, "spec": {}});
+        let status = |g, p| created(g, p, spec())["status"].to_string();
+        assert_eq!(
+            status("apps", "daemonsets"),
+            r#"{"currentNumberScheduled":0,"numberMisscheduled":0,"desiredNumberScheduled":0,"numberReady":0}"#
+        );
+        assert_eq!(status("apps", "replicasets"), r#"{"replicas":0}"#);
+        assert_eq!(status("", "replicationcontrollers"), r#"{"replicas":0}"#);
+        assert_eq!(
+            status("apps", "statefulsets"),
+            r#"{"replicas":0,"availableReplicas":0}"#
+        );
+        assert_eq!(status("apps", "deployments"), "{}");
+        // A seeded status is kept.
+        let mut seeded = spec();
+        seeded["status"] = json!({"replicas": 3});
+        let s = created("apps", "replicasets", seeded);
+        assert_eq!(s["status"]["replicas"], 3);
     }
 
     #[test]

@@ -63,7 +63,7 @@ fn bad(msg: impl Into<String>) -> ApiError {
 /// The message of `kind` in `apiVersion`: `k8s.io.api.<first label of the
 /// group, core for "">.<version>.<Kind>`, else the meta/v1 one (Status,
 /// DeleteOptions, ...).
-fn descriptor_for(api_version: &str, kind: &str) -> Result<MessageDescriptor, ApiError> {
+pub(crate) fn descriptor_for(api_version: &str, kind: &str) -> Result<MessageDescriptor, ApiError> {
     let pool = pool()?;
     let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
     let pkg = match group.split('.').next().unwrap_or("") {

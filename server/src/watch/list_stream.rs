@@ -45,7 +45,8 @@ pub fn start(
             let Ok(page) = rest::list(&st, res, &ns, &query) else {
                 return;
             };
-            if serde_json::to_writer(&mut out, &page).is_err() {
+            // Ends with a newline, as every JSON answer does.
+            if serde_json::to_writer(&mut out, &page).is_err() || out.write_all(b"\n").is_err() {
                 return;
             }
         }

@@ -401,6 +401,7 @@ pub fn serve(rest: &str, accept: &str) -> Option<Reply> {
         code: 200,
         content_type: "application/json",
         body: body.clone(),
+        warnings: Vec::new(),
     };
     match rest.trim_end_matches('/') {
         "v2" if V2_PROTOBUF_ACCEPTED.iter().any(|t| accept.contains(t)) => Some(Reply {
@@ -410,6 +411,7 @@ pub fn serve(rest: &str, accept: &str) -> Option<Reply> {
                 Some(doc) => protobuf::encode_document(doc),
                 None => docs.v2_protobuf.clone(),
             },
+            warnings: Vec::new(),
         }),
         "v2" => Some(match &custom_v2 {
             Some(doc) => json_body(&serde_json::to_vec(doc).unwrap_or_default()),
