@@ -24,6 +24,8 @@ use tokio_tungstenite::tungstenite::Message;
 const CHUNK: usize = 64 * 1024;
 /// Messages in flight between the tar thread and the socket.
 const IN_FLIGHT: usize = 8;
+/// tar's record size (20 blocks of 512 bytes).
+const RECORD: usize = 10 * 1024;
 /// What is kept of the remote tar's error output.
 const STDERR_KEPT: usize = 16 * 1024;
 
@@ -50,6 +52,7 @@ pub(crate) fn split_remote(path: &str) -> Result<(String, String), String> {
 struct ChanWriter {
     buf: Vec<u8>,
     tx: mpsc::Sender<Bytes>,
+    written: u64,
 }
 
 impl ChanWriter {
@@ -68,6 +71,7 @@ impl Write for ChanWriter {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
         let n = data.len().min(CHUNK - self.buf.len());
         self.buf.extend_from_slice(&data[..n]);
+        self.written += n as u64;
         if self.buf.len() >= CHUNK {
             self.push()?;
         }
@@ -112,7 +116,12 @@ fn build_tar(src: &Path, name: &str, w: ChanWriter) -> Result<(), String> {
     let mut w = b
         .into_inner()
         .map_err(|e| format!("{}: {e}", src.display()))?;
-    w.flush().map_err(|e| format!("{}: {e}", src.display()))
+    // Pad to tar's 10,240-byte record: GNU tar reads whole records, and over
+    // v4 (no way to close stdin) it would wait for the rest of the last one.
+    let pad = (RECORD - (w.written % RECORD as u64) as usize) % RECORD;
+    w.write_all(&vec![0; pad])
+        .and_then(|_| w.flush())
+        .map_err(|e| format!("{}: {e}", src.display()))
 }
 
 /// Unpacks the stream of `tar cf - ./BASE` into `dest` (BASE itself
@@ -211,7 +220,7 @@ pub(crate) async fn copy_to(
     let (mut sink, mut stream) = ws.split();
     let (tx, mut rx) = mpsc::channel::<Bytes>(IN_FLIGHT);
     let builder =
-        tokio::task::spawn_blocking(move || build_tar(&src, &name, ChanWriter { buf: Vec::with_capacity(CHUNK), tx }));
+        tokio::task::spawn_blocking(move || build_tar(&src, &name, ChanWriter { buf: Vec::with_capacity(CHUNK), tx, written: 0 }));
     let mut remote = Remote::default();
     let mut input_open = true;
     let mut sent: u64 = 0;

@@ -52,6 +52,7 @@ pub(crate) struct Forwarder {
     port: u16,
     stats: Arc<Stats>,
     stop: Option<watch::Sender<bool>>,
+    accepting: tokio::task::AbortHandle,
 }
 
 impl Forwarder {
@@ -79,24 +80,38 @@ impl Forwarder {
         };
         let stats = Arc::new(Stats::default());
         let (stop, stopped) = watch::channel(false);
-        crate::runtime::spawn(accept_loop(listener, upgrader, url, stats.clone(), stopped))?;
+        let accepting =
+            crate::runtime::spawn(accept_loop(listener, upgrader, url, stats.clone(), stopped))?;
         Ok(Forwarder {
             address: bound.ip().to_string(),
             port: bound.port(),
             stats,
             stop: Some(stop),
+            accepting,
         })
     }
 
-    fn close(&mut self) {
-        // Dropping the sender wakes every task waiting on `stopped`.
+    /// Stops accepting and ends the forwarded connections. Dropping the
+    /// sender wakes every task waiting on `stopped`; the accept loop is
+    /// also aborted, and `close()` waits (up to a second) until its socket
+    /// is closed, so a connection attempt right after it is refused.
+    fn stop(&mut self) {
         self.stop = None;
+        self.accepting.abort();
+    }
+
+    fn close(&mut self) {
+        self.stop();
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        while !self.accepting.is_finished() && std::time::Instant::now() < until {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
     }
 }
 
 impl Drop for Forwarder {
     fn drop(&mut self) {
-        self.close();
+        self.stop();
     }
 }
 

@@ -749,6 +749,11 @@ pub(crate) fn dispatch(
                 max_bytes: 0,
             };
             let up = upgrader(rc, &what)?;
+            let what = if verb == "cp_to" {
+                format!("{what} {local} -> {name}:{remote}")
+            } else {
+                format!("{what} {name}:{remote} -> {local}")
+            };
             let fail = |lua: &Lua, msg: String| -> mlua::Result<MultiValue> {
                 if rc.core.panic {
                     Err(mlua::Error::runtime(msg))
@@ -759,7 +764,7 @@ pub(crate) fn dispatch(
             let done = if verb == "cp_to" {
                 let src = std::path::PathBuf::from(&local);
                 if let Err(e) = std::fs::metadata(&src) {
-                    return fail(lua, format!("{what}: {local}: {e}"));
+                    return fail(lua, format!("{what}: {e}"));
                 }
                 let command: Vec<String> = ["tar", "-xmf", "-", "-C", &dir]
                     .iter()
