@@ -197,6 +197,7 @@ spec:
   nodeName: node-1
   containers:
   - {{name: app, image: busybox}}
+status: {{phase: Running}}
 """)
     kc = os.path.join(tmp, "kubeconfig")
     srv = subprocess.Popen([SERVER, "--port", "0", "--kubeconfig", kc, "--seed", seed,
@@ -256,7 +257,8 @@ spec:
                                    "pod/web", f"{port}:9000"], env=kenv, stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, text=True)
             procs.append(kp)
-            kp.stdout.readline()  # Forwarding from 127.0.0.1:PORT -> 9000
+            first = kp.stdout.readline()
+            assert first.startswith("Forwarding"), first
             secs, got, early, peak = measured_download(kp.pid, port, size)
             assert got == size, f"kubectl: {got} of {size} bytes"
             theirs.append((secs, early, peak))

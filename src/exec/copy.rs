@@ -61,9 +61,9 @@ impl ChanWriter {
             return Ok(());
         }
         let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
-        self.tx.blocking_send(chunk).map_err(|_| {
-            std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the session ended")
-        })
+        self.tx
+            .blocking_send(chunk)
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the session ended"))
     }
 }
 
@@ -130,7 +130,9 @@ fn unpack_tar(r: ChanReader, base: &str, dest: &Path) -> Result<u64, String> {
     let mut ar = tar::Archive::new(r);
     let prefix = Path::new(".").join(base);
     let mut files = 0;
-    let entries = ar.entries().map_err(|e| format!("reading the tar stream: {e}"))?;
+    let entries = ar
+        .entries()
+        .map_err(|e| format!("reading the tar stream: {e}"))?;
     for entry in entries {
         let mut entry = entry.map_err(|e| format!("reading the tar stream: {e}"))?;
         let path = entry
@@ -144,7 +146,10 @@ fn unpack_tar(r: ChanReader, base: &str, dest: &Path) -> Result<u64, String> {
                 prefix.display()
             ));
         };
-        if rest.components().any(|c| !matches!(c, Component::Normal(_))) {
+        if rest
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_)))
+        {
             return Err(format!(
                 "the container sent {}, which leaves the destination",
                 path.display()
@@ -197,7 +202,9 @@ impl Remote {
             )),
             Some(e) => Err(format!(
                 "{what}: {}",
-                e.message.as_deref().unwrap_or("tar could not run in the container")
+                e.message
+                    .as_deref()
+                    .unwrap_or("tar could not run in the container")
             )),
             None => Err(format!(
                 "{what}: the connection closed before tar's exit status"
@@ -219,8 +226,17 @@ pub(crate) async fn copy_to(
     let v5 = protocol == V5;
     let (mut sink, mut stream) = ws.split();
     let (tx, mut rx) = mpsc::channel::<Bytes>(IN_FLIGHT);
-    let builder =
-        tokio::task::spawn_blocking(move || build_tar(&src, &name, ChanWriter { buf: Vec::with_capacity(CHUNK), tx, written: 0 }));
+    let builder = tokio::task::spawn_blocking(move || {
+        build_tar(
+            &src,
+            &name,
+            ChanWriter {
+                buf: Vec::with_capacity(CHUNK),
+                tx,
+                written: 0,
+            },
+        )
+    });
     let mut remote = Remote::default();
     let mut input_open = true;
     let mut sent: u64 = 0;

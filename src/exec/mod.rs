@@ -844,7 +844,9 @@ fn cp_opts(
                 let s = val
                     .as_f64()
                     .ok_or_else(|| arg_error(what, "opts.timeout must be a number"))?;
-                timeout = Some(crate::streaming::seconds(s, "opts.timeout").map_err(|e| arg_error(what, e))?);
+                timeout = Some(
+                    crate::streaming::seconds(s, "opts.timeout").map_err(|e| arg_error(what, e))?,
+                );
             }
             "protocol" => {
                 let p = crate::client::req_string(&val, what, "opts.protocol")?;

@@ -89,11 +89,7 @@ fn err(e: ApiError) -> Result<Response, std::io::Error> {
 
 /// The protocols this server speaks, in its order of preference.
 const EXEC_PROTOCOLS: &[&str] = &["v5.channel.k8s.io", "v4.channel.k8s.io"];
-const PORTFORWARD_PROTOCOLS: &[&str] = &[
-    "portforward.k8s.io",
-    "v4.channel.k8s.io",
-    SPDY_TUNNEL,
-];
+const PORTFORWARD_PROTOCOLS: &[&str] = &["portforward.k8s.io", "v4.channel.k8s.io", SPDY_TUNNEL];
 /// kubectl's port-forward: SPDY/3.1 carried in WebSocket binary messages.
 const SPDY_TUNNEL: &str = "SPDY/3.1+portforward.k8s.io";
 
@@ -371,11 +367,7 @@ where
     let reader = tokio::spawn(async move {
         while let Some(Ok(msg)) = stream.next().await {
             match msg {
-                Message::Binary(b) => {
-                    if in_tx.send(b).await.is_err() {
-                        return;
-                    }
-                }
+                Message::Binary(b) if in_tx.send(b).await.is_err() => return,
                 Message::Close(_) => return,
                 _ => {}
             }

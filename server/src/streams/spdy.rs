@@ -243,7 +243,7 @@ pub async fn serve(
                         Err(_) => break 'session,
                     };
                     // Client streams are odd and increasing.
-                    if id % 2 == 0 || id <= last_id || pairs.len() >= MAX_PAIRS {
+                    if id.is_multiple_of(2) || id <= last_id || pairs.len() >= MAX_PAIRS {
                         let mut p = id.to_be_bytes().to_vec();
                         p.extend_from_slice(&PROTOCOL_ERROR.to_be_bytes());
                         let _ = outgoing.send(control(RST_STREAM, 0, &p)).await;
@@ -293,10 +293,9 @@ pub async fn serve(
                     let id = be32(&body[..4]) & 0x7fff_ffff;
                     if let Some(s) = streams.remove(&id) {
                         // A half-made pair goes with its stream.
-                        if pairs
-                            .get(&s.request)
-                            .is_some_and(|p| p.error == Some(id) || p.data.as_ref().is_some_and(|d| d.0 == id))
-                        {
+                        if pairs.get(&s.request).is_some_and(|p| {
+                            p.error == Some(id) || p.data.as_ref().is_some_and(|d| d.0 == id)
+                        }) {
                             pairs.remove(&s.request);
                         }
                     }
@@ -436,7 +435,10 @@ mod tests {
 
     #[test]
     fn frames_have_the_spdy3_layout() {
-        assert_eq!(control(PING, 0, &[0, 0, 0, 1]), vec![0x80, 3, 0, 6, 0, 0, 0, 4, 0, 0, 0, 1]);
+        assert_eq!(
+            control(PING, 0, &[0, 0, 0, 1]),
+            vec![0x80, 3, 0, 6, 0, 0, 0, 4, 0, 0, 0, 1]
+        );
         assert_eq!(data(3, FLAG_FIN, b"x"), vec![0, 0, 0, 3, 1, 0, 0, 1, b'x']);
         assert!(parse_block(&[0, 0, 0, 1, 0, 0, 0, 9]).is_err());
     }
