@@ -366,10 +366,13 @@ where
     let (out_tx, mut out_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(64);
     let reader = tokio::spawn(async move {
         while let Some(Ok(msg)) = stream.next().await {
-            match msg {
-                Message::Binary(b) if in_tx.send(b).await.is_err() => return,
+            let b = match msg {
+                Message::Binary(b) => b,
                 Message::Close(_) => return,
-                _ => {}
+                _ => continue,
+            };
+            if in_tx.send(b).await.is_err() {
+                return;
             }
         }
     });
