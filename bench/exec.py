@@ -17,7 +17,6 @@ port-forward >= 80 % of kubectl's throughput). Not a CI pass/fail.
 """
 import argparse
 import os
-import re
 import socket
 import statistics
 import subprocess
@@ -27,17 +26,10 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from run import lua_env  # noqa: E402  (the rock built for a Lua version)
+
 SERVER = os.path.join(ROOT, "server", "target", "release", "kube-testserver")
-
-
-def lua_env(version="5.4"):
-    tree = os.path.join(ROOT, ".luarocks", version)
-    out = subprocess.run(["luarocks", "--lua-version=" + version, "--tree=" + tree, "path"],
-                         check=True, capture_output=True, text=True).stdout
-    env = dict(os.environ)
-    for name, value in re.findall(r"export (\w+)='([^']*)'", out):
-        env[name] = value
-    return env
 
 
 def free_port():

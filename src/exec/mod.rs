@@ -492,15 +492,8 @@ fn parse_opts(v: &Value, what: &str, interactive: bool) -> mlua::Result<Opts> {
         timeout: None,
         max_bytes: 64 << 20,
     };
-    let t = match v {
-        Value::Nil => return Ok(o),
-        Value::Table(t) => t,
-        other => {
-            return Err(arg_error(
-                what,
-                format!("opts must be a table, got {}", other.type_name()),
-            ))
-        }
+    let Some(t) = opts_table(v, what)? else {
+        return Ok(o);
     };
     for pair in t.pairs::<String, Value>() {
         let (k, val) = pair?;
@@ -525,19 +518,7 @@ fn parse_opts(v: &Value, what: &str, interactive: bool) -> mlua::Result<Opts> {
             "stdout" => o.stdout = b(&val)?,
             "stderr" => o.stderr = b(&val)?,
             "tty" => o.tty = b(&val)?,
-            "protocol" => {
-                let p = crate::client::req_string(&val, what, "opts.protocol")?;
-                o.protocols = match p.as_str() {
-                    V5 => vec![V5],
-                    V4 => vec![V4],
-                    _ => {
-                        return Err(arg_error(
-                            what,
-                            format!("opts.protocol: {p:?} is not {V5} or {V4}"),
-                        ))
-                    }
-                };
-            }
+            "protocol" => o.protocols = protocol_opt(&val, what)?,
             "timeout" => {
                 o.timeout = Some(
                     val.as_f64()
@@ -685,29 +666,16 @@ pub(crate) fn dispatch(
         "portforward_listen" => {
             let port = port_arg(&nth(&a, 1), &what, "port", false)?;
             let (mut address, mut local_port) = ("127.0.0.1".to_string(), 0u16);
-            match nth(&a, 2) {
-                Value::Nil => {}
-                Value::Table(t) => {
-                    for pair in t.pairs::<String, Value>() {
-                        let (k, v) = pair?;
-                        match k.as_str() {
-                            "address" => {
-                                address = crate::client::req_string(&v, &what, "opts.address")?
-                            }
-                            "local_port" => {
-                                local_port = port_arg(&v, &what, "opts.local_port", true)?
-                            }
-                            other => {
-                                return Err(arg_error(&what, format!("unknown option {other:?}")))
-                            }
+            if let Some(t) = opts_table(&nth(&a, 2), &what)? {
+                for pair in t.pairs::<String, Value>() {
+                    let (k, v) = pair?;
+                    match k.as_str() {
+                        "address" => {
+                            address = crate::client::req_string(&v, &what, "opts.address")?
                         }
+                        "local_port" => local_port = port_arg(&v, &what, "opts.local_port", true)?,
+                        other => return Err(arg_error(&what, format!("unknown option {other:?}"))),
                     }
-                }
-                other => {
-                    return Err(arg_error(
-                        &what,
-                        format!("opts must be a table, got {}", other.type_name()),
-                    ))
                 }
             }
             let base = rc.collection(rc.need_ns(verb)?);
@@ -818,21 +786,39 @@ fn port_arg(v: &Value, what: &str, arg: &str, zero: bool) -> mlua::Result<u16> {
     }
 }
 
+/// An options argument: nil or a table.
+fn opts_table<'a>(v: &'a Value, what: &str) -> mlua::Result<Option<&'a mlua::Table>> {
+    match v {
+        Value::Nil => Ok(None),
+        Value::Table(t) => Ok(Some(t)),
+        other => Err(arg_error(
+            what,
+            format!("opts must be a table, got {}", other.type_name()),
+        )),
+    }
+}
+
+/// `opts.protocol`: only that one of the exec protocols.
+fn protocol_opt(v: &Value, what: &str) -> mlua::Result<Vec<&'static str>> {
+    let p = crate::client::req_string(v, what, "opts.protocol")?;
+    match p.as_str() {
+        V5 => Ok(vec![V5]),
+        V4 => Ok(vec![V4]),
+        _ => Err(arg_error(
+            what,
+            format!("opts.protocol: {p:?} is not {V5} or {V4}"),
+        )),
+    }
+}
+
 /// cp options: `container`, `timeout` (seconds), `protocol`.
 fn cp_opts(
     v: &Value,
     what: &str,
 ) -> mlua::Result<(Option<String>, Option<Duration>, Vec<&'static str>)> {
     let (mut container, mut timeout, mut protocols) = (None, None, vec![V5, V4]);
-    let t = match v {
-        Value::Nil => return Ok((container, timeout, protocols)),
-        Value::Table(t) => t,
-        other => {
-            return Err(arg_error(
-                what,
-                format!("opts must be a table, got {}", other.type_name()),
-            ))
-        }
+    let Some(t) = opts_table(v, what)? else {
+        return Ok((container, timeout, protocols));
     };
     for pair in t.pairs::<String, Value>() {
         let (k, val) = pair?;
@@ -848,19 +834,7 @@ fn cp_opts(
                     crate::streaming::seconds(s, "opts.timeout").map_err(|e| arg_error(what, e))?,
                 );
             }
-            "protocol" => {
-                let p = crate::client::req_string(&val, what, "opts.protocol")?;
-                protocols = match p.as_str() {
-                    V5 => vec![V5],
-                    V4 => vec![V4],
-                    _ => {
-                        return Err(arg_error(
-                            what,
-                            format!("opts.protocol: {p:?} is not {V5} or {V4}"),
-                        ))
-                    }
-                };
-            }
+            "protocol" => protocols = protocol_opt(&val, what)?,
             other => return Err(arg_error(what, format!("unknown option {other:?}"))),
         }
     }

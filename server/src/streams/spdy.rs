@@ -330,41 +330,15 @@ async fn forward(pair: Pair, target: Target, out: mpsc::Sender<Vec<u8>>) {
             }
         }
         Target::Addr(addr) => {
-            let tcp = match tokio::net::TcpStream::connect(&addr).await {
-                Ok(t) => t,
-                Err(e) => {
-                    let msg = format!(
-                        "error forwarding port {port} to pod, uid : failed to connect to {addr}: {e}"
-                    );
-                    let _ = out.send(data(err_id, FLAG_FIN, msg.as_bytes())).await;
-                    let _ = out.send(data(data_id, FLAG_FIN, &[])).await;
-                    return;
-                }
-            };
-            let _ = tcp.set_nodelay(true);
-            let (mut r, mut w) = tcp.into_split();
-            let up = tokio::spawn(async move {
-                while let Some(b) = from_client.recv().await {
-                    if w.write_all(&b).await.is_err() {
-                        return;
-                    }
-                }
-                // The client closed its side: so does the connection to the port.
-                let _ = w.shutdown().await;
-            });
-            let mut buf = vec![0u8; CHUNK];
-            loop {
-                match r.read(&mut buf).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        if out.send(data(data_id, 0, &buf[..n])).await.is_err() {
-                            up.abort();
-                            return;
-                        }
-                    }
-                }
+            let sent = super::portforward::pump(&addr, from_client, &out, |b| data(data_id, 0, b));
+            if let Err(e) = sent.await {
+                let msg = format!(
+                    "error forwarding port {port} to pod, uid : failed to connect to {addr}: {e}"
+                );
+                let _ = out.send(data(err_id, FLAG_FIN, msg.as_bytes())).await;
+                let _ = out.send(data(data_id, FLAG_FIN, &[])).await;
+                return;
             }
-            up.abort();
         }
     }
     let _ = out.send(data(data_id, FLAG_FIN, &[])).await;
