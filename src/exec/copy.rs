@@ -175,6 +175,11 @@ fn unpack_tar(r: ChanReader, base: &str, dest: &Path) -> Result<u64, String> {
         }
         // Links, devices and FIFOs are not copied.
     }
+    // tar pads its output to a whole record after the end-of-archive
+    // blocks: read it, so the session is not cut before tar's exit status.
+    let mut rest = ar.into_inner();
+    std::io::copy(&mut rest, &mut std::io::sink())
+        .map_err(|e| format!("reading the tar stream: {e}"))?;
     Ok(files)
 }
 
