@@ -1047,7 +1047,7 @@ fn resource_method(
         "status" | "update_status" | "patch_status" => res.status,
         "delete_collection" => res.delete_collection,
         "logs" | "ephemeralcontainers" | "follow_logs" => res.has(Extra::Logs),
-        "exec" | "exec_session" | "attach" | "portforward" => res.has(Extra::Logs),
+        v if crate::exec::VERBS.contains(&v) => res.has(Extra::Logs),
         "finalize" => res.has(Extra::Finalize),
         "scale" => res.has(Extra::Scale),
         "informer" => return crate::verbs::lua_method(lua, name).map(Some),
@@ -1244,9 +1244,7 @@ fn dispatch(lua: &Lua, rc: &ResourceClient, verb: &str, a: Args) -> mlua::Result
             )?
             .into_lua_multi(lua)
         }
-        "exec" | "exec_session" | "attach" | "portforward" => {
-            crate::exec::dispatch(lua, rc, verb, a)
-        }
+        v if crate::exec::VERBS.contains(&v) => crate::exec::dispatch(lua, rc, verb, a),
         _ => crate::verbs::dispatch(lua, rc, verb, a),
     }
 }

@@ -218,6 +218,76 @@ function Pods:evict(name, delete_options) end
 ---@return Response|kube.Status, kube.Info|string, integer
 function Pods:bind(name, node) end
 
+---@alias kube.Command string[]|string  a string runs as `sh -c STRING`
+
+---@class kube.ExecOptions
+---@field container string? the container (needed when the pod has several)
+---@field stdin boolean|string? exec: a string is sent as stdin, then stdin is closed (v5); sessions: default true
+---@field stdout boolean? default true
+---@field stderr boolean? default true (false with tty: a terminal has one output)
+---@field tty boolean? a terminal (the server runs the command on a pty); `resize` works
+---@field protocol "v5.channel.k8s.io"|"v4.channel.k8s.io"? only this protocol (default: v5, else v4)
+---@field timeout number? exec: seconds for the whole command
+---@field max_bytes integer? exec: the most output kept (default 64 MiB); more is an error
+
+--- Runs a command in a container and waits for it (WebSocket `v5.channel.k8s.io`,
+--- else `v4`, over the client's own TLS, proxy and credentials).
+--- `out, err, 0` on success; `out, err, N` for exit code N; `out, err, nil, message`
+--- when the command could not run (e.g. not found); `nil, message` when the session
+--- failed (unknown pod or container, refused upgrade, broken connection, timeout).
+--- Blocks the calling thread (use `exec_session` inside an event loop).
+---@param name string
+---@param command kube.Command
+---@param opts kube.ExecOptions?
+---@return string?, string, integer?, string?
+function Pods:exec(name, command, opts) end
+--- An interactive exec session (stdin open by default); see `kube.Session`.
+---@param name string
+---@param command kube.Command
+---@param opts kube.ExecOptions?
+---@return kube.Session
+function Pods:exec_session(name, command, opts) end
+--- Attaches to the container's running process (its stdin, stdout, stderr); see `kube.Session`.
+---@param name string
+---@param opts kube.ExecOptions?
+---@return kube.Session
+function Pods:attach(name, opts) end
+--- One forwarded connection to `port` of the pod (`portforward.k8s.io`): a
+--- `kube.Session` whose reads give `"data", bytes` and whose `write` sends.
+---@param name string
+---@param port integer
+---@return kube.Session
+function Pods:portforward(name, port) end
+--- What `kubectl port-forward` does: listens on `opts.address` (default 127.0.0.1)
+--- port `opts.local_port` (default 0: a free port) and forwards each accepted
+--- connection to `port` of the pod over its own WebSocket, on the background runtime.
+--- Raises when the local port cannot be bound.
+---@param name string
+---@param port integer
+---@param opts {address: string?, local_port: integer?}?
+---@return kube.PortForwarder
+function Pods:portforward_listen(name, port, opts) end
+--- Copies a local file or directory into the container, as `kubectl cp` does
+--- (a tar stream to `tar -xmf - -C DIR` in the container). `remote` ending in `/`
+--- is a directory the source goes into under its own name.
+--- `true, bytes_sent` or `nil, message`. Blocks the calling thread.
+---@param name string
+---@param local_path string
+---@param remote_path string
+---@param opts {container: string?, timeout: number?, protocol: string?}?
+---@return true?, integer|string
+function Pods:cp_to(name, local_path, remote_path, opts) end
+--- Copies a file or directory out of the container (`tar cf -` there, unpacked
+--- here as it arrives; `remote_path` itself becomes `local_path`). Only regular
+--- files and directories are written; links and devices are skipped and no entry
+--- may leave `local_path`. `true, files_written` or `nil, message`.
+---@param name string
+---@param remote_path string
+---@param local_path string
+---@param opts {container: string?, timeout: number?, protocol: string?}?
+---@return true?, integer|string
+function Pods:cp_from(name, remote_path, local_path, opts) end
+
 ---@class kube.NamespaceClient: kube.ResourceClient
 local Namespaces = {}
 ---@return kube.Object|kube.Status, kube.Info|string, integer
@@ -269,6 +339,61 @@ function ListIterator:close() end
 ---@overload fun(): string?
 local LogLines = {}
 function LogLines:close() end
+
+--- An exec, attach or port-forward session. Its connection runs in the background:
+--- `read(0)` never waits, and inside a host adapter's coroutine (`kube.luv`,
+--- `kube.cqueues`, `kube.ngx`) `read`, `wait` and the generic for yield to the loop.
+--- `for stream, chunk in session do … end` gives `"stdout"|"stderr"|"data", bytes`.
+---@class kube.Session
+---@overload fun(): string?, string?
+local Session = {}
+--- The next chunk: `stream, bytes`; `nil, "timeout"` when none came within
+--- `timeout` seconds; nothing at the end. Raises when the session broke.
+---@param timeout number?
+---@return string?, string?
+function Session:read(timeout) end
+--- Sends bytes to stdin (to the pod's port for port-forward).
+---@param data string
+---@return true
+function Session:write(data) end
+--- Closes stdin (`v5.channel.k8s.io` only; `false, message` on v4).
+---@return boolean, string?
+function Session:close_stdin() end
+--- Tells the terminal its size (tty sessions).
+---@param cols integer
+---@param rows integer
+function Session:resize(cols, rows) end
+--- Waits for the end: the exit code and the Status; `nil, message, status` when the
+--- command could not run; `nil, "timeout"` when `timeout` passed. Unread output is dropped.
+---@param timeout number?
+---@return integer?, table|string?, table?
+function Session:wait(timeout) end
+--- The subprotocol the server chose (waits for the upgrade).
+---@return string
+function Session:protocol() end
+--- True once the session ended.
+---@return boolean
+function Session:finished() end
+function Session:close() end
+
+--- A local listener forwarding to a pod port (`Pods:portforward_listen`).
+---@class kube.PortForwarder
+local PortForwarder = {}
+---@return integer
+function PortForwarder:port() end
+---@return string
+function PortForwarder:address() end
+--- `http://ADDRESS:PORT`
+---@return string
+function PortForwarder:url() end
+--- `{accepted = n, active = n, open = boolean}`
+---@return {accepted: integer, active: integer, open: boolean}
+function PortForwarder:stats() end
+--- The last (up to 32) failures of forwarded connections (refused upgrades, remote errors).
+---@return string[]
+function PortForwarder:errors() end
+--- Stops listening and ends every forwarded connection (also done when collected).
+function PortForwarder:close() end
 
 -- kube.cache ----------------------------------------------------------------
 

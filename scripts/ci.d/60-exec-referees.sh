@@ -23,10 +23,19 @@ echo "served through the tunnel" >"$TMP/www/index.html"
 HTTP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 python3 -m http.server "$HTTP_PORT" --bind 127.0.0.1 --directory "$TMP/www" >/dev/null 2>&1 &
 PIDS+=($!)
+# A port nothing listens on (bound, read, released).
+CLOSED_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat >"$TMP/seed.yaml" <<YAML
 apiVersion: v1
 kind: Pod
 metadata: {name: web, namespace: default, annotations: {"kube-testserver/port.8080": "127.0.0.1:$HTTP_PORT"}}
+spec:
+  containers:
+  - {name: app, image: nginx}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: closed, namespace: default, annotations: {"kube-testserver/port.80": "127.0.0.1:$CLOSED_PORT"}}
 spec:
   containers:
   - {name: app, image: nginx}
@@ -134,18 +143,47 @@ cp_directory_out() {
   k cp web:dir "$TMP/dir-back" || return 1
   same "$(cat "$TMP/dir-back/sub/x")" deep
 }
-port_forward_curl() {
-  local port
+# port_forward MODE: kubectl port-forward to web:8080 (the HTTP server), then
+# curl through it: one page, a 4 MB file compared byte for byte, and 10
+# connections at once. MODE websocket: kubectl 1.32's default (SPDY/3.1
+# tunnelled in WebSocket); spdy: its fallback (Upgrade: SPDY/3.1).
+port_forward() {
+  local port pf out i
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  timeout 20 kubectl --cache-dir "$TMP/cache" port-forward pod/web "$port:8080" >"$TMP/pf.log" 2>&1 &
-  local pf=$!
-  local out=""
-  for _ in $(seq 50); do grep -q Forwarding "$TMP/pf.log" && break; sleep 0.1; done
+  [ -f "$TMP/www/big.bin" ] || head -c 4194304 /dev/urandom >"$TMP/www/big.bin"
+  local ws=true
+  [ "$1" = spdy ] && ws=false
+  KUBECTL_PORT_FORWARD_WEBSOCKETS=$ws timeout 30 kubectl --cache-dir "$TMP/cache" -v=4 port-forward pod/web "$port:8080" >"$TMP/pf-$1.log" 2>&1 &
+  pf=$!
+  for _ in $(seq 50); do grep -q Forwarding "$TMP/pf-$1.log" && break; sleep 0.1; done
   out=$(curl -s -m 5 "http://127.0.0.1:$port/index.html")
+  curl -s -m 10 -o "$TMP/big-$1.bin" "http://127.0.0.1:$port/big.bin"
+  local curls=()
+  for i in $(seq 10); do curl -s -m 10 -o "$TMP/par-$1-$i.html" "http://127.0.0.1:$port/index.html" & curls+=($!); done
+  wait "${curls[@]}"
   kill $pf 2>/dev/null
   wait $pf 2>/dev/null
-  cat "$TMP/pf.log"
-  same "$out" "served through the tunnel"
+  grep -iE "forward|tunnel|spdy|websocket|error" "$TMP/pf-$1.log" | head -20
+  same "$out" "served through the tunnel" || return 1
+  cmp "$TMP/www/big.bin" "$TMP/big-$1.bin" || return 1
+  for i in $(seq 10); do same "$(cat "$TMP/par-$1-$i.html")" "served through the tunnel" >/dev/null || return 1; done
+  # kubectl logs (at -v=4) when it falls back from the WebSocket tunnel to SPDY.
+  if [ "$1" = websocket ] && grep -qi fallback "$TMP/pf-$1.log"; then return 1; fi
+  return 0
+}
+# A pod port nobody listens on: kubectl reports the server's error for that connection.
+port_forward_refused() {
+  local port pf
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  timeout 20 kubectl --cache-dir "$TMP/cache" port-forward pod/closed "$port:80" >"$TMP/pf-refused.log" 2>&1 &
+  pf=$!
+  for _ in $(seq 50); do grep -q Forwarding "$TMP/pf-refused.log" && break; sleep 0.1; done
+  curl -s -m 5 "http://127.0.0.1:$port/" && return 1
+  sleep 0.5
+  kill $pf 2>/dev/null
+  wait $pf 2>/dev/null
+  cat "$TMP/pf-refused.log"
+  grep -q "error forwarding port 80 to pod" "$TMP/pf-refused.log"
 }
 
 check "kubectl exec: stdout" exec_plain
@@ -161,9 +199,9 @@ check "exec without upgrade headers: 400 Upgrade request required" no_upgrade
 check "kubectl attach -i" attach_stdin
 check "kubectl cp into and out of a container" cp_to_and_from
 check "kubectl cp a directory out" cp_directory_out
-if [ "${EXEC_REFEREES_SPDY:-0}" = 1 ]; then
-  check "kubectl port-forward, then curl through it" port_forward_curl
-fi
+check "kubectl port-forward (SPDY in WebSocket), then curl through it" port_forward websocket
+check "kubectl port-forward (SPDY upgrade fallback), then curl through it" port_forward spdy
+check "kubectl port-forward to a refused port: the server's error" port_forward_refused
 
 if bash "$REFEREES/python_venv.sh" >"$OUT" 2>&1; then
   py() { timeout 30 "$ROOT/build/venv/bin/python" "$REFEREES/python_streams.py" "$@"; }

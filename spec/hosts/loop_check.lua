@@ -195,6 +195,27 @@ task(function()
   check(watch_done, "the watch saw all " .. N .. " configmaps across a 410, a reset, a slow reconnect and a server restart")
 end)
 
+-- 4. An exec session in the loop: read(timeout) and wait() yield while the
+-- command takes a second to answer.
+local pods = client:corev1():pods("default")
+pods:create { metadata = { name = "sh" },
+  spec = { nodeName = "loop-node", containers = { { name = "c", image = "busybox" } } } }
+task(function()
+  local t0 = now()
+  local s = pods:exec_session("sh", { "sh", "-c", "read x; sleep 1; echo got $x; echo oops >&2; exit 4" })
+  s:write("hello\n")
+  local got = { stdout = "", stderr = "" }
+  while true do
+    local stream, chunk = s:read(10)
+    if stream == nil then break end
+    got[stream] = got[stream] .. chunk
+  end
+  local code = s:wait(10)
+  local took = now() - t0
+  check(got.stdout == "got hello\n" and got.stderr == "oops\n" and code == 4 and took > 0.9,
+    "an exec session's read and wait yield to the loop", ("%.0f ms, exit %s"):format(took * 1000, tostring(code)))
+end)
+
 local function finish()
   stop_ticker()
   table.sort(latencies)

@@ -85,4 +85,32 @@ function M.wrap_call(impl)
   end
 end
 
+--- A session's `read(timeout)`: yields (up to `timeout`) instead of
+--- blocking, and says "timeout" as the blocking form does.
+function M.wrap_read(impl)
+  return function(self, timeout)
+    local wait = mode()
+    if not wait or timeout == 0 then return impl(self, timeout) end
+    local a, b = step(wait, self, timeout)
+    if a == nil and not self:finished() then return nil, "timeout" end
+    return a, b
+  end
+end
+
+--- A session's `wait(timeout)`: yields until the session ends (its unread
+--- output is dropped, as the blocking form drops it), then asks for the exit.
+function M.wrap_wait(impl)
+  return function(self, timeout)
+    local wait = mode()
+    if not wait or timeout == 0 then return impl(self, timeout) end
+    local deadline = timeout and (now() + timeout)
+    while not self:finished() do
+      local left = deadline and (deadline - now())
+      if left and left <= 0 then return nil, "timeout" end
+      step(wait, self, left)
+    end
+    return impl(self, 0)
+  end
+end
+
 return M

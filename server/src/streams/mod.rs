@@ -17,6 +17,7 @@
 mod channel;
 mod portforward;
 mod process;
+mod spdy;
 
 use crate::api::Server;
 use crate::body::{respond, Response, ResponseBody};
@@ -90,7 +91,9 @@ fn err(e: ApiError) -> Result<Response, std::io::Error> {
 
 /// The protocols this server speaks, in its order of preference.
 const EXEC_PROTOCOLS: &[&str] = &["v5.channel.k8s.io", "v4.channel.k8s.io"];
-const PORTFORWARD_PROTOCOLS: &[&str] = &["portforward.k8s.io", "v4.channel.k8s.io"];
+const PORTFORWARD_PROTOCOLS: &[&str] = &["portforward.k8s.io", "v4.channel.k8s.io", SPDY_TUNNEL];
+/// kubectl's port-forward: SPDY/3.1 carried in WebSocket binary messages.
+const SPDY_TUNNEL: &str = "SPDY/3.1+portforward.k8s.io";
 
 /// Serves one streaming request.
 pub async fn serve(
@@ -173,6 +176,9 @@ pub async fn serve(
     };
     // What the WebSocket upgrade needs.
     let upgrade = header("upgrade").to_ascii_lowercase();
+    if kind == Kind::PortForward && upgrade == "spdy/3.1" {
+        return spdy_upgrade(req, pod);
+    }
     let key = header("sec-websocket-key");
     if upgrade != "websocket" || key.is_empty() {
         return err(ApiError::bad_request("Upgrade request required"));
@@ -244,7 +250,8 @@ pub async fn serve(
         })
         .collect::<Result<_, _>>()
         .unwrap_or_default();
-    if kind == Kind::PortForward && ports.is_empty() {
+    // kubectl names its ports in the SPDY streams' headers, not in the URL.
+    if kind == Kind::PortForward && ports.is_empty() && protocol != SPDY_TUNNEL {
         return err(ApiError::bad_request("at least 1 port must be specified"));
     }
     let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
@@ -264,6 +271,7 @@ pub async fn serve(
         container.clone().unwrap_or_default(),
     );
     let v5 = protocol == "v5.channel.k8s.io";
+    let tunnel = protocol == SPDY_TUNNEL;
     tokio::spawn(async move {
         let Ok(upgraded) = on_upgrade.await else {
             return;
@@ -284,6 +292,9 @@ pub async fn serve(
                 };
                 let proc = process::attach(key, &container_spec, &opts, &dir);
                 channel::run(ws, proc, &opts, v5).await;
+            }
+            Kind::PortForward if tunnel => {
+                spdy_over_websocket(ws, pod).await;
             }
             Kind::PortForward => {
                 let targets = ports
@@ -306,6 +317,79 @@ pub async fn serve(
         h.insert("sec-websocket-protocol", v);
     }
     Ok(resp)
+}
+
+/// kubectl's fallback: `Upgrade: SPDY/3.1` on the connection itself
+/// (`X-Stream-Protocol-Version: portforward.k8s.io`).
+fn spdy_upgrade(
+    mut req: hyper::Request<hyper::body::Incoming>,
+    pod: Value,
+) -> Result<Response, std::io::Error> {
+    let offered = req
+        .headers()
+        .get_all("x-stream-protocol-version")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|v| v.trim() == "portforward.k8s.io");
+    if !offered {
+        return err(ApiError::bad_request(
+            "unable to upgrade: unable to negotiate protocol: client supports [], server supports [portforward.k8s.io]",
+        ));
+    }
+    let on_upgrade = hyper::upgrade::on(&mut req);
+    tokio::spawn(async move {
+        let Ok(upgraded) = on_upgrade.await else {
+            return;
+        };
+        let io = hyper_util::rt::TokioIo::new(upgraded);
+        spdy::serve_io(io, move |p| portforward::target(&pod, p)).await;
+    });
+    let mut resp = hyper::Response::new(ResponseBody::Whole(None));
+    *resp.status_mut() = hyper::StatusCode::SWITCHING_PROTOCOLS;
+    let h = resp.headers_mut();
+    h.insert("connection", "Upgrade".parse().expect("static"));
+    h.insert("upgrade", "SPDY/3.1".parse().expect("static"));
+    h.insert(
+        "x-stream-protocol-version",
+        "portforward.k8s.io".parse().expect("static"),
+    );
+    Ok(resp)
+}
+
+/// The WebSocket tunnel: binary messages carry the SPDY byte stream both ways.
+async fn spdy_over_websocket<S>(ws: WebSocketStream<S>, pod: Value)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let (mut sink, mut stream) = ws.split();
+    let (in_tx, in_rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(16);
+    let (out_tx, mut out_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(64);
+    let reader = tokio::spawn(async move {
+        while let Some(Ok(msg)) = stream.next().await {
+            let b = match msg {
+                Message::Binary(b) => b,
+                Message::Close(_) => return,
+                _ => continue,
+            };
+            if in_tx.send(b).await.is_err() {
+                return;
+            }
+        }
+    });
+    let writer = tokio::spawn(async move {
+        while let Some(f) = out_rx.recv().await {
+            if sink.send(Message::Binary(f.into())).await.is_err() {
+                return;
+            }
+        }
+        let _ = sink.close().await;
+    });
+    spdy::serve(in_rx, out_tx, move |p| portforward::target(&pod, p)).await;
+    reader.abort();
+    let _ = writer.await;
 }
 
 fn names(pod: &Value, field: &str) -> Vec<String> {

@@ -71,38 +71,16 @@ where
             }
             Target::Addr(addr) => {
                 tokio::spawn(async move {
-                    let tcp = match tokio::net::TcpStream::connect(&addr).await {
-                        Ok(t) => t,
+                    match pump(&addr, in_rx, &out, |b| framed(data_ch, b)).await {
                         Err(e) => {
                             let msg = format!("an error occurred forwarding {port} -> {port}: error forwarding port {port} to pod, uid : failed to connect to {addr}: {e}");
                             let _ = out.send(framed(err_ch, msg.as_bytes())).await;
-                            return;
                         }
-                    };
-                    let _ = tcp.set_nodelay(true);
-                    let (mut r, mut w) = tcp.into_split();
-                    let up = tokio::spawn(async move {
-                        while let Some(b) = in_rx.recv().await {
-                            if w.write_all(&b).await.is_err() {
-                                break;
-                            }
-                        }
-                        let _ = w.shutdown().await;
-                    });
-                    let mut buf = vec![0u8; CHUNK];
-                    loop {
-                        match r.read(&mut buf).await {
-                            Ok(0) | Err(_) => break,
-                            Ok(n) => {
-                                if out.send(framed(data_ch, &buf[..n])).await.is_err() {
-                                    break;
-                                }
-                            }
+                        // The remote closed: the stream ends for the client.
+                        Ok(()) => {
+                            let _ = out.send(Message::Close(None)).await;
                         }
                     }
-                    up.abort();
-                    // The remote closed: the stream ends for the client.
-                    let _ = out.send(Message::Close(None)).await;
                 });
             }
         }
@@ -130,4 +108,40 @@ where
     }
     drop(inputs);
     writer.abort();
+}
+
+/// Connects to `addr`, then copies `from_client` to it (shutting its write
+/// side down when that ends) and what it sends to `out`, each read made a
+/// message by `frame`, until it closes or `out` is gone. The error is a
+/// failure to connect.
+pub async fn pump<T: Send + 'static>(
+    addr: &str,
+    mut from_client: mpsc::Receiver<Bytes>,
+    out: &mpsc::Sender<T>,
+    frame: impl Fn(&[u8]) -> T,
+) -> std::io::Result<()> {
+    let tcp = tokio::net::TcpStream::connect(addr).await?;
+    let _ = tcp.set_nodelay(true);
+    let (mut r, mut w) = tcp.into_split();
+    let up = tokio::spawn(async move {
+        while let Some(b) = from_client.recv().await {
+            if w.write_all(&b).await.is_err() {
+                return;
+            }
+        }
+        let _ = w.shutdown().await;
+    });
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        match r.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if out.send(frame(&buf[..n])).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    up.abort();
+    Ok(())
 }

@@ -10,6 +10,9 @@
 //! Port-forward speaks `portforward.k8s.io` (data channel 0, error channel
 //! 1, each opened by a 2-byte port number from the server).
 
+mod copy;
+mod listen;
+
 use crate::client::{arg_error, nth, Args, ResourceClient};
 use crate::iterator::{Iter, Step};
 use crate::lua_fn;
@@ -22,6 +25,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
+
+/// The pod-client methods this module serves.
+pub(crate) const VERBS: &[&str] = &[
+    "exec",
+    "exec_session",
+    "attach",
+    "portforward",
+    "portforward_listen",
+    "cp_to",
+    "cp_from",
+];
 
 const V5: &str = "v5.channel.k8s.io";
 const V4: &str = "v4.channel.k8s.io";
@@ -400,6 +414,9 @@ impl Step for Session {
             }
             exit_values(lua, s.exit.as_ref())
         })?;
+        // In a host adapter's coroutine both yield to the loop instead of blocking.
+        let read = crate::nonblocking::yielding_iter(lua, "wrap_read", read)?;
+        let wait = crate::nonblocking::yielding_iter(lua, "wrap_wait", wait)?;
         Ok(vec![
             ("read", read),
             ("write", write),
@@ -475,15 +492,8 @@ fn parse_opts(v: &Value, what: &str, interactive: bool) -> mlua::Result<Opts> {
         timeout: None,
         max_bytes: 64 << 20,
     };
-    let t = match v {
-        Value::Nil => return Ok(o),
-        Value::Table(t) => t,
-        other => {
-            return Err(arg_error(
-                what,
-                format!("opts must be a table, got {}", other.type_name()),
-            ))
-        }
+    let Some(t) = opts_table(v, what)? else {
+        return Ok(o);
     };
     for pair in t.pairs::<String, Value>() {
         let (k, val) = pair?;
@@ -508,19 +518,7 @@ fn parse_opts(v: &Value, what: &str, interactive: bool) -> mlua::Result<Opts> {
             "stdout" => o.stdout = b(&val)?,
             "stderr" => o.stderr = b(&val)?,
             "tty" => o.tty = b(&val)?,
-            "protocol" => {
-                let p = crate::client::req_string(&val, what, "opts.protocol")?;
-                o.protocols = match p.as_str() {
-                    V5 => vec![V5],
-                    V4 => vec![V4],
-                    _ => {
-                        return Err(arg_error(
-                            what,
-                            format!("opts.protocol: {p:?} is not {V5} or {V4}"),
-                        ))
-                    }
-                };
-            }
+            "protocol" => o.protocols = protocol_opt(&val, what)?,
             "timeout" => {
                 o.timeout = Some(
                     val.as_f64()
@@ -652,16 +650,7 @@ pub(crate) fn dispatch(
             Iter::new(session).into_for_loop(lua)
         }
         "portforward" => {
-            let port = match nth(&a, 1) {
-                Value::Integer(p) if (1..=65535).contains(&p) => p as u16,
-                Value::Number(p) if (1.0..=65535.0).contains(&p) && p.fract() == 0.0 => p as u16,
-                other => {
-                    return Err(arg_error(
-                        &what,
-                        format!("port must be a number 1-65535, got {other:?}"),
-                    ))
-                }
-            };
+            let port = port_arg(&nth(&a, 1), &what, "port", false)?;
             let base = rc.collection(rc.need_ns(verb)?);
             let url = format!("{}/{base}/{name}/portforward?ports={port}", rc.core.server);
             let session = Session::start(
@@ -674,8 +663,182 @@ pub(crate) fn dispatch(
             .map_err(mlua::Error::runtime)?;
             Iter::new(session).into_for_loop(lua)
         }
+        "portforward_listen" => {
+            let port = port_arg(&nth(&a, 1), &what, "port", false)?;
+            let (mut address, mut local_port) = ("127.0.0.1".to_string(), 0u16);
+            if let Some(t) = opts_table(&nth(&a, 2), &what)? {
+                for pair in t.pairs::<String, Value>() {
+                    let (k, v) = pair?;
+                    match k.as_str() {
+                        "address" => {
+                            address = crate::client::req_string(&v, &what, "opts.address")?
+                        }
+                        "local_port" => local_port = port_arg(&v, &what, "opts.local_port", true)?,
+                        other => return Err(arg_error(&what, format!("unknown option {other:?}"))),
+                    }
+                }
+            }
+            let base = rc.collection(rc.need_ns(verb)?);
+            let url = format!("{}/{base}/{name}/portforward?ports={port}", rc.core.server);
+            let fw = listen::Forwarder::start(upgrader(rc, &what)?, url, &address, local_port)
+                .map_err(|e| mlua::Error::runtime(format!("{what}: {e}")))?;
+            lua.create_userdata(fw)?.into_lua_multi(lua)
+        }
+        "cp_to" | "cp_from" => {
+            let first = crate::client::req_string(&nth(&a, 1), &what, "source")?;
+            let second = crate::client::req_string(&nth(&a, 2), &what, "destination")?;
+            let (local, remote) = if verb == "cp_to" {
+                (first, second)
+            } else {
+                (second, first)
+            };
+            let (container, timeout, protocols) = cp_opts(&nth(&a, 3), &what)?;
+            // cp_to into a directory named with a trailing / keeps the source's name.
+            let into_dir = verb == "cp_to" && remote.ends_with('/');
+            let (dir, base) = if into_dir {
+                let dir = remote.trim_end_matches('/');
+                let name = std::path::Path::new(&local)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .ok_or_else(|| arg_error(&what, format!("{local:?} has no file name")))?;
+                (if dir.is_empty() { "/" } else { dir }.to_string(), name)
+            } else {
+                copy::split_remote(&remote).map_err(|e| arg_error(&what, e))?
+            };
+            let o = Opts {
+                container,
+                stdin: verb == "cp_to",
+                stdout: true,
+                stderr: true,
+                tty: false,
+                protocols,
+                input: None,
+                timeout: None,
+                max_bytes: 0,
+            };
+            let up = upgrader(rc, &what)?;
+            let what = if verb == "cp_to" {
+                format!("{what} {local} -> {name}:{remote}")
+            } else {
+                format!("{what} {name}:{remote} -> {local}")
+            };
+            let fail = |lua: &Lua, msg: String| -> mlua::Result<MultiValue> {
+                if rc.core.panic {
+                    Err(mlua::Error::runtime(msg))
+                } else {
+                    (Value::Nil, msg).into_lua_multi(lua)
+                }
+            };
+            let done = if verb == "cp_to" {
+                let src = std::path::PathBuf::from(&local);
+                if let Err(e) = std::fs::metadata(&src) {
+                    return fail(lua, format!("{what}: {e}"));
+                }
+                let command: Vec<String> = ["tar", "-xmf", "-", "-C", &dir]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect();
+                let url = session_url(rc, verb, &name, "exec", &command, &o)?;
+                copy::wait_for(
+                    copy::copy_to(up, url, o.protocols.clone(), src, base, what.clone()),
+                    timeout,
+                    &what,
+                )
+            } else {
+                let command: Vec<String> = ["tar", "cf", "-", "-C", &dir, &format!("./{base}")]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect();
+                let url = session_url(rc, verb, &name, "exec", &command, &o)?;
+                let dest = std::path::PathBuf::from(&local);
+                copy::wait_for(
+                    copy::copy_from(up, url, o.protocols.clone(), base, dest, what.clone()),
+                    timeout,
+                    &what,
+                )
+            };
+            match done {
+                Ok(n) => (true, n).into_lua_multi(lua),
+                Err(e) => fail(lua, e),
+            }
+        }
         _ => Err(mlua::Error::runtime(format!("{what}: unknown verb"))),
     }
+}
+
+/// A port number argument (0 allowed for a local port: any free one).
+fn port_arg(v: &Value, what: &str, arg: &str, zero: bool) -> mlua::Result<u16> {
+    let low = if zero { 0 } else { 1 };
+    match v {
+        Value::Integer(p) if (low..=65535).contains(p) => Ok(*p as u16),
+        Value::Number(p) if (low as f64..=65535.0).contains(p) && p.fract() == 0.0 => Ok(*p as u16),
+        other => Err(arg_error(
+            what,
+            format!(
+                "{arg} must be a number {low}-65535, got {}",
+                match other {
+                    Value::Integer(i) => i.to_string(),
+                    Value::Number(n) => n.to_string(),
+                    o => o.type_name().to_string(),
+                }
+            ),
+        )),
+    }
+}
+
+/// An options argument: nil or a table.
+fn opts_table<'a>(v: &'a Value, what: &str) -> mlua::Result<Option<&'a mlua::Table>> {
+    match v {
+        Value::Nil => Ok(None),
+        Value::Table(t) => Ok(Some(t)),
+        other => Err(arg_error(
+            what,
+            format!("opts must be a table, got {}", other.type_name()),
+        )),
+    }
+}
+
+/// `opts.protocol`: only that one of the exec protocols.
+fn protocol_opt(v: &Value, what: &str) -> mlua::Result<Vec<&'static str>> {
+    let p = crate::client::req_string(v, what, "opts.protocol")?;
+    match p.as_str() {
+        V5 => Ok(vec![V5]),
+        V4 => Ok(vec![V4]),
+        _ => Err(arg_error(
+            what,
+            format!("opts.protocol: {p:?} is not {V5} or {V4}"),
+        )),
+    }
+}
+
+/// cp options: `container`, `timeout` (seconds), `protocol`.
+fn cp_opts(
+    v: &Value,
+    what: &str,
+) -> mlua::Result<(Option<String>, Option<Duration>, Vec<&'static str>)> {
+    let (mut container, mut timeout, mut protocols) = (None, None, vec![V5, V4]);
+    let Some(t) = opts_table(v, what)? else {
+        return Ok((container, timeout, protocols));
+    };
+    for pair in t.pairs::<String, Value>() {
+        let (k, val) = pair?;
+        match k.as_str() {
+            "container" => {
+                container = Some(crate::client::req_string(&val, what, "opts.container")?)
+            }
+            "timeout" => {
+                let s = val
+                    .as_f64()
+                    .ok_or_else(|| arg_error(what, "opts.timeout must be a number"))?;
+                timeout = Some(
+                    crate::streaming::seconds(s, "opts.timeout").map_err(|e| arg_error(what, e))?,
+                );
+            }
+            "protocol" => protocols = protocol_opt(&val, what)?,
+            other => return Err(arg_error(what, format!("unknown option {other:?}"))),
+        }
+    }
+    Ok((container, timeout, protocols))
 }
 
 /// `out, err, code` (or `nil, message` when the session failed; the exit
