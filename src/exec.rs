@@ -10,10 +10,11 @@
 //! Port-forward speaks `portforward.k8s.io` (data channel 0, error channel
 //! 1, each opened by a 2-byte port number from the server).
 
-use crate::client::{arg_error, nth, Args, ResourceClient};
+use crate::args::{arg_error, nth, Args};
 use crate::iterator::{Iter, Step};
 use crate::lua_fn;
 use crate::runtime::{self, Mailbox, Signal};
+use crate::target::ResourceClient;
 use crate::transport::upgrade::Upgrader;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
@@ -496,7 +497,7 @@ fn parse_opts(v: &Value, what: &str, interactive: bool) -> mlua::Result<Opts> {
         };
         match k.as_str() {
             "container" => {
-                o.container = Some(crate::client::req_string(&val, what, "opts.container")?)
+                o.container = Some(crate::args::req_string(&val, what, "opts.container")?)
             }
             "stdin" => match &val {
                 Value::String(s) => {
@@ -509,7 +510,7 @@ fn parse_opts(v: &Value, what: &str, interactive: bool) -> mlua::Result<Opts> {
             "stderr" => o.stderr = b(&val)?,
             "tty" => o.tty = b(&val)?,
             "protocol" => {
-                let p = crate::client::req_string(&val, what, "opts.protocol")?;
+                let p = crate::args::req_string(&val, what, "opts.protocol")?;
                 o.protocols = match p.as_str() {
                     V5 => vec![V5],
                     V4 => vec![V4],
@@ -620,7 +621,7 @@ pub(crate) fn dispatch(
     a: Args,
 ) -> mlua::Result<MultiValue> {
     let what = rc.what(verb);
-    let name = crate::client::req_string(&nth(&a, 0), &what, "name")?;
+    let name = crate::args::req_string(&nth(&a, 0), &what, "name")?;
     if name.is_empty() || name.contains('/') || name == "." || name == ".." {
         return Err(arg_error(&what, format!("{name:?} is not a pod name")));
     }

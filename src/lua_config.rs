@@ -2,9 +2,10 @@
 //! Rust kubeconfig model, and the conversion of a config into a client.
 
 use crate::auth::{Credentials, Secret};
-use crate::client::{ApiClient, ClientCore};
+use crate::call::ClientCore;
 use crate::config::{self, ClusterSettings, KubeConfig};
 use crate::lua_fn;
+use crate::target::ApiClient;
 use crate::transport::Transport;
 use mlua::{AnyUserData, Lua, Table, UserData, UserDataMethods, Value};
 use std::cell::RefCell;
