@@ -79,6 +79,11 @@ pub fn exports(lua: &Lua) -> mlua::Result<Table> {
     )?;
     t.set("set_class", lua_fn::function(lua, extend::set_class)?)?;
     t.set(
+        "set_object_classes",
+        lua_fn::function(lua, returns::set_object_classes)?,
+    )?;
+    t.set("set_informer", lua_fn::function(lua, verbs::set_informer)?)?;
+    t.set(
         "testing_start",
         lua_fn::named(lua, "testing.start", testing::start)?,
     )?;

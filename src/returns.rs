@@ -6,7 +6,7 @@
 //! returned ([`shape`]).
 
 use crate::convert::{self, Format};
-use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Table, Value};
+use mlua::{IntoLuaMulti, Lua, MultiValue, Table, Value};
 
 /// The outcome of one API call, before it is turned into Lua return values.
 pub(crate) enum Reply {
@@ -44,16 +44,32 @@ pub(crate) enum Wrap {
     Text,
 }
 
-pub(crate) fn class(lua: &Lua, name: &str) -> mlua::Result<Table> {
-    let key = format!("kube.class.{name}");
-    if let Ok(t) = lua.named_registry_value::<Table>(&key) {
-        return Ok(t);
+/// The object classes the core sets on what it returns (`kube.api.objects`).
+const CLASSES: [&str; 4] = ["Response", "APIObject", "NamespacedAPIObject", "Status"];
+
+/// `kube.core.set_object_classes(objects)`: `lua/kube/api.lua` hands the
+/// object classes over once, when it is required; the core never requires
+/// Lua modules itself.
+pub(crate) fn set_object_classes(lua: &Lua, objects: Table) -> mlua::Result<()> {
+    for name in CLASSES {
+        let t: Table = objects.get(name).map_err(|_| {
+            mlua::Error::runtime(format!(
+                "set_object_classes: objects.{name} must be a table"
+            ))
+        })?;
+        lua.set_named_registry_value(&format!("kube.class.{name}"), t)?;
     }
-    let require: Function = lua.globals().get("require")?;
-    let objects: Table = require.call("kube.api.objects")?;
-    let t: Table = objects.get(name)?;
-    lua.set_named_registry_value(&key, &t)?;
-    Ok(t)
+    Ok(())
+}
+
+/// The object class `name` (`APIObject` …) handed over by `kube.api`.
+pub(crate) fn class(lua: &Lua, name: &str) -> mlua::Result<Table> {
+    lua.named_registry_value::<Table>(&format!("kube.class.{name}"))
+        .map_err(|_| {
+            mlua::Error::runtime(format!(
+                "the object class {name} is not registered: require \"kube.api\" before making calls"
+            ))
+        })
 }
 
 /// `nil, message` for a call that got no answer (raised in panic mode).

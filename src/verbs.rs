@@ -206,11 +206,19 @@ impl Verb {
     }
 }
 
-/// Resource-client methods written in Lua (`informer`, from `kube.cache`).
-pub(crate) fn lua_method(lua: &Lua, name: &str) -> mlua::Result<Function> {
-    let require: Function = lua.globals().get("require")?;
-    let module: Table = require.call("kube.cache")?;
-    module.get(name)
+const INFORMER_KEY: &str = "kube.informer";
+
+/// `kube.core.set_informer(f)`: `lua/kube/api.lua` hands over `informer`
+/// (written in Lua, `kube.cache`) once, when it is required; the core never
+/// requires Lua modules itself.
+pub(crate) fn set_informer(lua: &Lua, f: Function) -> mlua::Result<()> {
+    lua.set_named_registry_value(INFORMER_KEY, f)
+}
+
+/// `informer`, the resource-client method written in Lua.
+fn informer(lua: &Lua) -> mlua::Result<Function> {
+    lua.named_registry_value::<Function>(INFORMER_KEY)
+        .map_err(|_| mlua::Error::runtime("informer is not registered: require \"kube.api\" first"))
 }
 
 /// The resource-client method `name`, if resource `res` has it (luakube
@@ -225,7 +233,7 @@ pub(crate) fn method(
         return Ok(None);
     };
     if verb.name == "informer" {
-        return lua_method(lua, name).map(Some);
+        return informer(lua).map(Some);
     }
     let key = format!("kube.method.{}.{name}", res.name);
     if let Ok(f) = lua.named_registry_value::<Function>(&key) {
