@@ -160,6 +160,37 @@ impl Credentials {
 }
 
 impl Credentials {
+    /// Which kind of credentials these are, without any secret (`tostring`
+    /// of a config, error messages, tests).
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Credentials::None => "none",
+            Credentials::Token(_) => "token",
+            Credentials::TokenFile(_) => "tokenFile",
+            Credentials::Basic { .. } => "basic",
+            Credentials::Exec(_) => "exec plugin",
+            Credentials::WithIdentity { inner, .. } => match **inner {
+                Credentials::None => "client certificate",
+                Credentials::Exec(_) => "client certificate + exec plugin",
+                _ => "client certificate + credentials",
+            },
+        }
+    }
+
+    /// The headers shown in a call's `info.headers`: the scheme, never the
+    /// secret.
+    pub fn redacted_headers(&self) -> Vec<(String, String)> {
+        let scheme = match self {
+            Credentials::WithIdentity { inner, .. } => return inner.redacted_headers(),
+            Credentials::Token(_) | Credentials::TokenFile(_) | Credentials::Exec(_) => {
+                "Bearer <redacted>"
+            }
+            Credentials::Basic { .. } => "Basic <redacted>",
+            Credentials::None => return vec![],
+        };
+        vec![("authorization".into(), scheme.into())]
+    }
+
     /// Every secret these credentials put on the wire, as it could come back
     /// in a server's text: the token, the Authorization value, a password.
     /// An exec plugin's token only when one is cached (no plugin is run).
@@ -210,7 +241,8 @@ pub fn scrub(text: &[u8], secrets: &[Secret]) -> Option<Vec<u8>> {
     out
 }
 
-fn bearer(token: &Secret) -> Secret {
+/// The Authorization value for a bearer token (the one place it is formatted).
+pub(crate) fn bearer(token: &Secret) -> Secret {
     let mut v = b"Bearer ".to_vec();
     v.extend_from_slice(token.expose());
     Secret::new(v)

@@ -30,11 +30,11 @@ type Result<T> = std::result::Result<T, ConfigError>;
 pub struct KubeConfigFile {
     #[serde(rename = "current-context", default)]
     pub current_context: Option<String>,
-    #[serde(default, deserialize_with = "null_as_empty")]
+    #[serde(default, deserialize_with = "crate::yaml11::null_as_empty")]
     pub clusters: Vec<NamedCluster>,
-    #[serde(default, deserialize_with = "null_as_empty")]
+    #[serde(default, deserialize_with = "crate::yaml11::null_as_empty")]
     pub contexts: Vec<NamedContext>,
-    #[serde(default, deserialize_with = "null_as_empty")]
+    #[serde(default, deserialize_with = "crate::yaml11::null_as_empty")]
     pub users: Vec<NamedUser>,
 }
 
@@ -57,7 +57,7 @@ pub struct ClusterEntry {
     pub proxy_url: Option<String>,
     #[serde(default)]
     pub disable_compression: bool,
-    #[serde(default, deserialize_with = "null_as_empty")]
+    #[serde(default, deserialize_with = "crate::yaml11::null_as_empty")]
     pub extensions: Vec<NamedExtension>,
 }
 
@@ -105,7 +105,7 @@ pub struct UserEntry {
     pub password: Option<String>,
     #[serde(rename = "as")]
     pub impersonate: Option<String>,
-    #[serde(default, deserialize_with = "null_as_empty")]
+    #[serde(default, deserialize_with = "crate::yaml11::null_as_empty")]
     pub as_groups: Vec<String>,
     pub as_uid: Option<String>,
     #[serde(default)]
@@ -119,14 +119,6 @@ impl std::fmt::Debug for UserEntry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UserEntry").finish_non_exhaustive()
     }
-}
-
-pub(crate) fn null_as_empty<'de, D, T>(d: D) -> std::result::Result<Vec<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
 
 impl KubeConfigFile {

@@ -8,9 +8,11 @@
 //! Resource clients keep `&'static` descriptions, so discovered groups are
 //! interned: one leaked description per distinct discovery answer per process.
 
-use crate::client::{ApiClient, ClientCore, GroupClient, Reply};
+use crate::call::ClientCore;
 use crate::lua_fn;
 use crate::resources::{Extra, Group, Resource, Scope};
+use crate::returns::Reply;
+use crate::target::{ApiClient, GroupClient};
 use mlua::{AnyUserData, Function, IntoLuaMulti, Lua, MultiValue, Table, Value};
 use serde::Deserialize;
 use std::collections::HashMap;

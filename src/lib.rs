@@ -3,13 +3,16 @@
 //! The native module `kube.core` exports the pieces the thin Lua files under
 //! `lua/` assemble into luakube's API.
 
+pub(crate) mod args;
 pub mod auth;
+pub(crate) mod call;
 pub mod client;
 pub mod config;
 pub mod convert;
 pub mod dynamic;
 pub(crate) mod exec;
 pub(crate) mod extend;
+pub(crate) mod follow;
 pub mod iterator;
 pub mod limits;
 pub mod list_decoder;
@@ -19,9 +22,12 @@ pub mod nonblocking;
 pub mod pager;
 pub(crate) mod path;
 pub mod query;
+pub(crate) mod request;
 pub mod resources;
+pub(crate) mod returns;
 pub mod runtime;
 pub mod streaming;
+pub(crate) mod target;
 pub mod testing;
 pub mod transport;
 pub mod verbs;
@@ -72,6 +78,11 @@ pub fn exports(lua: &Lua) -> mlua::Result<Table> {
         })?,
     )?;
     t.set("set_class", lua_fn::function(lua, extend::set_class)?)?;
+    t.set(
+        "set_object_classes",
+        lua_fn::function(lua, returns::set_object_classes)?,
+    )?;
+    t.set("set_informer", lua_fn::function(lua, verbs::set_informer)?)?;
     t.set(
         "testing_start",
         lua_fn::named(lua, "testing.start", testing::start)?,

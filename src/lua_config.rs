@@ -2,9 +2,10 @@
 //! Rust kubeconfig model, and the conversion of a config into a client.
 
 use crate::auth::{Credentials, Secret};
-use crate::client::{ApiClient, ClientCore};
+use crate::call::ClientCore;
 use crate::config::{self, ClusterSettings, KubeConfig};
 use crate::lua_fn;
+use crate::target::ApiClient;
 use crate::transport::Transport;
 use mlua::{AnyUserData, Lua, Table, UserData, UserDataMethods, Value};
 use std::cell::RefCell;
@@ -291,9 +292,8 @@ fn config_methods(lua: &Lua) -> mlua::Result<Table> {
                     .bearer_token(&this.settings().plugin_limits())
                     .map_err(err)?
                 {
-                    let mut v = b"Bearer ".to_vec();
-                    v.extend_from_slice(tok.expose());
-                    t.set("authorization", lua.create_string(&v)?)?;
+                    let value = crate::auth::bearer(&tok);
+                    t.set("authorization", lua.create_string(value.expose())?)?;
                 }
                 Ok(t)
             })?,
@@ -322,7 +322,7 @@ impl UserData for LuaConfig {
             Ok(format!(
                 "kube.config.Config({}, auth: {})",
                 s.server,
-                crate::transport::describe_auth(&s.credentials)
+                s.credentials.describe()
             ))
         });
     }
@@ -496,19 +496,6 @@ fn settings_from_duck(conf: &Table) -> mlua::Result<ClusterSettings> {
     Ok(settings)
 }
 
-/// Headers shown in `info.headers`: which scheme is used, never the secret.
-fn redacted_headers(c: &Credentials) -> Vec<(String, String)> {
-    let scheme = match c {
-        Credentials::WithIdentity { inner, .. } => return redacted_headers(inner),
-        Credentials::Token(_) | Credentials::TokenFile(_) | Credentials::Exec(_) => {
-            "Bearer <redacted>"
-        }
-        Credentials::Basic { .. } => "Basic <redacted>",
-        Credentials::None => return vec![],
-    };
-    vec![("authorization".into(), scheme.into())]
-}
-
 /// `api.Client:new(conf, panic?, mock?)`.
 pub fn new_client(
     lua: &Lua,
@@ -540,7 +527,7 @@ pub fn new_client(
             server: settings.server.trim_end_matches('/').to_string(),
             transport,
             info_headers: {
-                let mut h = redacted_headers(&settings.credentials);
+                let mut h = settings.credentials.redacted_headers();
                 for (k, v) in &settings.extra_headers {
                     let shown = if secret_header(k) {
                         "<redacted>"

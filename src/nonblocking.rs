@@ -17,7 +17,8 @@
 //! deferred and call `wait_fn(handle)` until it is ready, so plain luakube
 //! code yields to the host loop there and blocks as before everywhere else.
 
-use crate::client::{Reply, Started};
+use crate::call::Started;
+use crate::returns::Reply;
 use crate::runtime::{self, Signal};
 use crate::{lua_fn, streaming};
 use mlua::{Function, Lua, MetaMethod, MultiValue, Table, UserData, Value};

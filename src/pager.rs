@@ -7,10 +7,11 @@
 //! (namespace/name) is yielded at most once, objects not yet reached come from
 //! the newer snapshot.
 
-use crate::client::{http_error, shape, ClientCore, Reply, Started, Wrap};
+use crate::call::{ClientCore, Started};
 use crate::convert::{self, Format};
 use crate::iterator::Step;
 use crate::list_decoder::{JsonText, ListDecoder};
+use crate::returns::{http_error, shape, Reply, Wrap};
 use crate::runtime::Signal;
 use crate::transport::BodySink;
 use mlua::{ffi, IntoLuaMulti, Lua, MultiValue, Table, Value};

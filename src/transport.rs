@@ -15,7 +15,7 @@ pub mod proxy;
 pub mod retry;
 pub(crate) mod upgrade;
 
-use crate::auth::{ClientIdentity, Credentials, Presented};
+use crate::auth::{ClientIdentity, Presented};
 use crate::config::{ClusterSettings, Impersonation};
 use crate::runtime::{self, Mailbox, Sender, Signal};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -800,22 +800,6 @@ impl ServerCertVerifier for AcceptAnyServer {
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
-
-/// Credentials-free description of a client for error messages and tests.
-pub fn describe_auth(c: &Credentials) -> &'static str {
-    match c {
-        Credentials::None => "none",
-        Credentials::Token(_) => "token",
-        Credentials::TokenFile(_) => "tokenFile",
-        Credentials::Basic { .. } => "basic",
-        Credentials::Exec(_) => "exec plugin",
-        Credentials::WithIdentity { inner, .. } => match **inner {
-            Credentials::None => "client certificate",
-            Credentials::Exec(_) => "client certificate + exec plugin",
-            _ => "client certificate + credentials",
-        },
     }
 }
 

@@ -29,13 +29,14 @@
 //! connection, a re-list page), so an event loop can drain it from a timer
 //! or when its descriptor is readable.
 
-use crate::client::{class, http_error, shape, ClientCore, Opened, OpeningStream, Wrap};
+use crate::call::{ClientCore, Opened, OpeningStream};
 use crate::convert::{self, Format};
 use crate::iterator::{Iter, Step};
 use crate::lua_fn;
 use crate::pager::{
     event_parts, identity, Identity, PageError, PageItem, Pager, Stamp, DEFAULT_PAGE_SIZE,
 };
+use crate::returns::{class, http_error, shape, Wrap};
 use crate::runtime::Signal;
 use crate::streaming::{Line, LineStream};
 use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Table, Value};

@@ -298,6 +298,17 @@ pub(crate) fn parse_first(text: &str) -> Result<Value, String> {
     }
 }
 
+/// A list that kubectl's YAML may write as `null` (`users: null`): read as
+/// empty. Used by the kubeconfig model (`config`) and exec plugin settings
+/// (`auth::exec`), so neither imports the other for it.
+pub(crate) fn null_as_empty<'de, D, T>(d: D) -> std::result::Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    Ok(<Option<Vec<T>> as serde::Deserialize>::deserialize(d)?.unwrap_or_default())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,12 @@
 --- The API client: `api.Client:new(conf, panic, mock)`.
 local core = require "kube.core"
 
+-- What the core needs from the Lua side, handed over once (the core never
+-- requires Lua modules): the classes it sets on returned objects, and the
+-- informer it offers on every resource client.
+core.set_object_classes(require "kube.api.objects")
+core.set_informer(require("kube.cache").informer)
+
 local api = {}
 
 api.Client = {}

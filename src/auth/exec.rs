@@ -27,9 +27,9 @@ const STDERR_LIMIT: usize = 2000;
 #[serde(rename_all = "camelCase")]
 pub struct ExecConfig {
     pub command: String,
-    #[serde(default, deserialize_with = "crate::config::null_as_empty")]
+    #[serde(default, deserialize_with = "crate::yaml11::null_as_empty")]
     pub args: Vec<String>,
-    #[serde(default, deserialize_with = "crate::config::null_as_empty")]
+    #[serde(default, deserialize_with = "crate::yaml11::null_as_empty")]
     pub env: Vec<ExecEnvVar>,
     pub api_version: Option<String>,
     pub install_hint: Option<String>,

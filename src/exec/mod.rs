@@ -13,10 +13,11 @@
 mod copy;
 mod listen;
 
-use crate::client::{arg_error, nth, Args, ResourceClient};
+use crate::args::{arg_error, nth, Args};
 use crate::iterator::{Iter, Step};
 use crate::lua_fn;
 use crate::runtime::{self, Mailbox, Signal};
+use crate::target::ResourceClient;
 use crate::transport::upgrade::Upgrader;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
@@ -506,7 +507,7 @@ fn parse_opts(v: &Value, what: &str, interactive: bool) -> mlua::Result<Opts> {
         };
         match k.as_str() {
             "container" => {
-                o.container = Some(crate::client::req_string(&val, what, "opts.container")?)
+                o.container = Some(crate::args::req_string(&val, what, "opts.container")?)
             }
             "stdin" => match &val {
                 Value::String(s) => {
@@ -618,7 +619,7 @@ pub(crate) fn dispatch(
     a: Args,
 ) -> mlua::Result<MultiValue> {
     let what = rc.what(verb);
-    let name = crate::client::req_string(&nth(&a, 0), &what, "name")?;
+    let name = crate::args::req_string(&nth(&a, 0), &what, "name")?;
     if name.is_empty() || name.contains('/') || name == "." || name == ".." {
         return Err(arg_error(&what, format!("{name:?} is not a pod name")));
     }
@@ -670,9 +671,7 @@ pub(crate) fn dispatch(
                 for pair in t.pairs::<String, Value>() {
                     let (k, v) = pair?;
                     match k.as_str() {
-                        "address" => {
-                            address = crate::client::req_string(&v, &what, "opts.address")?
-                        }
+                        "address" => address = crate::args::req_string(&v, &what, "opts.address")?,
                         "local_port" => local_port = port_arg(&v, &what, "opts.local_port", true)?,
                         other => return Err(arg_error(&what, format!("unknown option {other:?}"))),
                     }
@@ -685,8 +684,8 @@ pub(crate) fn dispatch(
             lua.create_userdata(fw)?.into_lua_multi(lua)
         }
         "cp_to" | "cp_from" => {
-            let first = crate::client::req_string(&nth(&a, 1), &what, "source")?;
-            let second = crate::client::req_string(&nth(&a, 2), &what, "destination")?;
+            let first = crate::args::req_string(&nth(&a, 1), &what, "source")?;
+            let second = crate::args::req_string(&nth(&a, 2), &what, "destination")?;
             let (local, remote) = if verb == "cp_to" {
                 (first, second)
             } else {
@@ -800,7 +799,7 @@ fn opts_table<'a>(v: &'a Value, what: &str) -> mlua::Result<Option<&'a mlua::Tab
 
 /// `opts.protocol`: only that one of the exec protocols.
 fn protocol_opt(v: &Value, what: &str) -> mlua::Result<Vec<&'static str>> {
-    let p = crate::client::req_string(v, what, "opts.protocol")?;
+    let p = crate::args::req_string(v, what, "opts.protocol")?;
     match p.as_str() {
         V5 => Ok(vec![V5]),
         V4 => Ok(vec![V4]),
@@ -823,9 +822,7 @@ fn cp_opts(
     for pair in t.pairs::<String, Value>() {
         let (k, val) = pair?;
         match k.as_str() {
-            "container" => {
-                container = Some(crate::client::req_string(&val, what, "opts.container")?)
-            }
+            "container" => container = Some(crate::args::req_string(&val, what, "opts.container")?),
             "timeout" => {
                 let s = val
                     .as_f64()

@@ -70,7 +70,7 @@ impl Upgrader {
             }
             if code != 101 {
                 let body = resp.bytes().await.unwrap_or_default();
-                let msg = crate::client::status_message(&body);
+                let msg = crate::returns::status_message(&body);
                 return Err(format!("{what}: HTTP {code}: {msg}"));
             }
             let header = |n: &str| {
