@@ -698,7 +698,7 @@ fn api_client_methods(lua: &Lua) -> mlua::Result<Table> {
         ("raw_call", call_method(lua, "raw_call", prefix)?),
         ("call", call_method(lua, "call", prefix)?),
     ];
-    for group in resources::GROUPS {
+    for group in resources::GROUPS.iter() {
         let f = lua_fn::method(lua, group.method, move |lua, this: &ApiClient, ()| {
             lua_fn::userdata(
                 lua,
@@ -1046,8 +1046,11 @@ fn resource_method(
         "call" | "raw_call" => true,
         "status" | "update_status" | "patch_status" => res.status,
         "delete_collection" => res.delete_collection,
-        "logs" | "ephemeralcontainers" | "follow_logs" => res.has(Extra::Logs),
-        "exec" | "exec_session" | "attach" | "portforward" => res.has(Extra::Logs),
+        "logs" | "follow_logs" => res.has(Extra::Logs),
+        "ephemeralcontainers" => res.has(Extra::EphemeralContainers),
+        "exec" | "exec_session" => res.has(Extra::Exec),
+        "attach" => res.has(Extra::Attach),
+        "portforward" => res.has(Extra::PortForward),
         "finalize" => res.has(Extra::Finalize),
         "scale" => res.has(Extra::Scale),
         "informer" => return crate::verbs::lua_method(lua, name).map(Some),
