@@ -16,6 +16,12 @@ and peak RSS, with ratios against the floor (curl piped into lua-cjson):
             ConfigMap, with peak RSS at N and N/10 events to show memory stays flat;
             floor: curl | a lua-cjson line loop
 
+Peers (--peers, on by default; built or installed on demand into build/, never part of
+CI's pass/fail): kube-rs (bench/peers/kube-rs: typed Api::watch, runtime watcher and
+reflector, typed list and GETs), the Python client both ways (raw lines + json.loads, and
+Watch().stream() building models), @kubernetes/client-node 1.x (its Watch), kubectl
+(`get -w -o json`). Slow peers (Python models, kubectl) watch N/10 events: a rate is a rate.
+
   python3 bench/run.py                 # 5,000 pods, 1,000 GETs, 100,000 watch events,
                                        # 5 runs, Lua 5.4 and LuaJIT
   python3 bench/run.py --smoke         # a tiny run that checks every contender still works
@@ -68,6 +74,72 @@ def python_with_client():
 
 
 SECTIONS = ["list", "gets", "codec", "startup", "watch"]
+PEERS = os.path.join(BENCH, "peers")
+NODE_CLIENT = "@kubernetes/client-node@1.4.0"
+
+
+class Peers:
+    """The other clients a user could pick, built or installed on demand. A peer that
+    cannot be made here (no registry, no node) is left out with a note, never faked."""
+
+    def __init__(self, python):
+        self.python = python
+        self.kube_rs = self._kube_rs()
+        self.node_path = self._client_node()
+
+    @staticmethod
+    def _kube_rs():
+        target = os.path.join(ROOT, "build", "kube-rs-peer")
+        binary = os.path.join(target, "release", "kube-rs-peer")
+        print("== building the kube-rs peer (bench/peers/kube-rs)", flush=True)
+        r = subprocess.run(["cargo", "build", "--release", "-q", "--manifest-path",
+                            os.path.join(PEERS, "kube-rs", "Cargo.toml"), "--target-dir", target],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            print("   kube-rs peer left out: cargo build failed: %s" % r.stderr[-600:])
+            return None
+        return binary
+
+    @staticmethod
+    def _client_node():
+        if not shutil.which("node") or not shutil.which("npm"):
+            print("   client-node peer left out: no node/npm on PATH")
+            return None
+        where = os.path.join(ROOT, "build", "node-peer")
+        modules = os.path.join(where, "node_modules")
+        if not os.path.isdir(os.path.join(modules, "@kubernetes", "client-node")):
+            print("== installing %s into build/node-peer" % NODE_CLIENT, flush=True)
+            os.makedirs(where, exist_ok=True)
+            r = subprocess.run(["npm", "install", "--prefix", where, "--no-audit", "--no-fund", "--silent",
+                                NODE_CLIENT], capture_output=True, text=True)
+            if r.returncode != 0:
+                print("   client-node peer left out: npm install failed: %s" % r.stderr[-600:])
+                return None
+        return modules
+
+    def watchers(self, server, kind, namespace, kubectl, env0):
+        """(label, command, shell, env, slow) of every watch peer."""
+        out = []
+        if self.kube_rs:
+            for how in ("watch", "watcher", "reflector"):
+                out.append(("kube-rs %s" % how, [self.kube_rs, server.kubeconfig, how, kind, namespace, "%d"],
+                            False, None, False))
+        script = os.path.join(PEERS, "watch.py")
+        out.append(("Python client, raw lines", [self.python, script, server.kubeconfig, "%d", kind, namespace,
+                                                 "raw"], False, None, False))
+        out.append(("Python client, models", [self.python, script, server.kubeconfig, "%d", kind, namespace,
+                                              "models"], False, None, True))
+        if self.node_path:
+            out.append(("client-node Watch", ["node", os.path.join(PEERS, "watch.js"), server.kubeconfig, "%d",
+                                              kind, namespace], False, dict(os.environ, NODE_PATH=self.node_path),
+                        False))
+        if kubectl:
+            cmd = ("%s --kubeconfig %s get %s -n %s --watch-only -o json --output-watch-events | %s %s %%d"
+                   % (kubectl, server.kubeconfig, kind, namespace, self.python,
+                      os.path.join(PEERS, "kubectl_watch.py")))
+            out.append(("kubectl get -w -o json", cmd, True, env0, True))
+        return out
+
 
 # Longest one contender may run; --smoke lowers it so CI never waits on a hang.
 COMMAND_TIMEOUT = 900
@@ -175,8 +247,9 @@ WATCHED = [("pods", "bench", "realistic pod, ~6 KB an event"),
            ("configmaps", "small", "small ConfigMap, ~0.6 KB an event")]
 
 
-def watch_bench(server, luas, events, runs, env0, resource, namespace, what):
-    """One watch section: events/s at `events`, peak RSS at `events` and `events` / 10."""
+def watch_bench(server, luas, events, runs, env0, resource, namespace, what, peers=None, kubectl=None):
+    """One watch section: events/s at `events`, peak RSS at `events` and `events` / 10;
+    then each peer once at `events` (slow ones at `events` / 10)."""
     path = "/api/v1/namespaces/%s/%s" % (namespace, resource)
     small = max(events // 10, 1)
     rows = []
@@ -209,6 +282,31 @@ def watch_bench(server, luas, events, runs, env0, resource, namespace, what):
         print("  %-38s %11.0f %8.2f %9.1f %9.1f %9s" % (
             big["name"], big["events_per_s"], big["events_per_s"] / floor["events_per_s"], big["rss"],
             little["rss"], "yes" if flat else "NO ×%.2f" % growth))
+    if peers:
+        peer_rows = []
+        for label, cmd, shell, env, slow in peers.watchers(server, resource, namespace, kubectl, env0):
+            count = small if slow else events
+            cmd = cmd % count if shell else [c % count if c == "%d" else c for c in cmd]
+            try:
+                row = watch_runs(label, cmd, runs, server, path, count, shell=shell, env=env)
+            except RuntimeError as e:
+                print("  %-38s failed: %s" % (label, str(e)[-300:]))
+                flat_failures += 1  # counted as a failed contender: --smoke fails on it
+                continue
+            row.update(events=count, object=resource, peer=True)
+            peer_rows.append(row)
+        typed = next((r for r in peer_rows if r["name"] == "kube-rs watch"), None)
+        print("  peers (%d events, %d at N/10 for the slow ones)       × kube-rs watch" % (events, small))
+        for r in peer_rows:
+            print("  %-38s %11.0f %8.2f %9.1f %9s %9s" % (
+                r["name"], r["events_per_s"], r["events_per_s"] / floor["events_per_s"], r["rss"], "",
+                "%.2f" % (r["events_per_s"] / typed["events_per_s"]) if typed else "-"))
+        if typed:
+            for big in rows[::2]:
+                if not big["name"].startswith("floor"):
+                    print("  %-38s %11.0f  = %.2f× kube-rs watch" % (
+                        big["name"], big["events_per_s"], big["events_per_s"] / typed["events_per_s"]))
+        rows = rows + peer_rows
     return rows, flat_failures
 
 
@@ -221,6 +319,8 @@ def main():
     ap.add_argument("--lua", default="lua5.4,luajit", help="comma-separated interpreters")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, one run: checks it all works")
     ap.add_argument("--json", help="also write the results to this file")
+    ap.add_argument("--no-peers", action="store_true",
+                    help="leave out kube-rs, client-node and the extra Python/kubectl watch contenders")
     ap.add_argument("--only", default=",".join(SECTIONS),
                     help="comma-separated sections to run, of: " + ", ".join(SECTIONS))
     a = ap.parse_args()
@@ -234,6 +334,7 @@ def main():
         ap.error("--only takes sections of: " + ", ".join(SECTIONS))
     python = python_with_client()
     kubectl = shutil.which("kubectl")
+    peers = None if a.no_peers else Peers(python)
     results = {}
     checks = 0
     workdir = tempfile.mkdtemp(prefix="kube-bench-")
@@ -265,6 +366,9 @@ def main():
                                     "get", "pods", "-n", "bench", "-o", "json"], a.runs, env=kenv))
             rows.append(runs_of("Python client", [python, os.path.join(BENCH, "list.py"), server.kubeconfig],
                                 a.runs))
+            if peers and peers.kube_rs:
+                rows.append(runs_of("kube-rs typed list", [peers.kube_rs, server.kubeconfig, "list", "bench"],
+                                    a.runs))
             floor_cmd = ("curl -sf --cacert %s -H '%s' %s | %s -e 'local cjson = require \"cjson\"; "
                          "assert(#cjson.decode(io.read(\"*a\")).items > 0)'" % (server.ca, auth, url, luas[0]))
             floor = runs_of("floor: curl | lua-cjson", floor_cmd, a.runs, shell=True, env=env0)
@@ -281,6 +385,9 @@ def main():
                                     server.kubeconfig, str(a.gets), str(a.pods)], a.runs, env=lua_env(LUAS[lua])))
             rows.append(runs_of("Python client", [python, os.path.join(BENCH, "gets.py"), server.kubeconfig,
                                 str(a.gets), str(a.pods)], a.runs))
+            if peers and peers.kube_rs:
+                rows.append(runs_of("kube-rs typed GETs", [peers.kube_rs, server.kubeconfig, "gets", "bench",
+                                    str(a.gets), str(a.pods)], a.runs))
             curlcfg = os.path.join(workdir, "gets.curl")
             with open(curlcfg, "w") as f:
                 for i in range(a.gets):
@@ -327,12 +434,13 @@ def main():
             flat_failures = 0
             for resource, namespace, what in WATCHED:
                 rows, failures = watch_bench(server, luas, a.watch_events, a.runs, env0, resource,
-                                             namespace, what)
+                                             namespace, what, peers, kubectl)
                 results.setdefault("watch", []).extend(rows)
-                checks += len(rows) // 2
+                checks += len([r for r in rows if not r.get("peer")]) // 2 + len([r for r in rows if r.get("peer")])
                 flat_failures += failures
             if flat_failures and a.smoke:
-                raise RuntimeError("watch memory grew with the event count in %d contender(s)" % flat_failures)
+                raise RuntimeError("%d watch contender(s) failed or grew in memory with the event count"
+                                   % flat_failures)
     finally:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)

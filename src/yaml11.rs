@@ -143,6 +143,16 @@ impl Builder {
     fn put(&mut self, v: Value, anchor: usize) {
         self.nodes += 1;
         if anchor > 0 {
+            // The anchor keeps its own copy: that copy counts against the
+            // budget too, or anchors nested around one big alias expansion
+            // hold a copy per level (the fuzzer's 1 KB kubeconfig that grew
+            // past 2 GB).
+            self.nodes += size(&v);
+            if self.nodes > MAX_NODES {
+                return self.fail(format!(
+                    "the document expands to more than {MAX_NODES} nodes"
+                ));
+            }
             self.anchors.insert(anchor, v.clone());
         }
         match self.stack.last_mut() {
@@ -159,7 +169,15 @@ impl Builder {
                         Value::Null => "null".to_string(),
                         Value::Bool(b) => b.to_string(),
                         Value::Number(n) => n.to_string(),
-                        other => other.to_string(),
+                        // As the API machinery's YAML-to-JSON conversion
+                        // (sigs.k8s.io/yaml): only scalars name a member.
+                        // Written out as text, nested mapping keys grew by
+                        // re-escaping at every level: a 1 KB document took
+                        // gigabytes.
+                        Value::Array(_) | Value::Object(_) => {
+                            return self
+                                .fail("a mapping key must be a scalar, not a list or mapping");
+                        }
                     };
                     *key = Some(k);
                 }
@@ -284,6 +302,42 @@ pub(crate) fn parse_first(text: &str) -> Result<Value, String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn complex_keys_are_refused() {
+        for doc in ["? [a, b]\n: 1\n", "{{a: 1}: 2}\n", "? {? {x: 1} : 2} : 3\n"] {
+            let err = parse_first(doc).unwrap_err();
+            assert!(
+                err.contains("mapping key must be a scalar"),
+                "{doc:?}: {err}"
+            );
+        }
+        assert_eq!(parse_first("80: y\n").unwrap(), json!({"80": "y"}));
+    }
+
+    #[test]
+    fn anchors_nested_around_an_expansion_stay_within_the_budget() {
+        // 10 * 10 * 10 * 10 * 10 = 100,000 nodes from aliases, then 60 nested
+        // anchored sequences around that value: one copy per anchor would be
+        // 6 million nodes.
+        let mut doc = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for (i, prev) in ["a", "b", "c", "d"].iter().enumerate() {
+            let name = ["b", "c", "d", "e"][i];
+            let items = vec![format!("*{prev}"); 10].join(", ");
+            doc.push_str(&format!("{name}: &{name} [{items}]\n"));
+        }
+        doc.push_str("f: ");
+        for i in 0..60 {
+            doc.push_str(&format!("&n{i} ["));
+        }
+        doc.push_str("*e");
+        doc.push_str(&"]".repeat(60));
+        doc.push('\n');
+        let started = std::time::Instant::now();
+        let err = parse_first(&doc).unwrap_err();
+        assert!(err.contains("expands to more than"), "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
 
     #[test]
     fn yaml_1_1_scalars() {

@@ -8,40 +8,39 @@
 // the error path does not matter.
 #![allow(clippy::result_large_err)]
 
-mod api;
-mod authz;
-mod body;
-mod builtins;
+// The floor plan: one folder per concern (server/ARCHITECTURE.md).
+mod auth;
 mod controllers;
-mod defaults;
 mod discovery;
-mod faults;
-mod firehose;
-mod identity;
-mod lifecycle;
-mod list_stream;
-mod logs;
-mod openapi;
+mod http;
 mod patch;
-mod pods;
-mod protobuf;
-mod registry;
-mod resources;
-mod rest;
-mod selectors;
-mod store;
+mod printers;
+mod storage;
 mod streams;
-mod subresources;
-mod table;
-mod tls;
-mod validation;
+mod test_aids;
+mod types;
 mod watch;
 
-use api::{Incoming, Server, Users};
+// Each room's modules by their short names, so `crate::store`, `crate::api`
+// … name the same module wherever it is used.
+use auth::{authz, identity, tls};
+use discovery::openapi;
+use http::{api, body, reply, request};
+use storage::{
+    builtins, lifecycle, pods, registry, resources, rest, selectors, store, subresources,
+    validation,
+};
+use test_aids::{faults, firehose, logs};
+use types::{defaults, protobuf};
+use watch::list_stream;
+
+use api::Server;
 use base64::Engine;
 use http_body_util::BodyExt;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use identity::Users;
+use request::Incoming;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
@@ -362,7 +361,7 @@ async fn serve_connection(
             let auth = header(hyper::header::AUTHORIZATION);
             let ct = header(hyper::header::CONTENT_TYPE).unwrap_or_default();
             let accept = header(hyper::header::ACCEPT).unwrap_or_default();
-            let query = api::parse_query(parts.uri.query().unwrap_or(""));
+            let query = request::parse_query(parts.uri.query().unwrap_or(""));
             let answer = server.handle(Incoming {
                 method: parts.method.as_str(),
                 path: parts.uri.path(),

@@ -18,9 +18,11 @@ mod channel;
 mod portforward;
 mod process;
 
-use crate::api::{err_reply, Answer, Incoming, Server};
+use crate::api::Server;
 use crate::body::{respond, Response, ResponseBody};
 use crate::registry;
+use crate::reply::{err_reply, Answer};
+use crate::request::Incoming;
 use crate::store::ApiError;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -73,7 +75,7 @@ pub fn route(path: &str) -> Option<(String, String, Kind)> {
 fn query_pairs(q: &str) -> Vec<(String, String)> {
     q.split('&')
         .filter(|s| !s.is_empty())
-        .flat_map(crate::api::parse_query)
+        .flat_map(crate::request::parse_query)
         .collect()
 }
 

@@ -3,7 +3,10 @@
 //! it, the aggregated form (apidiscovery.k8s.io v2 / v2beta1). Also routes
 //! /openapi/* to the OpenAPI documents.
 
-use crate::api::{json_reply, Incoming, Reply};
+pub(crate) mod openapi;
+
+use crate::reply::{json_reply, Reply};
+use crate::request::Incoming;
 use crate::resources::{self, ResourceInfo};
 use serde_json::{json, Value};
 
@@ -277,8 +280,9 @@ mod tests {
     #[test]
     fn core_v1_matches_real_server() {
         let ours = body(&get("/api/v1", "application/json").expect("api/v1"));
-        let real: Value = serde_json::from_str(include_str!("../tests/data/api_v1_resources.json"))
-            .expect("recorded list");
+        let real: Value =
+            serde_json::from_str(include_str!("../../tests/data/api_v1_resources.json"))
+                .expect("recorded list");
         let strip = |v: &Value| {
             let mut v = v.clone();
             v.as_object_mut().map(|o| o.remove("storageVersionHash"));

@@ -4,7 +4,7 @@
 //! whose path contains `match` (every request when unset), never to
 //! `/testserver/` itself.
 
-use crate::api::{json_reply, Reply};
+use crate::reply::{json_reply, Reply};
 use crate::store::ApiError;
 use serde_json::{json, Value};
 use std::sync::Mutex;

@@ -6,8 +6,10 @@
 //! never wait for watchers: a watcher that falls further behind than the
 //! broadcast buffer gets a 410 Expired ERROR event and is closed.
 
-use crate::api::Streaming;
+pub(crate) mod list_stream;
+
 use crate::firehose::Events;
+use crate::reply::Streaming;
 use crate::resources::ResourceInfo;
 use crate::selectors::Selection;
 use crate::store::{ApiError, ChangeEvent, Store};

@@ -1,8 +1,8 @@
 //! Response bodies on the wire: whole, streamed (watch, followed logs), or
 //! broken on purpose by an injected fault.
 
-use crate::api::{json_reply, Answer};
 use crate::faults::{self, Fault, Mode};
+use crate::reply::{json_reply, Answer};
 use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
 use std::future::Future;

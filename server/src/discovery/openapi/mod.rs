@@ -16,8 +16,8 @@
 mod model;
 mod protobuf;
 
-use crate::api::Reply;
 use crate::discovery::GIT_VERSION;
+use crate::reply::Reply;
 use crate::resources::{ResourceInfo, RESOURCES};
 use model::{Struct, Ty};
 use serde_json::{json, Map, Value};

@@ -1,23 +1,18 @@
 //! Request handling: authentication, routing of resource URLs (including
-//! `watch` paths and subresources) onto the REST verbs, and the reply types.
+//! `watch` paths and subresources) onto the REST verbs. The request and reply
+//! types live below it (`request`, `reply`), so the modules it routes to need
+//! not import the router.
 
+use crate::identity::Users;
 use crate::patch::{self, Patched};
 use crate::registry;
+use crate::reply::{err_reply, json_reply, Answer, Reply};
+use crate::request::Incoming;
 use crate::resources::ResourceInfo;
 use crate::rest;
 use crate::store::{ApiError, Store};
-use bytes::Bytes;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use tokio::sync::mpsc;
-
-pub struct Users {
-    pub admin_token: String,
-    pub viewer_token: String,
-    pub basic_user: String,
-    pub basic_password: String,
-}
 
 pub struct Server {
     /// Shared with the tasks that stream logs and finish namespace deletion.
@@ -25,89 +20,6 @@ pub struct Server {
     pub users: Users,
     pub faults: crate::faults::Faults,
     pub firehose: crate::firehose::Firehose,
-}
-
-pub struct Reply {
-    pub code: u16,
-    pub content_type: &'static str,
-    pub body: Vec<u8>,
-}
-
-pub fn json_reply(code: u16, v: &impl serde::Serialize) -> Reply {
-    Reply {
-        code,
-        content_type: "application/json",
-        body: serde_json::to_vec(v).unwrap_or_default(),
-    }
-}
-
-/// A response body sent as it is produced (watch events, followed logs).
-pub struct Streaming {
-    pub code: u16,
-    pub content_type: &'static str,
-    pub chunks: mpsc::Receiver<Bytes>,
-}
-
-/// What a request gets: a whole body or a stream.
-pub enum Answer {
-    Full(Reply),
-    Stream(Streaming),
-}
-
-impl From<Reply> for Answer {
-    fn from(r: Reply) -> Self {
-        Answer::Full(r)
-    }
-}
-
-pub fn err_reply(e: ApiError) -> Reply {
-    json_reply(e.code, &e.status())
-}
-
-pub struct Incoming<'a> {
-    pub method: &'a str,
-    pub path: &'a str,
-    pub query: HashMap<String, String>,
-    pub authorization: Option<&'a str>,
-    pub client_cert: bool,
-    pub content_type: &'a str,
-    /// The Accept header (aggregated discovery is served only when asked for).
-    pub accept: &'a str,
-    pub body: &'a [u8],
-}
-
-pub fn parse_query(q: &str) -> HashMap<String, String> {
-    q.split('&')
-        .filter(|s| !s.is_empty())
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            (unescape(k), unescape(v))
-        })
-        .collect()
-}
-
-fn unescape(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok();
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(v) => {
-                        out.push(v);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A resource URL taken apart.
@@ -303,53 +215,37 @@ impl Server {
         }
     }
 
+    /// A request on a resource URL: the checks every verb shares, then the
+    /// verb.
     fn resource_request(
         &self,
         user: &str,
         req: &Incoming,
         segs: &[&str],
     ) -> Result<Answer, ApiError> {
-        let t = parse_target(segs)?;
-        if let Some(sub) = t.sub {
-            if !has_subresource(t.res, sub) {
-                return Err(path_not_found());
-            }
-        }
-        let (res, ns) = (t.res, t.ns);
-        let write = !matches!(req.method, "GET" | "HEAD");
-        if write && user == "viewer" && !crate::authz::is_review(res) {
-            return Ok(forbidden(user, req.method, &t).into());
-        }
-        let dry_run = match req.query.get("dryRun").map(String::as_str) {
-            _ if !write => false,
-            None | Some("") => false,
-            Some("All") => true,
-            Some(other) => {
-                return Err(ApiError::new(
-                    400,
-                    "BadRequest",
-                    format!("Invalid dryRun value: \"{other}\": supported values: \"All\""),
-                ))
-            }
-        };
-        // Across namespaces a namespaced resource can only be listed and watched.
-        if res.namespaced && ns.is_empty() && req.method != "GET" {
-            return Err(ApiError::method_not_allowed());
-        }
-        let watch = t.watch_path || crate::watch::requested(&req.query);
-        if matches!(req.method, "POST" | "PUT") {
-            rest::check_content_type(req.content_type)?;
-        }
+        let call = admit(user, req, segs)?;
         let mut st = self.lock();
         let st = &mut *st;
-        let full = |v: Value| Ok(Answer::Full(json_reply(200, &v)));
-        // `kubectl get` asks for server-side printing in Accept.
-        let table = match (req.method, t.sub) {
-            ("GET", None) => crate::table::requested(req.accept, &req.query, st, res)?,
-            _ => None,
+        match req.method {
+            "GET" => self.get(req, &call, st),
+            "POST" => self.post(user, req, &call, st),
+            "PUT" => self.put(req, &call, st),
+            "PATCH" => self.patch(req, &call, st),
+            "DELETE" => self.delete(req, &call, st),
+            _ => Err(ApiError::method_not_allowed()),
+        }
+    }
+
+    /// GET: a watch, a list, an object or one of its read subresources, as
+    /// JSON or, when `kubectl get` asks for it in Accept, as a Table.
+    fn get(&self, req: &Incoming, call: &Call, st: &mut Store) -> Result<Answer, ApiError> {
+        let (res, ns) = (call.target.res, call.target.ns);
+        let table = match call.target.sub {
+            None => crate::printers::requested(req.accept, &req.query, st, res)?,
+            Some(_) => None,
         };
-        match (req.method, t.name, t.sub) {
-            ("GET", name, None) if watch => {
+        match (call.target.name, call.target.sub) {
+            (name, None) if call.watch => {
                 let mut selection = crate::selectors::Selection::from_query(&req.query, res)?;
                 if let Some(n) = name {
                     selection.fields.add_name(n);
@@ -369,7 +265,7 @@ impl Server {
                     None => stream,
                 }))
             }
-            ("GET", None, None) => {
+            (None, None) => {
                 let list = rest::list(st, res, ns, &req.query)?;
                 match table {
                     Some(view) => {
@@ -386,28 +282,40 @@ impl Server {
                     None => Ok(Answer::Full(json_reply(200, &list))),
                 }
             }
-            ("GET", Some(n), None | Some("status") | Some("ephemeralcontainers")) => {
+            (Some(n), None | Some("status") | Some("ephemeralcontainers")) => {
                 let obj = rest::get(st, res, ns, n)?;
                 match table {
                     Some(view) => Ok(view.answer(&view.of_object(&obj))),
-                    None => full(obj),
+                    None => ok(obj),
                 }
             }
-            ("GET", Some(n), Some("scale")) => {
-                full(crate::subresources::get_scale(st, res, ns, n)?)
-            }
-            ("GET", Some(n), Some("log")) => crate::logs::serve(&self.store, st, ns, n, &req.query),
-            ("POST", None, None) if crate::authz::is_review(res) => {
+            (Some(n), Some("scale")) => ok(crate::subresources::get_scale(st, res, ns, n)?),
+            (Some(n), Some("log")) => crate::logs::serve(&self.store, st, ns, n, &req.query),
+            _ => Err(ApiError::method_not_allowed()),
+        }
+    }
+
+    /// POST: a create, a review answered without storing, or a subresource
+    /// that acts (token, eviction, binding).
+    fn post(
+        &self,
+        user: &str,
+        req: &Incoming,
+        call: &Call,
+        st: &mut Store,
+    ) -> Result<Answer, ApiError> {
+        let (res, ns, dry_run) = (call.target.res, call.target.ns, call.dry_run);
+        let created = |v: Value| Ok(Answer::Full(json_reply(201, &v)));
+        match (call.target.name, call.target.sub) {
+            (None, None) if crate::authz::is_review(res) => {
                 let body = rest::parse_body(req.body)?;
-                let reply = crate::authz::review(user, res, ns, &body)?;
-                Ok(Answer::Full(json_reply(201, &reply)))
+                created(crate::authz::review(user, res, ns, &body)?)
             }
-            ("POST", Some(n), Some("token")) => {
+            (Some(n), Some("token")) => {
                 let body = rest::parse_body(req.body)?;
-                let reply = crate::authz::create_token(st, res, ns, n, &body)?;
-                Ok(Answer::Full(json_reply(201, &reply)))
+                created(crate::authz::create_token(st, res, ns, n, &body)?)
             }
-            ("POST", None, None) => {
+            (None, None) => {
                 let mut body = rest::parse_body(req.body)?;
                 let target = patch::Target {
                     resource: res,
@@ -419,30 +327,32 @@ impl Server {
                     dry_run,
                     keep_status: false,
                 };
-                let obj = rest::create(st, res, ns, body, opts)?;
-                Ok(Answer::Full(json_reply(201, &obj)))
+                created(rest::create(st, res, ns, body, opts)?)
             }
-            ("POST", Some(n), Some("eviction")) => {
+            (Some(n), Some("eviction")) => {
                 let body = rest::parse_body(req.body)?;
-                let reply = crate::subresources::evict(st, ns, n, &body, dry_run)?;
-                Ok(Answer::Full(json_reply(201, &reply)))
+                created(crate::subresources::evict(st, ns, n, &body, dry_run)?)
             }
-            ("POST", Some(n), Some("binding")) => {
+            (Some(n), Some("binding")) => {
                 let body = rest::parse_body(req.body)?;
-                let reply = crate::subresources::bind(st, ns, n, &body, dry_run)?;
-                Ok(Answer::Full(json_reply(201, &reply)))
+                created(crate::subresources::bind(st, ns, n, &body, dry_run)?)
             }
-            ("PUT", Some(n), Some("scale")) => {
+            _ => Err(ApiError::method_not_allowed()),
+        }
+    }
+
+    /// PUT: a whole object, its status, a namespace's finalizers, a pod's
+    /// ephemeral containers, or a scale.
+    fn put(&self, req: &Incoming, call: &Call, st: &mut Store) -> Result<Answer, ApiError> {
+        let (res, ns, dry_run) = (call.target.res, call.target.ns, call.dry_run);
+        match (call.target.name, call.target.sub) {
+            (Some(n), Some("scale")) => {
                 let body = rest::parse_body(req.body)?;
-                full(crate::subresources::put_scale(
+                ok(crate::subresources::put_scale(
                     st, res, ns, n, body, dry_run,
                 )?)
             }
-            (
-                "PUT",
-                Some(n),
-                sub @ (None | Some("status" | "finalize" | "ephemeralcontainers")),
-            ) => {
+            (Some(n), sub @ (None | Some("status" | "finalize" | "ephemeralcontainers"))) => {
                 let mut body = rest::parse_body(req.body)?;
                 if let (None, Ok(old)) = (sub, rest::get(st, res, ns, n)) {
                     let target = patch::Target {
@@ -452,17 +362,26 @@ impl Server {
                     };
                     patch::record_write(&old, &mut body, &target, &req.query);
                 }
-                full(rest::update(st, res, ns, n, body, sub, dry_run)?)
+                ok(rest::update(st, res, ns, n, body, sub, dry_run)?)
             }
-            ("PATCH", Some(n), Some("scale")) => {
+            _ => Err(ApiError::method_not_allowed()),
+        }
+    }
+
+    /// PATCH: an object (or its status, or ephemeral containers; an apply may
+    /// create it) or a scale.
+    fn patch(&self, req: &Incoming, call: &Call, st: &mut Store) -> Result<Answer, ApiError> {
+        let (res, ns, dry_run) = (call.target.res, call.target.ns, call.dry_run);
+        match (call.target.name, call.target.sub) {
+            (Some(n), Some("scale")) => {
                 let scale = crate::subresources::get_scale(st, res, ns, n)?;
                 let patched =
                     patch::patch_view(scale, "Scale", req.content_type, req.body, &req.query)?;
-                full(crate::subresources::put_scale(
+                ok(crate::subresources::put_scale(
                     st, res, ns, n, patched, dry_run,
                 )?)
             }
-            ("PATCH", Some(n), sub @ (None | Some("status") | Some("ephemeralcontainers"))) => {
+            (Some(n), sub @ (None | Some("status") | Some("ephemeralcontainers"))) => {
                 let target = patch::Target {
                     resource: res,
                     name: n,
@@ -480,26 +399,93 @@ impl Server {
                             &rest::create(st, res, ns, obj, opts)?,
                         )))
                     }
-                    Patched::Update(obj) => full(rest::update(st, res, ns, n, obj, sub, dry_run)?),
+                    Patched::Update(obj) => ok(rest::update(st, res, ns, n, obj, sub, dry_run)?),
                 }
-            }
-            ("DELETE", Some(n), None) => {
-                let options = rest::DeleteOptions::from_request(&req.query, req.body)?;
-                let reply = rest::delete(st, res, ns, n, &options, dry_run)?;
-                if res.group.is_empty() && res.plural == "namespaces" && !dry_run {
-                    crate::lifecycle::finish_namespace_later(self.store.clone(), n.to_string());
-                }
-                full(reply)
-            }
-            ("DELETE", None, None) => {
-                let options = rest::DeleteOptions::from_request(&req.query, req.body)?;
-                full(rest::delete_collection(
-                    st, res, ns, &req.query, &options, dry_run,
-                )?)
             }
             _ => Err(ApiError::method_not_allowed()),
         }
     }
+
+    /// DELETE: one object (a namespace then empties in the background) or a
+    /// collection.
+    fn delete(&self, req: &Incoming, call: &Call, st: &mut Store) -> Result<Answer, ApiError> {
+        let (res, ns, dry_run) = (call.target.res, call.target.ns, call.dry_run);
+        let options = || rest::DeleteOptions::from_request(&req.query, req.body);
+        match (call.target.name, call.target.sub) {
+            (Some(n), None) => {
+                let reply = rest::delete(st, res, ns, n, &options()?, dry_run)?;
+                if res.group.is_empty() && res.plural == "namespaces" && !dry_run {
+                    crate::lifecycle::finish_namespace_later(self.store.clone(), n.to_string());
+                }
+                ok(reply)
+            }
+            (None, None) => ok(rest::delete_collection(
+                st,
+                res,
+                ns,
+                &req.query,
+                &options()?,
+                dry_run,
+            )?),
+            _ => Err(ApiError::method_not_allowed()),
+        }
+    }
+}
+
+/// A resource request that passed the checks every verb shares.
+struct Call<'a> {
+    target: Target<'a>,
+    dry_run: bool,
+    /// A watch, by path (`/watch/`) or by query (`?watch=true`).
+    watch: bool,
+}
+
+/// The checks before any verb, in this order (the first failing one
+/// answers): the URL names a resource (and a subresource it has), the user
+/// may write, `dryRun` is valid, a namespaced resource is written in a
+/// namespace, and a POST or PUT body comes in a content type the server reads.
+fn admit<'a>(user: &str, req: &Incoming, segs: &[&'a str]) -> Result<Call<'a>, ApiError> {
+    let t = parse_target(segs)?;
+    if let Some(sub) = t.sub {
+        if !has_subresource(t.res, sub) {
+            return Err(path_not_found());
+        }
+    }
+    let (res, ns) = (t.res, t.ns);
+    let write = !matches!(req.method, "GET" | "HEAD");
+    if write && user == "viewer" && !crate::authz::is_review(res) {
+        return Err(forbidden(user, req.method, &t));
+    }
+    let dry_run = match req.query.get("dryRun").map(String::as_str) {
+        _ if !write => false,
+        None | Some("") => false,
+        Some("All") => true,
+        Some(other) => {
+            return Err(ApiError::new(
+                400,
+                "BadRequest",
+                format!("Invalid dryRun value: \"{other}\": supported values: \"All\""),
+            ))
+        }
+    };
+    // Across namespaces a namespaced resource can only be listed and watched.
+    if res.namespaced && ns.is_empty() && req.method != "GET" {
+        return Err(ApiError::method_not_allowed());
+    }
+    let watch = t.watch_path || crate::watch::requested(&req.query);
+    if matches!(req.method, "POST" | "PUT") {
+        rest::check_content_type(req.content_type)?;
+    }
+    Ok(Call {
+        target: t,
+        dry_run,
+        watch,
+    })
+}
+
+/// 200 with the object.
+fn ok(v: Value) -> Result<Answer, ApiError> {
+    Ok(Answer::Full(json_reply(200, &v)))
 }
 
 fn verb(method: &str) -> &'static str {
@@ -514,7 +500,7 @@ fn verb(method: &str) -> &'static str {
 
 /// 403 as the authorizer words it: `pods "x" is forbidden: User "viewer"
 /// cannot delete resource "pods" in API group "" in the namespace "default"`.
-fn forbidden(user: &str, method: &str, t: &Target) -> Reply {
+fn forbidden(user: &str, method: &str, t: &Target) -> ApiError {
     let res = t.res;
     let verb = match (method, t.name) {
         ("DELETE", None) => "deletecollection",
@@ -542,5 +528,5 @@ fn forbidden(user: &str, method: &str, t: &Target) -> Reply {
     if t.name.is_none() {
         e.details.as_object_mut().map(|d| d.remove("name"));
     }
-    err_reply(e)
+    e
 }

@@ -11,7 +11,7 @@
 //! number (1..=N). They are produced only as fast as the client reads (the
 //! stream's queue is short), so N can be far larger than memory would hold.
 
-use crate::api::{json_reply, Reply};
+use crate::reply::{json_reply, Reply};
 use crate::store::ApiError;
 use bytes::Bytes;
 use serde_json::{json, Value};

@@ -3,15 +3,15 @@
 //! 1.32's printers give each built-in kind and a CRD's
 //! additionalPrinterColumns.
 
-use crate::api::{json_reply, Answer, Reply, Streaming};
 use crate::registry;
+use crate::reply::{json_reply, Answer, Reply, Streaming};
 use crate::resources::ResourceInfo;
 use crate::store::{ApiError, Store};
 use bytes::Bytes;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
-mod printers;
+mod kinds;
 
 /// The media type of a Table answer, per Table API version.
 const CONTENT_TYPE_V1: &str = "application/json;as=Table;v=v1;g=meta.k8s.io";
@@ -42,7 +42,7 @@ impl Column {
 /// How a row's cells are made from an object.
 enum Cells {
     /// A built-in printer (Name first).
-    Printer(printers::CellsFn),
+    Printer(kinds::Table),
     /// A CRD's columns after Name: a JSONPath each, and whether it is a date
     /// (shown as an age).
     Paths(Vec<(String, bool)>),
@@ -109,8 +109,8 @@ pub fn requested(
         return Ok(None);
     };
     let include = include_param(q)?;
-    let (columns, cells) = match printers::for_resource(res) {
-        Some(p) => (p.columns, Cells::Printer(p.cells)),
+    let (columns, cells) = match kinds::for_resource(res) {
+        Some(table) => (kinds::columns(table), Cells::Printer(table)),
         None => custom_columns(st, res),
     };
     Ok(Some(View {
@@ -140,10 +140,10 @@ fn custom_columns(st: &Store, res: &ResourceInfo) -> (Vec<Column>, Cells) {
                 .collect::<Vec<_>>()
         })
         .collect();
-    let mut columns = vec![printers::name_column()];
+    let mut columns = vec![kinds::name_column()];
     let mut paths = vec![];
     if declared.is_empty() {
-        columns.push(printers::age_column());
+        columns.push(kinds::age_column());
         paths.push((".metadata.creationTimestamp".to_string(), true));
     }
     for c in &declared {
@@ -197,7 +197,7 @@ fn at_json_path<'a>(obj: &'a Value, path: &str) -> &'a Value {
 fn path_cell(obj: &Value, path: &str, date: bool) -> Value {
     match at_json_path(obj, path) {
         Value::Null => Value::Null,
-        Value::String(s) if date => json!(printers::age_of(s)),
+        Value::String(s) if date => json!(kinds::age_of(s)),
         v @ (Value::String(_) | Value::Number(_) | Value::Bool(_)) => v.clone(),
         other => json!(other.to_string()),
     }
@@ -214,7 +214,7 @@ impl View {
 
     fn cells(&self, obj: &Value) -> Vec<Value> {
         match &self.cells {
-            Cells::Printer(f) => f(obj),
+            Cells::Printer(table) => kinds::cells(table, obj),
             Cells::Paths(paths) => {
                 let mut cells = vec![obj["metadata"]["name"].clone()];
                 cells.extend(paths.iter().map(|(p, date)| path_cell(obj, p, *date)));
@@ -401,5 +401,59 @@ mod tests {
         assert_eq!(json!([]), events[2]["object"]["columnDefinitions"]);
         assert_eq!("b", events[2]["object"]["rows"][0]["cells"][0]);
         assert_eq!(CONTENT_TYPE_V1, out.content_type);
+    }
+
+    /// Every built-in resource's Table (columns and the cells of each object
+    /// in tests/data/printer_objects.json, objects made to reach every
+    /// branch of the printers) as recorded in tests/data/printers_golden.json:
+    /// a change to the printers shows here byte for byte. After an intended
+    /// change, `PRINTERS_GOLDEN=write cargo test printers` records it anew.
+    #[test]
+    fn every_kind_prints_as_recorded() {
+        let objects: Vec<Value> =
+            serde_json::from_str(include_str!("../../tests/data/printer_objects.json"))
+                .expect("printer objects");
+        let st = Store::new(10);
+        let q: HashMap<String, String> = [("includeObject".to_string(), "None".to_string())].into();
+        let mut out = serde_json::Map::new();
+        for res in crate::resources::RESOURCES {
+            let view = requested(CONTENT_TYPE_V1, &q, &st, res)
+                .expect("a valid request")
+                .expect("a Table view");
+            let tables: Vec<Value> = objects.iter().map(|o| view.of_object(o)).collect();
+            let key = format!("{}/{}", res.group_version(), res.plural);
+            out.insert(
+                key,
+                json!({
+                    "columnDefinitions": tables[0]["columnDefinitions"],
+                    "cells": tables.iter().map(|t| t["rows"][0]["cells"].clone()).collect::<Vec<_>>(),
+                }),
+            );
+        }
+        let got = serde_json::to_string_pretty(&Value::Object(out)).unwrap() + "\n";
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/printers_golden.json"
+        );
+        if std::env::var("PRINTERS_GOLDEN").as_deref() == Ok("write") {
+            std::fs::write(path, &got).expect("write the golden file");
+        }
+        let want = std::fs::read_to_string(path).expect("tests/data/printers_golden.json");
+        if let Some((n, (g, w))) = got
+            .lines()
+            .zip(want.lines())
+            .enumerate()
+            .find(|(_, (g, w))| g != w)
+        {
+            panic!(
+                "printers changed at line {}: {g:?}, recorded {w:?} ({path})",
+                n + 1
+            );
+        }
+        assert_eq!(
+            got.len(),
+            want.len(),
+            "printers changed: compare with {path}"
+        );
     }
 }

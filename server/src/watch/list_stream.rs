@@ -8,7 +8,7 @@
 //! backlog that is sent after the lock is released, so a slow or stalled
 //! client never holds up other requests.
 
-use crate::api::Streaming;
+use crate::reply::Streaming;
 use crate::resources::ResourceInfo;
 use crate::rest;
 use crate::store::Store;

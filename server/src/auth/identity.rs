@@ -2,10 +2,18 @@
 //! credentials. `--identity FILE` keeps them across restarts (a test that
 //! restarts the server keeps trusting it); the file is created mode 0600.
 
-use crate::api::Users;
 use crate::tls::{self, Pki};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
+
+/// The credentials the server accepts: two bearer tokens (admin, viewer)
+/// and one basic-auth user (admin).
+pub struct Users {
+    pub admin_token: String,
+    pub viewer_token: String,
+    pub basic_user: String,
+    pub basic_password: String,
+}
 
 pub fn random_hex(n: usize) -> String {
     let mut buf = vec![0u8; n];

@@ -4,8 +4,8 @@
 //! `POST /testserver/logs/NS/POD/CONTAINER` (written when posted). `follow`
 //! streams new lines until the client leaves or the pod is deleted.
 
-use crate::api::{Answer, Reply, Streaming};
 use crate::registry;
+use crate::reply::{Answer, Reply, Streaming};
 use crate::store::{parse_rfc3339, rfc3339_nanos, unix_now, ApiError, LogLine, Store};
 use bytes::Bytes;
 use serde_json::Value;

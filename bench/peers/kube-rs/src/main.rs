@@ -1,0 +1,197 @@
+//! kube-rs as a contender of bench/run.py, measured the way the Lua scripts
+//! measure the module:
+//!
+//!   kube-rs-peer KUBECONFIG watch KIND NAMESPACE N   typed Api::watch: MODIFIED events/s
+//!   kube-rs-peer KUBECONFIG watcher KIND NAMESPACE N runtime::watcher (list, then watch)
+//!   kube-rs-peer KUBECONFIG reflector KIND NAMESPACE N  watcher feeding a reflector store
+//!   kube-rs-peer KUBECONFIG list NAMESPACE           typed list of the pods, prints the count
+//!   kube-rs-peer KUBECONFIG gets NAMESPACE N PODS     N sequential typed GETs of web-000001...
+//!
+//! KIND is pods or configmaps. Events/s are timed from the first MODIFIED
+//! event to the Nth, as bench/watch.lua does, and the last event must carry
+//! the firehose's sequence number N.
+use std::time::Instant;
+
+use futures::{StreamExt, TryStreamExt};
+use k8s_openapi::api::core::v1::{ConfigMap, Pod};
+use kube::api::{Api, ListParams, WatchEvent, WatchParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::runtime::{reflector, watcher, WatchStreamExt};
+use kube::{Client, Config, Resource, ResourceExt};
+
+type Error = Box<dyn std::error::Error>;
+
+fn seq_of<K: Resource>(obj: &K) -> Option<String> {
+    obj.meta()
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get("kube-testserver/firehose-seq").cloned())
+}
+
+struct Counter {
+    n: usize,
+    seen: usize,
+    first: Option<Instant>,
+    last_seq: Option<String>,
+}
+
+impl Counter {
+    fn new(n: usize) -> Self {
+        Counter {
+            n,
+            seen: 0,
+            first: None,
+            last_seq: None,
+        }
+    }
+    /// One MODIFIED event; true when the Nth has arrived.
+    fn modified(&mut self, seq: Option<String>) -> bool {
+        self.seen += 1;
+        if self.seen == 1 {
+            self.first = Some(Instant::now());
+        }
+        self.last_seq = seq;
+        self.seen == self.n
+    }
+    fn report(&self) -> Result<(), Error> {
+        let end = Instant::now();
+        if self.seen != self.n {
+            return Err(format!("got {} MODIFIED events of {}", self.seen, self.n).into());
+        }
+        if self.last_seq.as_deref() != Some(self.n.to_string().as_str()) {
+            return Err(format!(
+                "the last event is sequence {:?}, not {}",
+                self.last_seq, self.n
+            )
+            .into());
+        }
+        let secs = (end - self.first.unwrap()).as_secs_f64();
+        println!("{:.0}", (self.n - 1) as f64 / secs);
+        Ok(())
+    }
+}
+
+async fn typed_watch<K>(api: Api<K>, n: usize) -> Result<(), Error>
+where
+    K: Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + 'static,
+{
+    let mut counter = Counter::new(n);
+    let mut stream = api
+        .watch(&WatchParams::default().timeout(290), "0")
+        .await?
+        .boxed();
+    while let Some(ev) = stream.try_next().await? {
+        if let WatchEvent::Modified(obj) = ev {
+            if counter.modified(seq_of(&obj)) {
+                break;
+            }
+        }
+    }
+    counter.report()
+}
+
+async fn runtime_watch<K>(api: Api<K>, n: usize, keep: bool) -> Result<(), Error>
+where
+    K: Resource<DynamicType = ()>
+        + Clone
+        + std::fmt::Debug
+        + serde::de::DeserializeOwned
+        + Send
+        + Sync
+        + 'static,
+{
+    let mut counter = Counter::new(n);
+    let mut listed = false;
+    let events = watcher(api, watcher::Config::default());
+    if keep {
+        let (reader, writer) = reflector::store();
+        let mut stream = events.reflect(writer).boxed();
+        while let Some(ev) = stream.try_next().await? {
+            match ev {
+                watcher::Event::InitDone => listed = true,
+                watcher::Event::Apply(obj) if listed => {
+                    if counter.modified(seq_of(&obj)) {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        eprintln!("reflector holds {} objects", reader.state().len());
+    } else {
+        let mut stream = events.boxed();
+        while let Some(ev) = stream.try_next().await? {
+            match ev {
+                watcher::Event::InitDone => listed = true,
+                watcher::Event::Apply(obj) if listed => {
+                    if counter.modified(seq_of(&obj)) {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    counter.report()
+}
+
+async fn watch_kind(
+    client: Client,
+    how: &str,
+    kind: &str,
+    ns: &str,
+    n: usize,
+) -> Result<(), Error> {
+    match (how, kind) {
+        ("watch", "pods") => typed_watch(Api::<Pod>::namespaced(client, ns), n).await,
+        ("watch", "configmaps") => typed_watch(Api::<ConfigMap>::namespaced(client, ns), n).await,
+        ("watcher", "pods") => runtime_watch(Api::<Pod>::namespaced(client, ns), n, false).await,
+        ("watcher", "configmaps") => {
+            runtime_watch(Api::<ConfigMap>::namespaced(client, ns), n, false).await
+        }
+        ("reflector", "pods") => runtime_watch(Api::<Pod>::namespaced(client, ns), n, true).await,
+        ("reflector", "configmaps") => {
+            runtime_watch(Api::<ConfigMap>::namespaced(client, ns), n, true).await
+        }
+        _ => Err(format!("unknown watch {how} of {kind}").into()),
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() < 4 {
+        return Err("usage: kube-rs-peer KUBECONFIG watch|watcher|reflector|list|gets ...".into());
+    }
+    let kubeconfig = Kubeconfig::read_from(&args[1])?;
+    let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default()).await?;
+    let client = Client::try_from(config)?;
+    let arg = |i: usize| -> Result<&str, Error> {
+        args.get(i)
+            .map(String::as_str)
+            .ok_or_else(|| "missing argument".into())
+    };
+    match args[2].as_str() {
+        "list" => {
+            let pods = Api::<Pod>::namespaced(client, arg(3)?)
+                .list(&ListParams::default())
+                .await?;
+            assert!(!pods.items.is_empty());
+            println!("{}", pods.items.len());
+        }
+        "gets" => {
+            let api = Api::<Pod>::namespaced(client, arg(3)?);
+            let n: usize = arg(4)?.parse()?;
+            let pods: usize = arg(5)?.parse()?;
+            for i in 0..n {
+                let pod = api.get(&format!("web-{:06}", i % pods + 1)).await?;
+                assert!(!pod.name_any().is_empty());
+            }
+        }
+        how => {
+            let n: usize = arg(5)?.parse()?;
+            watch_kind(client, how, arg(3)?, arg(4)?, n).await?;
+        }
+    }
+    Ok(())
+}
