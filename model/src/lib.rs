@@ -2,7 +2,7 @@
 //! once as kube-apiserver 1.32 describes it in discovery (plural, kind, scope,
 //! short names, categories, verbs, subresources), plus how luakube's Lua API
 //! offers it. Read by the module (`src/resources.rs`), the stand-in server
-//! (`server/src/resources.rs`) and the generator of `types/groups.lua` and
+//! (`server/src/storage/resources.rs`) and the generator of `types/groups.lua` and
 //! the `kube.api.<group>_<version>` modules (`src/bin/gen-lua.rs`).
 //!
 //! Adding a resource kind or a whole group is one row in [`RESOURCES`]

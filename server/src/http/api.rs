@@ -90,7 +90,7 @@ pub fn parse_target<'a>(segs: &[&'a str]) -> Result<Target<'a>, ApiError> {
 
 /// The subresources `resource_request` answers, each only where the resource
 /// declares it (model/src/table.rs, or a CRD's `subresources`). exec, attach
-/// and portforward are streams, routed before it (src/streams/); proxy and
+/// and portforward are streams, routed before it (streams/); proxy and
 /// checkpoint are not served.
 const ANSWERED_SUBRESOURCES: &[&str] = &[
     "status",

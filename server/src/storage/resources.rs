@@ -2,7 +2,7 @@
 //! describes them in discovery: group, version, plural, singular, kind,
 //! scope, short names, categories, verbs and subresources. The built-in ones
 //! are the shared table (the `kube-model` crate, model/src/table.rs) the Lua
-//! module reads too; CRDs add theirs at run time (src/registry.rs).
+//! module reads too; CRDs add theirs at run time (storage/registry.rs).
 
 pub use kube_model::{
     custom_subresources, find, find_kind, group_version, stored, ResourceInfo, RESOURCES,
