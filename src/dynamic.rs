@@ -270,6 +270,22 @@ mod tests {
     }
 
     #[test]
+    fn each_subresource_brings_only_its_own_methods() {
+        // A resource with logs but no exec, attach, portforward or
+        // ephemeral containers gets `logs` only (it used to get them all).
+        let body = br#"{"resources":[
+            {"name":"widgets","namespaced":true,"kind":"Widget","verbs":["get"]},
+            {"name":"widgets/log","namespaced":true,"kind":"Widget","verbs":["get"]},
+            {"name":"widgets/scale","namespaced":true,"kind":"Scale","verbs":["get"]}]}"#;
+        let w = group_from_discovery("example.com/v1", body)
+            .unwrap()
+            .resource("widgets")
+            .unwrap();
+        assert_eq!(w.extras, [Extra::Logs, Extra::ScaleSubresource]);
+        assert!(!w.status);
+    }
+
+    #[test]
     fn crd_groups_use_apis_and_reject_garbage() {
         let body = br#"{"resources":[{"name":"crontabs","singularName":"crontab","namespaced":true,
             "kind":"CronTab","verbs":["list"],"shortNames":["ct"]}]}"#;
