@@ -4,7 +4,8 @@
 # - nginx, 1 worker: p99 of a plain location while 10 calls held 2 s + 1 watch are in flight,
 #   the 10 slow calls' total time, 100 concurrent vs sequential GETs through kube.ngx
 # - luv / cqueues on Lua 5.4, 5.1, LuaJIT and Neovim: a 100 ms timer's largest gap during a
-#   2 s slow call and a watch across a 410, a reset and a slow reconnect; event delivery latency
+#   2 s slow call and a watch across a 410, a reset, a slow reconnect and a server restart;
+#   event delivery latency (from the create to the Lua callback)
 # - idle CPU of a waiting watch + informer, and the cost of draining a handle with nothing
 set -uo pipefail
 cd "$(dirname "$0")/.."

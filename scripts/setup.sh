@@ -34,3 +34,7 @@ fi
 # Without it only those checks fail (the referee script tries again), not the build.
 bash server/tests/referees/python_venv.sh ||
   echo "warning: could not make build/venv with the kubernetes client; the Python referee checks will fail"
+
+# @kubernetes/client-node for the informer referee (scripts/ci.d/55-cluster-informers.sh).
+bash server/tests/referees/node_client.sh ||
+  echo "warning: could not install @kubernetes/client-node into build/node; the JavaScript referee checks will fail"

@@ -64,12 +64,27 @@ struct Shared {
     http: Mutex<Option<PooledClient>>,
 }
 
-/// A connection pool and what it was built for.
+/// The connection pools and what they were built for.
 struct PooledClient {
     pid: u32,
     /// Generation of the client certificate in its TLS settings (see `Presented`).
     identity: Option<u64>,
-    client: reqwest::Client,
+    /// Calls: HTTP/2 when the server offers it (kube-apiserver does), so
+    /// concurrent calls share one connection instead of opening one each.
+    calls: reqwest::Client,
+    /// Long streams (watches, followed logs) and upgrades: HTTP/1.1, a
+    /// connection each. A stream whose reader falls behind stops reading
+    /// (`STREAM_BUFFER`); on a shared HTTP/2 connection its unread data would
+    /// hold the connection's flow-control window and stall every call on it.
+    /// Upgrades (exec, attach, port-forward) are HTTP/1.1 only.
+    streams: reqwest::Client,
+}
+
+/// Which pool a request goes through (see `PooledClient`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pool {
+    Calls,
+    Streams,
 }
 
 /// What one try produced: an answer, or a failure and where it happened.
@@ -296,42 +311,56 @@ impl Shared {
     }
 
     /// The pooled client, rebuilt after a fork or when the TLS identity changed.
-    fn client_for(&self, presented: &Presented) -> Result<reqwest::Client, String> {
+    fn client_for(&self, presented: &Presented, pool: Pool) -> Result<reqwest::Client, String> {
         let pid = std::process::id();
         let identity = presented
             .identity
             .as_ref()
             .map(|(_, generation)| *generation);
+        let pick = |p: &PooledClient| match pool {
+            Pool::Calls => p.calls.clone(),
+            Pool::Streams => p.streams.clone(),
+        };
         let mut slot = self.http.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(p) = slot.as_ref() {
             if p.pid == pid && p.identity == identity {
-                return Ok(p.client.clone());
+                return Ok(pick(p));
             }
         }
         let s = &self.settings;
         let tls = tls_config(s, presented.identity.as_ref().map(|(id, _)| id.as_ref()))?;
-        let mut builder = reqwest::Client::builder()
-            .use_preconfigured_tls(tls)
-            .user_agent(USER_AGENT)
-            .pool_idle_timeout(Duration::from_secs(90))
-            .no_proxy();
-        if let Some(t) = s.timeouts.connect {
-            builder = builder.connect_timeout(t);
-        }
-        if s.disable_compression {
-            builder = builder.no_gzip();
-        }
-        if let Some(p) = proxy::for_cluster(s.proxy_url.as_deref())? {
-            builder = builder.proxy(p);
-        }
-        let client = builder
-            .build()
-            .map_err(|e| format!("cannot build the HTTPS client: {}", error_chain(&e)))?;
-        let old = slot.replace(PooledClient {
+        let build = |alpn: &[&[u8]], http1_only: bool| {
+            let mut tls = tls.clone();
+            tls.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+            let mut builder = reqwest::Client::builder()
+                .use_preconfigured_tls(tls)
+                .user_agent(USER_AGENT)
+                .pool_idle_timeout(Duration::from_secs(90))
+                .no_proxy();
+            if http1_only {
+                builder = builder.http1_only();
+            }
+            if let Some(t) = s.timeouts.connect {
+                builder = builder.connect_timeout(t);
+            }
+            if s.disable_compression {
+                builder = builder.no_gzip();
+            }
+            if let Some(p) = proxy::for_cluster(s.proxy_url.as_deref())? {
+                builder = builder.proxy(p);
+            }
+            builder
+                .build()
+                .map_err(|e| format!("cannot build the HTTPS client: {}", error_chain(&e)))
+        };
+        let fresh = PooledClient {
             pid,
             identity,
-            client: client.clone(),
-        });
+            calls: build(&[b"h2", b"http/1.1"], false)?,
+            streams: build(&[b"http/1.1"], true)?,
+        };
+        let client = pick(&fresh);
+        let old = slot.replace(fresh);
         match old {
             // Connections of another process must not be touched (see `runtime`).
             Some(old) if old.pid != pid => std::mem::forget(old),
@@ -391,7 +420,7 @@ impl Shared {
         loop {
             tries += 1;
             let presented = self.present()?;
-            let http = self.client_for(&presented)?;
+            let http = self.client_for(&presented, Pool::Calls)?;
             let mut rb = self.prepare(&http, req, &presented)?;
             if let Some(t) = self.settings.timeouts.request {
                 rb = rb.timeout(t);
@@ -466,7 +495,7 @@ impl Shared {
         let opened: Result<reqwest::Response, String> = async {
             loop {
                 let presented = self.present()?;
-                let http = self.client_for(&presented)?;
+                let http = self.client_for(&presented, Pool::Streams)?;
                 let rb = self.prepare(&http, &req, &presented)?;
                 let resp = rb
                     .send()

@@ -213,9 +213,11 @@ pub struct Watch {
     pending: VecDeque<(&'static str, Table)>,
     needs_list: bool,
     failures: u32,
-    /// When the current stream opened and how many events it gave.
+    /// When the current stream was asked for, how many events it gave, and
+    /// the `timeoutSeconds` it was asked with (it may end then, normally).
     stream_opened: Instant,
     stream_events: u64,
+    stream_asked: Option<u64>,
     /// Re-lists after 410 with no event since the previous one.
     bare_relists: u32,
     finished: bool,
@@ -250,6 +252,7 @@ impl Watch {
             failures: 0,
             stream_opened: Instant::now(),
             stream_events: 0,
+            stream_asked: None,
             bare_relists: 0,
             finished: false,
             signal: Signal::new(),
@@ -359,17 +362,28 @@ impl Watch {
         }
     }
 
-    /// The current stream opened less than SHORT_STREAM ago and gave nothing.
+    /// The current stream gave nothing and ended sooner than SHORT_STREAM,
+    /// or than half the `timeoutSeconds` it was asked with (a server that
+    /// ends a stream when asked to is not failing; with `server_timeout = 1`
+    /// such a stream lasts about 1 s and must not be backed off).
     fn short_lived(&self) -> bool {
-        self.stream_events == 0 && self.stream_opened.elapsed() < SHORT_STREAM
+        let limit = match self.stream_asked {
+            Some(secs) => SHORT_STREAM.min(Duration::from_millis(secs.saturating_mul(500))),
+            None => SHORT_STREAM,
+        };
+        self.stream_events == 0 && self.stream_opened.elapsed() < limit
     }
 
-    /// A stream broke: a failure, counted from zero again when the stream
-    /// had worked (gave events or lasted), so a long watch is not given up
-    /// because of drops hours apart.
+    /// A stream broke. One that had worked (gave events or lasted) is
+    /// reopened at once from its resourceVersion, as client-go's reflector
+    /// restarts a watch that ended, and failures count from zero again (a
+    /// long watch is not given up because of drops hours apart; the events
+    /// written meanwhile arrive a reconnect later, not a backoff later). A
+    /// stream that broke at once is a failure with backoff.
     fn stream_failed(&mut self, message: String) -> mlua::Result<()> {
         if !self.short_lived() {
             self.failures = 0;
+            return Ok(());
         }
         self.failed(message)
     }
@@ -470,11 +484,17 @@ impl Watch {
     fn connect(&mut self, lua: &Lua) -> mlua::Result<()> {
         if self.opening.is_none() {
             let query = Value::Table(self.watch_query(lua)?);
+            self.stream_asked = match &query {
+                Value::Table(q) => q.raw_get::<Option<u64>>("timeoutSeconds")?,
+                _ => None,
+            };
             let opening =
                 self.spec
                     .core
                     .start_stream(&self.spec.path, &query, self.signal.clone())?;
             self.opening = Some(opening);
+            // Counted from the request: the answer's head may wait for the Lua thread.
+            self.stream_opened = Instant::now();
         }
         let Some(opened) = self.opening.as_mut().and_then(|o| o.wait(self.wait_until)) else {
             return Ok(());
@@ -483,7 +503,6 @@ impl Watch {
         match opened {
             Opened::Stream(s) => {
                 self.stream = Some(*s);
-                self.stream_opened = Instant::now();
                 self.stream_events = 0;
             }
             Opened::Mock => self.finished = true,

@@ -40,6 +40,21 @@ done
 run "nvim" with 5.1 env KUBE_LOOP=nvim nvim --headless -u NONE -c "luafile spec/hosts/loop_check.lua"
 single "neovim exits cleanly after using the module on the main thread and in a new_work thread (was SIGABRT, rc 134)" \
   with 5.1 nvim --headless -u NONE -c "luafile spec/hosts/nvim_exit.lua"
+# The Lua state closed at exit with a watch and a pending call in flight (issue 12):
+# rc 0, the "in flight" line printed, nothing panicked or aborted.
+exits_clean() {
+  local out; out=$("$@" 2>&1); local rc=$?
+  echo "$out" | tail -5
+  [ $rc -eq 0 ] && echo "$out" | grep -q "^in flight" && ! echo "$out" | grep -qiE "panic|abort|core dumped"
+}
+single "os.exit(0, true) closes the state (5.4) while a watch and a held call are in flight: rc 0, no panic" \
+  exits_clean with 5.4 lua5.4 spec/hosts/exit_close.lua plain
+single "os.exit(0, true) from a luv timer while a kube.luv task waits (5.4): rc 0, no panic" \
+  exits_clean with 5.4 lua5.4 spec/hosts/exit_close.lua luv
+single "os.exit(0, true) from a luv timer while a kube.luv task waits (LuaJIT): rc 0, no panic" \
+  exits_clean with 5.1 luajit spec/hosts/exit_close.lua luv
+single "Neovim :qa! with a VimLeavePre handler starting a call and closing a watch: rc 0, no panic" \
+  exits_clean with 5.1 nvim --headless -u NONE -c "luafile spec/hosts/exit_close.lua"
 run "nginx" timeout 300 python3 spec/hosts/nginx_check.py --tree .luarocks/5.1
 single "example: luv program" with 5.4 lua5.4 examples/eventloop/luv.lua
 single "example: cqueues program" with 5.4 lua5.4 examples/eventloop/cqueues.lua

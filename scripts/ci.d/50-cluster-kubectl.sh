@@ -118,6 +118,21 @@ check "describe shows the controllers' and the kubelet's events" describe_events
 check "kubectl events lists SuccessfulCreate from the replicaset-controller" \
   eval 'k events | grep -E "SuccessfulCreate +ReplicaSet/web-[a-z0-9]+ +Created pod: web-"'
 
+progress_deadline() {
+  printf '%s\n' 'apiVersion: apps/v1' 'kind: Deployment' 'metadata: {name: stuck}' \
+    'spec: {replicas: 2, progressDeadlineSeconds: 2, selector: {matchLabels: {app: stuck}}, template: {metadata: {labels: {app: stuck}}, spec: {nodeSelector: {disk: none}, containers: [{name: c, image: busybox}]}}}' |
+    k create -f - || return 1
+  local out
+  out=$(k rollout status deploy/stuck --timeout=30s 2>&1)
+  echo "$out"
+  grep -q 'deployment "stuck" exceeded its progress deadline' <<<"$out" &&
+    same "$(k get deploy stuck -o jsonpath='{.status.conditions[?(@.type=="Progressing")].status} {.status.conditions[?(@.type=="Progressing")].reason}')" \
+      "False ProgressDeadlineExceeded" &&
+    k get deploy stuck -o jsonpath='{.status.conditions[?(@.type=="Progressing")].message}' | grep -qE '^ReplicaSet "stuck-[a-z0-9]+" has timed out progressing.$' &&
+    k delete deploy stuck
+}
+check "no progress for progressDeadlineSeconds: rollout status fails, Progressing=False ProgressDeadlineExceeded" progress_deadline
+
 # --- Services -----------------------------------------------------------------------
 endpoints_match() {
   local want ep slice
@@ -158,6 +173,28 @@ failing_job() {
 }
 check "a Job whose pods exit 3 fails after backoffLimit, the pods' logs say so" failing_job
 
+indexed_job() {
+  printf '%s\n' 'apiVersion: batch/v1' 'kind: Job' 'metadata: {name: idx}' \
+    'spec: {completions: 3, parallelism: 2, completionMode: Indexed, template: {spec: {restartPolicy: Never, containers: [{name: c, image: busybox, command: [sh, -c, "echo done"]}]}}}' |
+    k create -f - && k wait --for=condition=Complete job/idx --timeout=30s || return 1
+  same "$(k get job idx -o jsonpath='{.status.completedIndexes} {.status.succeeded}')" "0-2 3" &&
+    same "$(k get pods -l job-name=idx -o jsonpath='{range .items[*]}{.metadata.annotations.batch\.kubernetes\.io/job-completion-index} {.metadata.labels.batch\.kubernetes\.io/job-completion-index} {.spec.hostname} {.spec.containers[0].env[0].name}{"\n"}{end}' | sort)" \
+      "0 0 idx-0 JOB_COMPLETION_INDEX
+1 1 idx-1 JOB_COMPLETION_INDEX
+2 2 idx-2 JOB_COMPLETION_INDEX" &&
+    k get pods -l job-name=idx -o name | grep -qE '^pod/idx-[0-2]-[a-z0-9]{5}$'
+}
+check "an Indexed Job runs indexes 0..2 (annotation, label, hostname, JOB_COMPLETION_INDEX), completedIndexes 0-2" indexed_job
+job_deadline() {
+  printf '%s\n' 'apiVersion: batch/v1' 'kind: Job' 'metadata: {name: slow}' \
+    'spec: {activeDeadlineSeconds: 2, template: {spec: {restartPolicy: Never, containers: [{name: c, image: busybox, command: [sleep, "600"]}]}}}' |
+    k create -f - && k wait --for=condition=Failed job/slow --timeout=30s || return 1
+  same "$(k get job slow -o jsonpath='{.status.conditions[?(@.type=="Failed")].reason}')" DeadlineExceeded &&
+    eventually 10 eval '[ -z "$(k get pods -l job-name=slow -o name)" ]' &&
+    k describe job slow | grep -q "DeadlineExceeded .*Job was active longer than specified deadline"
+}
+check "a Job past activeDeadlineSeconds fails (DeadlineExceeded), its pods deleted" job_deadline
+
 # --- StatefulSets, DaemonSets, CronJobs -------------------------------------------------
 # (updateStrategy is written out: kubectl rollout status reads it, and the
 # stand-in does not default it at create yet.)
@@ -182,6 +219,27 @@ node-2
 node-3"
 }
 check "a DaemonSet runs one pod on each node" daemonset
+sts_history() {
+  local h
+  h=$(k rollout history sts/db) && echo "$h" || return 1
+  grep -qE '^1 ' <<<"$h" && grep -qE '^2 ' <<<"$h" &&
+    same "$(k get controllerrevisions -l app=db -o jsonpath='{range .items[*]}{.revision} {.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}{"\n"}{end}' | sort)" \
+      "1 StatefulSet/db
+2 StatefulSet/db" || return 1
+  k rollout undo sts/db && k rollout status sts/db --timeout=30s || return 1
+  same "$(k get pods -l app=db -o jsonpath='{range .items[*]}{.spec.containers[0].image}{"\n"}{end}' | sort -u)" postgres:16 &&
+    k rollout history sts/db | grep -qE '^3 ' &&
+    [ "$(k get sts db -o jsonpath='{.status.updateRevision}')" = "$(k get pods db-0 -o jsonpath='{.metadata.labels.controller-revision-hash}')" ]
+}
+check "StatefulSet ControllerRevisions: rollout history lists 1 and 2, rollout undo goes back to postgres:16 as 3" sts_history
+ds_history() {
+  k set image ds/agent c=fluentd:2 && k rollout status ds/agent --timeout=30s || return 1
+  k rollout history ds/agent | grep -qE '^2 ' || return 1
+  k rollout undo ds/agent && k rollout status ds/agent --timeout=30s || return 1
+  same "$(k get pods -l app=agent -o jsonpath='{range .items[*]}{.spec.containers[0].image}{"\n"}{end}' | sort -u)" fluentd &&
+    k rollout history ds/agent | grep -qE '^3 '
+}
+check "DaemonSet ControllerRevisions: set image, rollout history, rollout undo back to the first image" ds_history
 cronjob() {
   printf '%s\n' 'apiVersion: batch/v1' 'kind: CronJob' 'metadata: {name: tick}' \
     'spec: {schedule: "*/5 * * * *", jobTemplate: {spec: {template: {spec: {restartPolicy: OnFailure, containers: [{name: c, image: busybox}]}}}}}' |
@@ -223,6 +281,48 @@ crash_loop() {
     k describe pod crashy | grep -q "BackOff .*Back-off restarting failed container c"
 }
 check "a crash-looping pod shows CrashLoopBackOff, restarts and BackOff events" crash_loop
+
+# --- Event TTL (last: it moves the clock an hour on) ---------------------------------------
+event_ttl() {
+  local old
+  old=$(k get events -o jsonpath='{range .items[?(@.reason=="ScalingReplicaSet")]}{.metadata.name}{"\n"}{end}')
+  [ -n "$old" ] || { echo "no ScalingReplicaSet events to expire"; return 1; }
+  echo '{"advanceSeconds": 3601}' | k create --raw /testserver/clock -f - >/dev/null || return 1
+  printf '%s\n' 'apiVersion: v1' 'kind: Pod' 'metadata: {name: fresh}' \
+    'spec: {containers: [{name: c, image: busybox}]}' | k create -f - || return 1
+  expired() {
+    local name
+    for name in $old; do
+      k get events "$name" >/dev/null 2>&1 && { echo "$name (v1) still there"; return 1; }
+      k get events.v1.events.k8s.io "$name" >/dev/null 2>&1 && { echo "$name (events.k8s.io) still there"; return 1; }
+    done
+    return 0
+  }
+  eventually 10 expired && eventually 10 eval 'k get events --field-selector involvedObject.name=fresh | grep -q Scheduled'
+}
+check "Events expire an hour (--event-ttl) after their last write, on the simulated clock" event_ttl
+
+# --- graceful termination ---------------------------------------------------------------------
+graceful() {
+  printf '%s\n' 'apiVersion: v1' 'kind: Pod' 'metadata: {name: slowstop, annotations: {kube-testserver/ignore-sigterm: "true"}}' \
+    'spec: {terminationGracePeriodSeconds: 3, tolerations: [{operator: Exists}], containers: [{name: c, image: busybox}]}' |
+    k create -f - && k wait --for=condition=Ready pod/slowstop --timeout=30s || return 1
+  k delete pod slowstop --wait=false || return 1
+  k get pod slowstop | tee /dev/stderr | grep -qE '^slowstop +1/1 +Terminating ' &&
+    same "$(k get pod slowstop -o jsonpath='{.metadata.deletionGracePeriodSeconds}')" 3 &&
+    k get pod slowstop -o jsonpath='{.metadata.deletionTimestamp}' | grep -qE '^[0-9-]+T[0-9:]+Z$' || return 1
+  k wait --for=delete pod/slowstop --timeout=15s &&
+    k get events --field-selector involvedObject.name=slowstop,reason=Killing | grep -q "Stopping container c"
+}
+check "a deleted pod is Terminating for its grace period while its containers stop, then gone" graceful
+force() {
+  printf '%s\n' 'apiVersion: v1' 'kind: Pod' 'metadata: {name: stubborn, annotations: {kube-testserver/ignore-sigterm: "true"}}' \
+    'spec: {terminationGracePeriodSeconds: 600, tolerations: [{operator: Exists}], containers: [{name: c, image: busybox}]}' |
+    k create -f - && k wait --for=condition=Ready pod/stubborn --timeout=30s || return 1
+  k delete pod stubborn --wait=false && sleep 0.5 && k get pod stubborn | grep -q Terminating || return 1
+  k delete pod stubborn --grace-period=0 --force && ! k get pod stubborn
+}
+check "delete --grace-period=0 --force ends a Terminating pod at once" force
 
 # --- namespace termination ----------------------------------------------------------------
 ns_delete() {

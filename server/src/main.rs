@@ -11,6 +11,7 @@
 // The floor plan: one folder per concern (server/ARCHITECTURE.md).
 mod auth;
 mod controllers;
+mod crd;
 mod discovery;
 mod http;
 mod patch;
@@ -53,11 +54,12 @@ struct Args {
     data: Option<String>,
     nodes: u32,
     controllers: std::collections::BTreeSet<&'static str>,
+    event_ttl: f64,
     /// Where exec/attach run processes (`None` with `--no-exec`).
     exec_dir: Option<Option<std::path::PathBuf>>,
 }
 
-const USAGE: &str = "usage: kube-testserver [--port N] [--kubeconfig PATH] [--seed FILE]... [--watch-history N] [--bookmark-interval-ms MS] [--identity FILE] [--data FILE] [--nodes N] [--controllers all|none|a,b,-c] [--speed F] [--exec-dir DIR | --no-exec]";
+const USAGE: &str = "usage: kube-testserver [--port N] [--kubeconfig PATH] [--seed FILE]... [--watch-history N] [--bookmark-interval-ms MS] [--identity FILE] [--data FILE] [--nodes N] [--controllers all|none|a,b,-c] [--speed F] [--event-ttl DURATION] [--exec-dir DIR | --no-exec]";
 
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
@@ -69,6 +71,7 @@ fn parse_args() -> Result<Args, String> {
         data: None,
         nodes: 1,
         controllers: controllers::parse_list("all")?,
+        event_ttl: controllers::event_ttl::DEFAULT_TTL_SECS,
         exec_dir: None,
     };
     let mut it = std::env::args().skip(1);
@@ -82,6 +85,10 @@ fn parse_args() -> Result<Args, String> {
             "--data" => a.data = Some(val()?),
             "--nodes" => a.nodes = val()?.parse().map_err(|e| format!("--nodes: {e}"))?,
             "--controllers" => a.controllers = controllers::parse_list(&val()?)?,
+            "--event-ttl" => {
+                a.event_ttl =
+                    controllers::parse_duration(&val()?).map_err(|e| format!("--event-ttl: {e}"))?
+            }
             "--speed" => {
                 let v = val()?;
                 let f: f64 = v.parse().map_err(|e| format!("--speed: {e}"))?;
@@ -288,6 +295,7 @@ async fn run() -> Result<(), String> {
     controllers::configure(controllers::Settings {
         enabled: args.controllers.clone(),
         ca_pem: pki.ca_pem.clone(),
+        event_ttl_secs: args.event_ttl,
     });
     // Kept data stands for etcd: a restarted server goes on where it stopped.
     match args.data.as_deref().map(std::fs::read) {
@@ -375,8 +383,21 @@ async fn serve_connection(
             body::respond(answer, fault.and_then(|f| f.mode))
         }
     });
-    let _ = hyper::server::conn::http1::Builder::new()
-        .serve_connection(TokioIo::new(tls), svc)
-        .with_upgrades()
-        .await;
+    if tls.get_ref().1.alpn_protocol() == Some(&b"h2"[..]) {
+        // A stream reset by a fault ends only its own request here: the
+        // connection carries the client's other calls.
+        let _ = hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+            .max_concurrent_streams(H2_MAX_STREAMS)
+            .serve_connection(TokioIo::new(tls), svc)
+            .await;
+    } else {
+        let _ = hyper::server::conn::http1::Builder::new()
+            .serve_connection(TokioIo::new(tls), svc)
+            .with_upgrades()
+            .await;
+    }
 }
+
+/// Concurrent requests on one HTTP/2 connection, as the generic API server
+/// sets when `--http2-max-streams-per-connection` is left at 0 (Go's 250).
+const H2_MAX_STREAMS: u32 = 250;

@@ -102,6 +102,13 @@ pub fn connection_dropped(e: &(dyn std::error::Error + 'static)) -> bool {
                 return true;
             }
         }
+        // HTTP/2: the server reset the request's stream or went away (the
+        // connection-level drops of HTTP/1.1 become these).
+        if let Some(h) = err.downcast_ref::<h2::Error>() {
+            if h.reason().is_some() || h.is_io() {
+                return true;
+            }
+        }
         cur = err.source();
     }
     false
@@ -165,5 +172,7 @@ mod tests {
         assert!(connection_dropped(&reset));
         let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
         assert!(!connection_dropped(&refused));
+        let stream_reset = h2::Error::from(h2::Reason::INTERNAL_ERROR);
+        assert!(connection_dropped(&stream_reset));
     }
 }

@@ -4,7 +4,7 @@
 //! impersonation), sent through the same reqwest client, and the upgraded
 //! connection is handed to the WebSocket framing.
 
-use super::{error_chain, OwnedRequest, Shared, Transport};
+use super::{error_chain, OwnedRequest, Pool, Shared, Transport};
 use std::sync::Arc;
 use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::WebSocketStream;
@@ -46,7 +46,7 @@ impl Upgrader {
         let mut reauthenticated = false;
         loop {
             let presented = self.shared.present()?;
-            let http = self.shared.client_for(&presented)?;
+            let http = self.shared.client_for(&presented, Pool::Streams)?;
             let key = tokio_tungstenite::tungstenite::handshake::client::generate_key();
             let rb = self
                 .shared

@@ -107,6 +107,9 @@ fn server_config(
         .with_client_cert_verifier(verifier)
         .with_single_cert(vec![cert], key)
         .map_err(|e| e.to_string())?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // As kube-apiserver: HTTP/2 for clients that offer it (kubectl, client-go,
+    // kube-rs multiplex their calls on one connection), HTTP/1.1 otherwise and
+    // for upgrades (exec, attach, port-forward ask for http/1.1 only).
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }

@@ -7,7 +7,7 @@
 //! ready, available, updated and misscheduled counts, observedGeneration.
 
 use super::runner::{Controller, Cx, View};
-use super::{events, util};
+use super::{events, history, util};
 use crate::store::{ChangeEvent, Key};
 use serde_json::{json, Value};
 
@@ -124,7 +124,11 @@ impl Controller for DaemonSets {
             return;
         }
         let template = ds["spec"]["template"].clone();
-        let hash = util::template_hash(&template, 0);
+        let in_use: Vec<String> = util::owned(cx, &ds, "", "pods", "DaemonSet")
+            .iter()
+            .filter_map(|p| p["metadata"]["labels"][HASH].as_str().map(String::from))
+            .collect();
+        let (_, hash) = history::sync(cx, &ds, "DaemonSet", HASH, &in_use);
         let mut tolerations = template["spec"]["tolerations"]
             .as_array()
             .cloned()

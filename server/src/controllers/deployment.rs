@@ -9,9 +9,10 @@
 //! and gives it the next revision.
 
 use super::runner::{Controller, Cx, View};
-use super::{events, util};
+use super::{clock, events, util};
 use crate::store::{ChangeEvent, Key};
 use serde_json::{json, Value};
+use std::collections::HashMap;
 
 const REVISION: &str = "deployment.kubernetes.io/revision";
 const DESIRED: &str = "deployment.kubernetes.io/desired-replicas";
@@ -19,7 +20,10 @@ const MAX: &str = "deployment.kubernetes.io/max-replicas";
 const HASH: &str = "pod-template-hash";
 
 #[derive(Default)]
-pub struct Deployments;
+pub struct Deployments {
+    /// When each rollout's progress deadline is due (one timer per due time).
+    deadlines: HashMap<Key, u64>,
+}
 
 fn d_key(ns: &str, name: &str) -> Key {
     ("apps".into(), "deployments".into(), ns.into(), name.into())
@@ -42,6 +46,44 @@ fn revision(rs: &Value) -> i64 {
         .as_str()
         .and_then(|r| r.parse().ok())
         .unwrap_or(0)
+}
+
+fn stat_of(status: &Value, f: &str) -> i64 {
+    status[f].as_i64().unwrap_or(0)
+}
+
+/// `spec.progressDeadlineSeconds`; None when unset or MaxInt32 (no deadline).
+fn progress_deadline(d: &Value) -> Option<f64> {
+    d["spec"]["progressDeadlineSeconds"]
+        .as_i64()
+        .filter(|s| *s != i64::from(i32::MAX) && *s >= 0)
+        .map(|s| s as f64)
+}
+
+/// When a progressing rollout times out: its Progressing condition's
+/// lastUpdateTime plus the deadline (None: no such condition, or it is
+/// complete or timed out already).
+fn timed_out_at(status: &Value, deadline: f64) -> Option<f64> {
+    let c = status["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == "Progressing")?;
+    if c["reason"] == "NewReplicaSetAvailable" || c["reason"] == "ProgressDeadlineExceeded" {
+        return None;
+    }
+    let from = c["lastUpdateTime"]
+        .as_str()
+        .and_then(crate::store::parse_rfc3339)?;
+    Some(from + deadline)
+}
+
+fn set_transition_time(status: &mut Value, t: &Value) {
+    if let Some(c) = status["conditions"]
+        .as_array_mut()
+        .and_then(|cs| cs.iter_mut().find(|c| c["type"] == "Progressing"))
+    {
+        c["lastTransitionTime"] = t.clone();
+    }
 }
 
 /// A ReplicaSet's template without the hash label: what it is "for".
@@ -138,6 +180,7 @@ impl Controller for Deployments {
 
     fn reconcile(&mut self, cx: &mut Cx, key: &Key) {
         let Some(d) = util::get(cx.st, key) else {
+            self.deadlines.remove(key);
             return;
         };
         if util::deleting(&d) {
@@ -395,7 +438,28 @@ impl Controller for Deployments {
             .as_ref()
             .map(|r| util::name(r).to_string())
             .unwrap_or_default();
-        let old_pods: i64 = old.iter().map(|r| stat(r, "replicas")).sum();
+        let prev = d["status"].clone();
+        let prev_progress = prev["conditions"]
+            .as_array()
+            .and_then(|cs| cs.iter().find(|c| c["type"] == "Progressing"))
+            .cloned();
+        let deadline = progress_deadline(&d);
+        // As upstream: a rollout that completed and has no old pods left is
+        // not looked at again (scaling keeps NewReplicaSetAvailable).
+        let was_complete = total == updated
+            && prev_progress
+                .as_ref()
+                .is_some_and(|c| c["reason"] == "NewReplicaSetAvailable");
+        let complete = updated == want
+            && total == want
+            && available == want
+            && d["metadata"]["generation"].as_i64().unwrap_or(0)
+                <= status["observedGeneration"].as_i64().unwrap_or(0);
+        // Progress: more updated, ready or available pods, or fewer old ones.
+        let progressed = updated > stat_of(&prev, "updatedReplicas")
+            || total - updated < stat_of(&prev, "replicas") - stat_of(&prev, "updatedReplicas")
+            || sum("readyReplicas") > stat_of(&prev, "readyReplicas")
+            || available > stat_of(&prev, "availableReplicas");
         if paused {
             util::set_condition(
                 &mut status,
@@ -414,29 +478,58 @@ impl Controller for Deployments {
                 &format!("Created new replica set \"{rs_name}\""),
                 true,
             );
-        } else if new_rs.is_some()
-            && updated == want
-            && available >= want
-            && old_pods == 0
-            && total == want
-        {
-            util::set_condition(
-                &mut status,
-                "Progressing",
-                "True",
-                "NewReplicaSetAvailable",
-                &format!("ReplicaSet \"{rs_name}\" has successfully progressed."),
-                true,
-            );
-        } else if new_rs.is_some() {
-            util::set_condition(
-                &mut status,
-                "Progressing",
-                "True",
-                "ReplicaSetUpdated",
-                &format!("ReplicaSet \"{rs_name}\" is progressing."),
-                true,
-            );
+        } else if deadline.is_none() {
+            if let Some(cs) = status["conditions"].as_array_mut() {
+                cs.retain(|c| c["type"] != "Progressing");
+            }
+        } else if new_rs.is_some() && !was_complete {
+            if complete {
+                util::set_condition(
+                    &mut status,
+                    "Progressing",
+                    "True",
+                    "NewReplicaSetAvailable",
+                    &format!("ReplicaSet \"{rs_name}\" has successfully progressed."),
+                    true,
+                );
+            } else if progressed || prev_progress.is_none() {
+                // Progress moves lastUpdateTime on even when the reason stays.
+                if let Some(cs) = status["conditions"].as_array_mut() {
+                    cs.retain(|c| c["type"] != "Progressing");
+                }
+                util::set_condition(
+                    &mut status,
+                    "Progressing",
+                    "True",
+                    "ReplicaSetUpdated",
+                    &format!("ReplicaSet \"{rs_name}\" is progressing."),
+                    true,
+                );
+                if let Some(p) = prev_progress.as_ref().filter(|p| p["status"] == "True") {
+                    set_transition_time(&mut status, &p["lastTransitionTime"]);
+                }
+            }
+            // No progress for progressDeadlineSeconds (on the simulated
+            // clock, which tests may move): Progressing=False.
+            if let (Some(secs), false) = (deadline, complete) {
+                match timed_out_at(&status, secs) {
+                    Some(due) if due <= clock::now_secs() => util::set_condition(
+                        &mut status,
+                        "Progressing",
+                        "False",
+                        "ProgressDeadlineExceeded",
+                        &format!("ReplicaSet \"{rs_name}\" has timed out progressing."),
+                        true,
+                    ),
+                    Some(due) => {
+                        let due_ms = (due * 1000.0) as u64 + 1000;
+                        if self.deadlines.insert(key.clone(), due_ms) != Some(due_ms) {
+                            cx.at(due_ms, key);
+                        }
+                    }
+                    None => {}
+                }
+            }
         }
         if let Some(conds) = status["conditions"].as_array_mut() {
             conds.sort_by_key(|c| if c["type"] == "Available" { 0 } else { 1 });

@@ -7,12 +7,67 @@
 //! deletes the active pods and makes no new ones.
 
 use super::runner::{Controller, Cx, View};
-use super::{events, util};
-use crate::store::{now_rfc3339, ChangeEvent, Key};
+use super::{clock, events, util};
+use crate::store::{now_rfc3339, parse_rfc3339, ChangeEvent, Key};
 use serde_json::{json, Value};
 
 #[derive(Default)]
 pub struct Jobs;
+
+const INDEX: &str = "batch.kubernetes.io/job-completion-index";
+
+/// A pod's completion index (Indexed Jobs).
+fn index_of(p: &Value) -> Option<i64> {
+    p["metadata"]["annotations"][INDEX]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .filter(|i| *i >= 0)
+}
+
+/// Sorted indexes as the API writes them: `0-2,4,6-7`.
+fn ranges(indexes: &std::collections::BTreeSet<i64>) -> String {
+    let mut out: Vec<String> = vec![];
+    let mut it = indexes.iter().copied().peekable();
+    while let Some(first) = it.next() {
+        let mut last = first;
+        while it.peek() == Some(&(last + 1)) {
+            last = it.next().unwrap_or(last);
+        }
+        out.push(if first == last {
+            first.to_string()
+        } else if last == first + 1 {
+            format!("{first},{last}")
+        } else {
+            format!("{first}-{last}")
+        });
+    }
+    out.join(",")
+}
+
+/// An Indexed Job's pod template for index `i`: what upstream's
+/// addCompletionIndexAnnotation / EnvVariable and hostname do.
+fn indexed_template(job: &Value, meta: &mut Value, spec: &mut Value, i: i64) {
+    meta["annotations"][INDEX] = json!(i.to_string());
+    meta["labels"][INDEX] = json!(i.to_string());
+    meta["generateName"] = json!(format!("{}-{i}-", util::name(job)));
+    spec["hostname"] = json!(format!("{}-{i}", util::name(job)));
+    for list in ["initContainers", "containers"] {
+        for c in spec[list].as_array_mut().into_iter().flatten() {
+            let has = c["env"]
+                .as_array()
+                .is_some_and(|e| e.iter().any(|v| v["name"] == "JOB_COMPLETION_INDEX"));
+            if !has {
+                if !c["env"].is_array() {
+                    c["env"] = json!([]);
+                }
+                if let Some(env) = c["env"].as_array_mut() {
+                    env.push(json!({"name": "JOB_COMPLETION_INDEX", "valueFrom": {"fieldRef":
+                        {"apiVersion": "v1", "fieldPath": format!("metadata.annotations['{INDEX}']")}}}));
+                }
+            }
+        }
+    }
+}
 
 fn job_key(ns: &str, name: &str) -> Key {
     ("batch".into(), "jobs".into(), ns.into(), name.into())
@@ -63,7 +118,18 @@ impl Controller for Jobs {
         let pods = util::owned(cx, &job, "", "pods", "Job");
         let phase = |p: &Value, ph: &str| p["status"]["phase"] == ph;
         let mut active: Vec<&Value> = pods.iter().filter(|p| util::pod_active(p)).collect();
-        let succeeded = pods.iter().filter(|p| phase(p, "Succeeded")).count() as i64;
+        let indexed = spec["completionMode"] == "Indexed";
+        let done_indexes: std::collections::BTreeSet<i64> = pods
+            .iter()
+            .filter(|p| phase(p, "Succeeded"))
+            .filter_map(index_of)
+            .filter(|i| spec["completions"].as_i64().is_some_and(|c| *i < c))
+            .collect();
+        let succeeded = if indexed {
+            done_indexes.len() as i64
+        } else {
+            pods.iter().filter(|p| phase(p, "Succeeded")).count() as i64
+        };
         let failed = pods.iter().filter(|p| phase(p, "Failed")).count() as i64;
         let completions = spec["completions"].as_i64();
         let parallelism = spec["parallelism"].as_i64().unwrap_or(1).max(0);
@@ -80,7 +146,14 @@ impl Controller for Jobs {
             Some(c) => succeeded >= c,
             None => succeeded >= 1 && active.is_empty(),
         };
-        let failing = failed > backoff;
+        // activeDeadlineSeconds counts from startTime on the simulated clock.
+        let deadline_at = spec["activeDeadlineSeconds"]
+            .as_i64()
+            .filter(|_| !suspended)
+            .zip(status["startTime"].as_str().and_then(parse_rfc3339))
+            .map(|(secs, start)| start + secs as f64);
+        let past_deadline = !complete && deadline_at.is_some_and(|t| t <= clock::now_secs());
+        let failing = failed > backoff || past_deadline;
         if failing || suspended {
             for p in active.drain(..) {
                 util::delete(cx.st, &util::key(util::pods(), &key.2, util::name(p)), None);
@@ -88,31 +161,20 @@ impl Controller for Jobs {
         }
         let mut made = 0;
         if failing {
-            let msg = "Job has reached the specified backoff limit";
-            util::set_condition(
-                &mut status,
-                "FailureTarget",
-                "True",
-                "BackoffLimitExceeded",
-                msg,
-                false,
-            );
-            util::set_condition(
-                &mut status,
-                "Failed",
-                "True",
-                "BackoffLimitExceeded",
-                msg,
-                false,
-            );
-            events::record(
-                cx.st,
-                &job,
-                "Warning",
-                "BackoffLimitExceeded",
-                msg,
-                "job-controller",
-            );
+            let (reason, msg) = if past_deadline {
+                (
+                    "DeadlineExceeded",
+                    "Job was active longer than specified deadline",
+                )
+            } else {
+                (
+                    "BackoffLimitExceeded",
+                    "Job has reached the specified backoff limit",
+                )
+            };
+            util::set_condition(&mut status, "FailureTarget", "True", reason, msg, false);
+            util::set_condition(&mut status, "Failed", "True", reason, msg, false);
+            events::record(cx.st, &job, "Warning", reason, msg, "job-controller");
         } else if complete {
             let msg = "Reached expected number of succeeded pods";
             util::set_condition(
@@ -147,11 +209,17 @@ impl Controller for Jobs {
                 None => parallelism,
             };
             let template = &spec["template"];
+            // Indexed: the lowest indexes neither done nor running.
+            let busy: std::collections::BTreeSet<i64> =
+                active.iter().filter_map(|p| index_of(p)).collect();
+            let mut free = (0..completions.unwrap_or(0))
+                .filter(|i| !done_indexes.contains(i) && !busy.contains(i));
             for _ in active.len() as i64..want {
                 let mut meta = template["metadata"].clone();
                 if !meta.is_object() {
                     meta = json!({});
                 }
+                let mut pod_spec = template["spec"].clone();
                 let (name, uid) = (util::name(&job).to_string(), util::uid(&job).to_string());
                 for (k, v) in [
                     ("batch.kubernetes.io/controller-uid", &uid),
@@ -162,8 +230,13 @@ impl Controller for Jobs {
                     meta["labels"][k] = json!(v);
                 }
                 meta["generateName"] = json!(format!("{name}-"));
+                if indexed {
+                    let Some(i) = free.next() else { break };
+                    indexed_template(&job, &mut meta, &mut pod_spec, i);
+                }
                 meta["ownerReferences"] = json!([util::controller_ref(&job, "batch/v1", "Job")]);
-                let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": template["spec"]});
+                let pod =
+                    json!({"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": pod_spec});
                 match util::create(cx, util::pods(), &key.2, pod) {
                     Some(p) => {
                         let msg = format!("Created pod: {}", util::name(&p));
@@ -196,9 +269,29 @@ impl Controller for Jobs {
         set(&mut status, "active", n_active);
         set(&mut status, "succeeded", succeeded);
         set(&mut status, "failed", failed);
+        match ranges(&done_indexes) {
+            r if indexed && !r.is_empty() => status["completedIndexes"] = json!(r),
+            _ => {
+                status.as_object_mut().map(|m| m.remove("completedIndexes"));
+            }
+        }
         status["ready"] = json!(ready);
+        if let (Some(t), false) = (deadline_at, failing || complete) {
+            cx.at((t * 1000.0) as u64 + 1, key);
+        }
         status["terminating"] = json!(0);
         status["uncountedTerminatedPods"] = json!({});
         util::write_status(cx, key, status);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn completed_indexes_as_ranges() {
+        let set = |v: &[i64]| v.iter().copied().collect();
+        assert_eq!("", super::ranges(&set(&[])));
+        assert_eq!("0-2,4,6,7", super::ranges(&set(&[0, 1, 2, 4, 6, 7])));
+        assert_eq!("3", super::ranges(&set(&[3])));
     }
 }

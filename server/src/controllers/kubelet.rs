@@ -14,6 +14,11 @@
 //! `kube-testserver/exit-code: "N"` (after `kube-testserver/run-seconds`,
 //! default 1) and `kube-testserver/crash-loop: "true"` (exit 1 after
 //! run-seconds, restarted with back-off: CrashLoopBackOff, restartCount).
+//!
+//! A pod deleted with a grace period stays (Terminating, deletionTimestamp
+//! set) while its containers stop: Killing events, then the kubelet deletes
+//! it for good. `kube-testserver/ignore-sigterm: "true"` makes them run until
+//! the grace period is over; `--grace-period=0 --force` skips all of it.
 
 use super::runner::{Controller, Cx, View};
 use super::{clock, events, util};
@@ -23,6 +28,8 @@ use std::collections::{BTreeSet, HashMap};
 
 const CREATE_SECS: f64 = 0.1;
 const START_SECS: f64 = 0.2;
+/// A container's stop after SIGTERM.
+const STOP_SECS: f64 = 0.2;
 /// The kubelet's crash-loop back-off: 10 s doubling to 5 minutes.
 const BACKOFF_SECS: f64 = 10.0;
 const BACKOFF_MAX_SECS: f64 = 300.0;
@@ -66,6 +73,8 @@ enum Stage {
 
 struct Run {
     stage: Stage,
+    /// Deleted with a grace period: when the containers have stopped.
+    stop_at: Option<u64>,
     node: String,
     ip: Option<String>,
     containers: Vec<(String, CState, u32)>,
@@ -250,6 +259,7 @@ impl Kubelet {
                 ip,
                 containers: vec![],
                 ready_at: 0,
+                stop_at: None,
             },
         );
     }
@@ -264,7 +274,13 @@ impl Kubelet {
         let Some(node) = pod["spec"]["nodeName"].as_str() else {
             return;
         };
-        if self.runs.contains_key(key) || !self.nodes.contains_key(node) {
+        if self.runs.contains_key(key) {
+            if util::deleting(pod) {
+                out.push(key.clone());
+            }
+            return;
+        }
+        if !self.nodes.contains_key(node) {
             return;
         }
         let started = pod["status"]["containerStatuses"].is_array()
@@ -285,6 +301,7 @@ impl Kubelet {
                 ip: None,
                 containers: vec![],
                 ready_at: 0,
+                stop_at: None,
             },
         );
         out.push(key.clone());
@@ -345,6 +362,7 @@ impl Controller for Kubelet {
             return;
         };
         if util::deleting(&pod) {
+            stop(cx, key, &pod, &mut run);
             self.runs.insert(key.clone(), run);
             return;
         }
@@ -386,6 +404,57 @@ impl Controller for Kubelet {
         }
         self.runs.insert(key.clone(), run);
     }
+}
+
+/// A pod deleted with a grace period: its containers get SIGTERM (Killing
+/// events) and stop STOP_SECS later, or when the grace period is over with
+/// `kube-testserver/ignore-sigterm: "true"`; then the kubelet deletes the
+/// pod for good (grace period 0), as its status manager does.
+fn stop(cx: &mut Cx, key: &Key, pod: &Value, run: &mut Run) {
+    let now = clock::now_ms();
+    let Some(at) = run.stop_at else {
+        let grace_ms = pod["metadata"]["deletionGracePeriodSeconds"]
+            .as_u64()
+            .unwrap_or(0)
+            .saturating_mul(1000);
+        let running = matches!(run.stage, Stage::Started);
+        let at = if !running {
+            now
+        } else if pod["metadata"]["annotations"]["kube-testserver/ignore-sigterm"] == "true" {
+            now + grace_ms
+        } else {
+            now + clock::scaled_ms(STOP_SECS).min(grace_ms)
+        };
+        if running {
+            for c in pod["spec"]["containers"].as_array().into_iter().flatten() {
+                let name = c["name"].as_str().unwrap_or("");
+                events::record_at(
+                    cx.st,
+                    pod,
+                    Some(&format!("spec.containers{{{name}}}")),
+                    "Normal",
+                    "Killing",
+                    &format!("Stopping container {name}"),
+                    "kubelet",
+                    Some(&run.node),
+                );
+            }
+        }
+        run.stop_at = Some(at);
+        cx.at(at, key);
+        return;
+    };
+    if now < at {
+        cx.at(at, key);
+        return;
+    }
+    let opts = crate::rest::DeleteOptions {
+        grace_period: Some(0),
+        precondition_uid: pod["metadata"]["uid"].as_str().map(String::from),
+        precondition_rv: None,
+        propagation: None,
+    };
+    let _ = crate::rest::delete(cx.st, util::pods(), &key.2, &key.3, &opts, false);
 }
 
 fn container_events(st: &mut Store, pod: &Value, c: &Value, node: &str) {

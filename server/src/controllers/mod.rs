@@ -18,8 +18,10 @@ mod cronjob;
 mod daemonset;
 mod deployment;
 mod endpoints;
+pub mod event_ttl;
 pub mod events;
 mod gc;
+mod history;
 mod job;
 mod kubelet;
 mod namespace;
@@ -48,6 +50,7 @@ pub const ALL: &[&str] = &[
     "endpoints",
     "endpointslice",
     "events",
+    "eventttl",
 ];
 
 /// Every controller, enabled or not (the runner keeps the enabled ones).
@@ -57,7 +60,7 @@ fn build() -> Vec<Box<dyn runner::Controller>> {
         Box::new(gc::GarbageCollector),
         Box::new(scheduler::Scheduler::default()),
         Box::new(kubelet::Kubelet::default()),
-        Box::new(deployment::Deployments),
+        Box::new(deployment::Deployments::default()),
         Box::new(replicaset::ReplicaSets),
         Box::new(statefulset::StatefulSets),
         Box::new(daemonset::DaemonSets),
@@ -65,6 +68,7 @@ fn build() -> Vec<Box<dyn runner::Controller>> {
         Box::new(cronjob::CronJobs),
         Box::new(endpoints::Endpoints { slices: false }),
         Box::new(endpoints::Endpoints { slices: true }),
+        Box::new(event_ttl::EventTtl::default()),
     ]
 }
 
@@ -73,6 +77,8 @@ pub struct Settings {
     pub enabled: BTreeSet<&'static str>,
     /// The cluster CA, published in every namespace as `kube-root-ca.crt`.
     pub ca_pem: String,
+    /// How long an Event lives after its last write (`--event-ttl`).
+    pub event_ttl_secs: f64,
 }
 
 static SETTINGS: OnceLock<Settings> = OnceLock::new();
@@ -89,6 +95,46 @@ pub fn enabled(name: &str) -> bool {
 
 pub fn settings() -> Option<&'static Settings> {
     SETTINGS.get()
+}
+
+/// A duration as kube-apiserver's flags take it (`1h`, `30m`, `1h30m`,
+/// `90s`, `1.5s`), or a plain number of seconds.
+pub fn parse_duration(s: &str) -> Result<f64, String> {
+    if let Ok(n) = s.parse::<f64>() {
+        return if n.is_finite() && n >= 0.0 {
+            Ok(n)
+        } else {
+            Err(format!("{s:?}: a duration must be >= 0"))
+        };
+    }
+    let (mut total, mut num, mut any) = (0.0, String::new(), false);
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() || c == '.' {
+            num.push(c);
+            continue;
+        }
+        let unit = match (c, chars.peek()) {
+            ('h', _) => 3600.0,
+            ('m', Some('s')) => {
+                chars.next();
+                0.001
+            }
+            ('m', _) => 60.0,
+            ('s', _) => 1.0,
+            _ => return Err(format!("{s:?}: not a duration (1h, 30m, 90s)")),
+        };
+        let n: f64 = num
+            .parse()
+            .map_err(|_| format!("{s:?}: not a duration (1h, 30m, 90s)"))?;
+        total += n * unit;
+        num.clear();
+        any = true;
+    }
+    if !num.is_empty() || !any || !total.is_finite() {
+        return Err(format!("{s:?}: not a duration (1h, 30m, 90s)"));
+    }
+    Ok(total)
 }
 
 /// `all`, `none`, or a comma-separated list of names; `-name` leaves one
@@ -126,6 +172,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn durations() {
+        assert_eq!(Ok(3600.0), parse_duration("1h"));
+        assert_eq!(Ok(5400.0), parse_duration("1h30m"));
+        assert_eq!(Ok(90.0), parse_duration("90"));
+        assert_eq!(Ok(1.5), parse_duration("1.5s"));
+        assert_eq!(Ok(0.25), parse_duration("250ms"));
+        for bad in ["", "h", "1x", "10m5", "-1", "1..2s", "inf"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn controller_lists() {
         assert_eq!(ALL.len(), parse_list("all").unwrap().len());
         assert!(parse_list("none").unwrap().is_empty());
@@ -136,6 +194,7 @@ mod tests {
         );
         let most = parse_list("all,-cronjob").unwrap();
         assert!(!most.contains("cronjob") && most.contains("job"));
+        assert!(parse_list("all").unwrap().contains("eventttl"));
         assert!(parse_list("kubelett")
             .unwrap_err()
             .contains("unknown controller"));

@@ -8,7 +8,7 @@
 //! update revisions, observedGeneration.
 
 use super::runner::{Controller, Cx, View};
-use super::{events, util};
+use super::{events, history, util};
 use crate::store::{ChangeEvent, Key};
 use serde_json::{json, Value};
 
@@ -78,8 +78,19 @@ impl Controller for StatefulSets {
         let spec = sts["spec"].clone();
         let want = spec["replicas"].as_i64().unwrap_or(1).max(0);
         let parallel = spec["podManagementPolicy"] == "Parallel";
-        let revision = format!("{name}-{}", util::template_hash(&spec["template"], 0));
-        let mut pods: Vec<Value> = util::owned(cx, &sts, "", "pods", "StatefulSet")
+        let all_pods = util::owned(cx, &sts, "", "pods", "StatefulSet");
+        let in_use: Vec<String> = all_pods
+            .iter()
+            .filter_map(|p| p["metadata"]["labels"][REVISION].as_str().map(String::from))
+            .collect();
+        let (revision, _) = history::sync(
+            cx,
+            &sts,
+            "StatefulSet",
+            "controller.kubernetes.io/hash",
+            &in_use,
+        );
+        let mut pods: Vec<Value> = all_pods
             .into_iter()
             .filter(|p| !util::deleting(p))
             .collect();

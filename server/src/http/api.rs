@@ -317,6 +317,7 @@ impl Server {
             }
             (None, None) => {
                 let mut body = rest::parse_body(req.body)?;
+                crate::crd::strict_fields(res, &body, &req.query)?;
                 let target = patch::Target {
                     resource: res,
                     name: "",
@@ -354,6 +355,7 @@ impl Server {
             }
             (Some(n), sub @ (None | Some("status" | "finalize" | "ephemeralcontainers"))) => {
                 let mut body = rest::parse_body(req.body)?;
+                crate::crd::strict_fields(res, &body, &req.query)?;
                 if let (None, Ok(old)) = (sub, rest::get(st, res, ns, n)) {
                     let target = patch::Target {
                         resource: res,

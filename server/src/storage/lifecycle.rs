@@ -164,6 +164,7 @@ fn accept_crd(res: &ResourceInfo, obj: &mut Value) -> Result<(), ApiError> {
 pub fn after_store(st: &mut Store, res: &ResourceInfo, obj: &Value) {
     if is_crd(res) {
         registry::register_crd(obj);
+        crate::crd::default_stored(st, obj);
     }
     if obj["metadata"]["deletionTimestamp"].is_null() || has_finalizers(obj) {
         return;

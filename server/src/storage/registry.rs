@@ -25,6 +25,8 @@ pub struct CustomResource {
     /// The CRD's metadata.name (`plural.group`).
     pub crd_name: String,
     pub scale: Option<ScalePaths>,
+    /// The version's `schema.openAPIV3Schema` (null when it has none).
+    pub schema: Value,
 }
 
 static CUSTOM: RwLock<Vec<CustomResource>> = RwLock::new(Vec::new());
@@ -164,6 +166,7 @@ pub fn register_crd(crd: &Value) {
             info,
             crd_name: name.clone(),
             scale,
+            schema: v["schema"]["openAPIV3Schema"].clone(),
         });
     }
     let mut all = CUSTOM.write().unwrap_or_else(|p| p.into_inner());

@@ -428,6 +428,7 @@ pub fn create(
     if registry::tracks_generation(res) {
         obj["metadata"]["generation"] = json!(1);
     }
+    crate::crd::admit(res, &mut obj)?;
     crate::defaults::on_create(res, &mut obj);
     lifecycle::on_create(res, &mut obj)?;
     let mut obj = typed(res, obj);
@@ -527,6 +528,7 @@ pub fn update(
             }
         }
     }
+    crate::crd::admit(res, &mut obj)?;
     if registry::tracks_generation(res) {
         let g = cur["metadata"]["generation"].as_i64().unwrap_or(1);
         let changed = spec_part(res, &obj) != spec_part(res, &cur);
@@ -686,10 +688,41 @@ fn delete_object(
         return Ok((obj, false));
     }
     if res.group.is_empty() && res.plural == "pods" {
-        let grace = opts
+        let mut grace = opts
             .grace_period
             .or_else(|| obj["spec"]["terminationGracePeriodSeconds"].as_i64())
-            .unwrap_or(30);
+            .unwrap_or(30)
+            .max(0);
+        // As the pod strategy's CheckGracefulDelete: a pod no node runs, or
+        // one that has finished, goes at once.
+        // (A pod bound to a node that does not exist is the pod GC's to
+        // delete, forcibly, as well.)
+        let unbound = obj["spec"]["nodeName"].as_str().is_none_or(|n| {
+            let node: Key = (String::new(), "nodes".into(), String::new(), n.into());
+            n.is_empty() || !st.objects.contains_key(&node)
+        });
+        let finished = matches!(
+            obj["status"]["phase"].as_str(),
+            Some("Succeeded" | "Failed")
+        );
+        if unbound || finished {
+            grace = 0;
+        }
+        // Otherwise its kubelet (the simulated one) stops it and then
+        // deletes it for good: until then it is Terminating. A later delete
+        // may only shorten the grace period (0 with --force: at once).
+        if grace > 0 && crate::controllers::enabled("kubelet") {
+            let current = obj["metadata"]["deletionGracePeriodSeconds"].as_i64();
+            if obj["metadata"]["deletionTimestamp"].is_null() || current.is_some_and(|c| grace < c)
+            {
+                obj["metadata"]["deletionTimestamp"] = json!(crate::store::rfc3339_after(grace));
+                obj["metadata"]["deletionGracePeriodSeconds"] = json!(grace);
+                if !dry_run {
+                    st.put(res, &mut obj);
+                }
+            }
+            return Ok((obj, false));
+        }
         // A pod is due to be gone once its grace period is over.
         obj["metadata"]["deletionTimestamp"] = json!(crate::store::rfc3339_after(grace));
         obj["metadata"]["deletionGracePeriodSeconds"] = json!(grace);

@@ -37,7 +37,7 @@ pub fn on_create(res: &ResourceInfo, obj: &mut Value) {
         ("", "ReplicationController") => {
             or_set(&mut obj["spec"], "replicas", json!(1));
             template(&mut obj["spec"]["template"]);
-            empty_status(obj);
+            or_set(obj, "status", json!({"replicas": 0}));
         }
         ("", "PodTemplate") => template(&mut obj["template"]),
         ("apps", "Deployment") => {
@@ -66,7 +66,7 @@ pub fn on_create(res: &ResourceInfo, obj: &mut Value) {
         ("apps", "ReplicaSet") => {
             or_set(&mut obj["spec"], "replicas", json!(1));
             template(&mut obj["spec"]["template"]);
-            empty_status(obj);
+            or_set(obj, "status", json!({"replicas": 0}));
         }
         ("apps", "StatefulSet") => {
             let spec = &mut obj["spec"];
@@ -97,7 +97,11 @@ pub fn on_create(res: &ResourceInfo, obj: &mut Value) {
                 or_set(claim, "status", json!({"phase": "Pending"}));
             }
             template(&mut spec["template"]);
-            empty_status(obj);
+            or_set(
+                obj,
+                "status",
+                json!({"replicas": 0, "availableReplicas": 0}),
+            );
         }
         ("apps", "DaemonSet") => {
             let spec = &mut obj["spec"];
@@ -118,7 +122,12 @@ pub fn on_create(res: &ResourceInfo, obj: &mut Value) {
                 );
             }
             template(&mut spec["template"]);
-            empty_status(obj);
+            or_set(
+                obj,
+                "status",
+                json!({"currentNumberScheduled": 0, "numberMisscheduled": 0,
+                       "desiredNumberScheduled": 0, "numberReady": 0}),
+            );
         }
         ("batch", "Job") => {
             let uid = obj["metadata"]["uid"].clone();
@@ -141,7 +150,10 @@ pub fn on_create(res: &ResourceInfo, obj: &mut Value) {
     }
 }
 
-/// The registry strategies start a workload with `status: {}`.
+/// The registry strategies start a workload with an empty status: `{}` where
+/// every member is omitempty; ReplicaSet, ReplicationController, StatefulSet
+/// and DaemonSet statuses have counts Go always writes (0), which clients
+/// whose models require them (the Python client) insist on.
 fn empty_status(obj: &mut Value) {
     or_set(obj, "status", json!({}));
 }
@@ -446,6 +458,26 @@ mod tests {
             "spec": {"automountServiceAccountToken": false, "containers": [{"name": "a", "image": "x"}]}}),
         );
         assert!(off["spec"]["volumes"].is_null());
+    }
+
+    #[test]
+    fn workload_statuses_start_with_the_counts_go_always_writes() {
+        let tpl = json!({"metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c", "image": "x"}]}});
+        let spec = json!({"selector": {"matchLabels": {"a": "b"}}, "template": tpl});
+        let obj = |name: &str| json!({"metadata": {"name": name}, "spec": spec.clone()});
+        assert_eq!(
+            created("apps", "replicasets", obj("r"))["status"],
+            json!({"replicas": 0})
+        );
+        assert_eq!(
+            created("apps", "statefulsets", obj("s"))["status"],
+            json!({"replicas": 0, "availableReplicas": 0})
+        );
+        assert_eq!(
+            created("apps", "daemonsets", obj("d"))["status"],
+            json!({"currentNumberScheduled": 0, "numberMisscheduled": 0,
+                   "desiredNumberScheduled": 0, "numberReady": 0})
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! either: the schemas carry no merge keys, so kubectl apply computes its
 //! strategic patches from its compiled-in types instead.
 
+mod custom;
 mod model;
 mod protobuf;
 
@@ -152,6 +153,8 @@ fn schema_name(group: &str, version: &str, kind: &str) -> String {
     let package = match group {
         "" => "io.k8s.api.core".to_string(),
         "apiextensions.k8s.io" => "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions".into(),
+        // A CRD's group, reversed as apiextensions-apiserver names its kinds.
+        g if !RESOURCES.iter().any(|r| r.group == g) => g.rsplit('.').collect::<Vec<_>>().join("."),
         g => format!("io.k8s.api.{}", g.split('.').next().unwrap_or(g)),
     };
     format!("{package}.{version}.{kind}")
@@ -345,9 +348,8 @@ fn v3_key(group: &str, version: &str) -> String {
     }
 }
 
-/// Every document, generated once from the built-in table. Resources
-/// defined at run time (CRDs) get no schema, so kubectl checks only their
-/// apiVersion and kind, and the documents never change.
+/// Every document of the built-in table, generated once. Resources defined
+/// at run time (CRDs) are added per request (custom.rs).
 struct Documents {
     v3: BTreeMap<String, Vec<u8>>,
     v3_index: Vec<u8>,
@@ -369,13 +371,7 @@ fn documents() -> &'static Documents {
                 continue;
             };
             let bytes = serde_json::to_vec(&doc).unwrap_or_default();
-            // The hash names the content, so clients may cache the URL forever.
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            bytes.hash(&mut h);
-            index.insert(
-                key.clone(),
-                json!({"serverRelativeURL": format!("/openapi/v3/{key}?hash={:016X}", h.finish())}),
-            );
+            index.insert(key.clone(), index_entry(&key, &bytes));
             v3.insert(key, bytes);
         }
         let v2 = v2_document();
@@ -388,9 +384,19 @@ fn documents() -> &'static Documents {
     })
 }
 
+/// The index's entry for a document; the hash names the content, so
+/// clients may cache the URL forever.
+fn index_entry(key: &str, bytes: &[u8]) -> Value {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut h);
+    json!({"serverRelativeURL": format!("/openapi/v3/{key}?hash={:016X}", h.finish())})
+}
+
 /// Answers `GET /openapi/<rest>`; None (404) for documents that do not exist.
 pub fn serve(rest: &str, accept: &str) -> Option<Reply> {
     let docs = documents();
+    let custom_v3 = custom::v3_documents();
+    let custom_v2 = custom::v2_document(&docs.v2_json);
     let json_body = |body: &Vec<u8>| Reply {
         code: 200,
         content_type: "application/json",
@@ -400,13 +406,26 @@ pub fn serve(rest: &str, accept: &str) -> Option<Reply> {
         "v2" if V2_PROTOBUF_ACCEPTED.iter().any(|t| accept.contains(t)) => Some(Reply {
             code: 200,
             content_type: V2_PROTOBUF,
-            body: docs.v2_protobuf.clone(),
+            body: match &custom_v2 {
+                Some(doc) => protobuf::encode_document(doc),
+                None => docs.v2_protobuf.clone(),
+            },
         }),
-        "v2" => Some(json_body(&docs.v2_json)),
-        "v3" => Some(json_body(&docs.v3_index)),
+        "v2" => Some(match &custom_v2 {
+            Some(doc) => json_body(&serde_json::to_vec(doc).unwrap_or_default()),
+            None => json_body(&docs.v2_json),
+        }),
+        "v3" if custom_v3.is_empty() => Some(json_body(&docs.v3_index)),
+        "v3" => {
+            let mut index: Value = serde_json::from_slice(&docs.v3_index).unwrap_or_default();
+            for (key, bytes) in &custom_v3 {
+                index["paths"][key] = index_entry(key, bytes);
+            }
+            Some(json_body(&serde_json::to_vec(&index).unwrap_or_default()))
+        }
         other => other
             .strip_prefix("v3/")
-            .and_then(|key| docs.v3.get(key))
+            .and_then(|key| docs.v3.get(key).or_else(|| custom_v3.get(key)))
             .map(json_body),
     }
 }
