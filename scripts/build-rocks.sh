@@ -37,7 +37,7 @@ if grep -qsE 'target-(cpu|feature)' .cargo/config.toml .cargo/config "$HOME/.car
 fi
 
 # Newest input of the native module.
-newest_src=$(find src Cargo.toml Cargo.lock Makefile -type f -printf '%T@\n' | sort -n | tail -n 1)
+newest_src=$(find src model Cargo.toml Cargo.lock Makefile -type f -printf '%T@\n' | sort -n | tail -n 1)
 
 STAGE=build/rocks/stage
 rm -rf build/rocks

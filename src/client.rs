@@ -34,7 +34,7 @@ fn api_client_methods(lua: &Lua) -> mlua::Result<Table> {
         ("raw_call", call_method(lua, "raw_call", prefix)?),
         ("call", call_method(lua, "call", prefix)?),
     ];
-    for group in resources::GROUPS {
+    for group in resources::GROUPS.iter() {
         let f = lua_fn::method(lua, group.method, move |lua, this: &ApiClient, ()| {
             lua_fn::userdata(
                 lua,

@@ -10,7 +10,7 @@
 
 use crate::call::ClientCore;
 use crate::lua_fn;
-use crate::resources::{Extra, Group, Resource, Scope};
+use crate::resources::{Group, Resource, Scope};
 use crate::returns::Reply;
 use crate::target::{ApiClient, GroupClient};
 use mlua::{AnyUserData, Function, IntoLuaMulti, Lua, MultiValue, Table, Value};
@@ -58,28 +58,17 @@ fn group_from_discovery(group_version: &str, body: &[u8]) -> Result<&'static Gro
     if let Some(g) = table.get(&key) {
         return Ok(g);
     }
-    let has = |sub: &str| -> Vec<&str> {
-        list.resources
-            .iter()
-            .filter_map(|r| r.name.split_once('/'))
-            .filter(|(_, s)| *s == sub)
-            .map(|(parent, _)| parent)
-            .collect()
-    };
-    let (status, scale, log, eviction, binding, finalize) = (
-        has("status"),
-        has("scale"),
-        has("log"),
-        has("eviction"),
-        has("binding"),
-        has("finalize"),
-    );
     let mut taken: Vec<&str> = list
         .resources
         .iter()
         .filter(|r| !r.name.contains('/'))
         .map(|r| r.name.as_str())
         .collect();
+    // Subresources by parent: the entries named `<parent>/<subresource>`.
+    let mut subresources: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (parent, sub) in list.resources.iter().filter_map(|r| r.name.split_once('/')) {
+        subresources.entry(parent).or_default().push(sub);
+    }
     let mut resources = Vec::new();
     // A name that cannot be a path segment (a hostile or broken server) is
     // left out: it would make every URL of the group point elsewhere.
@@ -100,35 +89,20 @@ fn group_from_discovery(group_version: &str, body: &[u8]) -> Result<&'static Gro
                 aliases.push(leak(a));
             }
         }
-        let mut extras = Vec::new();
-        if scale.contains(&name) {
-            extras.push(Extra::ScaleSubresource);
-        }
-        if log.contains(&name) {
-            extras.push(Extra::Logs);
-        }
-        if eviction.contains(&name) {
-            extras.push(Extra::Eviction);
-        }
-        if binding.contains(&name) {
-            extras.push(Extra::Binding);
-        }
-        if finalize.contains(&name) {
-            extras.push(Extra::Finalize);
-        }
-        resources.push(Resource {
-            name: leak(name),
-            aliases: Box::leak(aliases.into_boxed_slice()),
-            kind: leak(&r.kind),
-            scope: if r.namespaced {
-                Scope::Namespaced
-            } else {
-                Scope::Cluster
-            },
-            status: status.contains(&name),
-            delete_collection: r.verbs.iter().any(|v| v == "deletecollection"),
-            extras: Box::leak(extras.into_boxed_slice()),
-        });
+        let scope = if r.namespaced {
+            Scope::Namespaced
+        } else {
+            Scope::Cluster
+        };
+        resources.push(Resource::described(
+            leak(name),
+            Box::leak(aliases.into_boxed_slice()),
+            leak(&r.kind),
+            scope,
+            r.verbs.iter().map(String::as_str),
+            subresources.get(name).into_iter().flatten().copied(),
+            &[],
+        ));
     }
     let group: &'static Group = Box::leak(Box::new(Group {
         method: leak(group_version),
@@ -269,6 +243,7 @@ pub fn api_method(lua: &Lua) -> mlua::Result<Function> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resources::Extra;
 
     #[test]
     fn discovery_answers_become_groups() {
@@ -294,6 +269,22 @@ mod tests {
         assert_eq!(g.resource("node").unwrap().scope, Scope::Cluster);
         // The same answer is interned once.
         assert!(std::ptr::eq(g, group_from_discovery("v1", &body).unwrap()));
+    }
+
+    #[test]
+    fn each_subresource_brings_only_its_own_methods() {
+        // A resource with logs but no exec, attach, portforward or
+        // ephemeral containers gets `logs` only (it used to get them all).
+        let body = br#"{"resources":[
+            {"name":"widgets","namespaced":true,"kind":"Widget","verbs":["get"]},
+            {"name":"widgets/log","namespaced":true,"kind":"Widget","verbs":["get"]},
+            {"name":"widgets/scale","namespaced":true,"kind":"Scale","verbs":["get"]}]}"#;
+        let w = group_from_discovery("example.com/v1", body)
+            .unwrap()
+            .resource("widgets")
+            .unwrap();
+        assert_eq!(w.extras, [Extra::Logs, Extra::ScaleSubresource]);
+        assert!(!w.status);
     }
 
     #[test]

@@ -1,5 +1,9 @@
-//! The resource table: every API group, resource, alias and capability the
-//! Lua API exposes. Clients are generated from it, not written per resource.
+//! The resources of the Lua API: every group client, resource, alias and
+//! capability, built once from the shared table (the `kube-model` crate,
+//! model/src/table.rs) or from a discovery answer (src/dynamic.rs), the same
+//! way. Clients are generated from them, not written per resource.
+
+use std::sync::LazyLock;
 
 /// Where a resource lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,8 +18,17 @@ pub enum Scope {
 /// Methods beyond the common verbs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Extra {
+    /// `pods/log`: `logs`, `follow_logs`.
     Logs,
+    /// `pods/ephemeralcontainers`: `ephemeralcontainers`.
     EphemeralContainers,
+    /// `pods/exec`: `exec`, `exec_session`.
+    Exec,
+    /// `pods/attach`: `attach`.
+    Attach,
+    /// `pods/portforward`: `portforward`.
+    PortForward,
+    /// `namespaces/finalize`: `finalize`.
     Finalize,
     /// luakube's `scale(name, n)`: a merge patch of spec.replicas.
     Scale,
@@ -63,511 +76,105 @@ impl Group {
     }
 }
 
-const fn res(
-    name: &'static str,
-    aliases: &'static [&'static str],
-    kind: &'static str,
-    scope: Scope,
-    status: bool,
-    delete_collection: bool,
-    extras: &'static [Extra],
-) -> Resource {
-    Resource {
-        name,
-        aliases,
-        kind,
-        scope,
-        status,
-        delete_collection,
-        extras,
+impl Resource {
+    /// A resource client's description from what discovery says of it: the
+    /// same for the built-in table and for `client:api(gv)`'s answers, so a
+    /// subresource brings the same methods wherever the resource comes from.
+    /// `more` adds methods of luakube's own (`Extra::Scale`).
+    pub(crate) fn described<'a>(
+        name: &'static str,
+        aliases: &'static [&'static str],
+        kind: &'static str,
+        scope: Scope,
+        verbs: impl IntoIterator<Item = &'a str>,
+        subresources: impl IntoIterator<Item = &'a str>,
+        more: &[Extra],
+    ) -> Resource {
+        let mut status = false;
+        let mut extras = Vec::new();
+        for sub in subresources {
+            status |= sub == "status";
+            if let Some((_, extra)) = SUBRESOURCE_EXTRAS.iter().find(|(s, _)| *s == sub) {
+                extras.push(*extra);
+            }
+        }
+        extras.extend_from_slice(more);
+        extras.dedup();
+        Resource {
+            name,
+            aliases,
+            kind,
+            scope,
+            status,
+            delete_collection: verbs.into_iter().any(|v| v == "deletecollection"),
+            extras: Box::leak(extras.into_boxed_slice()),
+        }
     }
 }
 
-use Scope::*;
-
-pub static GROUPS: &[Group] = &[
-    Group {
-        method: "corev1",
-        version: "v1",
-        base: "api",
-        resources: &[
-            res("nodes", &[], "Node", Cluster, true, true, &[]),
-            res(
-                "namespaces",
-                &["ns"],
-                "Namespace",
-                Cluster,
-                true,
-                false,
-                &[Extra::Finalize],
-            ),
-            res(
-                "pods",
-                &[],
-                "Pod",
-                Namespaced,
-                true,
-                true,
-                &[
-                    Extra::Logs,
-                    Extra::EphemeralContainers,
-                    Extra::Eviction,
-                    Extra::Binding,
-                ],
-            ),
-            res(
-                "podtemplates",
-                &[],
-                "PodTemplate",
-                Namespaced,
-                false,
-                true,
-                &[],
-            ),
-            res(
-                "services",
-                &["svc"],
-                "Service",
-                Namespaced,
-                true,
-                false,
-                &[],
-            ),
-            res(
-                "configmaps",
-                &["cm"],
-                "ConfigMap",
-                Namespaced,
-                false,
-                true,
-                &[],
-            ),
-            res("secrets", &["sec"], "Secret", Namespaced, false, true, &[]),
-            res(
-                "serviceaccounts",
-                &["sa"],
-                "ServiceAccount",
-                Namespaced,
-                false,
-                true,
-                &[],
-            ),
-            res(
-                "endpoints",
-                &["ep"],
-                "Endpoints",
-                Namespaced,
-                false,
-                true,
-                &[],
-            ),
-            res(
-                "limitranges",
-                &["limit"],
-                "LimitRange",
-                Namespaced,
-                false,
-                true,
-                &[],
-            ),
-            res(
-                "persistentvolumeclaims",
-                &["pvc"],
-                "PersistentVolumeClaim",
-                Namespaced,
-                true,
-                true,
-                &[],
-            ),
-            res(
-                "persistentvolumes",
-                &["pv"],
-                "PersistentVolume",
-                Either,
-                true,
-                true,
-                &[],
-            ),
-            res(
-                "replicationcontrollers",
-                &["rc"],
-                "ReplicationController",
-                Namespaced,
-                true,
-                true,
-                &[Extra::ScaleSubresource],
-            ),
-            res(
-                "resourcequotas",
-                &["quota"],
-                "ResourceQuota",
-                Namespaced,
-                true,
-                true,
-                &[],
-            ),
-            res("events", &["ev"], "Event", Namespaced, false, true, &[]),
-        ],
-    },
-    Group {
-        method: "appsv1",
-        version: "apps/v1",
-        base: "apis",
-        resources: &[
-            res(
-                "deployments",
-                &["deploy"],
-                "Deployment",
-                Namespaced,
-                true,
-                true,
-                &[Extra::Scale, Extra::ScaleSubresource],
-            ),
-            res(
-                "statefulsets",
-                &["sts"],
-                "StatefulSet",
-                Namespaced,
-                true,
-                true,
-                &[Extra::Scale, Extra::ScaleSubresource],
-            ),
-            res(
-                "daemonsets",
-                &["ds"],
-                "DaemonSet",
-                Namespaced,
-                true,
-                true,
-                &[Extra::Scale],
-            ),
-            res(
-                "replicasets",
-                &["rs"],
-                "ReplicaSet",
-                Namespaced,
-                true,
-                true,
-                &[Extra::ScaleSubresource],
-            ),
-            res(
-                "controllerrevisions",
-                &[],
-                "ControllerRevision",
-                Namespaced,
-                false,
-                true,
-                &[],
-            ),
-        ],
-    },
-    Group {
-        method: "batchv1",
-        version: "batch/v1",
-        base: "apis",
-        resources: &[
-            res("jobs", &[], "Job", Namespaced, true, true, &[]),
-            res("cronjobs", &["cj"], "CronJob", Namespaced, true, true, &[]),
-        ],
-    },
-    Group {
-        method: "networkingv1",
-        version: "networking.k8s.io/v1",
-        base: "apis",
-        resources: &[
-            res(
-                "ingresses",
-                &["ing"],
-                "Ingress",
-                Namespaced,
-                true,
-                true,
-                &[],
-            ),
-            res(
-                "ingressclasses",
-                &[],
-                "IngressClass",
-                Cluster,
-                false,
-                true,
-                &[],
-            ),
-            res(
-                "networkpolicies",
-                &["netpol"],
-                "NetworkPolicy",
-                Namespaced,
-                false,
-                true,
-                &[],
-            ),
-        ],
-    },
-    Group {
-        method: "rbacv1",
-        version: "rbac.authorization.k8s.io/v1",
-        base: "apis",
-        resources: &[
-            res("roles", &[], "Role", Namespaced, false, true, &[]),
-            res(
-                "rolebindings",
-                &[],
-                "RoleBinding",
-                Namespaced,
-                false,
-                true,
-                &[],
-            ),
-            res(
-                "clusterroles",
-                &[],
-                "ClusterRole",
-                Cluster,
-                false,
-                true,
-                &[],
-            ),
-            res(
-                "clusterrolebindings",
-                &[],
-                "ClusterRoleBinding",
-                Cluster,
-                false,
-                true,
-                &[],
-            ),
-        ],
-    },
-    Group {
-        method: "policyv1",
-        version: "policy/v1",
-        base: "apis",
-        resources: &[res(
-            "poddisruptionbudgets",
-            &["pdb"],
-            "PodDisruptionBudget",
-            Namespaced,
-            true,
-            true,
-            &[],
-        )],
-    },
-    Group {
-        method: "autoscalingv1",
-        version: "autoscaling/v1",
-        base: "apis",
-        resources: &[res(
-            "horizontalpodautoscalers",
-            &["hpa"],
-            "HorizontalPodAutoscaler",
-            Namespaced,
-            true,
-            true,
-            &[],
-        )],
-    },
-    Group {
-        method: "autoscalingv2",
-        version: "autoscaling/v2",
-        base: "apis",
-        resources: &[res(
-            "horizontalpodautoscalers",
-            &["hpa"],
-            "HorizontalPodAutoscaler",
-            Namespaced,
-            true,
-            true,
-            &[],
-        )],
-    },
-    Group {
-        method: "coordinationv1",
-        version: "coordination.k8s.io/v1",
-        base: "apis",
-        resources: &[res("leases", &[], "Lease", Namespaced, false, true, &[])],
-    },
-    Group {
-        method: "storagev1",
-        version: "storage.k8s.io/v1",
-        base: "apis",
-        resources: &[
-            res(
-                "storageclasses",
-                &["sc"],
-                "StorageClass",
-                Cluster,
-                false,
-                true,
-                &[],
-            ),
-            res(
-                "volumeattachments",
-                &[],
-                "VolumeAttachment",
-                Cluster,
-                true,
-                true,
-                &[],
-            ),
-            res("csidrivers", &[], "CSIDriver", Cluster, false, true, &[]),
-            res("csinodes", &[], "CSINode", Cluster, false, true, &[]),
-            res(
-                "csistoragecapacities",
-                &[],
-                "CSIStorageCapacity",
-                Namespaced,
-                false,
-                true,
-                &[],
-            ),
-        ],
-    },
-    Group {
-        method: "eventsv1",
-        version: "events.k8s.io/v1",
-        base: "apis",
-        resources: &[res(
-            "events",
-            &["ev"],
-            "Event",
-            Namespaced,
-            false,
-            true,
-            &[],
-        )],
-    },
-    Group {
-        method: "discoveryv1",
-        version: "discovery.k8s.io/v1",
-        base: "apis",
-        resources: &[res(
-            "endpointslices",
-            &[],
-            "EndpointSlice",
-            Namespaced,
-            false,
-            true,
-            &[],
-        )],
-    },
-    Group {
-        method: "apiextensionsv1",
-        version: "apiextensions.k8s.io/v1",
-        base: "apis",
-        resources: &[res(
-            "customresourcedefinitions",
-            &["crd", "crds"],
-            "CustomResourceDefinition",
-            Cluster,
-            true,
-            true,
-            &[],
-        )],
-    },
-    Group {
-        method: "certificatesv1",
-        version: "certificates.k8s.io/v1",
-        base: "apis",
-        resources: &[res(
-            "certificatesigningrequests",
-            &["csr"],
-            "CertificateSigningRequest",
-            Cluster,
-            true,
-            true,
-            &[],
-        )],
-    },
-    Group {
-        method: "admissionregistrationv1",
-        version: "admissionregistration.k8s.io/v1",
-        base: "apis",
-        resources: &[
-            res(
-                "mutatingwebhookconfigurations",
-                &[],
-                "MutatingWebhookConfiguration",
-                Cluster,
-                false,
-                true,
-                &[],
-            ),
-            res(
-                "validatingwebhookconfigurations",
-                &[],
-                "ValidatingWebhookConfiguration",
-                Cluster,
-                false,
-                true,
-                &[],
-            ),
-            res(
-                "validatingadmissionpolicies",
-                &[],
-                "ValidatingAdmissionPolicy",
-                Cluster,
-                true,
-                true,
-                &[],
-            ),
-            res(
-                "validatingadmissionpolicybindings",
-                &[],
-                "ValidatingAdmissionPolicyBinding",
-                Cluster,
-                false,
-                true,
-                &[],
-            ),
-        ],
-    },
-    Group {
-        method: "schedulingv1",
-        version: "scheduling.k8s.io/v1",
-        base: "apis",
-        resources: &[res(
-            "priorityclasses",
-            &["pc"],
-            "PriorityClass",
-            Cluster,
-            false,
-            true,
-            &[],
-        )],
-    },
-    Group {
-        method: "nodev1",
-        version: "node.k8s.io/v1",
-        base: "apis",
-        resources: &[res(
-            "runtimeclasses",
-            &[],
-            "RuntimeClass",
-            Cluster,
-            false,
-            true,
-            &[],
-        )],
-    },
-    Group {
-        method: "flowcontrolv1",
-        version: "flowcontrol.apiserver.k8s.io/v1",
-        base: "apis",
-        resources: &[
-            res("flowschemas", &[], "FlowSchema", Cluster, true, true, &[]),
-            res(
-                "prioritylevelconfigurations",
-                &[],
-                "PriorityLevelConfiguration",
-                Cluster,
-                true,
-                true,
-                &[],
-            ),
-        ],
-    },
+/// Which client methods a discovery subresource brings: the one place a
+/// subresource's name meets the methods that use it (`status` sets
+/// [`Resource::status`]).
+const SUBRESOURCE_EXTRAS: &[(&str, Extra)] = &[
+    ("log", Extra::Logs),
+    ("ephemeralcontainers", Extra::EphemeralContainers),
+    ("exec", Extra::Exec),
+    ("attach", Extra::Attach),
+    ("portforward", Extra::PortForward),
+    ("finalize", Extra::Finalize),
+    ("scale", Extra::ScaleSubresource),
+    ("eviction", Extra::Eviction),
+    ("binding", Extra::Binding),
 ];
+
+/// A built-in resource of the Lua API, from its row in the shared table.
+fn built_in(r: &'static kube_model::ResourceInfo, face: kube_model::LuaFace) -> Resource {
+    let scope = match (r.namespaced, face.either_scope) {
+        (_, true) => Scope::Either,
+        (true, false) => Scope::Namespaced,
+        (false, false) => Scope::Cluster,
+    };
+    let verbs = r
+        .verbs
+        .iter()
+        .copied()
+        .filter(|v| !(face.no_delete_collection && *v == "deletecollection"));
+    let more: &[Extra] = if face.patch_scale {
+        &[Extra::Scale]
+    } else {
+        &[]
+    };
+    Resource::described(
+        r.plural,
+        face.aliases.unwrap_or(r.short_names),
+        r.kind,
+        scope,
+        verbs,
+        r.subresources.iter().map(|s| s.name),
+        more,
+    )
+}
+
+/// The group clients of the Lua API (`client:corev1()` …), built once from
+/// the shared table (model/src/table.rs).
+pub static GROUPS: LazyLock<Vec<Group>> = LazyLock::new(|| {
+    kube_model::lua_groups()
+        .into_iter()
+        .map(|g| {
+            let resources: Vec<Resource> = g
+                .resources
+                .iter()
+                .filter_map(|r| Some(built_in(r, r.lua?)))
+                .collect();
+            Group {
+                method: Box::leak(g.method.into_boxed_str()),
+                version: Box::leak(g.group_version.into_boxed_str()),
+                base: g.base,
+                resources: Box::leak(resources.into_boxed_slice()),
+            }
+        })
+        .collect()
+});
 
 pub fn group(method: &str) -> Option<&'static Group> {
     GROUPS.iter().find(|g| g.method == method)
@@ -582,7 +189,7 @@ mod tests {
         let core = group("corev1").unwrap();
         assert_eq!(core.resource("svc").unwrap().name, "services");
         assert_eq!(core.resource("pv").unwrap().scope, Scope::Either);
-        for g in GROUPS {
+        for g in GROUPS.iter() {
             let mut seen = std::collections::HashSet::new();
             for r in g.resources {
                 assert!(seen.insert(r.name), "{}", r.name);
@@ -593,10 +200,61 @@ mod tests {
         }
     }
 
+    /// types/groups.lua and the group modules are generated from the shared
+    /// table (model/src/bin/gen-lua.rs); CI fails when they drift from it.
+    #[test]
+    fn generated_lua_files_are_current() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let files = kube_model::lua_files();
+        let fix = "run `cargo run --manifest-path model/Cargo.toml --bin gen-lua`";
+        for (path, text) in &files {
+            let have = std::fs::read_to_string(root.join(path)).unwrap_or_default();
+            assert!(have == *text, "{path} differs from the table: {fix}");
+        }
+        for entry in std::fs::read_dir(root.join("lua/kube/api")).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            let path = format!("lua/kube/api/{name}");
+            assert!(
+                !kube_model::is_group_module(&name) || files.iter().any(|(p, _)| *p == path),
+                "{path} is no group of the table: {fix}"
+            );
+        }
+    }
+
+    #[test]
+    fn subresources_bring_their_methods() {
+        let core = group("corev1").unwrap();
+        let pods = core.resource("pods").unwrap();
+        for extra in [
+            Extra::Logs,
+            Extra::EphemeralContainers,
+            Extra::Exec,
+            Extra::Attach,
+            Extra::PortForward,
+            Extra::Eviction,
+            Extra::Binding,
+        ] {
+            assert!(pods.has(extra), "{extra:?}");
+        }
+        assert!(pods.status && !pods.has(Extra::Scale));
+        let services = core.resource("svc").unwrap();
+        assert!(services.status && !services.delete_collection);
+        let ns = core.resource("ns").unwrap();
+        assert!(ns.has(Extra::Finalize) && !ns.delete_collection);
+        let apps = group("appsv1").unwrap();
+        let ds = apps.resource("ds").unwrap();
+        assert_eq!(ds.extras, [Extra::Scale]);
+        let deploy = apps.resource("deploy").unwrap();
+        assert!(deploy.has(Extra::Scale) && deploy.has(Extra::ScaleSubresource));
+        assert_eq!(core.resource("nodes").unwrap().aliases, [] as [&str; 0]);
+        assert_eq!(core.resource("limit").unwrap().name, "limitranges");
+        assert!(group("authorizationv1").is_none());
+    }
+
     #[test]
     fn annotations_cover_every_resource() {
         let meta = include_str!("../types/groups.lua");
-        for g in GROUPS {
+        for g in GROUPS.iter() {
             let class = format!("---@class kube.Group.{}: kube.GroupClient", g.method);
             assert!(meta.contains(&class), "types/groups.lua lacks {class}");
             let section = meta.split(&class).nth(1).unwrap_or("");

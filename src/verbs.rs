@@ -97,8 +97,7 @@ pub(crate) static VERBS: &[Verb] = &[
     verb("patch_status",      "PATCH",  Item,       "status",      OBJECT,                   Status),
     verb("delete_collection", "DELETE", Collection, "",            RESPONSE,                 DeleteCollection),
     verb("logs",              "GET",    Item,       "log",         Some(Wrap::Text),         Has(Extra::Logs)),
-    // luakube offered it wherever logs were; kept so (pods have both).
-    verb("ephemeralcontainers", "GET",  Item,       "ephemeralcontainers", OBJECT,           Has(Extra::Logs)),
+    verb("ephemeralcontainers", "GET",  Item,       "ephemeralcontainers", OBJECT,           Has(Extra::EphemeralContainers)),
     verb("finalize",          "PUT",    Item,       "finalize",    OBJECT,                   Has(Extra::Finalize)),
     // luakube's scale(name, n): a merge patch of spec.replicas.
     verb("scale",             "PATCH",  Item,       "",            OBJECT,                   Has(Extra::Scale)),
@@ -112,14 +111,14 @@ pub(crate) static VERBS: &[Verb] = &[
     verb("evict",             "POST",   Item,       "eviction",    RESPONSE,                 Has(Extra::Eviction)),
     verb("bind",              "POST",   Item,       "binding",     RESPONSE,                 Has(Extra::Binding)),
     // WebSocket sessions (`exec`)
-    verb("exec",              "GET",    Item,       "exec",        None,                     Has(Extra::Logs)),
-    verb("exec_session",      "GET",    Item,       "exec",        None,                     Has(Extra::Logs)),
-    verb("attach",            "GET",    Item,       "attach",      None,                     Has(Extra::Logs)),
-    verb("portforward",       "GET",    Item,       "portforward", None,                     Has(Extra::Logs)),
-    verb("portforward_listen", "GET",   Item,       "portforward", None,                     Has(Extra::Logs)),
+    verb("exec",              "GET",    Item,       "exec",        None,                     Has(Extra::Exec)),
+    verb("exec_session",      "GET",    Item,       "exec",        None,                     Has(Extra::Exec)),
+    verb("attach",            "GET",    Item,       "attach",      None,                     Has(Extra::Attach)),
+    verb("portforward",       "GET",    Item,       "portforward", None,                     Has(Extra::PortForward)),
+    verb("portforward_listen", "GET",   Item,       "portforward", None,                     Has(Extra::PortForward)),
     // `kubectl cp`: tar over exec
-    verb("cp_to",             "GET",    Item,       "exec",        None,                     Has(Extra::Logs)),
-    verb("cp_from",           "GET",    Item,       "exec",        None,                     Has(Extra::Logs)),
+    verb("cp_to",             "GET",    Item,       "exec",        None,                     Has(Extra::Exec)),
+    verb("cp_from",           "GET",    Item,       "exec",        None,                     Has(Extra::Exec)),
     // written in Lua (`kube.cache`, handed over by `kube.api`), on a watch
     verb("informer",          "GET",    Collection, "",            OBJECT,                   Always),
 ];

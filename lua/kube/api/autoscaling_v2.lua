@@ -1,2 +1,3 @@
 --- The autoscaling/v2 API group: resource clients come from the Rust resource table.
+-- Generated from model/src/table.rs by `cargo run --manifest-path model/Cargo.toml --bin gen-lua`: do not edit.
 return require("kube.api.group")("autoscaling/v2", "autoscalingv2")

@@ -88,17 +88,23 @@ pub fn parse_target<'a>(segs: &[&'a str]) -> Result<Target<'a>, ApiError> {
     })
 }
 
-/// The subresources each resource has.
+/// The subresources `resource_request` answers, each only where the resource
+/// declares it (model/src/table.rs, or a CRD's `subresources`). exec, attach
+/// and portforward are streams, routed before it (streams/); proxy and
+/// checkpoint are not served.
+const ANSWERED_SUBRESOURCES: &[&str] = &[
+    "status",
+    "scale",
+    "log",
+    "eviction",
+    "binding",
+    "ephemeralcontainers",
+    "finalize",
+    "token",
+];
+
 fn has_subresource(res: &ResourceInfo, sub: &str) -> bool {
-    let pods = res.group.is_empty() && res.plural == "pods";
-    match sub {
-        "status" => res.status,
-        "scale" => registry::scale_paths(res).is_some(),
-        "log" | "eviction" | "binding" | "ephemeralcontainers" => pods,
-        "finalize" => res.group.is_empty() && res.plural == "namespaces",
-        "token" => res.group.is_empty() && res.plural == "serviceaccounts",
-        _ => false,
-    }
+    ANSWERED_SUBRESOURCES.contains(&sub) && res.has_subresource(sub)
 }
 
 impl Server {

@@ -87,10 +87,9 @@ pub fn tracks_generation(res: &ResourceInfo) -> bool {
 }
 
 pub fn scale_paths(res: &ResourceInfo) -> Option<ScalePaths> {
-    let builtin = matches!(
-        (res.group, res.plural),
-        ("apps", "deployments" | "statefulsets" | "replicasets") | ("", "replicationcontrollers")
-    );
+    // Built-in scale subresources (model/src/table.rs) all keep replicas here.
+    let builtin = resources::find(res.group, res.version, res.plural)
+        .is_some_and(|r| r.has_subresource("scale"));
     if builtin {
         return Some(ScalePaths {
             spec_replicas: ".spec.replicas".into(),
