@@ -10,7 +10,7 @@ use crate::convert;
 use crate::list_decoder::ListDecoder;
 use crate::query;
 use crate::request::{join_path, HttpRequest};
-use crate::returns::{self, failure_message, Reply, Wrap};
+use crate::returns::{self, failure_message, Failure, Reply, Wrap};
 use crate::runtime::Signal;
 use crate::streaming::LineStream;
 use crate::transport::{Opening, PendingCall, Request, Transport};
@@ -62,7 +62,9 @@ fn payload(lua: &Lua, body: &Value) -> mlua::Result<Option<Vec<u8>>> {
 
 impl ClientCore {
     /// Starts one call in the background (see `Started`); its progress
-    /// notifies `signal`.
+    /// notifies `signal`. `retry`: the transport retries by the client's
+    /// retry policy (false when the caller has its own, see
+    /// `transport::Request::retry`).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn start(
         &self,
@@ -73,12 +75,13 @@ impl ClientCore {
         query: Value,
         style: Option<String>,
         decode_as_it_arrives: bool,
+        retry: bool,
         signal: Arc<Signal>,
     ) -> mlua::Result<Started> {
         let query = query_string(&query)?;
         let payload = payload(lua, &body)?;
         let request = HttpRequest::new(method, path.to_string(), query, payload, style.as_deref());
-        self.start_request(lua, request, body, decode_as_it_arrives, signal)
+        self.start_request(lua, request, body, decode_as_it_arrives, retry, signal)
     }
 
     /// Starts `request` (`shown_body`: the body as the caller gave it, for
@@ -89,6 +92,7 @@ impl ClientCore {
         request: HttpRequest,
         shown_body: Value,
         decode_as_it_arrives: bool,
+        retry: bool,
         signal: Arc<Signal>,
     ) -> mlua::Result<Started> {
         let url = request.url(&self.server);
@@ -124,6 +128,7 @@ impl ClientCore {
                 body: request.body,
                 content_type: request.content_type.as_deref(),
                 accept: "application/json",
+                retry,
             },
             decoder.is_some(),
             signal.clone(),
@@ -162,27 +167,12 @@ impl ClientCore {
                     body: None,
                     content_type: None,
                     accept: "application/json",
+                    retry: false,
                 },
                 signal,
             )
-            .map_err(|e| Opened::Unreachable(format!("failed to perform API call: {e}")));
+            .map_err(|e| Opened::Failed(Failure::Unreachable(unreachable_message(&e))));
         Ok(OpeningStream { url, opening })
-    }
-
-    /// `nil, message` for a call that got no answer (see `returns`).
-    pub(crate) fn unreachable(&self, lua: &Lua, msg: String) -> mlua::Result<MultiValue> {
-        returns::unreachable(lua, self.panic, msg)
-    }
-
-    /// `status, message, code` for an HTTP error (see `returns`).
-    pub(crate) fn failed(
-        &self,
-        lua: &Lua,
-        code: u16,
-        body: &[u8],
-        message: String,
-    ) -> mlua::Result<MultiValue> {
-        returns::failed(lua, self.panic, code, body, message)
     }
 
     /// A call's reply as luakube's return values (see `returns`).
@@ -213,7 +203,17 @@ impl ClientCore {
         let incremental = matches!(wrap, Some((Wrap::List | Wrap::Items, _)));
         let deferred = crate::nonblocking::take_defer(lua);
         let signal = Signal::new();
-        let mut started = self.start(lua, method, path, body, query, style, incremental, signal)?;
+        let mut started = self.start(
+            lua,
+            method,
+            path,
+            body,
+            query,
+            style,
+            incremental,
+            true,
+            signal,
+        )?;
         if deferred {
             let core = self.clone();
             let method = method.to_string();
@@ -310,18 +310,18 @@ impl Started {
                 .unwrap_or_else(|| Err("the call has not finished".into())),
         };
         match resp {
-            Err(e) => Reply::Unreachable(format!("failed to perform API call: {e}")),
+            Err(e) => Reply::Failed(Failure::Unreachable(unreachable_message(&e))),
             Ok(r) if (200..300).contains(&r.status) => Reply::Done {
                 code: r.status,
                 body: r.body,
                 info,
                 decoded: decoder.map(ListDecoder::finish),
             },
-            Ok(r) => Reply::Failed {
+            Ok(r) => Reply::Failed(Failure::Status {
                 code: r.status,
                 message: failure_message(&method, &url, r.status, &r.body),
                 body: r.body,
-            },
+            }),
         }
     }
 }
@@ -342,33 +342,35 @@ impl OpeningStream {
             Err(done) => {
                 return Some(std::mem::replace(
                     done,
-                    Opened::Unreachable("the stream was already opened".into()),
+                    Opened::Failed(Failure::Unreachable("the stream was already opened".into())),
                 ))
             }
         };
         let url = &self.url;
         Some(match opening.wait(deadline)? {
-            Err(e) => Opened::Unreachable(format!("failed to perform API call: {e}")),
+            Err(e) => Opened::Failed(Failure::Unreachable(unreachable_message(&e))),
             Ok(r) if (200..300).contains(&r.status) => Opened::Stream(Box::new(LineStream::new(r))),
             Ok(mut r) => {
                 let body = r.read_to_end().unwrap_or_default();
-                Opened::Failed {
+                Opened::Failed(Failure::Status {
                     code: r.status,
                     message: failure_message("GET", url, r.status, &body),
-                }
+                    body,
+                })
             }
         })
     }
 }
 
+/// The message of a call that got no answer.
+fn unreachable_message(e: &str) -> String {
+    format!("failed to perform API call: {e}")
+}
+
 /// How opening a streaming request went.
 pub(crate) enum Opened {
     Stream(Box<LineStream>),
-    Failed {
-        code: u16,
-        message: String,
-    },
-    Unreachable(String),
+    Failed(Failure),
     /// Mock mode: nothing is sent and the stream is empty.
     Mock,
 }

@@ -154,12 +154,7 @@ fn discovered(
 ) -> mlua::Result<MultiValue> {
     let body = match reply {
         Reply::Done { body, .. } => body,
-        Reply::Failed {
-            code,
-            body,
-            message,
-        } => return core.failed(lua, code, &body, message),
-        Reply::Unreachable(m) => return core.unreachable(lua, m),
+        Reply::Failed(failure) => return failure.values(lua, core.panic, true),
     };
     let group = group_from_discovery(gv, &body).map_err(mlua::Error::runtime)?;
     let g = lua_fn::userdata(
@@ -225,6 +220,7 @@ pub(crate) fn api_method(lua: &Lua) -> mlua::Result<Function> {
                 Value::Nil,
                 None,
                 false,
+                true,
                 crate::runtime::Signal::new(),
             )?;
             if deferred {

@@ -4,7 +4,6 @@
 
 use crate::call::{Opened, OpeningStream};
 use crate::iterator::Step;
-use crate::returns::http_error;
 use crate::runtime::Signal;
 use crate::streaming::{Line, LineStream};
 use mlua::{IntoLuaMulti, Lua, MultiValue};
@@ -34,8 +33,7 @@ impl FollowLines {
         match opened {
             Opened::Stream(s) => self.stream = Some(*s),
             Opened::Mock => {}
-            Opened::Failed { code, message, .. } => return Err(http_error(code, &message)),
-            Opened::Unreachable(m) => return Err(mlua::Error::runtime(m)),
+            Opened::Failed(failure) => return Err(failure.into_error()),
         }
         Ok(true)
     }

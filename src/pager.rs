@@ -12,7 +12,7 @@ use crate::convert::{self, Format};
 use crate::iterator::Step;
 use crate::list_decoder::{JsonText, ListDecoder};
 use crate::lua_raw::{self, Stack};
-use crate::returns::{http_error, shape, Reply, Wrap};
+use crate::returns::{shape, Failure, Reply, Wrap};
 use crate::runtime::Signal;
 use crate::transport::BodySink;
 use mlua::{IntoLuaMulti, Lua, MultiValue, Table, Value};
@@ -28,13 +28,8 @@ const MAX_RESTARTS: u32 = 5;
 
 /// Why a page could not be read.
 pub(crate) enum PageError {
-    /// The server answered with an error status.
-    Http {
-        code: u16,
-        message: String,
-    },
-    /// No answer at all (refused, TLS, timeout).
-    Unreachable(String),
+    /// An error status or no answer.
+    Failed(Failure),
     Lua(mlua::Error),
     /// The page has not come in by the time asked for (it keeps coming in
     /// the background).
@@ -50,8 +45,7 @@ impl From<mlua::Error> for PageError {
 impl PageError {
     pub(crate) fn into_lua(self) -> mlua::Error {
         match self {
-            PageError::Http { code, message } => http_error(code, &message),
-            PageError::Unreachable(m) => mlua::Error::runtime(m),
+            PageError::Failed(failure) => failure.into_error(),
             PageError::Lua(e) => e,
             PageError::NotYet => mlua::Error::runtime("the list page has not come in yet"),
         }
@@ -164,6 +158,9 @@ pub(crate) struct Pager {
     page: VecDeque<PageItem>,
     /// Keep each object's JSON text as it came (for the watch's last states).
     pub(crate) keep_json: bool,
+    /// Pages are retried by the transport (false: the caller retries, as a
+    /// watch's re-list does with its own backoff; see `Failure::is_retriable`).
+    pub(crate) retry: bool,
     started: bool,
     /// The resourceVersion of the list snapshot (from the first page).
     resource_version: Option<String>,
@@ -196,6 +193,7 @@ impl Pager {
             continue_token: None,
             page: VecDeque::new(),
             keep_json: false,
+            retry: true,
             started: false,
             resource_version: None,
             yielded: HashSet::new(),
@@ -271,6 +269,7 @@ impl Pager {
                 query,
                 None,
                 false,
+                self.retry,
                 self.signal.clone(),
             )?;
             self.inflight = Some(started);
@@ -286,8 +285,10 @@ impl Pager {
         let reply = started.finish();
         let body = match reply {
             Reply::Done { body, .. } => body,
-            Reply::Failed { code: 410, .. }
-                if self.continue_token.is_some() && self.restarts < MAX_RESTARTS =>
+            Reply::Failed(f)
+                if f.code() == Some(410)
+                    && self.continue_token.is_some()
+                    && self.restarts < MAX_RESTARTS =>
             {
                 self.restarts += 1;
                 self.continue_token = None;
@@ -295,8 +296,7 @@ impl Pager {
                 self.tokens.clear();
                 return Ok(());
             }
-            Reply::Failed { code, message, .. } => return Err(PageError::Http { code, message }),
-            Reply::Unreachable(m) => return Err(PageError::Unreachable(m)),
+            Reply::Failed(failure) => return Err(PageError::Failed(failure)),
         };
         let (decoded, mut texts) = if self.keep_json {
             let mut decoder = ListDecoder::new(lua);
@@ -316,10 +316,10 @@ impl Pager {
             }
             // Cut off or garbled on the way: a transport failure, worth retrying.
             Err(e) => {
-                return Err(PageError::Unreachable(format!(
+                return Err(PageError::Failed(Failure::Unreachable(format!(
                     "listing {}: the answer is not valid JSON: {e}",
                     self.path,
-                )))
+                ))))
             }
         };
         let meta = match list.get::<Value>("metadata")? {

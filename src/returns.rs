@@ -1,6 +1,8 @@
 //! Outcomes and luakube's return conventions, in one place: what a call came
-//! to ([`Reply`]: answered 2xx, answered with an error status, unreachable)
-//! and how that becomes Lua return values (`object, info, code` /
+//! to ([`Reply`]: answered 2xx, or a [`Failure`]: answered with an error
+//! status, unreachable; calls, list pages and streams share `Failure` and
+//! its one retry rule, [`Failure::is_retriable`]) and how that becomes Lua
+//! return values (`object, info, code` /
 //! `status, message, code` / `nil, message`, or a raised error in panic
 //! mode), with the object classes (`kube.api.objects`) set on what is
 //! returned ([`shape`]).
@@ -17,12 +19,76 @@ pub(crate) enum Reply {
         /// The body decoded as it arrived (`body` is then empty).
         decoded: Option<Result<Value, String>>,
     },
-    Failed {
+    Failed(Failure),
+}
+
+/// What a call, a list page or a stream comes to when it fails.
+pub(crate) enum Failure {
+    /// The server answered with an error status (`body`: what it said,
+    /// credentials cut out; `message`: method, URL, code and its words).
+    Status {
         code: u16,
         body: bytes::Bytes,
         message: String,
     },
+    /// No answer at all (refused, TLS, timeout, cut off).
     Unreachable(String),
+}
+
+impl Failure {
+    /// The answer's status, if there was an answer.
+    pub(crate) fn code(&self) -> Option<u16> {
+        match self {
+            Failure::Status { code, .. } => Some(*code),
+            Failure::Unreachable(_) => None,
+        }
+    }
+
+    /// Worth trying again later: no answer, or a status that says "later"
+    /// (`retry::retriable_status`: 429, 503, 504). Calls, pages and watches
+    /// all decide by this; 500 and other codes come back at once.
+    pub(crate) fn is_retriable(&self) -> bool {
+        match self {
+            Failure::Status { code, .. } => crate::transport::retry::retriable_status(*code),
+            Failure::Unreachable(_) => true,
+        }
+    }
+
+    pub(crate) fn message(&self) -> &str {
+        match self {
+            Failure::Status { message, .. } | Failure::Unreachable(message) => message,
+        }
+    }
+
+    /// The error an iterator raises (the panic-mode wording).
+    pub(crate) fn into_error(self) -> mlua::Error {
+        match self {
+            Failure::Status { code, message, .. } => http_error(code, &message),
+            Failure::Unreachable(m) => mlua::Error::runtime(m),
+        }
+    }
+
+    /// luakube's return values for a failed call: `status, message, code`
+    /// (the Status decoded when `decoded`, else the raw body), `nil,
+    /// message` without an answer; raised in panic mode.
+    pub(crate) fn values(self, lua: &Lua, panic: bool, decoded: bool) -> mlua::Result<MultiValue> {
+        match self {
+            Failure::Unreachable(msg) => unreachable(lua, panic, msg),
+            Failure::Status {
+                code,
+                body,
+                message,
+            } => {
+                if decoded {
+                    return failed(lua, panic, code, &body, message);
+                }
+                if panic {
+                    return Err(http_error(code, &message));
+                }
+                (lua.create_string(&body)?, message, code).into_lua_multi(lua)
+            }
+        }
+    }
 }
 
 /// How a successful result is handed back.
@@ -106,20 +172,7 @@ pub(crate) fn values(
     wrap: Option<(Wrap, bool)>,
 ) -> mlua::Result<MultiValue> {
     match reply {
-        Reply::Unreachable(msg) => unreachable(lua, panic, msg),
-        Reply::Failed {
-            code,
-            body,
-            message,
-        } => {
-            if wrap.is_some() {
-                return failed(lua, panic, code, &body, message);
-            }
-            if panic {
-                return Err(http_error(code, &message));
-            }
-            (lua.create_string(&body)?, message, code).into_lua_multi(lua)
-        }
+        Reply::Failed(failure) => failure.values(lua, panic, wrap.is_some()),
         Reply::Done {
             code,
             body,

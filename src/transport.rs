@@ -36,6 +36,10 @@ pub(crate) struct Request<'a> {
     pub(crate) body: Option<Vec<u8>>,
     pub(crate) content_type: Option<&'a str>,
     pub(crate) accept: &'a str,
+    /// Retry 429/503/504 and dropped connections here (`retry`); false when
+    /// the caller retries by its own policy (a watch's re-list), so the two
+    /// never nest.
+    pub(crate) retry: bool,
 }
 
 /// A complete response.
@@ -102,6 +106,7 @@ struct OwnedRequest {
     body: Option<bytes::Bytes>,
     content_type: Option<String>,
     accept: String,
+    retry: bool,
 }
 
 impl OwnedRequest {
@@ -114,6 +119,7 @@ impl OwnedRequest {
             body: req.body.map(bytes::Bytes::from),
             content_type: req.content_type.map(str::to_string),
             accept: req.accept.to_string(),
+            retry: req.retry,
         })
     }
 
@@ -373,6 +379,39 @@ impl Shared {
         Ok(rb)
     }
 
+    /// Sends `req` through `pool` with the credentials presented (`adjust`
+    /// adds what this kind of request needs: a timeout, upgrade headers),
+    /// and once more with fresh credentials when a plugin credential was
+    /// refused (401: expired or revoked, the plugin runs again). The one way
+    /// a request goes out: calls, streams and upgrades.
+    pub(crate) async fn send_authorized(
+        &self,
+        req: &OwnedRequest,
+        pool: Pool,
+        adjust: impl Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, SendError> {
+        let mut reauthenticated = false;
+        loop {
+            let presented = self.present().map_err(SendError::Setup)?;
+            let http = self
+                .client_for(&presented, pool)
+                .map_err(SendError::Setup)?;
+            let rb = adjust(
+                self.prepare(&http, req, &presented)
+                    .map_err(SendError::Setup)?,
+            );
+            let resp = rb.send().await.map_err(SendError::Send)?;
+            if resp.status().as_u16() == 401
+                && !reauthenticated
+                && self.settings.credentials.reject(&presented)
+            {
+                reauthenticated = true;
+                continue;
+            }
+            return Ok(resp);
+        }
+    }
+
     /// One call with its retries (in the background).
     async fn call(
         &self,
@@ -382,30 +421,23 @@ impl Shared {
     ) -> Result<Response, String> {
         let idempotent = retry::idempotent(req.method.as_str());
         let started = Instant::now();
+        let timeout = self.settings.timeouts.request;
+        let limit = self.settings.limits.body;
         let mut tries = 0;
-        let mut reauthenticated = false;
         loop {
             tries += 1;
-            let presented = self.present()?;
-            let http = self.client_for(&presented, Pool::Calls)?;
-            let mut rb = self.prepare(&http, req, &presented)?;
-            if let Some(t) = self.settings.timeouts.request {
-                rb = rb.timeout(t);
-            }
-            let limit = self.settings.limits.body;
-            let outcome = attempt(rb, forward_body.then_some(tx), limit).await;
-            if let Attempt::Answer(r, _) = &outcome {
-                if r.status == 401
-                    && !reauthenticated
-                    && self.settings.credentials.reject(&presented)
-                {
-                    // Expired or revoked plugin credential: run the plugin again, once.
-                    reauthenticated = true;
-                    tries -= 1;
-                    continue;
-                }
-            }
-            if let Some(wait) = self.retry_wait(&outcome, idempotent, tries, started) {
+            let sent = self
+                .send_authorized(req, Pool::Calls, |rb| match timeout {
+                    Some(t) => rb.timeout(t),
+                    None => rb,
+                })
+                .await;
+            let outcome = match sent {
+                Ok(resp) => read_answer(resp, forward_body.then_some(tx), limit).await,
+                Err(SendError::Setup(e)) => return Err(e),
+                Err(SendError::Send(e)) => Attempt::Failed(e, ""),
+            };
+            if let Some(wait) = self.retry_wait(&outcome, req.retry && idempotent, tries, started) {
                 tokio::time::sleep(wait).await;
                 continue;
             }
@@ -458,28 +490,10 @@ impl Shared {
     /// they arrive (while the Lua thread keeps up), then the end.
     async fn stream(&self, req: OwnedRequest, tx: Sender<StreamEvent>) {
         let what = req.what();
-        let mut reauthenticated = false;
-        let opened: Result<reqwest::Response, String> = async {
-            loop {
-                let presented = self.present()?;
-                let http = self.client_for(&presented, Pool::Streams)?;
-                let rb = self.prepare(&http, &req, &presented)?;
-                let resp = rb
-                    .send()
-                    .await
-                    .map_err(|e| format!("{what}: {}", error_chain(&e)))?;
-                if resp.status().as_u16() == 401
-                    && !reauthenticated
-                    && self.settings.credentials.reject(&presented)
-                {
-                    // Expired or revoked plugin credential: run the plugin again, once.
-                    reauthenticated = true;
-                    continue;
-                }
-                return Ok(resp);
-            }
-        }
-        .await;
+        let opened = self
+            .send_authorized(&req, Pool::Streams, |rb| rb)
+            .await
+            .map_err(|e| e.describe(&what));
         let mut resp = match opened {
             Ok(r) => r,
             Err(e) => {
@@ -512,17 +526,30 @@ impl Shared {
     }
 }
 
-/// One try: send, then read the whole body (forwarded to `tx` if it
+/// Why a request did not go out: it could not be prepared (credentials,
+/// TLS settings, a header), or sending it failed.
+pub(crate) enum SendError {
+    Setup(String),
+    Send(reqwest::Error),
+}
+
+impl SendError {
+    /// The message, naming the request (`what`) when sending failed.
+    pub(crate) fn describe(self, what: &str) -> String {
+        match self {
+            SendError::Setup(e) => e,
+            SendError::Send(e) => format!("{what}: {}", error_chain(&e)),
+        }
+    }
+}
+
+/// The rest of one try: read the whole body (forwarded to `tx` if it
 /// succeeded), at most `limit` bytes of it (counted after decompression).
-async fn attempt(
-    rb: reqwest::RequestBuilder,
+async fn read_answer(
+    resp: reqwest::Response,
     tx: Option<&Sender<CallEvent>>,
     limit: usize,
 ) -> Attempt {
-    let resp = match rb.send().await {
-        Ok(r) => r,
-        Err(e) => return Attempt::Failed(e, ""),
-    };
     let status = resp.status().as_u16();
     let retry_after = resp
         .headers()

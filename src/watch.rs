@@ -36,7 +36,7 @@ use crate::lua_fn;
 use crate::pager::{
     event_parts, identity, Identity, PageError, PageItem, Pager, Stamp, DEFAULT_PAGE_SIZE,
 };
-use crate::returns::{class, http_error, shape, Wrap};
+use crate::returns::{class, shape, Wrap};
 use crate::runtime::Signal;
 use crate::streaming::{Line, LineStream};
 use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Table, Value};
@@ -507,19 +507,14 @@ impl Watch {
                 self.stream_events = 0;
             }
             Opened::Mock => self.finished = true,
-            Opened::Failed { code: 410, .. } => self.expired_relist()?,
-            // What requests retry (429, 503, 504); 500 and other codes are
-            // raised as the README says, not retried eleven times.
-            Opened::Failed { code, message, .. }
-                if crate::transport::retry::retriable_status(code) =>
-            {
-                self.failed(message)?
-            }
-            Opened::Failed { code, message, .. } => {
+            Opened::Failed(f) if f.code() == Some(410) => self.expired_relist()?,
+            // What requests retry (no answer, 429, 503, 504); 500 and other
+            // codes are raised as the README says, not retried eleven times.
+            Opened::Failed(f) if f.is_retriable() => self.failed(f.message().to_string())?,
+            Opened::Failed(f) => {
                 self.close();
-                return Err(http_error(code, &message));
+                return Err(f.into_error());
             }
-            Opened::Unreachable(m) => self.failed(m)?,
         }
         Ok(())
     }
@@ -695,6 +690,9 @@ impl Watch {
                     self.spec.stamp.clone(),
                 );
                 pager.keep_json = true;
+                // The watch's own backoff is the one retry policy of a
+                // re-list: the transport does not retry its pages as well.
+                pager.retry = false;
                 pager.signal = self.signal.clone();
                 (pager, Vec::new())
             }
@@ -707,9 +705,9 @@ impl Watch {
                     self.relisting = Some((pager, listed));
                     return Ok(false);
                 }
-                Err(PageError::Unreachable(m)) => return self.failed(m).map(|_| true),
-                Err(PageError::Http { code, message }) if code == 429 || code >= 500 => {
-                    return self.failed(message).map(|_| true)
+                // The same rule as for opening the stream (one retry policy).
+                Err(PageError::Failed(f)) if f.is_retriable() => {
+                    return self.failed(f.message().to_string()).map(|_| true)
                 }
                 Err(e) => {
                     self.close();

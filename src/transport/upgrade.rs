@@ -41,63 +41,52 @@ impl Upgrader {
             body: None,
             content_type: None,
             accept: "*/*".into(),
+            retry: false,
         };
         let what = req.what();
-        let mut reauthenticated = false;
-        loop {
-            let presented = self.shared.present()?;
-            let http = self.shared.client_for(&presented, Pool::Streams)?;
-            let key = tokio_tungstenite::tungstenite::handshake::client::generate_key();
-            let rb = self
-                .shared
-                .prepare(&http, &req, &presented)?
-                .header("Connection", "Upgrade")
-                .header("Upgrade", "websocket")
-                .header("Sec-WebSocket-Version", "13")
-                .header("Sec-WebSocket-Key", &key)
-                .header("Sec-WebSocket-Protocol", protocols.join(", "));
-            let resp = rb
-                .send()
-                .await
-                .map_err(|e| format!("{what}: {}", error_chain(&e)))?;
-            let code = resp.status().as_u16();
-            if code == 401
-                && !reauthenticated
-                && self.shared.settings.credentials.reject(&presented)
-            {
-                reauthenticated = true;
-                continue;
-            }
-            if code != 101 {
-                let body = resp.bytes().await.unwrap_or_default();
-                let msg = crate::returns::status_message(&body);
-                return Err(format!("{what}: HTTP {code}: {msg}"));
-            }
-            let header = |n: &str| {
-                resp.headers()
-                    .get(n)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("")
-                    .to_string()
-            };
-            let want = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
-            if header("sec-websocket-accept") != want {
-                return Err(format!(
-                    "{what}: the server's WebSocket accept key is wrong"
-                ));
-            }
-            let protocol = header("sec-websocket-protocol");
-            if !protocols.contains(&protocol.as_str()) {
-                return Err(format!(
-                    "{what}: the server chose the protocol {protocol:?}, not one of {protocols:?}"
-                ));
-            }
-            let upgraded = resp
-                .upgrade()
-                .await
-                .map_err(|e| format!("{what}: upgrade: {}", error_chain(&e)))?;
-            let ws = WebSocketStream::from_raw_socket(upgraded, Role::Client, None).await;
-            return Ok((ws, protocol));
+        // One key for the request and, after a refused credential, its resend.
+        let key = tokio_tungstenite::tungstenite::handshake::client::generate_key();
+        let resp = self
+            .shared
+            .send_authorized(&req, Pool::Streams, |rb| {
+                rb.header("Connection", "Upgrade")
+                    .header("Upgrade", "websocket")
+                    .header("Sec-WebSocket-Version", "13")
+                    .header("Sec-WebSocket-Key", &key)
+                    .header("Sec-WebSocket-Protocol", protocols.join(", "))
+            })
+            .await
+            .map_err(|e| e.describe(&what))?;
+        let code = resp.status().as_u16();
+        if code != 101 {
+            let body = resp.bytes().await.unwrap_or_default();
+            let msg = crate::returns::status_message(&body);
+            return Err(format!("{what}: HTTP {code}: {msg}"));
         }
+        let header = |n: &str| {
+            resp.headers()
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string()
+        };
+        let want = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
+        if header("sec-websocket-accept") != want {
+            return Err(format!(
+                "{what}: the server's WebSocket accept key is wrong"
+            ));
+        }
+        let protocol = header("sec-websocket-protocol");
+        if !protocols.contains(&protocol.as_str()) {
+            return Err(format!(
+                "{what}: the server chose the protocol {protocol:?}, not one of {protocols:?}"
+            ));
+        }
+        let upgraded = resp
+            .upgrade()
+            .await
+            .map_err(|e| format!("{what}: upgrade: {}", error_chain(&e)))?;
+        let ws = WebSocketStream::from_raw_socket(upgraded, Role::Client, None).await;
+        Ok((ws, protocol))
     }
 }
