@@ -2,8 +2,8 @@
 //! `api.Client:new` shares) turns an [`HttpRequest`] into a started call on
 //! the transport ([`Started`], or [`OpeningStream`] for a line-by-line GET),
 //! and hands its [`Reply`] to `returns` for luakube's return values. Mock
-//! mode (no transport) is decided here and nowhere else: a call answers 200
-//! with `{"items": []}`, a stream is empty.
+//! mode is one [`Backend`] beside the real transport, decided here and
+//! nowhere else: a call answers 200 with `{"items": []}`, a stream is empty.
 
 use crate::args::{call_path, call_verb, nth, opt_string, Args};
 use crate::convert;
@@ -13,7 +13,7 @@ use crate::request::{join_path, HttpRequest};
 use crate::returns::{self, failure_message, Failure, Reply, Wrap};
 use crate::runtime::Signal;
 use crate::streaming::LineStream;
-use crate::transport::{Opening, PendingCall, Request, Transport};
+use crate::transport::{Opening, PendingCall, Request, Response, Transport};
 use mlua::{IntoLuaMulti, Lua, MultiValue, Table, Value};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -21,11 +21,60 @@ use std::time::Instant;
 
 const MOCK_BODY: &[u8] = br#"{"items": []}"#;
 
+/// Where a client's requests go: the cluster over HTTPS, or nowhere (mock
+/// mode, `api.Client:new(conf, panic, true)`).
+pub(crate) enum Backend {
+    Https(Transport),
+    /// Nothing touches the network: a call answers 200 with `{"items": []}`
+    /// at once, a stream opens as `Opened::Mock` (empty; a watch ends).
+    Mock,
+}
+
+impl Backend {
+    /// Starts a call (see `Transport::start`).
+    fn start(
+        &self,
+        req: Request<'_>,
+        forward_body: bool,
+        signal: Arc<Signal>,
+    ) -> Result<PendingCall, String> {
+        match self {
+            Backend::Https(t) => t.start(req, forward_body, signal),
+            Backend::Mock => Ok(PendingCall::answered(
+                Response {
+                    status: 200,
+                    body: bytes::Bytes::from_static(MOCK_BODY),
+                },
+                forward_body,
+                signal,
+            )),
+        }
+    }
+
+    /// Starts a streaming GET (see `Transport::start_streaming`); what it
+    /// came to already, as `Err`, when it could not start or is a mock.
+    fn start_streaming(&self, req: Request<'_>, signal: Arc<Signal>) -> Result<Opening, Opened> {
+        match self {
+            Backend::Https(t) => t
+                .start_streaming(req, signal)
+                .map_err(|e| Opened::Failed(Failure::Unreachable(unreachable_message(&e)))),
+            Backend::Mock => Err(Opened::Mock),
+        }
+    }
+
+    /// The HTTPS transport; `None` for a mock (sessions need a connection).
+    pub(crate) fn transport(&self) -> Option<&Transport> {
+        match self {
+            Backend::Https(t) => Some(t),
+            Backend::Mock => None,
+        }
+    }
+}
+
 /// State shared by a client and every group and resource client made from it.
 pub(crate) struct ClientCore {
     pub(crate) server: String,
-    /// `None` in mock mode: nothing touches the network.
-    pub(crate) transport: Option<Transport>,
+    pub(crate) backend: Backend,
     /// Headers shown in `info.headers`, credentials already redacted.
     pub(crate) info_headers: Vec<(String, String)>,
     pub(crate) panic: bool,
@@ -109,19 +158,8 @@ impl ClientCore {
         }
         info.set("headers", headers)?;
         info.set("body", shown_body)?;
-        let Some(transport) = &self.transport else {
-            signal.notify();
-            return Ok(Started {
-                call: None,
-                info,
-                method: request.method,
-                url,
-                decoder: None,
-                signal,
-            });
-        };
         let decoder = decode_as_it_arrives.then(|| ListDecoder::new(lua));
-        let call = transport.start(
+        let call = self.backend.start(
             Request {
                 method: &request.method,
                 url: &url,
@@ -134,7 +172,7 @@ impl ClientCore {
             signal.clone(),
         );
         Ok(Started {
-            call: Some(call),
+            call,
             info,
             method: request.method,
             url,
@@ -153,25 +191,17 @@ impl ClientCore {
     ) -> mlua::Result<OpeningStream> {
         let request = HttpRequest::new("GET", path.to_string(), query_string(query)?, None, None);
         let url = request.url(&self.server);
-        let Some(transport) = &self.transport else {
-            return Ok(OpeningStream {
-                url,
-                opening: Err(Opened::Mock),
-            });
-        };
-        let opening = transport
-            .start_streaming(
-                Request {
-                    method: &request.method,
-                    url: &url,
-                    body: None,
-                    content_type: None,
-                    accept: "application/json",
-                    retry: false,
-                },
-                signal,
-            )
-            .map_err(|e| Opened::Failed(Failure::Unreachable(unreachable_message(&e))));
+        let opening = self.backend.start_streaming(
+            Request {
+                method: &request.method,
+                url: &url,
+                body: None,
+                content_type: None,
+                accept: "application/json",
+                retry: false,
+            },
+            signal,
+        );
         Ok(OpeningStream { url, opening })
     }
 
@@ -250,8 +280,8 @@ pub(crate) fn relative_call(
 /// A call on its way: the request runs in the background; the Lua thread
 /// decodes what arrived (`poll`) and makes the reply once it is done.
 pub(crate) struct Started {
-    /// `None` in mock mode; the error when it could not be started.
-    call: Option<Result<PendingCall, String>>,
+    /// The error when it could not be started.
+    call: Result<PendingCall, String>,
     info: Table,
     method: String,
     url: String,
@@ -268,7 +298,7 @@ impl Started {
     /// (forever when `None`, not at all when it has passed). True when done.
     pub(crate) fn poll(&mut self, deadline: Option<Instant>) -> bool {
         match &mut self.call {
-            Some(Ok(call)) => call.pump(
+            Ok(call) => call.pump(
                 self.decoder
                     .as_mut()
                     .map(|d| d as &mut dyn crate::transport::BodySink),
@@ -280,7 +310,7 @@ impl Started {
 
     /// Stops the request; the reply says it was cancelled.
     pub(crate) fn cancel(&mut self) {
-        if let Some(Ok(call)) = &mut self.call {
+        if let Ok(call) = &mut self.call {
             call.cancel();
         }
     }
@@ -296,16 +326,8 @@ impl Started {
             ..
         } = self;
         let resp = match call {
-            None => {
-                return Reply::Done {
-                    code: 200,
-                    body: bytes::Bytes::from_static(MOCK_BODY),
-                    info,
-                    decoded: None,
-                }
-            }
-            Some(Err(e)) => Err(e),
-            Some(Ok(mut call)) => call
+            Err(e) => Err(e),
+            Ok(mut call) => call
                 .take()
                 .unwrap_or_else(|| Err("the call has not finished".into())),
         };

@@ -2,7 +2,7 @@
 //! Rust kubeconfig model, and the conversion of a config into a client.
 
 use crate::auth::{Credentials, Secret};
-use crate::call::ClientCore;
+use crate::call::{Backend, ClientCore};
 use crate::config::{self, ClusterSettings, KubeConfig};
 use crate::lua_fn;
 use crate::target::ApiClient;
@@ -520,15 +520,17 @@ pub(crate) fn new_client(
         ));
     }
     let mock = mock.unwrap_or(false);
-    let transport = if mock {
-        None
+    let backend = if mock {
+        Backend::Mock
     } else {
-        Some(Transport::new(settings.clone()).map_err(|e| err(format!("Client:new: {e}")))?)
+        Backend::Https(
+            Transport::new(settings.clone()).map_err(|e| err(format!("Client:new: {e}")))?,
+        )
     };
     Ok(ApiClient {
         core: Rc::new(ClientCore {
             server: settings.server.trim_end_matches('/').to_string(),
-            transport,
+            backend,
             info_headers: {
                 let mut h = settings.credentials.redacted_headers();
                 for (k, v) in &settings.extra_headers {

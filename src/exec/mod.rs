@@ -541,7 +541,7 @@ fn parse_opts(v: &Value, what: &str, interactive: bool) -> mlua::Result<Opts> {
 }
 
 fn upgrader(rc: &ResourceClient, what: &str) -> mlua::Result<Upgrader> {
-    match &rc.core.transport {
+    match rc.core.backend.transport() {
         Some(t) => Ok(t.upgrader()),
         None => Err(mlua::Error::runtime(format!(
             "{what}: sessions need a connection (this client is a mock)"
