@@ -396,3 +396,18 @@ pub(crate) enum Opened {
     /// Mock mode: nothing is sent and the stream is empty.
     Mock,
 }
+
+impl crate::nonblocking::Background for Started {
+    fn signal(&self) -> &Arc<Signal> {
+        Started::signal(self)
+    }
+    fn poll(&mut self, deadline: Option<Instant>) -> bool {
+        Started::poll(self, deadline)
+    }
+    fn cancel(&mut self) {
+        Started::cancel(self)
+    }
+    fn finish(self: Box<Self>) -> Reply {
+        Started::finish(*self)
+    }
+}

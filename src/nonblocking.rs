@@ -17,7 +17,6 @@
 //! deferred and call `wait_fn(handle)` until it is ready, so plain luakube
 //! code yields to the host loop there and blocks as before everywhere else.
 
-use crate::call::Started;
 use crate::returns::Reply;
 use crate::runtime::{self, Signal};
 use crate::{lua_fn, streaming};
@@ -48,8 +47,22 @@ fn set_defer(lua: &Lua, on: bool) {
 /// Turns a finished call's reply into its Lua results.
 pub(crate) type Finisher = Box<dyn FnOnce(&Lua, Reply) -> mlua::Result<MultiValue>>;
 
+/// A call under way, as a [`Pending`] drives it. `call::Started` is the one
+/// there is; the trait lives here so that this module does not use `call`
+/// (arrows one way: `call` -> `nonblocking`).
+pub(crate) trait Background {
+    /// What the call's progress notifies.
+    fn signal(&self) -> &Arc<Signal>;
+    /// Takes in what arrived, waiting until `deadline` (forever when
+    /// `None`, not at all when it has passed); true when done.
+    fn poll(&mut self, deadline: Option<Instant>) -> bool;
+    fn cancel(&mut self);
+    /// The reply, once `poll` said the call is done.
+    fn finish(self: Box<Self>) -> Reply;
+}
+
 enum State {
-    Running(Box<Started>, Finisher),
+    Running(Box<dyn Background>, Finisher),
     Done(Result<Vec<Value>, String>),
     /// Being finished (re-entered from the finisher's Lua code).
     Busy,
@@ -62,7 +75,7 @@ pub(crate) struct Pending {
 }
 
 impl Pending {
-    pub(crate) fn new(started: Started, finish: Finisher) -> Self {
+    pub(crate) fn new(started: impl Background + 'static, finish: Finisher) -> Self {
         let signal = started.signal().clone();
         Pending {
             state: RefCell::new(State::Running(Box::new(started), finish)),
