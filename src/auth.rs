@@ -74,7 +74,68 @@ pub(crate) struct Presented {
     exec_generation: Option<u64>,
 }
 
+/// What a user says about authentication, wherever it is said (a
+/// kubeconfig's `users[].user`, `Config:new{...}`, `from_token`, a
+/// luakube-style config's `headers()`/`cert()`/`key()`), before
+/// [`Credentials::from_user`] makes credentials of it: the one arm a new
+/// auth method joins.
+#[derive(Default)]
+pub(crate) struct UserAuth {
+    pub(crate) token: Option<Secret>,
+    pub(crate) token_file: Option<PathBuf>,
+    pub(crate) basic: Option<(String, Secret)>,
+    /// An exec plugin's settings and the cluster facts it is given.
+    pub(crate) exec: Option<(exec::ExecConfig, serde_json::Value)>,
+    /// A client certificate and key (PEM), beside any of the above.
+    pub(crate) identity: Option<(Vec<u8>, Secret)>,
+}
+
+impl UserAuth {
+    /// The user says nothing about authentication.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.token.is_none()
+            && self.token_file.is_none()
+            && self.basic.is_none()
+            && self.exec.is_none()
+            && self.identity.is_none()
+    }
+}
+
+/// Why a user's authentication cannot be used (worded for the user; the
+/// caller names where it was said).
+pub(crate) enum UserAuthError {
+    /// The token file cannot be read now.
+    TokenFile(String),
+    /// The exec plugin's settings are wrong.
+    Exec(String),
+}
+
 impl Credentials {
+    /// The credentials a user's authentication makes: a token, else a token
+    /// file (read once now so a missing file shows at load time, then on
+    /// every request), else basic, else an exec plugin (kubectl's order);
+    /// a client certificate accompanies whichever it is. `None` when the
+    /// user says nothing.
+    pub(crate) fn from_user(u: UserAuth) -> Result<Credentials, UserAuthError> {
+        let creds = if let Some(t) = u.token {
+            Credentials::Token(t)
+        } else if let Some(path) = u.token_file {
+            read_token_file(&path).map_err(UserAuthError::TokenFile)?;
+            Credentials::TokenFile(path)
+        } else if let Some((username, password)) = u.basic {
+            Credentials::Basic { username, password }
+        } else if let Some((config, cluster)) = u.exec {
+            let plugin = ExecAuth::new(config, cluster).map_err(UserAuthError::Exec)?;
+            Credentials::Exec(Arc::new(plugin))
+        } else {
+            Credentials::None
+        };
+        Ok(match u.identity {
+            Some((cert, key)) => Credentials::with_identity(creds, cert, key),
+            None => creds,
+        })
+    }
+
     pub(crate) fn with_identity(inner: Credentials, cert_pem: Vec<u8>, key_pem: Secret) -> Self {
         Credentials::WithIdentity {
             inner: Box::new(inner),
@@ -245,6 +306,12 @@ pub(crate) fn scrub(text: &[u8], secrets: &[Secret]) -> Option<Vec<u8>> {
         out = Some(next);
     }
     out
+}
+
+/// The token of an Authorization value `Bearer <token>` (the one place the
+/// scheme is read; `bearer` writes it).
+pub(crate) fn token_of_bearer(value: &[u8]) -> Option<Secret> {
+    value.strip_prefix(b"Bearer ").map(Secret::new)
 }
 
 /// The Authorization value for a bearer token (the one place it is formatted).

@@ -1,14 +1,13 @@
 //! Kubeconfig files: the typed model, context selection and the resolved
 //! connection settings a client needs (server, TLS trust, credentials).
 
-use crate::auth::exec::{ExecAuth, ExecConfig};
-use crate::auth::{Credentials, Secret};
+use crate::auth::exec::ExecConfig;
+use crate::auth::{Credentials, Secret, UserAuth, UserAuthError};
 use crate::transport::retry::RetryPolicy;
 use base64::Engine;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 /// An error in configuration, already worded for the user (names the file).
@@ -506,39 +505,43 @@ impl KubeConfig {
             }
             (None, None) => None,
         };
-        let creds = if let Some(t) = u.token.as_ref().filter(|t| !t.is_empty()) {
-            Credentials::Token(Secret::new(t.clone().into_bytes()))
-        } else if let Some(p) = &u.token_file {
-            let path = PathBuf::from(p);
-            // Read once now so a missing file is reported at load time; re-read per request.
-            crate::auth::read_token_file(&path).map_err(|e| {
-                ConfigError(format!("kubeconfig {src}: user \"{name}\" tokenFile: {e}"))
-            })?;
-            Credentials::TokenFile(path)
-        } else if let (Some(user), Some(pass)) = (&u.username, &u.password) {
-            Credentials::Basic {
-                username: user.clone(),
-                password: Secret::new(pass.clone().into_bytes()),
-            }
-        } else if let Some(exec) = &u.exec {
-            let auth = ExecAuth::new(exec.clone(), exec_cluster_info(cluster, settings))
-                .map_err(|e| ConfigError(format!("kubeconfig {src}: user \"{name}\": {e}")))?;
-            Credentials::Exec(Arc::new(auth))
-        } else if identity.is_some() {
-            Credentials::None
-        } else if u.auth_provider.is_some() {
+        let auth = UserAuth {
+            token: u
+                .token
+                .as_ref()
+                .filter(|t| !t.is_empty())
+                .map(|t| Secret::new(t.clone().into_bytes())),
+            token_file: u.token_file.as_ref().map(PathBuf::from),
+            basic: match (&u.username, &u.password) {
+                (Some(user), Some(pass)) => {
+                    Some((user.clone(), Secret::new(pass.clone().into_bytes())))
+                }
+                _ => None,
+            },
+            exec: u
+                .exec
+                .as_ref()
+                .map(|e| (e.clone(), exec_cluster_info(cluster, settings))),
+            identity,
+        };
+        if !auth.is_empty() {
+            return Credentials::from_user(auth).map_err(|e| match e {
+                UserAuthError::TokenFile(e) => {
+                    ConfigError(format!("kubeconfig {src}: user \"{name}\" tokenFile: {e}"))
+                }
+                UserAuthError::Exec(e) => {
+                    ConfigError(format!("kubeconfig {src}: user \"{name}\": {e}"))
+                }
+            });
+        }
+        if u.auth_provider.is_some() {
             return Err(ConfigError(format!(
                 "kubeconfig {src}: user \"{name}\" uses an auth-provider, which is not supported (use an exec credential plugin instead)"
             )));
-        } else {
-            return Err(ConfigError(format!(
-                "kubeconfig {src}: user \"{name}\" has no usable credentials (token, tokenFile, client certificate and key, username and password, or exec)"
-            )));
-        };
-        Ok(match (creds, identity) {
-            (c, Some((cert, key))) => Credentials::with_identity(c, cert, key),
-            (c, None) => c,
-        })
+        }
+        Err(ConfigError(format!(
+            "kubeconfig {src}: user \"{name}\" has no usable credentials (token, tokenFile, client certificate and key, username and password, or exec)"
+        )))
     }
 
     fn read_file(&self, p: &str, field: &str) -> Result<Vec<u8>> {

@@ -1,7 +1,7 @@
 //! `kube.config` objects as Lua sees them: luakube's Config methods over the
 //! Rust kubeconfig model, and the conversion of a config into a client.
 
-use crate::auth::{Credentials, Secret};
+use crate::auth::{Credentials, Secret, UserAuth, UserAuthError};
 use crate::call::{Backend, ClientCore};
 use crate::config::{self, ClusterSettings, KubeConfig};
 use crate::lua_fn;
@@ -383,7 +383,10 @@ pub(crate) fn from_token(
             ..Default::default()
         },
     };
-    settings.credentials = Credentials::Token(token);
+    settings.credentials = credentials(UserAuth {
+        token: Some(token),
+        ..Default::default()
+    })?;
     Ok(LuaConfig::from_settings(settings))
 }
 
@@ -419,10 +422,10 @@ pub(crate) fn config_from_table(_: &Lua, t: Option<Table>) -> mlua::Result<LuaCo
             .get::<Option<bool>>("insecure_skip_tls_verify")?
             .unwrap_or(false),
         namespace: t.get("namespace")?,
-        credentials: match token {
-            Some(tok) => Credentials::Token(Secret::new(tok.as_bytes().to_vec())),
-            None => Credentials::None,
-        },
+        ..Default::default()
+    };
+    let mut auth = UserAuth {
+        token: token.map(|tok| Secret::new(tok.as_bytes().to_vec())),
         ..Default::default()
     };
     if let (Some(cp), Some(kp)) = (cert_file, key_file) {
@@ -430,12 +433,20 @@ pub(crate) fn config_from_table(_: &Lua, t: Option<Table>) -> mlua::Result<LuaCo
             .map_err(|e| err(format!("Config:new: client certificate {cp}: {e}")))?;
         let key =
             std::fs::read(&kp).map_err(|e| err(format!("Config:new: client key {kp}: {e}")))?;
-        let creds = std::mem::replace(&mut settings.credentials, Credentials::None);
-        settings.credentials = Credentials::with_identity(creds, cert, Secret::new(key));
+        auth.identity = Some((cert, Secret::new(key)));
         settings.cert_path = Some(cp);
         settings.key_path = Some(kp);
     }
+    settings.credentials = credentials(auth)?;
     Ok(LuaConfig::from_settings(settings))
+}
+
+/// Credentials from what a Lua config says (see `Credentials::from_user`;
+/// Lua configs name no token file or exec plugin, so this does not fail).
+fn credentials(auth: UserAuth) -> mlua::Result<Credentials> {
+    Credentials::from_user(auth).map_err(|e| match e {
+        UserAuthError::TokenFile(e) | UserAuthError::Exec(e) => err(e),
+    })
 }
 
 /// Header names whose values are credentials: shown as `<redacted>` in `info`.
@@ -462,14 +473,14 @@ fn settings_from_duck(conf: &Table) -> mlua::Result<ClusterSettings> {
         Value::String(s) => s.to_str()?.to_string(),
         _ => return Err(err("Client:new: the config has no server_addr()")),
     };
-    let mut credentials = Credentials::None;
+    let mut auth = UserAuth::default();
     let mut extra_headers = Vec::new();
     if let Value::Table(h) = call("headers")? {
         for pair in h.pairs::<String, mlua::LuaString>() {
             let (k, v) = pair?;
             if k.eq_ignore_ascii_case("authorization") {
-                if let Some(tok) = v.as_bytes().strip_prefix(b"Bearer ") {
-                    credentials = Credentials::Token(Secret::new(tok.to_vec()));
+                if let Some(tok) = crate::auth::token_of_bearer(&v.as_bytes()) {
+                    auth.token = Some(tok);
                 }
             } else if !["content-type", "content-length", "host", "accept"]
                 .iter()
@@ -491,11 +502,11 @@ fn settings_from_duck(conf: &Table) -> mlua::Result<ClusterSettings> {
         let read = |p: &str| crate::limits::read_file(Path::new(p), crate::limits::CONFIG_FILE);
         let cert = read(&cp).map_err(|e| err(format!("client certificate {cp}: {e}")))?;
         let key = read(&kp).map_err(|e| err(format!("client key {kp}: {e}")))?;
-        credentials = Credentials::with_identity(credentials, cert, Secret::new(key));
+        auth.identity = Some((cert, Secret::new(key)));
         settings.cert_path = Some(cp);
         settings.key_path = Some(kp);
     }
-    settings.credentials = credentials;
+    settings.credentials = credentials(auth)?;
     Ok(settings)
 }
 
