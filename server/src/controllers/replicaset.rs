@@ -7,6 +7,7 @@
 
 use super::runner::{Controller, Cx, View};
 use super::{events, util};
+use crate::selectors::LabelSelector;
 use crate::store::{ChangeEvent, Key};
 use serde_json::{json, Value};
 
@@ -128,8 +129,12 @@ impl Controller for ReplicaSets {
                 }
             }
         }
-        let labels_match =
-            |p: &&Value| util::selector_matches(&rs["spec"]["selector"], &p["metadata"]["labels"]);
+        let selector = LabelSelector::from_object(&rs["spec"]["selector"]);
+        let labels_match = |p: &&Value| {
+            selector
+                .as_ref()
+                .is_some_and(|s| s.matches_labels(&p["metadata"]["labels"]))
+        };
         let ready = active.iter().filter(|p| util::pod_ready(p)).count();
         let mut status = rs["status"].clone();
         if !status.is_object() {

@@ -4,39 +4,12 @@
 use crate::registry::{self, at_path, set_path};
 use crate::resources::ResourceInfo;
 use crate::rest;
+use crate::selectors::selector_text;
 use crate::store::{qualified, ApiError, Store};
 use serde_json::{json, Value};
 
 fn pods() -> &'static ResourceInfo {
     registry::find("", "v1", "pods").expect("pods are in the table")
-}
-
-/// `app=web,tier=front` from a LabelSelector object or a plain label map.
-fn selector_string(sel: &Value) -> String {
-    let labels = sel.get("matchLabels").unwrap_or(sel);
-    let mut terms: Vec<String> = labels
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter_map(|(k, v)| v.as_str().map(|v| format!("{k}={v}")))
-        .collect();
-    for e in sel["matchExpressions"].as_array().into_iter().flatten() {
-        let key = e["key"].as_str().unwrap_or("");
-        let values: Vec<&str> = e["values"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        terms.push(match e["operator"].as_str().unwrap_or("") {
-            "In" => format!("{key} in ({})", values.join(",")),
-            "NotIn" => format!("{key} notin ({})", values.join(",")),
-            "Exists" => key.to_string(),
-            _ => format!("!{key}"),
-        });
-    }
-    terms.sort();
-    terms.join(",")
 }
 
 pub fn get_scale(st: &Store, res: &ResourceInfo, ns: &str, name: &str) -> Result<Value, ApiError> {
@@ -48,7 +21,7 @@ fn scale_of(res: &ResourceInfo, obj: &Value) -> Result<Value, ApiError> {
         .ok_or_else(|| ApiError::not_found(res, obj["metadata"]["name"].as_str().unwrap_or("")))?;
     let selector = match &paths.label_selector {
         Some(p) => at_path(obj, p).as_str().unwrap_or("").to_string(),
-        None => selector_string(&obj["spec"]["selector"]),
+        None => selector_text(&obj["spec"]["selector"]),
     };
     let mut meta = json!({});
     for k in [
