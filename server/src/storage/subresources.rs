@@ -84,6 +84,20 @@ pub fn put_scale(
     scale_of(res, &updated)
 }
 
+/// What POST pods/NAME/eviction and pods/NAME/binding check first: the body
+/// is a `kind` for this pod (400 otherwise), and the pod exists (404).
+fn posted_to_pod(
+    st: &Store,
+    ns: &str,
+    name: &str,
+    body: &Value,
+    kind: &str,
+) -> Result<(&'static ResourceInfo, Value), ApiError> {
+    check_body_name(body, kind, name)?;
+    let res = pods();
+    Ok((res, rest::get(st, res, ns, name)?))
+}
+
 fn check_body_name(body: &Value, kind: &str, name: &str) -> Result<(), ApiError> {
     if body["kind"].as_str().is_some_and(|k| k != kind) {
         return Err(ApiError::new(
@@ -114,9 +128,7 @@ pub fn evict(
     body: &Value,
     dry_run: bool,
 ) -> Result<Value, ApiError> {
-    check_body_name(body, "Eviction", name)?;
-    let res = pods();
-    rest::get(st, res, ns, name)?;
+    let (res, _) = posted_to_pod(st, ns, name, body, "Eviction")?;
     let opts = rest::DeleteOptions {
         grace_period: body["deleteOptions"]["gracePeriodSeconds"].as_i64(),
         precondition_uid: body["deleteOptions"]["preconditions"]["uid"]
@@ -137,9 +149,7 @@ pub fn bind(
     body: &Value,
     dry_run: bool,
 ) -> Result<Value, ApiError> {
-    check_body_name(body, "Binding", name)?;
-    let res = pods();
-    let mut pod = rest::get(st, res, ns, name)?;
+    let (res, mut pod) = posted_to_pod(st, ns, name, body, "Binding")?;
     let node = body["target"]["name"].as_str().unwrap_or("");
     if node.is_empty() {
         return Err(ApiError::new(
