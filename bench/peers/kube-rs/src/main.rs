@@ -90,6 +90,29 @@ where
     counter.report()
 }
 
+/// Counts the Apply events that follow the initial list (InitDone) until the
+/// Nth: a plain watcher's and a reflector's streams alike.
+async fn count_applies<K, S, E>(mut stream: S, counter: &mut Counter) -> Result<(), Error>
+where
+    K: Resource,
+    S: futures::Stream<Item = Result<watcher::Event<K>, E>> + Unpin,
+    E: std::error::Error + 'static,
+{
+    let mut listed = false;
+    while let Some(ev) = stream.try_next().await? {
+        match ev {
+            watcher::Event::InitDone => listed = true,
+            watcher::Event::Apply(obj) if listed => {
+                if counter.modified(seq_of(&obj)) {
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 async fn runtime_watch<K>(api: Api<K>, n: usize, keep: bool) -> Result<(), Error>
 where
     K: Resource<DynamicType = ()>
@@ -101,36 +124,13 @@ where
         + 'static,
 {
     let mut counter = Counter::new(n);
-    let mut listed = false;
     let events = watcher(api, watcher::Config::default());
     if keep {
         let (reader, writer) = reflector::store();
-        let mut stream = events.reflect(writer).boxed();
-        while let Some(ev) = stream.try_next().await? {
-            match ev {
-                watcher::Event::InitDone => listed = true,
-                watcher::Event::Apply(obj) if listed => {
-                    if counter.modified(seq_of(&obj)) {
-                        break;
-                    }
-                }
-                _ => {}
-            }
-        }
+        count_applies(events.reflect(writer).boxed(), &mut counter).await?;
         eprintln!("reflector holds {} objects", reader.state().len());
     } else {
-        let mut stream = events.boxed();
-        while let Some(ev) = stream.try_next().await? {
-            match ev {
-                watcher::Event::InitDone => listed = true,
-                watcher::Event::Apply(obj) if listed => {
-                    if counter.modified(seq_of(&obj)) {
-                        break;
-                    }
-                }
-                _ => {}
-            }
-        }
+        count_applies(events.boxed(), &mut counter).await?;
     }
     counter.report()
 }
