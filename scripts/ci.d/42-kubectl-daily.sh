@@ -38,15 +38,7 @@ eventually() { # eventually SECONDS COMMAND...
 }
 jp() { k get "$1" -n daily -o "jsonpath=$2" "${@:3}"; }
 
-if [ ! -x "$SERVER" ]; then
-  echo "no $SERVER: run scripts/setup.sh first" >"$OUT"
-  fail "server binary present"
-  finish
-fi
-"$SERVER" --kubeconfig "$TMP/kubeconfig" --nodes 1 --speed 0.1 >"$TMP/server.out" 2>"$TMP/server.err" &
-SERVER_PID=$!
-for _ in $(seq 100); do grep -q '^ready ' "$TMP/server.out" 2>/dev/null && break; sleep 0.1; done
-grep -q '^ready ' "$TMP/server.out" || { cp "$TMP/server.err" "$OUT"; fail "server starts"; finish; }
+start_server --nodes 1 --speed 0.1
 export KUBECONFIG=$TMP/kubeconfig HOME=$TMP/home
 mkdir -p "$HOME"
 

@@ -20,14 +20,7 @@ fails_with() {
   grep -qF -- "$want" <<<"$out"
 }
 
-if [ ! -x "$SERVER" ]; then
-  echo "no $SERVER: run scripts/setup.sh first" >"$OUT"
-  fail "server binary present"
-  finish
-fi
-"$SERVER" --kubeconfig "$TMP/kubeconfig" --controllers none >"$TMP/server.out" 2>"$TMP/server.err" &
-SERVER_PID=$!
-for _ in $(seq 100); do grep -q '^ready ' "$TMP/server.out" 2>/dev/null && break; sleep 0.1; done
+start_server --controllers none
 export KUBECONFIG=$TMP/kubeconfig
 widget() { printf 'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: %s}\nspec: %s\n' "$1" "$2"; }
 # The checks below run pipelines in bash -c: they see k, widget and TMP.

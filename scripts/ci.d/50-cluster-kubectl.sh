@@ -34,14 +34,7 @@ eventually() {
 same() { echo "got:  $1"; echo "want: $2"; [ "$1" = "$2" ]; }
 count() { k get "$@" -o name | grep -c .; }
 
-if [ ! -x "$SERVER" ]; then
-  echo "no $SERVER: run scripts/setup.sh first" >"$OUT"
-  fail "server binary present"
-  finish
-fi
-"$SERVER" --kubeconfig "$TMP/kubeconfig" --nodes 3 --speed 0.1 >"$TMP/server.out" 2>"$TMP/server.err" &
-SERVER_PID=$!
-for _ in $(seq 100); do grep -q '^ready ' "$TMP/server.out" 2>/dev/null && break; sleep 0.1; done
+start_server --nodes 3 --speed 0.1
 export KUBECONFIG=$TMP/kubeconfig
 
 # --- nodes and namespaces ---------------------------------------------------------

@@ -39,19 +39,7 @@ each_line_in() { # each_line_in TEXT LINE...: every LINE is a whole line of TEXT
 }
 
 # --- the server ------------------------------------------------------------------
-if [ ! -x "$SERVER" ]; then
-  echo "no $SERVER: run scripts/setup.sh first" >"$OUT"
-  fail "server binary present"
-  finish
-fi
-"$SERVER" --kubeconfig "$TMP/kubeconfig" --seed "$REFEREES/seed.yaml" >"$TMP/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 50); do grep -q '^ready ' "$TMP/server.log" && break; sleep 0.1; done
-if ! grep -q '^ready ' "$TMP/server.log"; then
-  cp "$TMP/server.log" "$OUT"
-  fail "server starts"
-  finish
-fi
+start_server --seed "$REFEREES/seed.yaml"
 export KUBECONFIG=$TMP/kubeconfig HOME=$TMP/home
 mkdir -p "$HOME"
 
