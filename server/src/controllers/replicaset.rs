@@ -116,17 +116,8 @@ impl Controller for ReplicaSets {
             let surplus: Vec<Value> = active.drain(..(have - want) as usize).collect();
             for p in surplus {
                 let pk = util::key(util::pods(), &key.2, util::name(&p));
-                if util::delete(cx.st, &pk, None) {
-                    let msg = format!("Deleted pod: {}", util::name(&p));
-                    events::record(
-                        cx.st,
-                        &rs,
-                        "Normal",
-                        "SuccessfulDelete",
-                        &msg,
-                        "replicaset-controller",
-                    );
-                }
+                let msg = format!("Deleted pod: {}", util::name(&p));
+                events::delete_owned(cx.st, &pk, None, &rs, &msg, "replicaset-controller");
             }
         }
         let selector = LabelSelector::from_object(&rs["spec"]["selector"]);
