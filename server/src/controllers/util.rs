@@ -1,7 +1,7 @@
 //! What several controllers need: resources by name, owner references,
 //! label selectors, conditions, and writes through the REST verbs.
 
-use super::runner::Cx;
+use super::runner::{Cx, View};
 use crate::registry;
 use crate::resources::ResourceInfo;
 use crate::rest;
@@ -15,6 +15,17 @@ pub fn res(group: &str, plural: &str) -> &'static ResourceInfo {
 
 pub fn pods() -> &'static ResourceInfo {
     res("", "pods")
+}
+
+/// Every stored object of one resource, by key: what a controller that
+/// reconciles that kind looks at when the runner starts.
+pub fn all_keys(view: &View, group: &str, plural: &str, out: &mut Vec<Key>) {
+    out.extend(
+        view.st
+            .list(res(group, plural), None)
+            .into_iter()
+            .map(|(k, _)| k.clone()),
+    );
 }
 
 pub fn key(res: &ResourceInfo, ns: &str, name: &str) -> Key {
