@@ -13,29 +13,6 @@ cd "$(dirname "$0")/../.."
 ROOT=$PWD
 LABEL=kubectl-daily FAIL_END=tail FAIL_LINES=20 KUBECTL_TIMEOUT=40
 . "$ROOT/server/tests/referees/harness.sh"
-same() { echo "got:  $1"; echo "want: $2"; [ "$1" = "$2" ]; }
-has() { # has TEXT COMMAND...: the command succeeds and prints TEXT
-  local text=$1 out
-  shift
-  out=$("$@" 2>&1) || { echo "$out"; return 1; }
-  echo "$out"
-  grep -qF -- "$text" <<<"$out"
-}
-fails_with() { # fails_with TEXT COMMAND...: the command fails and prints TEXT
-  local text=$1 out
-  shift
-  if out=$("$@" 2>&1); then echo "$out"; return 1; fi
-  echo "$out"
-  grep -qF -- "$text" <<<"$out"
-}
-eventually() { # eventually SECONDS COMMAND...
-  local until=$((SECONDS + $1))
-  shift
-  while ! "$@"; do
-    [ $SECONDS -ge $until ] && return 1
-    sleep 0.2
-  done
-}
 jp() { k get "$1" -n daily -o "jsonpath=$2" "${@:3}"; }
 
 start_server --nodes 1 --speed 0.1

@@ -10,15 +10,6 @@ cd "$(dirname "$0")/../.."
 ROOT=$PWD
 LABEL=crd-kubectl FAIL_END=tail FAIL_LINES=20 KUBECTL_TIMEOUT=30
 . "$ROOT/server/tests/referees/harness.sh"
-same() { echo "got:  $1"; echo "want: $2"; [ "$1" = "$2" ]; }
-# fails CMD... / WANT: the command fails and its output contains WANT.
-fails_with() {
-  local want=$1 out
-  shift
-  if out=$("$@" 2>&1); then echo "succeeded: $out"; return 1; fi
-  echo "$out"
-  grep -qF -- "$want" <<<"$out"
-}
 
 start_server --controllers none
 export KUBECONFIG=$TMP/kubeconfig

@@ -10,7 +10,6 @@ ROOT=$PWD
 REFEREES=$ROOT/server/tests/referees
 LABEL=exec-referees
 . "$REFEREES/harness.sh"
-same() { echo "got:  $1"; echo "want: $2"; [ "$1" = "$2" ]; }
 
 # An HTTP server for port-forward to reach (the pod's port annotation names it).
 mkdir -p "$TMP/www"
