@@ -135,6 +135,25 @@ where
     counter.report()
 }
 
+/// One way of watching (typed watch, runtime watcher, reflector) of one kind.
+async fn watch_with<K>(api: Api<K>, how: &str, kind: &str, n: usize) -> Result<(), Error>
+where
+    K: Resource<DynamicType = ()>
+        + Clone
+        + std::fmt::Debug
+        + serde::de::DeserializeOwned
+        + Send
+        + Sync
+        + 'static,
+{
+    match how {
+        "watch" => typed_watch(api, n).await,
+        "watcher" => runtime_watch(api, n, false).await,
+        "reflector" => runtime_watch(api, n, true).await,
+        _ => Err(format!("unknown watch {how} of {kind}").into()),
+    }
+}
+
 async fn watch_kind(
     client: Client,
     how: &str,
@@ -142,17 +161,9 @@ async fn watch_kind(
     ns: &str,
     n: usize,
 ) -> Result<(), Error> {
-    match (how, kind) {
-        ("watch", "pods") => typed_watch(Api::<Pod>::namespaced(client, ns), n).await,
-        ("watch", "configmaps") => typed_watch(Api::<ConfigMap>::namespaced(client, ns), n).await,
-        ("watcher", "pods") => runtime_watch(Api::<Pod>::namespaced(client, ns), n, false).await,
-        ("watcher", "configmaps") => {
-            runtime_watch(Api::<ConfigMap>::namespaced(client, ns), n, false).await
-        }
-        ("reflector", "pods") => runtime_watch(Api::<Pod>::namespaced(client, ns), n, true).await,
-        ("reflector", "configmaps") => {
-            runtime_watch(Api::<ConfigMap>::namespaced(client, ns), n, true).await
-        }
+    match kind {
+        "pods" => watch_with(Api::<Pod>::namespaced(client, ns), how, kind, n).await,
+        "configmaps" => watch_with(Api::<ConfigMap>::namespaced(client, ns), how, kind, n).await,
         _ => Err(format!("unknown watch {how} of {kind}").into()),
     }
 }
