@@ -21,6 +21,29 @@ use kube::{Client, Config, Resource, ResourceExt};
 
 type Error = Box<dyn std::error::Error>;
 
+/// What the runtime watcher and reflector need of a watched kind (Pod, ConfigMap).
+trait Kind:
+    Resource<DynamicType = ()>
+    + Clone
+    + std::fmt::Debug
+    + serde::de::DeserializeOwned
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<K> Kind for K where
+    K: Resource<DynamicType = ()>
+        + Clone
+        + std::fmt::Debug
+        + serde::de::DeserializeOwned
+        + Send
+        + Sync
+        + 'static
+{
+}
+
 fn seq_of<K: Resource>(obj: &K) -> Option<String> {
     obj.meta()
         .annotations
@@ -113,16 +136,7 @@ where
     Ok(())
 }
 
-async fn runtime_watch<K>(api: Api<K>, n: usize, keep: bool) -> Result<(), Error>
-where
-    K: Resource<DynamicType = ()>
-        + Clone
-        + std::fmt::Debug
-        + serde::de::DeserializeOwned
-        + Send
-        + Sync
-        + 'static,
-{
+async fn runtime_watch<K: Kind>(api: Api<K>, n: usize, keep: bool) -> Result<(), Error> {
     let mut counter = Counter::new(n);
     let events = watcher(api, watcher::Config::default());
     if keep {
@@ -136,16 +150,7 @@ where
 }
 
 /// One way of watching (typed watch, runtime watcher, reflector) of one kind.
-async fn watch_with<K>(api: Api<K>, how: &str, kind: &str, n: usize) -> Result<(), Error>
-where
-    K: Resource<DynamicType = ()>
-        + Clone
-        + std::fmt::Debug
-        + serde::de::DeserializeOwned
-        + Send
-        + Sync
-        + 'static,
-{
+async fn watch_with<K: Kind>(api: Api<K>, how: &str, kind: &str, n: usize) -> Result<(), Error> {
     match how {
         "watch" => typed_watch(api, n).await,
         "watcher" => runtime_watch(api, n, false).await,
