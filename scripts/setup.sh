@@ -9,15 +9,7 @@ cd "$(dirname "$0")/.."
 # OpenResty's libluajit2 and replaces Debian's luajit: luajit2 is the interpreter),
 # luv, cqueues, Neovim.
 PKGS="lua5.1 lua5.2 lua5.3 lua5.4 luajit2 liblua5.1-0-dev liblua5.2-dev liblua5.3-dev liblua5.4-dev libluajit2-5.1-dev nginx libnginx-mod-http-lua lua-resty-core lua-luv lua-cqueues neovim luarocks lua-busted lua-cjson pkg-config curl time python3 python3-venv openssl iproute2"
-missing=""
-for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
-if [ -n "$missing" ]; then
-  echo "== installing:$missing"
-  export DEBIAN_FRONTEND=noninteractive
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq $missing >/dev/null
-fi
+bash scripts/need-debs.sh $PKGS
 
 for v in ${LUA_VERSIONS:-5.4 5.3 5.2 5.1}; do
   echo "== luarocks make (Lua $v)"

@@ -72,17 +72,9 @@ local function child(code, limit, kubeconfig)
   return stdout
 end
 
---- A port nothing listens on.
-local function closed_port()
-  local p = assert(io.popen([[python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])']]))
-  local port = p:read("*l")
-  p:close()
-  return port
-end
-
 describe("faults seen by a script", function()
   it("connection refused: nil and a message naming the address, at once; panic mode raises it", function()
-    local port = closed_port()
+    local port = nf.closed_port()
     local kc = nf.write(dir .. "/refused.yaml", cluster.kubeconfig(facts, { server = "https://127.0.0.1:" .. port }))
     child(([[
       local obj, msg = client:corev1():pods("default"):get()
@@ -236,7 +228,7 @@ describe("TLS failures", function()
 
   --- openssl s_server with `name`.crt on a free port; returns the URL.
   local function serve(name)
-    local port = closed_port()
+    local port = nf.closed_port()
     local pidfile = certs .. "/" .. name .. ".pid"
     assert(os.execute(("cd %s && (openssl s_server -quiet -accept 127.0.0.1:%s -cert %s.crt -key %s.key -www"
       .. " >/dev/null 2>&1 & echo $! > %s)"):format(certs, port, name, name, pidfile)))

@@ -33,14 +33,6 @@ local REFUSED_TOKEN = "refused-SEKRIT-4c6e8a0b2d"
 local TLS_TOKEN = "tls-SEKRIT-1a3c5e7b9d"
 local PARSE_TOKEN = "parse-SEKRIT-8e0a2c4d6f"
 
---- A port nothing listens on (bound, then released).
-local function closed_port()
-  local p = assert(io.popen([[python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])']]))
-  local port = p:read("*l")
-  p:close()
-  return port
-end
-
 --- The kubeconfigs the child loads, each exercising one kind of credential.
 local function kubeconfigs()
   local kc = {}
@@ -81,7 +73,7 @@ local function kubeconfigs()
     }, "\n"),
   }))
   add("refused", cluster.kubeconfig(facts, {
-    server = "https://127.0.0.1:" .. closed_port(), user = "    token: " .. REFUSED_TOKEN,
+    server = "https://127.0.0.1:" .. nf.closed_port(), user = "    token: " .. REFUSED_TOKEN,
   }))
   add("unknown-ca", cluster.kubeconfig(facts, {
     ca_data = false, cluster = "    certificate-authority-data: " .. facts.cert_data,

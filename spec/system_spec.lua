@@ -5,6 +5,7 @@ local config = require "kube.config"
 local kube = require "kube"
 local core = require "kube.core"
 local testing = require "kube.testing"
+local nf = dofile("spec/helpers/netfixture.lua")
 
 local srv
 
@@ -16,16 +17,9 @@ teardown(function()
   if srv then srv.stop() end
 end)
 
-local function read(path)
-  local f = assert(io.open(path))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
 -- A kubeconfig whose user reads its token from a file (tokenFile).
 local function token_file_config()
-  local text = read(srv.kubeconfig)
+  local text = assert(nf.read(srv.kubeconfig))
   local token = text:match("name: admin\n  user: {token: (%x+)}")
   assert(token, "admin token not found in the kubeconfig")
   local tf = srv.dir .. "/token"

@@ -8,24 +8,11 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
-LUAKUBE=${LUAKUBE:-$ROOT/../shared/luakube-0.1}
-[ -d "$LUAKUBE/src/kube" ] || LUAKUBE=/work/shared/luakube-0.1
-if [ ! -d "$LUAKUBE/src/kube" ]; then
-  echo "luakube 0.1 not found (set LUAKUBE=/path/to/luakube-0.1; expected ../shared/luakube-0.1)"
-  echo "0 passed, 1 failed"
-  exit 1
-fi
+. scripts/luakube-0.1.sh
 
 # luakube's dependencies, from Debian (lua-json has no 5.4 build: its pure-Lua
 # files for 5.3 are put on the path; lpeg is built for 5.4).
-PKGS="lua5.4 lua-yaml lua-json lua-lpeg lua-socket lua-sec lua-cjson"
-missing=""
-for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
-if [ -n "$missing" ]; then
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq $missing >/dev/null
-fi
+bash scripts/need-debs.sh lua5.4 lua-yaml lua-json lua-lpeg lua-socket lua-sec lua-cjson
 
 OUT=$ROOT/build/differential
 mkdir -p "$OUT"

@@ -22,22 +22,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
-LUAKUBE=${LUAKUBE:-$ROOT/../shared/luakube-0.1}
-[ -d "$LUAKUBE/spec" ] || LUAKUBE=/work/shared/luakube-0.1
-if [ ! -d "$LUAKUBE/src/kube" ]; then
-  echo "luakube 0.1 not found (set LUAKUBE=/path/to/luakube-0.1; expected ../shared/luakube-0.1)"
-  echo "0 passed, 1 failed"
-  exit 1
-fi
+. scripts/luakube-0.1.sh
 
-PKGS="lua5.3 lua5.4 lua-json lua-lpeg lua-busted jq"
-missing=""
-for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
-if [ -n "$missing" ]; then
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq $missing >/dev/null
-fi
+bash scripts/need-debs.sh lua5.3 lua5.4 lua-json lua-lpeg lua-busted jq
 
 rc=0
 # busted LUA ARGS...: luakube's spec tree copied to $WORK (so busted's ./src

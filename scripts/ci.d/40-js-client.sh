@@ -12,15 +12,7 @@ LABEL=js-client
 . "$ROOT/server/tests/referees/harness.sh"
 
 bash server/tests/referees/node_client.sh >"$OUT" 2>&1 || { fail "@kubernetes/client-node installed"; finish; }
-if [ ! -x "$SERVER" ]; then
-  echo "no $SERVER: run scripts/setup.sh first" >"$OUT"
-  fail "server binary present"
-  finish
-fi
-"$SERVER" --kubeconfig "$TMP/kubeconfig" --nodes 1 --speed 0.1 --watch-history 20 >"$TMP/server.out" 2>"$TMP/server.err" &
-SERVER_PID=$!
-for _ in $(seq 100); do grep -q '^ready ' "$TMP/server.out" 2>/dev/null && break; sleep 0.1; done
-grep -q '^ready ' "$TMP/server.out" || { cp "$TMP/server.err" "$OUT"; fail "server starts"; finish; }
+start_server --nodes 1 --speed 0.1 --watch-history 20
 
 # The battery prints its own ok/FAIL lines and closing line.
 KUBECONFIG=$TMP/kubeconfig HOME=$TMP \

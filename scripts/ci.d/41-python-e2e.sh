@@ -28,20 +28,12 @@ E2E=$SHARED/python-client-e2e/kubernetes/e2e_test
 
 bash scripts/python-e2e.sh >"$OUT" 2>&1 || { fail "build/venv-e2e with kubernetes and pytest"; finish; }
 [ -d "$E2E" ] || { echo "no $E2E" >"$OUT"; fail "upstream e2e_test copy present"; finish; }
-if [ ! -x "$SERVER" ]; then
-  echo "no $SERVER: run scripts/setup.sh first" >"$OUT"
-  fail "server binary present"
-  finish
-fi
 PY=$ROOT/build/venv-e2e/bin/python
 PKG=$("$PY" -c 'import kubernetes, os; print(os.path.dirname(kubernetes.__file__))')
 rm -rf "$PKG/e2e_test"
 cp -r "$E2E" "$PKG/e2e_test"
 
-"$SERVER" --kubeconfig "$TMP/kubeconfig" --nodes 1 >"$TMP/server.out" 2>"$TMP/server.err" &
-SERVER_PID=$!
-for _ in $(seq 100); do grep -q '^ready ' "$TMP/server.out" 2>/dev/null && break; sleep 0.1; done
-grep -q '^ready ' "$TMP/server.out" || { cp "$TMP/server.err" "$OUT"; fail "server starts"; finish; }
+start_server --nodes 1
 
 expr=$(printf ' and not %s' "${EXCLUDE[@]}")
 (cd "$(dirname "$PKG")" && KUBECONFIG=$TMP/kubeconfig HOME=$TMP timeout 600 \

@@ -13,40 +13,9 @@ cd "$(dirname "$0")/../.."
 ROOT=$PWD
 LABEL=kubectl-daily FAIL_END=tail FAIL_LINES=20 KUBECTL_TIMEOUT=40
 . "$ROOT/server/tests/referees/harness.sh"
-same() { echo "got:  $1"; echo "want: $2"; [ "$1" = "$2" ]; }
-has() { # has TEXT COMMAND...: the command succeeds and prints TEXT
-  local text=$1 out
-  shift
-  out=$("$@" 2>&1) || { echo "$out"; return 1; }
-  echo "$out"
-  grep -qF -- "$text" <<<"$out"
-}
-fails_with() { # fails_with TEXT COMMAND...: the command fails and prints TEXT
-  local text=$1 out
-  shift
-  if out=$("$@" 2>&1); then echo "$out"; return 1; fi
-  echo "$out"
-  grep -qF -- "$text" <<<"$out"
-}
-eventually() { # eventually SECONDS COMMAND...
-  local until=$((SECONDS + $1))
-  shift
-  while ! "$@"; do
-    [ $SECONDS -ge $until ] && return 1
-    sleep 0.2
-  done
-}
 jp() { k get "$1" -n daily -o "jsonpath=$2" "${@:3}"; }
 
-if [ ! -x "$SERVER" ]; then
-  echo "no $SERVER: run scripts/setup.sh first" >"$OUT"
-  fail "server binary present"
-  finish
-fi
-"$SERVER" --kubeconfig "$TMP/kubeconfig" --nodes 1 --speed 0.1 >"$TMP/server.out" 2>"$TMP/server.err" &
-SERVER_PID=$!
-for _ in $(seq 100); do grep -q '^ready ' "$TMP/server.out" 2>/dev/null && break; sleep 0.1; done
-grep -q '^ready ' "$TMP/server.out" || { cp "$TMP/server.err" "$OUT"; fail "server starts"; finish; }
+start_server --nodes 1 --speed 0.1
 export KUBECONFIG=$TMP/kubeconfig HOME=$TMP/home
 mkdir -p "$HOME"
 

@@ -10,24 +10,8 @@ cd "$(dirname "$0")/../.."
 ROOT=$PWD
 LABEL=crd-kubectl FAIL_END=tail FAIL_LINES=20 KUBECTL_TIMEOUT=30
 . "$ROOT/server/tests/referees/harness.sh"
-same() { echo "got:  $1"; echo "want: $2"; [ "$1" = "$2" ]; }
-# fails CMD... / WANT: the command fails and its output contains WANT.
-fails_with() {
-  local want=$1 out
-  shift
-  if out=$("$@" 2>&1); then echo "succeeded: $out"; return 1; fi
-  echo "$out"
-  grep -qF -- "$want" <<<"$out"
-}
 
-if [ ! -x "$SERVER" ]; then
-  echo "no $SERVER: run scripts/setup.sh first" >"$OUT"
-  fail "server binary present"
-  finish
-fi
-"$SERVER" --kubeconfig "$TMP/kubeconfig" --controllers none >"$TMP/server.out" 2>"$TMP/server.err" &
-SERVER_PID=$!
-for _ in $(seq 100); do grep -q '^ready ' "$TMP/server.out" 2>/dev/null && break; sleep 0.1; done
+start_server --controllers none
 export KUBECONFIG=$TMP/kubeconfig
 widget() { printf 'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: %s}\nspec: %s\n' "$1" "$2"; }
 # The checks below run pipelines in bash -c: they see k, widget and TMP.

@@ -22,26 +22,12 @@ gen() {
     return 1
   fi
 }
-# eventually SECONDS COMMAND...: the command succeeds within SECONDS.
-eventually() {
-  local until=$((SECONDS + $1))
-  shift
-  while ! "$@"; do
-    [ $SECONDS -ge $until ] && return 1
-    sleep 0.2
-  done
-}
-same() { echo "got:  $1"; echo "want: $2"; [ "$1" = "$2" ]; }
 count() { k get "$@" -o name | grep -c .; }
+# kubectl's output is matched with `grep -c`, never `grep -q`: -q stops reading
+# at the first match, and under pipefail a kubectl still writing then dies of
+# SIGPIPE (141) and fails the check (the Indexed Job check did, 2 runs of 3).
 
-if [ ! -x "$SERVER" ]; then
-  echo "no $SERVER: run scripts/setup.sh first" >"$OUT"
-  fail "server binary present"
-  finish
-fi
-"$SERVER" --kubeconfig "$TMP/kubeconfig" --nodes 3 --speed 0.1 >"$TMP/server.out" 2>"$TMP/server.err" &
-SERVER_PID=$!
-for _ in $(seq 100); do grep -q '^ready ' "$TMP/server.out" 2>/dev/null && break; sleep 0.1; done
+start_server --nodes 3 --speed 0.1
 export KUBECONFIG=$TMP/kubeconfig
 
 # --- nodes and namespaces ---------------------------------------------------------
@@ -53,7 +39,7 @@ node-3 10.244.2.0/24 True"
 new_namespace() {
   printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n' | k create -f - &&
     eventually 5 k get sa default -n team && eventually 5 k get cm kube-root-ca.crt -n team &&
-    k get cm kube-root-ca.crt -n team -o jsonpath='{.data.ca\.crt}' | grep -q "BEGIN CERTIFICATE"
+    k get cm kube-root-ca.crt -n team -o jsonpath='{.data.ca\.crt}' | grep -c "BEGIN CERTIFICATE"
 }
 check "a new namespace gets the default ServiceAccount and kube-root-ca.crt" new_namespace
 
@@ -72,7 +58,7 @@ rs_of_deploy() {
   local hash
   hash=$(k get rs -l app=web -o jsonpath='{.items[0].metadata.labels.pod-template-hash}')
   echo "hash $hash"
-  [ -n "$hash" ] && k get rs "web-$hash" -o jsonpath='{.metadata.annotations.deployment\.kubernetes\.io/revision}' | grep -qx 1 &&
+  [ -n "$hash" ] && k get rs "web-$hash" -o jsonpath='{.metadata.annotations.deployment\.kubernetes\.io/revision}' | grep -cx 1 &&
     [ "$(k get deploy web -o jsonpath='{.status.observedGeneration} {.status.conditions[*].type}')" = "1 Available Progressing" ]
 }
 check "the ReplicaSet is web-HASH with revision 1; status has observedGeneration and conditions" rs_of_deploy
@@ -92,7 +78,7 @@ undo() {
   k rollout undo deploy/web && k rollout status deploy/web --timeout=30s || return 1
   [ "$(k get deploy web -o jsonpath='{.spec.template.spec.containers[0].image}')" = nginx:1.27 ] &&
     [ "$(k get pods -l app=web -o jsonpath='{range .items[*]}{.spec.containers[0].image}{"\n"}{end}' | sort -u)" = nginx:1.27 ] &&
-    k rollout history deploy/web | grep -qE '^3 '
+    k rollout history deploy/web | grep -cE '^3 '
 }
 check "rollout undo goes back to nginx:1.27 as revision 3" undo
 pause_resume() {
@@ -128,7 +114,7 @@ progress_deadline() {
   grep -q 'deployment "stuck" exceeded its progress deadline' <<<"$out" &&
     same "$(k get deploy stuck -o jsonpath='{.status.conditions[?(@.type=="Progressing")].status} {.status.conditions[?(@.type=="Progressing")].reason}')" \
       "False ProgressDeadlineExceeded" &&
-    k get deploy stuck -o jsonpath='{.status.conditions[?(@.type=="Progressing")].message}' | grep -qE '^ReplicaSet "stuck-[a-z0-9]+" has timed out progressing.$' &&
+    k get deploy stuck -o jsonpath='{.status.conditions[?(@.type=="Progressing")].message}' | grep -cE '^ReplicaSet "stuck-[a-z0-9]+" has timed out progressing.$' &&
     k delete deploy stuck
 }
 check "no progress for progressDeadlineSeconds: rollout status fails, Progressing=False ProgressDeadlineExceeded" progress_deadline
@@ -155,7 +141,7 @@ orphan() {
     [ "$(count rs -l app=keep)" -eq 1 ] && [ "$(count pods -l app=keep)" -eq 2 ]
 }
 check "delete --cascade=orphan keeps the ReplicaSet and pods, without owner" orphan
-gone() { ! k get "$@" -o name | grep -q .; }
+gone() { ! k get "$@" -o name | grep -c .; }
 check "delete deployment removes its ReplicaSets and pods" \
   eval 'k delete deploy web && eventually 10 gone rs -l app=web && eventually 10 gone pods -l app=web'
 check "delete --cascade=foreground waits for the pods" \
@@ -169,7 +155,7 @@ failing_job() {
     'spec: {backoffLimit: 1, template: {spec: {restartPolicy: Never, containers: [{name: c, image: busybox, command: [sh, -c, "echo failing; exit 3"]}]}}}' |
     k create -f - && k wait --for=condition=Failed job/boom --timeout=30s || return 1
   [ "$(k get job boom -o jsonpath='{.status.failed}')" = 2 ] &&
-    k logs "$(k get pods -l job-name=boom -o name | head -1)" | grep -qx failing
+    k logs "$(k get pods -l job-name=boom -o name | head -1)" | grep -cx failing
 }
 check "a Job whose pods exit 3 fails after backoffLimit, the pods' logs say so" failing_job
 
@@ -182,7 +168,7 @@ indexed_job() {
       "0 0 idx-0 JOB_COMPLETION_INDEX
 1 1 idx-1 JOB_COMPLETION_INDEX
 2 2 idx-2 JOB_COMPLETION_INDEX" &&
-    k get pods -l job-name=idx -o name | grep -qE '^pod/idx-[0-2]-[a-z0-9]{5}$'
+    k get pods -l job-name=idx -o name | grep -cE '^pod/idx-[0-2]-[a-z0-9]{5}$'
 }
 check "an Indexed Job runs indexes 0..2 (annotation, label, hostname, JOB_COMPLETION_INDEX), completedIndexes 0-2" indexed_job
 job_deadline() {
@@ -191,7 +177,7 @@ job_deadline() {
     k create -f - && k wait --for=condition=Failed job/slow --timeout=30s || return 1
   same "$(k get job slow -o jsonpath='{.status.conditions[?(@.type=="Failed")].reason}')" DeadlineExceeded &&
     eventually 10 eval '[ -z "$(k get pods -l job-name=slow -o name)" ]' &&
-    k describe job slow | grep -q "DeadlineExceeded .*Job was active longer than specified deadline"
+    k describe job slow | grep -c "DeadlineExceeded .*Job was active longer than specified deadline"
 }
 check "a Job past activeDeadlineSeconds fails (DeadlineExceeded), its pods deleted" job_deadline
 
@@ -228,16 +214,16 @@ sts_history() {
 2 StatefulSet/db" || return 1
   k rollout undo sts/db && k rollout status sts/db --timeout=30s || return 1
   same "$(k get pods -l app=db -o jsonpath='{range .items[*]}{.spec.containers[0].image}{"\n"}{end}' | sort -u)" postgres:16 &&
-    k rollout history sts/db | grep -qE '^3 ' &&
+    k rollout history sts/db | grep -cE '^3 ' &&
     [ "$(k get sts db -o jsonpath='{.status.updateRevision}')" = "$(k get pods db-0 -o jsonpath='{.metadata.labels.controller-revision-hash}')" ]
 }
 check "StatefulSet ControllerRevisions: rollout history lists 1 and 2, rollout undo goes back to postgres:16 as 3" sts_history
 ds_history() {
   k set image ds/agent c=fluentd:2 && k rollout status ds/agent --timeout=30s || return 1
-  k rollout history ds/agent | grep -qE '^2 ' || return 1
+  k rollout history ds/agent | grep -cE '^2 ' || return 1
   k rollout undo ds/agent && k rollout status ds/agent --timeout=30s || return 1
   same "$(k get pods -l app=agent -o jsonpath='{range .items[*]}{.spec.containers[0].image}{"\n"}{end}' | sort -u)" fluentd &&
-    k rollout history ds/agent | grep -qE '^3 '
+    k rollout history ds/agent | grep -cE '^3 '
 }
 check "DaemonSet ControllerRevisions: set image, rollout history, rollout undo back to the first image" ds_history
 cronjob() {
@@ -245,13 +231,13 @@ cronjob() {
     'spec: {schedule: "*/5 * * * *", jobTemplate: {spec: {template: {spec: {restartPolicy: OnFailure, containers: [{name: c, image: busybox}]}}}}}' |
     k create -f - || return 1
   sleep 0.5
-  if k get jobs -o name | grep -qE "tick-[0-9]+$"; then echo "ran before the clock moved"; return 1; fi
+  if k get jobs -o name | grep -cE "tick-[0-9]+$"; then echo "ran before the clock moved"; return 1; fi
   echo '{"advanceSeconds": 600}' | k create --raw /testserver/clock -f - || return 1
-  eventually 10 eval 'k get jobs -o name | grep -qE "^job.batch/tick-[0-9]+$"' || return 1
+  eventually 10 eval 'k get jobs -o name | grep -cE "^job.batch/tick-[0-9]+$"' || return 1
   local job
   job=$(k get jobs -o name | grep -E "tick-[0-9]+$" | head -1)
   k wait --for=condition=Complete "$job" --timeout=30s &&
-    k get cronjob tick -o jsonpath='{.status.lastScheduleTime}' | grep -qE '^[0-9-]+T[0-9:]+Z$'
+    k get cronjob tick -o jsonpath='{.status.lastScheduleTime}' | grep -cE '^[0-9-]+T[0-9:]+Z$'
 }
 check "a CronJob runs a Job once the clock is moved past its schedule" cronjob
 
@@ -259,7 +245,7 @@ check "a CronJob runs a Job once the clock is moved past its schedule" cronjob
 unschedulable() {
   printf '%s\n' 'apiVersion: v1' 'kind: Pod' 'metadata: {name: nowhere}' \
     'spec: {nodeSelector: {disk: ssd}, containers: [{name: c, image: busybox}]}' | k create -f - || return 1
-  eventually 10 eval 'k describe pod nowhere | grep -q "FailedScheduling .*0/3 nodes are available: 3 node(s) didn.t match Pod.s node affinity/selector"' || return 1
+  eventually 10 eval 'k describe pod nowhere | grep -c "FailedScheduling .*0/3 nodes are available: 3 node(s) didn.t match Pod.s node affinity/selector"' || return 1
   k label node node-2 disk=ssd && k wait --for=condition=Ready pod/nowhere --timeout=30s &&
     [ "$(k get pod nowhere -o jsonpath={.spec.nodeName})" = node-2 ]
 }
@@ -278,7 +264,7 @@ crash_loop() {
   printf '%s\n' 'apiVersion: v1' 'kind: Pod' 'metadata: {name: crashy, annotations: {kube-testserver/crash-loop: "true", kube-testserver/run-seconds: "0.5"}}' \
     'spec: {tolerations: [{operator: Exists}], containers: [{name: c, image: busybox}]}' | k create -f - || return 1
   eventually 20 eval 'k get pod crashy | grep -E "crashy +0/1 +CrashLoopBackOff +[1-9]"' &&
-    k describe pod crashy | grep -q "BackOff .*Back-off restarting failed container c"
+    k describe pod crashy | grep -c "BackOff .*Back-off restarting failed container c"
 }
 check "a crash-looping pod shows CrashLoopBackOff, restarts and BackOff events" crash_loop
 
@@ -298,7 +284,7 @@ event_ttl() {
     done
     return 0
   }
-  eventually 10 expired && eventually 10 eval 'k get events --field-selector involvedObject.name=fresh | grep -q Scheduled'
+  eventually 10 expired && eventually 10 eval 'k get events --field-selector involvedObject.name=fresh | grep -c Scheduled'
 }
 check "Events expire an hour (--event-ttl) after their last write, on the simulated clock" event_ttl
 
@@ -308,18 +294,18 @@ graceful() {
     'spec: {terminationGracePeriodSeconds: 3, tolerations: [{operator: Exists}], containers: [{name: c, image: busybox}]}' |
     k create -f - && k wait --for=condition=Ready pod/slowstop --timeout=30s || return 1
   k delete pod slowstop --wait=false || return 1
-  k get pod slowstop | tee /dev/stderr | grep -qE '^slowstop +1/1 +Terminating ' &&
+  k get pod slowstop | tee /dev/stderr | grep -cE '^slowstop +1/1 +Terminating ' &&
     same "$(k get pod slowstop -o jsonpath='{.metadata.deletionGracePeriodSeconds}')" 3 &&
-    k get pod slowstop -o jsonpath='{.metadata.deletionTimestamp}' | grep -qE '^[0-9-]+T[0-9:]+Z$' || return 1
+    k get pod slowstop -o jsonpath='{.metadata.deletionTimestamp}' | grep -cE '^[0-9-]+T[0-9:]+Z$' || return 1
   k wait --for=delete pod/slowstop --timeout=15s &&
-    k get events --field-selector involvedObject.name=slowstop,reason=Killing | grep -q "Stopping container c"
+    k get events --field-selector involvedObject.name=slowstop,reason=Killing | grep -c "Stopping container c"
 }
 check "a deleted pod is Terminating for its grace period while its containers stop, then gone" graceful
 force() {
   printf '%s\n' 'apiVersion: v1' 'kind: Pod' 'metadata: {name: stubborn, annotations: {kube-testserver/ignore-sigterm: "true"}}' \
     'spec: {terminationGracePeriodSeconds: 600, tolerations: [{operator: Exists}], containers: [{name: c, image: busybox}]}' |
     k create -f - && k wait --for=condition=Ready pod/stubborn --timeout=30s || return 1
-  k delete pod stubborn --wait=false && sleep 0.5 && k get pod stubborn | grep -q Terminating || return 1
+  k delete pod stubborn --wait=false && sleep 0.5 && k get pod stubborn | grep -c Terminating || return 1
   k delete pod stubborn --grace-period=0 --force && ! k get pod stubborn
 }
 check "delete --grace-period=0 --force ends a Terminating pod at once" force

@@ -14,16 +14,9 @@ LABEL=cluster-informers FAIL_END=tail FAIL_LINES=25 KUBECTL_TIMEOUT=40
 REF=$ROOT/server/tests/referees
 NS=informers
 
-if [ ! -x "$SERVER" ]; then
-  echo "no $SERVER: run scripts/setup.sh first" >"$OUT"
-  fail "server binary present"
-  finish
-fi
 bash "$REF/python_venv.sh" >/dev/null 2>&1
 bash "$REF/node_client.sh" >/dev/null 2>&1
-"$SERVER" --kubeconfig "$TMP/kubeconfig" --nodes 3 --speed 0.1 >"$TMP/server.out" 2>"$TMP/server.err" &
-SERVER_PID=$!
-for _ in $(seq 100); do grep -q '^ready ' "$TMP/server.out" 2>/dev/null && break; sleep 0.1; done
+start_server --nodes 3 --speed 0.1
 export KUBECONFIG=$TMP/kubeconfig
 k create namespace "$NS" >/dev/null
 

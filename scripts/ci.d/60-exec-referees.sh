@@ -10,13 +10,7 @@ ROOT=$PWD
 REFEREES=$ROOT/server/tests/referees
 LABEL=exec-referees
 . "$REFEREES/harness.sh"
-same() { echo "got:  $1"; echo "want: $2"; [ "$1" = "$2" ]; }
 
-if [ ! -x "$SERVER" ]; then
-  echo "no $SERVER: run scripts/setup.sh first" >"$OUT"
-  fail "server binary present"
-  finish
-fi
 # An HTTP server for port-forward to reach (the pod's port annotation names it).
 mkdir -p "$TMP/www"
 echo "served through the tunnel" >"$TMP/www/index.html"
@@ -55,14 +49,7 @@ spec:
   containers:
   - {name: main, image: busybox, stdin: true, command: ["sh", "-c", "echo started; cat"]}
 YAML
-"$SERVER" --kubeconfig "$TMP/kubeconfig" --seed "$TMP/seed.yaml" --exec-dir "$TMP/exec" >"$TMP/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 50); do grep -q '^ready ' "$TMP/server.log" && break; sleep 0.1; done
-if ! grep -q '^ready ' "$TMP/server.log"; then
-  cp "$TMP/server.log" "$OUT"
-  fail "server starts"
-  finish
-fi
+start_server --seed "$TMP/seed.yaml" --exec-dir "$TMP/exec"
 export KUBECONFIG=$TMP/kubeconfig HOME=$TMP/home
 mkdir -p "$HOME"
 

@@ -11,22 +11,7 @@ REFEREES=$ROOT/server/tests/referees
 LABEL=""
 . "$REFEREES/harness.sh"
 
-# --- helpers the checks use ----------------------------------------------------
-ends_saying() { # ends_saying ok|failure TEXT COMMAND...: how the command ends, and TEXT in its output
-  local want=$1 text=$2
-  shift 2
-  "$@" >"$TMP/said" 2>&1
-  local rc=$?
-  cat "$TMP/said"
-  if [ "$want" = ok ]; then [ $rc -eq 0 ]; else [ $rc -ne 0 ]; fi && grep -qF -- "$text" "$TMP/said"
-}
-has() { ends_saying ok "$@"; }               # has TEXT COMMAND...
-fails_with() { ends_saying failure "$@"; }   # fails_with TEXT COMMAND...
-same() { # same GOT WANT
-  echo "got:  $1"
-  echo "want: $2"
-  [ "$1" = "$2" ]
-}
+# --- helpers the checks use (and same, has, fails_with from harness.sh) ----------
 jp() { # jp RESOURCE JSONPATH [kubectl args]: one object's fields via jsonpath
   k get "$1" -o "jsonpath=$2" "${@:3}"
 }
@@ -39,19 +24,7 @@ each_line_in() { # each_line_in TEXT LINE...: every LINE is a whole line of TEXT
 }
 
 # --- the server ------------------------------------------------------------------
-if [ ! -x "$SERVER" ]; then
-  echo "no $SERVER: run scripts/setup.sh first" >"$OUT"
-  fail "server binary present"
-  finish
-fi
-"$SERVER" --kubeconfig "$TMP/kubeconfig" --seed "$REFEREES/seed.yaml" >"$TMP/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 50); do grep -q '^ready ' "$TMP/server.log" && break; sleep 0.1; done
-if ! grep -q '^ready ' "$TMP/server.log"; then
-  cp "$TMP/server.log" "$OUT"
-  fail "server starts"
-  finish
-fi
+start_server --seed "$REFEREES/seed.yaml"
 export KUBECONFIG=$TMP/kubeconfig HOME=$TMP/home
 mkdir -p "$HOME"
 

@@ -4,12 +4,7 @@
 -- the class of each. The hardening specs walk it so no method is left out.
 local M = {}
 
-local function read(path)
-  local f = assert(io.open(path))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local nf = dofile("spec/helpers/netfixture.lua")
 
 --- {class name = {parents = {...}, methods = {name = true}}} from `---@class`
 --- lines and the `function Var:method(` lines after them.
@@ -30,7 +25,7 @@ local function classes(text)
   return out
 end
 
-local all = classes(read("types/kube.lua"))
+local all = classes(assert(nf.read("types/kube.lua")))
 
 --- Sorted method names of `class`, inherited ones included.
 function M.methods(class)
@@ -51,7 +46,7 @@ end
 --- {{method = "corev1", resources = {{name = "pods", class = "kube.PodClient"}, ...}}, ...}
 function M.groups()
   local groups, by_class = {}, {}
-  local text = read("types/groups.lua")
+  local text = assert(nf.read("types/groups.lua"))
   for class, method in text:gmatch("%-%-%-@class (kube%.Group%.([%w_]+))") do
     by_class[class] = { method = method, resources = {} }
     groups[#groups + 1] = by_class[class]

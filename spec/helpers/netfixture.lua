@@ -27,6 +27,14 @@ function M.tmpdir()
   return dir
 end
 
+--- A port nothing listens on (bound, then released), as a string.
+function M.closed_port()
+  local p = assert(io.popen([[python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])']]))
+  local port = p:read("*l")
+  p:close()
+  return port
+end
+
 --- The current directory (the repository root when busted runs).
 function M.cwd()
   local p = assert(io.popen("pwd"))

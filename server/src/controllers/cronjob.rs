@@ -8,6 +8,7 @@
 
 use super::runner::{Controller, Cx, View};
 use super::{clock, events, util};
+use crate::resources::ResourceInfo;
 use crate::store::{parse_rfc3339, rfc3339_nanos, ChangeEvent, Key};
 use serde_json::{json, Value};
 
@@ -147,6 +148,21 @@ fn cj_key(ns: &str, name: &str) -> Key {
     ("batch".into(), "cronjobs".into(), ns.into(), name.into())
 }
 
+/// Deletes one of the CronJob's Jobs (in the background, as the controller
+/// does), with its SuccessfulDelete event.
+fn delete_job(cx: &mut Cx, jobs: &ResourceInfo, ns: &str, name: &str, cj: &Value) {
+    let msg = format!("Deleted job {name}");
+    let job = util::key(jobs, ns, name);
+    events::delete_owned(
+        cx.st,
+        &job,
+        Some("Background"),
+        cj,
+        &msg,
+        "cronjob-controller",
+    );
+}
+
 fn finished(job: &Value) -> Option<&'static str> {
     if util::condition_true(job, "Complete") {
         Some("Complete")
@@ -168,12 +184,7 @@ impl Controller for CronJobs {
     }
 
     fn resync(&mut self, view: &View, out: &mut Vec<Key>) {
-        out.extend(
-            view.st
-                .list(util::res("batch", "cronjobs"), None)
-                .into_iter()
-                .map(|(k, _)| k.clone()),
-        );
+        util::all_keys(view, "batch", "cronjobs", out);
     }
 
     fn on_change(&mut self, ev: &ChangeEvent, _view: &View, out: &mut Vec<Key>) {
@@ -267,22 +278,8 @@ impl Controller for CronJobs {
                 let skip = late || (policy == "Forbid" && !active.is_empty());
                 if policy == "Replace" && !late {
                     for r in active.drain(..) {
-                        let name = r["name"].as_str().unwrap_or("").to_string();
-                        if util::delete(
-                            cx.st,
-                            &util::key(jobs_res, &key.2, &name),
-                            Some("Background"),
-                        ) {
-                            let msg = format!("Deleted job {name}");
-                            events::record(
-                                cx.st,
-                                &cj,
-                                "Normal",
-                                "SuccessfulDelete",
-                                &msg,
-                                "cronjob-controller",
-                            );
-                        }
+                        let name = r["name"].as_str().unwrap_or("");
+                        delete_job(cx, jobs_res, &key.2, name, &cj);
                     }
                 }
                 if !skip {
@@ -339,22 +336,7 @@ impl Controller for CronJobs {
             let done: Vec<&Value> = jobs.iter().filter(|j| finished(j) == Some(cond)).collect();
             let extra = done.len().saturating_sub(limit.max(0) as usize);
             for j in done.into_iter().take(extra) {
-                let name = util::name(j).to_string();
-                if util::delete(
-                    cx.st,
-                    &util::key(jobs_res, &key.2, &name),
-                    Some("Background"),
-                ) {
-                    let msg = format!("Deleted job {name}");
-                    events::record(
-                        cx.st,
-                        &cj,
-                        "Normal",
-                        "SuccessfulDelete",
-                        &msg,
-                        "cronjob-controller",
-                    );
-                }
+                delete_job(cx, jobs_res, &key.2, util::name(j), &cj);
             }
         }
         util::write_status(cx, key, status);

@@ -83,12 +83,7 @@ impl Controller for DaemonSets {
     }
 
     fn resync(&mut self, view: &View, out: &mut Vec<Key>) {
-        out.extend(
-            view.st
-                .list(util::res("apps", "daemonsets"), None)
-                .into_iter()
-                .map(|(k, _)| k.clone()),
-        );
+        util::all_keys(view, "apps", "daemonsets", out);
     }
 
     fn on_change(&mut self, ev: &ChangeEvent, view: &View, out: &mut Vec<Key>) {

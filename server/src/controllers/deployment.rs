@@ -150,12 +150,7 @@ impl Controller for Deployments {
     }
 
     fn resync(&mut self, view: &View, out: &mut Vec<Key>) {
-        out.extend(
-            view.st
-                .list(util::res("apps", "deployments"), None)
-                .into_iter()
-                .map(|(k, _)| k.clone()),
-        );
+        util::all_keys(view, "apps", "deployments", out);
     }
 
     fn on_change(&mut self, ev: &ChangeEvent, _view: &View, out: &mut Vec<Key>) {

@@ -67,12 +67,7 @@ impl Controller for Endpoints {
     }
 
     fn resync(&mut self, view: &View, out: &mut Vec<Key>) {
-        out.extend(
-            view.st
-                .list(util::res("", "services"), None)
-                .into_iter()
-                .map(|(k, _)| k.clone()),
-        );
+        util::all_keys(view, "", "services", out);
     }
 
     fn on_change(&mut self, ev: &ChangeEvent, view: &View, out: &mut Vec<Key>) {

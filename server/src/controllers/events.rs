@@ -5,7 +5,7 @@
 //! the first event instead of making another, as the recorder aggregates.
 
 use super::util;
-use crate::store::{now_rfc3339, Store};
+use crate::store::{now_rfc3339, Key, Store};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -27,6 +27,24 @@ pub fn record(
     component: &str,
 ) {
     record_at(st, obj, None, kind, reason, message, component, None)
+}
+
+/// A controller deletes what `owner` made (`policy`: the propagation) and,
+/// when it went, records the owner's Normal SuccessfulDelete event; whether
+/// it went.
+pub fn delete_owned(
+    st: &mut Store,
+    key: &Key,
+    policy: Option<&str>,
+    owner: &Value,
+    message: &str,
+    component: &str,
+) -> bool {
+    let deleted = util::delete(st, key, policy);
+    if deleted {
+        record(st, owner, "Normal", "SuccessfulDelete", message, component);
+    }
+    deleted
 }
 
 /// Like `record`, with the `fieldPath` of a container and the node (kubelet).

@@ -83,12 +83,7 @@ impl Controller for Jobs {
     }
 
     fn resync(&mut self, view: &View, out: &mut Vec<Key>) {
-        out.extend(
-            view.st
-                .list(util::res("batch", "jobs"), None)
-                .into_iter()
-                .map(|(k, _)| k.clone()),
-        );
+        util::all_keys(view, "batch", "jobs", out);
     }
 
     fn on_change(&mut self, ev: &ChangeEvent, _view: &View, out: &mut Vec<Key>) {

@@ -29,12 +29,7 @@ impl Controller for Namespaces {
     }
 
     fn resync(&mut self, view: &View, out: &mut Vec<Key>) {
-        out.extend(
-            view.st
-                .list(util::res("", "namespaces"), None)
-                .into_iter()
-                .map(|(k, _)| k.clone()),
-        );
+        util::all_keys(view, "", "namespaces", out);
     }
 
     fn on_change(&mut self, ev: &ChangeEvent, _view: &View, out: &mut Vec<Key>) {

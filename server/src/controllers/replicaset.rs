@@ -7,6 +7,7 @@
 
 use super::runner::{Controller, Cx, View};
 use super::{events, util};
+use crate::selectors::LabelSelector;
 use crate::store::{ChangeEvent, Key};
 use serde_json::{json, Value};
 
@@ -27,12 +28,7 @@ impl Controller for ReplicaSets {
     }
 
     fn resync(&mut self, view: &View, out: &mut Vec<Key>) {
-        out.extend(
-            view.st
-                .list(util::res("apps", "replicasets"), None)
-                .into_iter()
-                .map(|(k, _)| k.clone()),
-        );
+        util::all_keys(view, "apps", "replicasets", out);
     }
 
     fn on_change(&mut self, ev: &ChangeEvent, _view: &View, out: &mut Vec<Key>) {
@@ -115,21 +111,16 @@ impl Controller for ReplicaSets {
             let surplus: Vec<Value> = active.drain(..(have - want) as usize).collect();
             for p in surplus {
                 let pk = util::key(util::pods(), &key.2, util::name(&p));
-                if util::delete(cx.st, &pk, None) {
-                    let msg = format!("Deleted pod: {}", util::name(&p));
-                    events::record(
-                        cx.st,
-                        &rs,
-                        "Normal",
-                        "SuccessfulDelete",
-                        &msg,
-                        "replicaset-controller",
-                    );
-                }
+                let msg = format!("Deleted pod: {}", util::name(&p));
+                events::delete_owned(cx.st, &pk, None, &rs, &msg, "replicaset-controller");
             }
         }
-        let labels_match =
-            |p: &&Value| util::selector_matches(&rs["spec"]["selector"], &p["metadata"]["labels"]);
+        let selector = LabelSelector::from_object(&rs["spec"]["selector"]);
+        let labels_match = |p: &&Value| {
+            selector
+                .as_ref()
+                .is_some_and(|s| s.matches_labels(&p["metadata"]["labels"]))
+        };
         let ready = active.iter().filter(|p| util::pod_ready(p)).count();
         let mut status = rs["status"].clone();
         if !status.is_object() {

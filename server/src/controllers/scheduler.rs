@@ -7,6 +7,7 @@
 
 use super::runner::{Controller, Cx, View};
 use super::{events, util};
+use crate::selectors;
 use crate::store::{ChangeEvent, Key};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -62,35 +63,10 @@ fn tolerates(tolerations: &Value, taint: &Value) -> bool {
     })
 }
 
+/// A nodeSelectorTerm: its matchExpressions against the node's labels and its
+/// matchFields against its name (metadata.name is the one field it has).
 fn term_matches(term: &Value, name: &str, labels: &Value) -> bool {
-    let req = |e: &Value, value: Option<&str>| {
-        let values: Vec<&str> = e["values"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        match e["operator"].as_str().unwrap_or("") {
-            "In" => value.is_some_and(|v| values.contains(&v)),
-            "NotIn" => value.is_none_or(|v| !values.contains(&v)),
-            "Exists" => value.is_some(),
-            "DoesNotExist" => value.is_none(),
-            "Gt" | "Lt" => {
-                let (Some(v), Some(w)) = (
-                    value.and_then(|v| v.parse::<i64>().ok()),
-                    values.first().and_then(|w| w.parse::<i64>().ok()),
-                ) else {
-                    return false;
-                };
-                if e["operator"] == "Gt" {
-                    v > w
-                } else {
-                    v < w
-                }
-            }
-            _ => false,
-        }
-    };
+    let req = selectors::node_requirement_matches;
     let exprs = term["matchExpressions"].as_array().into_iter().flatten();
     let fields = term["matchFields"].as_array().into_iter().flatten();
     let has_any = term["matchExpressions"]

@@ -39,12 +39,7 @@ impl Controller for StatefulSets {
     }
 
     fn resync(&mut self, view: &View, out: &mut Vec<Key>) {
-        out.extend(
-            view.st
-                .list(util::res("apps", "statefulsets"), None)
-                .into_iter()
-                .map(|(k, _)| k.clone()),
-        );
+        util::all_keys(view, "apps", "statefulsets", out);
     }
 
     fn on_change(&mut self, ev: &ChangeEvent, _view: &View, out: &mut Vec<Key>) {
@@ -181,16 +176,9 @@ impl Controller for StatefulSets {
             .take(if parallel { usize::MAX } else { 1 })
         {
             let pn = util::name(p).to_string();
-            if util::delete(cx.st, &util::key(pods_res, &key.2, &pn), None) {
-                let msg = format!("delete Pod {pn} in StatefulSet {name} successful");
-                events::record(
-                    cx.st,
-                    &sts,
-                    "Normal",
-                    "SuccessfulDelete",
-                    &msg,
-                    "statefulset-controller",
-                );
+            let msg = format!("delete Pod {pn} in StatefulSet {name} successful");
+            let pk = util::key(pods_res, &key.2, &pn);
+            if events::delete_owned(cx.st, &pk, None, &sts, &msg, "statefulset-controller") {
                 changed = true;
             }
         }
@@ -209,17 +197,9 @@ impl Controller for StatefulSets {
                     && ordinal(&name, p).is_some_and(|i| i >= partition)
             }) {
                 let pn = util::name(old).to_string();
-                if util::delete(cx.st, &util::key(pods_res, &key.2, &pn), None) {
-                    let msg = format!("delete Pod {pn} in StatefulSet {name} successful");
-                    events::record(
-                        cx.st,
-                        &sts,
-                        "Normal",
-                        "SuccessfulDelete",
-                        &msg,
-                        "statefulset-controller",
-                    );
-                }
+                let msg = format!("delete Pod {pn} in StatefulSet {name} successful");
+                let pk = util::key(pods_res, &key.2, &pn);
+                events::delete_owned(cx.st, &pk, None, &sts, &msg, "statefulset-controller");
             }
         }
         let updated = pods

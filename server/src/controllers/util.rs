@@ -1,10 +1,11 @@
 //! What several controllers need: resources by name, owner references,
 //! label selectors, conditions, and writes through the REST verbs.
 
-use super::runner::Cx;
+use super::runner::{Cx, View};
 use crate::registry;
 use crate::resources::ResourceInfo;
 use crate::rest;
+use crate::selectors::LabelSelector;
 use crate::store::{Key, Store};
 use serde_json::{json, Value};
 
@@ -14,6 +15,17 @@ pub fn res(group: &str, plural: &str) -> &'static ResourceInfo {
 
 pub fn pods() -> &'static ResourceInfo {
     res("", "pods")
+}
+
+/// Every stored object of one resource, by key: what a controller that
+/// reconciles that kind looks at when the runner starts.
+pub fn all_keys(view: &View, group: &str, plural: &str, out: &mut Vec<Key>) {
+    out.extend(
+        view.st
+            .list(res(group, plural), None)
+            .into_iter()
+            .map(|(k, _)| k.clone()),
+    );
 }
 
 pub fn key(res: &ResourceInfo, ns: &str, name: &str) -> Key {
@@ -87,47 +99,10 @@ pub fn owned(cx: &Cx, owner: &Value, group: &str, plural: &str, kind: &str) -> V
         .collect()
 }
 
-/// Whether labels match a LabelSelector (matchLabels and matchExpressions).
-pub fn selector_matches(sel: &Value, labels: &Value) -> bool {
-    if !sel.is_object() {
-        return false;
-    }
-    let label = |k: &str| labels.get(k).and_then(Value::as_str);
-    for (k, v) in sel["matchLabels"].as_object().into_iter().flatten() {
-        if label(k) != v.as_str() {
-            return false;
-        }
-    }
-    for e in sel["matchExpressions"].as_array().into_iter().flatten() {
-        let k = e["key"].as_str().unwrap_or("");
-        let values: Vec<&str> = e["values"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        let ok = match e["operator"].as_str().unwrap_or("") {
-            "In" => label(k).is_some_and(|l| values.contains(&l)),
-            "NotIn" => label(k).is_none_or(|l| !values.contains(&l)),
-            "Exists" => label(k).is_some(),
-            "DoesNotExist" => label(k).is_none(),
-            _ => false,
-        };
-        if !ok {
-            return false;
-        }
-    }
-    true
-}
-
 /// A Service's selector (a plain map) against labels; an empty one selects nothing.
 pub fn map_selects(sel: &Value, labels: &Value) -> bool {
-    match sel.as_object() {
-        Some(m) if !m.is_empty() => m
-            .iter()
-            .all(|(k, v)| labels.get(k).and_then(Value::as_str) == v.as_str()),
-        _ => false,
-    }
+    sel.as_object().is_some_and(|m| !m.is_empty())
+        && LabelSelector::from_parts(sel, &Value::Null).matches_labels(labels)
 }
 
 pub fn pod_active(pod: &Value) -> bool {
@@ -332,17 +307,6 @@ mod tests {
     #[test]
     fn selectors_and_percentages() {
         let labels = json!({"app": "web", "tier": "front"});
-        assert!(selector_matches(
-            &json!({"matchLabels": {"app": "web"}}),
-            &labels
-        ));
-        assert!(!selector_matches(
-            &json!({"matchLabels": {"app": "db"}}),
-            &labels
-        ));
-        let expr = json!({"matchExpressions": [{"key": "tier", "operator": "In", "values": ["front", "back"]},
-                                               {"key": "gone", "operator": "DoesNotExist"}]});
-        assert!(selector_matches(&expr, &labels));
         assert!(map_selects(&json!({"app": "web"}), &labels));
         assert!(!map_selects(&json!({}), &labels));
         assert_eq!(1, int_or_percent(&Value::Null, 3, "25%", true));

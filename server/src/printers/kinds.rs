@@ -5,6 +5,7 @@
 
 use super::Column;
 use crate::resources::ResourceInfo;
+use crate::selectors::selector_text;
 use crate::store::{parse_rfc3339, unix_now};
 use serde_json::{json, Value};
 
@@ -268,34 +269,8 @@ fn str_or<'a>(v: &'a Value, default: &'a str) -> Value {
     json!(v.as_str().unwrap_or(default))
 }
 
-/// `a=b,c in (d,e),!f` for a map of labels or a LabelSelector.
-fn selector_string(sel: &Value) -> String {
-    let mut parts: Vec<String> = vec![];
-    let labels = sel.get("matchLabels").unwrap_or(sel);
-    if let Some(m) = labels.as_object() {
-        parts.extend(
-            m.iter()
-                .filter(|(_, v)| v.is_string())
-                .map(|(k, v)| format!("{k}={}", str_at(v))),
-        );
-    }
-    for e in list(&sel["matchExpressions"]) {
-        let key = str_at(&e["key"]);
-        let values = joined(list(&e["values"]).map(str_at), ",");
-        parts.push(match str_at(&e["operator"]) {
-            "In" => format!("{key} in ({values})"),
-            "NotIn" => format!("{key} notin ({values})"),
-            "Exists" => key.to_string(),
-            "DoesNotExist" => format!("!{key}"),
-            op => format!("{key} {op} ({values})"),
-        });
-    }
-    parts.sort();
-    parts.join(",")
-}
-
 fn selector_cell(sel: &Value) -> Value {
-    json!(or_none(&selector_string(sel)))
+    json!(or_none(&selector_text(sel)))
 }
 
 fn access_modes(modes: &Value) -> String {
@@ -1036,7 +1011,7 @@ mod tests {
     fn label_selectors_print_expressions() {
         let sel = json!({"matchLabels": {"app": "web"},
             "matchExpressions": [{"key": "tier", "operator": "In", "values": ["a", "b"]}]});
-        assert_eq!(selector_string(&sel), "app=web,tier in (a,b)");
+        assert_eq!(selector_text(&sel), "app=web,tier in (a,b)");
     }
 
     #[test]

@@ -1,10 +1,15 @@
 //! Label and field selectors as the API server parses them: `=`, `==`, `!=`,
 //! `in (..)`, `notin (..)`, `key`, `!key` (and `>`/`<` on labels), with the
 //! field labels each kind supports. Parse errors become 400 BadRequest.
+//! The same requirements answer for selector objects: a workload's
+//! `metav1.LabelSelector` (matchLabels, matchExpressions), a node affinity's
+//! `NodeSelectorRequirement`, and the selector text a Scale or a printed
+//! column shows for them.
 
 use crate::resources::ResourceInfo;
 use crate::store::ApiError;
 use serde_json::Value;
+use std::fmt;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Op {
@@ -16,6 +21,9 @@ enum Op {
     DoesNotExist,
     GreaterThan,
     LessThan,
+    /// An operator word of a selector object that its kind does not have:
+    /// the requirement matches nothing and prints as `key word (values)`.
+    Unknown(String),
 }
 
 #[derive(Debug, Clone)]
@@ -28,21 +36,67 @@ struct Requirement {
 impl Requirement {
     fn matches(&self, value: Option<&str>) -> bool {
         let num = |v: &str| v.parse::<i64>().ok();
+        let bound = || self.values.first().and_then(|w| num(w));
         match self.op {
             Op::Equals | Op::In => value.is_some_and(|v| self.values.iter().any(|w| w == v)),
             Op::NotEquals | Op::NotIn => value.is_none_or(|v| self.values.iter().all(|w| w != v)),
             Op::Exists => value.is_some(),
             Op::DoesNotExist => value.is_none(),
-            Op::GreaterThan => value
-                .and_then(num)
-                .zip(num(&self.values[0]))
-                .is_some_and(|(a, b)| a > b),
-            Op::LessThan => value
-                .and_then(num)
-                .zip(num(&self.values[0]))
-                .is_some_and(|(a, b)| a < b),
+            Op::GreaterThan => value.and_then(num).zip(bound()).is_some_and(|(a, b)| a > b),
+            Op::LessThan => value.and_then(num).zip(bound()).is_some_and(|(a, b)| a < b),
+            Op::Unknown(_) => false,
         }
     }
+
+    /// A `{key, operator, values}` object: In, NotIn, Exists, DoesNotExist,
+    /// and where `numeric` (node selectors) Gt and Lt.
+    fn from_expression(e: &Value, numeric: bool) -> Self {
+        let op = match e["operator"].as_str().unwrap_or("") {
+            "In" => Op::In,
+            "NotIn" => Op::NotIn,
+            "Exists" => Op::Exists,
+            "DoesNotExist" => Op::DoesNotExist,
+            "Gt" if numeric => Op::GreaterThan,
+            "Lt" if numeric => Op::LessThan,
+            other => Op::Unknown(other.to_string()),
+        };
+        Requirement {
+            key: e["key"].as_str().unwrap_or("").to_string(),
+            op,
+            values: e["values"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect(),
+        }
+    }
+}
+
+/// The term as selector text writes it (`app=web`, `tier in (a,b)`, `!gone`).
+impl fmt::Display for Requirement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (key, values) = (&self.key, self.values.join(","));
+        match &self.op {
+            Op::Equals => write!(f, "{key}={values}"),
+            Op::NotEquals => write!(f, "{key}!={values}"),
+            Op::In => write!(f, "{key} in ({values})"),
+            Op::NotIn => write!(f, "{key} notin ({values})"),
+            Op::Exists => write!(f, "{key}"),
+            Op::DoesNotExist => write!(f, "!{key}"),
+            Op::GreaterThan => write!(f, "{key}>{values}"),
+            Op::LessThan => write!(f, "{key}<{values}"),
+            Op::Unknown(word) => write!(f, "{key} {word} ({values})"),
+        }
+    }
+}
+
+/// Whether one value (a node's label, its name) meets a
+/// `NodeSelectorRequirement` (In, NotIn, Exists, DoesNotExist, Gt, Lt); any
+/// other operator meets nothing.
+pub fn node_requirement_matches(e: &Value, value: Option<&str>) -> bool {
+    Requirement::from_expression(e, true).matches(value)
 }
 
 /// A parsed `labelSelector`; the empty selector matches everything.
@@ -223,11 +277,62 @@ impl LabelSelector {
     }
 
     pub fn matches(&self, obj: &Value) -> bool {
-        let labels = &obj["metadata"]["labels"];
+        self.matches_labels(&obj["metadata"]["labels"])
+    }
+
+    /// Whether a label map (an object's `metadata.labels`) is selected.
+    pub fn matches_labels(&self, labels: &Value) -> bool {
         self.0
             .iter()
             .all(|r| r.matches(labels.get(&r.key).and_then(Value::as_str)))
     }
+
+    /// A `metav1.LabelSelector`'s `matchLabels` map and `matchExpressions`
+    /// list (In, NotIn, Exists, DoesNotExist; another operator, or a
+    /// matchLabels value that is not a string, matches nothing).
+    pub fn from_parts(match_labels: &Value, match_expressions: &Value) -> Self {
+        let labels = match_labels.as_object().into_iter().flatten();
+        let exprs = match_expressions.as_array().into_iter().flatten();
+        LabelSelector(
+            labels
+                .map(|(k, v)| Requirement {
+                    key: k.clone(),
+                    op: match v {
+                        Value::String(_) => Op::Equals,
+                        _ => Op::Unknown(String::new()),
+                    },
+                    values: v.as_str().map(String::from).into_iter().collect(),
+                })
+                .chain(exprs.map(|e| Requirement::from_expression(e, false)))
+                .collect(),
+        )
+    }
+
+    /// A `metav1.LabelSelector` object; one that is not an object selects
+    /// nothing (None).
+    pub fn from_object(sel: &Value) -> Option<Self> {
+        sel.is_object()
+            .then(|| Self::from_parts(&sel["matchLabels"], &sel["matchExpressions"]))
+    }
+}
+
+/// Selector text as a Scale's `status.selector` and the printed Selector
+/// columns show it, terms sorted: `app=web,tier in (a,b),!gone`, from a
+/// `metav1.LabelSelector` or a plain label map (a Service's, a
+/// ReplicationController's, a nodeSelector); "" for none. Label values that
+/// are not strings are left out.
+pub fn selector_text(sel: &Value) -> String {
+    let labels: serde_json::Map<String, Value> = (sel.get("matchLabels").unwrap_or(sel))
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, v)| v.is_string())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let selector = LabelSelector::from_parts(&Value::Object(labels), &sel["matchExpressions"]);
+    let mut terms: Vec<String> = selector.0.iter().map(Requirement::to_string).collect();
+    terms.sort();
+    terms.join(",")
 }
 
 /// The field labels a kind can be selected by, beyond metadata.name/namespace.
@@ -389,6 +494,52 @@ mod tests {
             let e = LabelSelector::parse(s).expect_err(s);
             assert_eq!(400, e.code, "{s}");
         }
+    }
+
+    #[test]
+    fn selector_objects() {
+        let labels = json!({"app": "web", "tier": "front", "size": "3"});
+        let m = |sel: Value| {
+            LabelSelector::from_object(&sel).is_some_and(|s| s.matches_labels(&labels))
+        };
+        assert!(
+            m(json!({"matchLabels": {"app": "web"}})) && !m(json!({"matchLabels": {"app": "db"}}))
+        );
+        assert!(m(
+            json!({"matchExpressions": [{"key": "tier", "operator": "In", "values": ["front", "back"]},
+                                            {"key": "gone", "operator": "DoesNotExist"}]})
+        ));
+        assert!(m(json!({})) && !m(json!(null)) && !m(json!({"matchLabels": {"app": 1}})));
+        // Gt and Lt are node selector operators, not label selector ones.
+        assert!(!m(
+            json!({"matchExpressions": [{"key": "size", "operator": "Gt", "values": ["1"]}]})
+        ));
+        let gt = json!({"key": "size", "operator": "Gt", "values": ["1"]});
+        assert!(
+            node_requirement_matches(&gt, Some("3")) && !node_requirement_matches(&gt, Some("1"))
+        );
+        assert!(!node_requirement_matches(
+            &json!({"key": "size", "operator": "Lt"}),
+            Some("1")
+        ));
+        assert!(!node_requirement_matches(
+            &json!({"key": "size", "operator": "Near"}),
+            Some("1")
+        ));
+    }
+
+    #[test]
+    fn selector_text_sorts_terms() {
+        let sel = json!({"matchLabels": {"tier": "front", "app": "web", "n": 1},
+            "matchExpressions": [{"key": "env", "operator": "NotIn", "values": ["a", "b"]},
+                                 {"key": "gone", "operator": "DoesNotExist"},
+                                 {"key": "x", "operator": "Exists"}]});
+        assert_eq!(
+            selector_text(&sel),
+            "!gone,app=web,env notin (a,b),tier=front,x"
+        );
+        assert_eq!(selector_text(&json!({"app": "web"})), "app=web");
+        assert_eq!(selector_text(&json!(null)), "");
     }
 
     #[test]

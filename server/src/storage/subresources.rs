@@ -4,39 +4,12 @@
 use crate::registry::{self, at_path, set_path};
 use crate::resources::ResourceInfo;
 use crate::rest;
+use crate::selectors::selector_text;
 use crate::store::{qualified, ApiError, Store};
 use serde_json::{json, Value};
 
 fn pods() -> &'static ResourceInfo {
     registry::find("", "v1", "pods").expect("pods are in the table")
-}
-
-/// `app=web,tier=front` from a LabelSelector object or a plain label map.
-fn selector_string(sel: &Value) -> String {
-    let labels = sel.get("matchLabels").unwrap_or(sel);
-    let mut terms: Vec<String> = labels
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter_map(|(k, v)| v.as_str().map(|v| format!("{k}={v}")))
-        .collect();
-    for e in sel["matchExpressions"].as_array().into_iter().flatten() {
-        let key = e["key"].as_str().unwrap_or("");
-        let values: Vec<&str> = e["values"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        terms.push(match e["operator"].as_str().unwrap_or("") {
-            "In" => format!("{key} in ({})", values.join(",")),
-            "NotIn" => format!("{key} notin ({})", values.join(",")),
-            "Exists" => key.to_string(),
-            _ => format!("!{key}"),
-        });
-    }
-    terms.sort();
-    terms.join(",")
 }
 
 pub fn get_scale(st: &Store, res: &ResourceInfo, ns: &str, name: &str) -> Result<Value, ApiError> {
@@ -48,7 +21,7 @@ fn scale_of(res: &ResourceInfo, obj: &Value) -> Result<Value, ApiError> {
         .ok_or_else(|| ApiError::not_found(res, obj["metadata"]["name"].as_str().unwrap_or("")))?;
     let selector = match &paths.label_selector {
         Some(p) => at_path(obj, p).as_str().unwrap_or("").to_string(),
-        None => selector_string(&obj["spec"]["selector"]),
+        None => selector_text(&obj["spec"]["selector"]),
     };
     let mut meta = json!({});
     for k in [
@@ -111,6 +84,20 @@ pub fn put_scale(
     scale_of(res, &updated)
 }
 
+/// What POST pods/NAME/eviction and pods/NAME/binding check first: the body
+/// is a `kind` for this pod (400 otherwise), and the pod exists (404).
+fn posted_to_pod(
+    st: &Store,
+    ns: &str,
+    name: &str,
+    body: &Value,
+    kind: &str,
+) -> Result<(&'static ResourceInfo, Value), ApiError> {
+    check_body_name(body, kind, name)?;
+    let res = pods();
+    Ok((res, rest::get(st, res, ns, name)?))
+}
+
 fn check_body_name(body: &Value, kind: &str, name: &str) -> Result<(), ApiError> {
     if body["kind"].as_str().is_some_and(|k| k != kind) {
         return Err(ApiError::new(
@@ -141,9 +128,7 @@ pub fn evict(
     body: &Value,
     dry_run: bool,
 ) -> Result<Value, ApiError> {
-    check_body_name(body, "Eviction", name)?;
-    let res = pods();
-    rest::get(st, res, ns, name)?;
+    let (res, _) = posted_to_pod(st, ns, name, body, "Eviction")?;
     let opts = rest::DeleteOptions {
         grace_period: body["deleteOptions"]["gracePeriodSeconds"].as_i64(),
         precondition_uid: body["deleteOptions"]["preconditions"]["uid"]
@@ -164,9 +149,7 @@ pub fn bind(
     body: &Value,
     dry_run: bool,
 ) -> Result<Value, ApiError> {
-    check_body_name(body, "Binding", name)?;
-    let res = pods();
-    let mut pod = rest::get(st, res, ns, name)?;
+    let (res, mut pod) = posted_to_pod(st, ns, name, body, "Binding")?;
     let node = body["target"]["name"].as_str().unwrap_or("");
     if node.is_empty() {
         return Err(ApiError::new(

@@ -21,6 +21,7 @@ mod spdy;
 
 use crate::api::Server;
 use crate::body::{respond, Response, ResponseBody};
+use crate::pods;
 use crate::registry;
 use crate::reply::{err_reply, Answer};
 use crate::request::Incoming;
@@ -169,7 +170,11 @@ pub async fn serve(
     let container = if kind == Kind::PortForward {
         None
     } else {
-        match pick_container(&pod, &name, &q) {
+        let asked = q
+            .iter()
+            .find(|(k, v)| k == "container" && !v.is_empty())
+            .map(|(_, v)| v.as_str());
+        match pods::pick_container(&pod, &name, asked) {
             Ok(c) => Some(c),
             Err(e) => return err(e),
         }
@@ -390,35 +395,4 @@ where
     spdy::serve(in_rx, out_tx, move |p| portforward::target(&pod, p)).await;
     reader.abort();
     let _ = writer.await;
-}
-
-fn names(pod: &Value, field: &str) -> Vec<String> {
-    pod["spec"][field]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c["name"].as_str().map(String::from))
-        .collect()
-}
-
-/// The container a request is for, with the real server's errors.
-fn pick_container(pod: &Value, name: &str, q: &[(String, String)]) -> Result<String, ApiError> {
-    let main = names(pod, "containers");
-    let init = names(pod, "initContainers");
-    let ephemeral = names(pod, "ephemeralContainers");
-    let asked = q
-        .iter()
-        .find(|(k, v)| k == "container" && !v.is_empty())
-        .map(|(_, v)| v.clone());
-    match asked {
-        Some(c) if main.contains(&c) || init.contains(&c) || ephemeral.contains(&c) => Ok(c),
-        Some(c) => Err(ApiError::bad_request(format!(
-            "container {c} is not valid for pod {name}"
-        ))),
-        None if main.len() == 1 => Ok(main[0].clone()),
-        None => Err(ApiError::bad_request(format!(
-            "a container name must be specified for pod {name}, choose one of: [{}]",
-            main.join(" ")
-        ))),
-    }
 }

@@ -4,6 +4,7 @@
 //! `POST /testserver/logs/NS/POD/CONTAINER` (written when posted). `follow`
 //! streams new lines until the client leaves or the pod is deleted.
 
+use crate::pods;
 use crate::registry;
 use crate::reply::{Answer, Reply, Streaming};
 use crate::store::{parse_rfc3339, rfc3339_nanos, unix_now, ApiError, LogLine, Store};
@@ -28,46 +29,6 @@ pub fn append(st: &mut Store, ns: &str, pod: &str, container: &str, body: &[u8])
             time: now,
             text: l.to_string(),
         });
-    }
-}
-
-fn names(pod: &Value, field: &str) -> Vec<String> {
-    pod["spec"][field]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c["name"].as_str().map(String::from))
-        .collect()
-}
-
-/// The container a log request is for, with the real server's errors.
-fn pick_container(
-    pod: &Value,
-    name: &str,
-    q: &HashMap<String, String>,
-) -> Result<String, ApiError> {
-    let main = names(pod, "containers");
-    let init = names(pod, "initContainers");
-    let ephemeral = names(pod, "ephemeralContainers");
-    match q.get("container").filter(|c| !c.is_empty()) {
-        Some(c) if main.contains(c) || init.contains(c) || ephemeral.contains(c) => Ok(c.clone()),
-        Some(c) => Err(ApiError::bad_request(format!(
-            "container {c} is not valid for pod {name}"
-        ))),
-        None if main.len() == 1 => Ok(main[0].clone()),
-        None => {
-            let mut msg = format!(
-                "a container name must be specified for pod {name}, choose one of: [{}]",
-                main.join(" ")
-            );
-            if !init.is_empty() {
-                msg.push_str(&format!(
-                    " or one of the init containers: [{}]",
-                    init.join(" ")
-                ));
-            }
-            Err(ApiError::bad_request(msg))
-        }
     }
 }
 
@@ -160,7 +121,7 @@ pub fn serve(
 ) -> Result<Answer, ApiError> {
     let res = registry::find("", "v1", "pods").expect("pods are in the table");
     let pod = crate::rest::get(st, res, ns, name)?;
-    let container = pick_container(&pod, name, q)?;
+    let container = pods::pick_container(&pod, name, q.get("container").map(String::as_str))?;
     if q.get("previous").is_some_and(|v| v == "true" || v == "1") {
         return Err(ApiError::bad_request(format!(
             "previous terminated container \"{container}\" in pod \"{name}\" not found"

@@ -45,21 +45,11 @@ pub fn on_create(res: &ResourceInfo, obj: &mut Value) {
             or_set(spec, "replicas", json!(1));
             or_set(spec, "revisionHistoryLimit", json!(10));
             or_set(spec, "progressDeadlineSeconds", json!(600));
-            or_set(spec, "strategy", json!({}));
-            or_set(&mut spec["strategy"], "type", json!("RollingUpdate"));
-            if spec["strategy"]["type"] == "RollingUpdate" {
-                or_set(&mut spec["strategy"], "rollingUpdate", json!({}));
-                or_set(
-                    &mut spec["strategy"]["rollingUpdate"],
-                    "maxUnavailable",
-                    json!("25%"),
-                );
-                or_set(
-                    &mut spec["strategy"]["rollingUpdate"],
-                    "maxSurge",
-                    json!("25%"),
-                );
-            }
+            rolling_update(
+                spec,
+                "strategy",
+                &[("maxUnavailable", json!("25%")), ("maxSurge", json!("25%"))],
+            );
             template(&mut spec["template"]);
             empty_status(obj);
         }
@@ -73,16 +63,7 @@ pub fn on_create(res: &ResourceInfo, obj: &mut Value) {
             or_set(spec, "replicas", json!(1));
             or_set(spec, "podManagementPolicy", json!("OrderedReady"));
             or_set(spec, "revisionHistoryLimit", json!(10));
-            or_set(spec, "updateStrategy", json!({}));
-            or_set(&mut spec["updateStrategy"], "type", json!("RollingUpdate"));
-            if spec["updateStrategy"]["type"] == "RollingUpdate" {
-                or_set(&mut spec["updateStrategy"], "rollingUpdate", json!({}));
-                or_set(
-                    &mut spec["updateStrategy"]["rollingUpdate"],
-                    "partition",
-                    json!(0),
-                );
-            }
+            rolling_update(spec, "updateStrategy", &[("partition", json!(0))]);
             or_set(
                 spec,
                 "persistentVolumeClaimRetentionPolicy",
@@ -102,21 +83,11 @@ pub fn on_create(res: &ResourceInfo, obj: &mut Value) {
         ("apps", "DaemonSet") => {
             let spec = &mut obj["spec"];
             or_set(spec, "revisionHistoryLimit", json!(10));
-            or_set(spec, "updateStrategy", json!({}));
-            or_set(&mut spec["updateStrategy"], "type", json!("RollingUpdate"));
-            if spec["updateStrategy"]["type"] == "RollingUpdate" {
-                or_set(&mut spec["updateStrategy"], "rollingUpdate", json!({}));
-                or_set(
-                    &mut spec["updateStrategy"]["rollingUpdate"],
-                    "maxUnavailable",
-                    json!(1),
-                );
-                or_set(
-                    &mut spec["updateStrategy"]["rollingUpdate"],
-                    "maxSurge",
-                    json!(0),
-                );
-            }
+            rolling_update(
+                spec,
+                "updateStrategy",
+                &[("maxUnavailable", json!(1)), ("maxSurge", json!(0))],
+            );
             template(&mut spec["template"]);
             zero_status(
                 obj,
@@ -146,6 +117,21 @@ pub fn on_create(res: &ResourceInfo, obj: &mut Value) {
             empty_status(obj);
         }
         _ => {}
+    }
+}
+
+/// A workload's update strategy (`strategy` on a Deployment, `updateStrategy`
+/// on a StatefulSet or DaemonSet): type RollingUpdate unless set, and for
+/// RollingUpdate the kind's `rollingUpdate` parameters where unset.
+fn rolling_update(spec: &mut Value, field: &str, params: &[(&str, Value)]) {
+    or_set(spec, field, json!({}));
+    let strategy = &mut spec[field];
+    or_set(strategy, "type", json!("RollingUpdate"));
+    if strategy["type"] == "RollingUpdate" {
+        or_set(strategy, "rollingUpdate", json!({}));
+        for (k, v) in params {
+            or_set(&mut strategy["rollingUpdate"], k, v.clone());
+        }
     }
 }
 
@@ -542,6 +528,15 @@ mod tests {
             json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}})
         );
         assert_eq!(d["spec"]["revisionHistoryLimit"], 10);
+        let on_delete = created(
+            "apps",
+            "statefulsets",
+            json!({"metadata": {"name": "s"}, "spec": {"updateStrategy": {"type": "OnDelete"}}}),
+        );
+        assert_eq!(
+            on_delete["spec"]["updateStrategy"],
+            json!({"type": "OnDelete"})
+        );
     }
 
     /// kube-apiserver 1.32 answers a create with the status counters Go writes

@@ -11,6 +11,7 @@
 //! a pod spec diff) are left out of the message.
 
 use crate::resources::ResourceInfo;
+use crate::selectors::LabelSelector;
 use crate::store::ApiError;
 use serde_json::{json, Map, Value};
 
@@ -245,48 +246,17 @@ fn spec(res: &ResourceInfo, obj: &Value, errs: &mut Errors) {
 
 /// apps/v1 workloads need a selector that selects their template's labels.
 fn selector_matches(obj: &Value, template: &Value, field: &str, errs: &mut Errors) {
-    let selector = &obj["spec"]["selector"];
-    if !selector.is_object() {
+    let Some(selector) = LabelSelector::from_object(&obj["spec"]["selector"]) else {
         errs.required("spec.selector");
         return;
-    }
-    let template_labels = template["metadata"]["labels"].as_object();
-    let empty = Map::new();
-    let have = template_labels.unwrap_or(&empty);
-    let matches = selector["matchLabels"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .all(|(k, v)| have.get(k) == Some(v))
-        && selector["matchExpressions"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .all(|e| expression_matches(e, have));
-    if !matches {
+    };
+    let template_labels = &template["metadata"]["labels"];
+    if !selector.matches_labels(template_labels) {
         errs.invalid(
             format!("{field}.metadata.labels"),
-            &go_string_map(template_labels),
+            &go_string_map(template_labels.as_object()),
             "`selector` does not match template `labels`",
         );
-    }
-}
-
-fn expression_matches(e: &Value, labels: &Map<String, Value>) -> bool {
-    let key = e["key"].as_str().unwrap_or("");
-    let values: Vec<&str> = e["values"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
-    let have = labels.get(key).and_then(Value::as_str);
-    match e["operator"].as_str().unwrap_or("") {
-        "In" => have.is_some_and(|v| values.contains(&v)),
-        "NotIn" => !have.is_some_and(|v| values.contains(&v)),
-        "Exists" => have.is_some(),
-        "DoesNotExist" => have.is_none(),
-        _ => false,
     }
 }
 

@@ -21,6 +21,29 @@ use kube::{Client, Config, Resource, ResourceExt};
 
 type Error = Box<dyn std::error::Error>;
 
+/// What the runtime watcher and reflector need of a watched kind (Pod, ConfigMap).
+trait Kind:
+    Resource<DynamicType = ()>
+    + Clone
+    + std::fmt::Debug
+    + serde::de::DeserializeOwned
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<K> Kind for K where
+    K: Resource<DynamicType = ()>
+        + Clone
+        + std::fmt::Debug
+        + serde::de::DeserializeOwned
+        + Send
+        + Sync
+        + 'static
+{
+}
+
 fn seq_of<K: Resource>(obj: &K) -> Option<String> {
     obj.meta()
         .annotations
@@ -90,49 +113,50 @@ where
     counter.report()
 }
 
-async fn runtime_watch<K>(api: Api<K>, n: usize, keep: bool) -> Result<(), Error>
+/// Counts the Apply events that follow the initial list (InitDone) until the
+/// Nth: a plain watcher's and a reflector's streams alike.
+async fn count_applies<K, S, E>(mut stream: S, counter: &mut Counter) -> Result<(), Error>
 where
-    K: Resource<DynamicType = ()>
-        + Clone
-        + std::fmt::Debug
-        + serde::de::DeserializeOwned
-        + Send
-        + Sync
-        + 'static,
+    K: Resource,
+    S: futures::Stream<Item = Result<watcher::Event<K>, E>> + Unpin,
+    E: std::error::Error + 'static,
 {
-    let mut counter = Counter::new(n);
     let mut listed = false;
+    while let Some(ev) = stream.try_next().await? {
+        match ev {
+            watcher::Event::InitDone => listed = true,
+            watcher::Event::Apply(obj) if listed => {
+                if counter.modified(seq_of(&obj)) {
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+async fn runtime_watch<K: Kind>(api: Api<K>, n: usize, keep: bool) -> Result<(), Error> {
+    let mut counter = Counter::new(n);
     let events = watcher(api, watcher::Config::default());
     if keep {
         let (reader, writer) = reflector::store();
-        let mut stream = events.reflect(writer).boxed();
-        while let Some(ev) = stream.try_next().await? {
-            match ev {
-                watcher::Event::InitDone => listed = true,
-                watcher::Event::Apply(obj) if listed => {
-                    if counter.modified(seq_of(&obj)) {
-                        break;
-                    }
-                }
-                _ => {}
-            }
-        }
+        count_applies(events.reflect(writer).boxed(), &mut counter).await?;
         eprintln!("reflector holds {} objects", reader.state().len());
     } else {
-        let mut stream = events.boxed();
-        while let Some(ev) = stream.try_next().await? {
-            match ev {
-                watcher::Event::InitDone => listed = true,
-                watcher::Event::Apply(obj) if listed => {
-                    if counter.modified(seq_of(&obj)) {
-                        break;
-                    }
-                }
-                _ => {}
-            }
-        }
+        count_applies(events.boxed(), &mut counter).await?;
     }
     counter.report()
+}
+
+/// One way of watching (typed watch, runtime watcher, reflector) of one kind.
+async fn watch_with<K: Kind>(api: Api<K>, how: &str, kind: &str, n: usize) -> Result<(), Error> {
+    match how {
+        "watch" => typed_watch(api, n).await,
+        "watcher" => runtime_watch(api, n, false).await,
+        "reflector" => runtime_watch(api, n, true).await,
+        _ => Err(format!("unknown watch {how} of {kind}").into()),
+    }
 }
 
 async fn watch_kind(
@@ -142,17 +166,9 @@ async fn watch_kind(
     ns: &str,
     n: usize,
 ) -> Result<(), Error> {
-    match (how, kind) {
-        ("watch", "pods") => typed_watch(Api::<Pod>::namespaced(client, ns), n).await,
-        ("watch", "configmaps") => typed_watch(Api::<ConfigMap>::namespaced(client, ns), n).await,
-        ("watcher", "pods") => runtime_watch(Api::<Pod>::namespaced(client, ns), n, false).await,
-        ("watcher", "configmaps") => {
-            runtime_watch(Api::<ConfigMap>::namespaced(client, ns), n, false).await
-        }
-        ("reflector", "pods") => runtime_watch(Api::<Pod>::namespaced(client, ns), n, true).await,
-        ("reflector", "configmaps") => {
-            runtime_watch(Api::<ConfigMap>::namespaced(client, ns), n, true).await
-        }
+    match kind {
+        "pods" => watch_with(Api::<Pod>::namespaced(client, ns), how, kind, n).await,
+        "configmaps" => watch_with(Api::<ConfigMap>::namespaced(client, ns), how, kind, n).await,
         _ => Err(format!("unknown watch {how} of {kind}").into()),
     }
 }
