@@ -16,7 +16,25 @@ local function check(cond, name, extra)
   print(("%s - [%s] %s%s"):format(cond and "ok" or "not ok", backend, name, extra and ("  (" .. extra .. ")") or ""))
 end
 
-local srv = testing.start {}
+-- A namespace of NBIG configmaps of ~1 KB (a seed file): the list, the watch's
+-- initial list and its re-list after a 410 decode thousands of objects, and
+-- the loop must keep ticking through them (issue 12: bounded slices).
+local NBIG = tonumber(os.getenv("KUBE_LOOP_BIG") or "3000")
+local seed = os.tmpname()
+do
+  local f = assert(io.open(seed, "w"))
+  f:write('{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"big"}}\n')
+  local data = {}
+  for k = 1, 12 do data[#data + 1] = ('"key-%02d":"%s"'):format(k, ("v%02d"):format(k):rep(20)) end
+  data = "{" .. table.concat(data, ",") .. "}"
+  for i = 1, NBIG do
+    f:write(('---\n{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"big-%05d","namespace":"big","labels":{"app":"big","n":"%d"}},"data":%s}\n')
+      :format(i, i, data))
+  end
+  f:close()
+end
+local srv = testing.start { seed = seed }
+os.remove(seed)
 local client = api.Client:new(config.from_kube_config(srv.kubeconfig))
 local cms = client:corev1():configmaps("default")
 local function fault(rule)
@@ -79,6 +97,7 @@ local stop_ticker
 local raw_stop = B.ticker(100, function()
   local t = now()
   worst = math.max(worst, t - last)
+  if os.getenv("KUBE_DEBUG") and t - last > 0.105 then print(("gap %.0f ms at %.3f"):format((t - last) * 1000, t)) end
   last, ticks = t, ticks + 1
 end)
 function stop_ticker()
@@ -214,6 +233,54 @@ task(function()
   local took = now() - t0
   check(got.stdout == "got hello\n" and got.stderr == "oops\n" and code == 4 and took > 0.9,
     "an exec session's read and wait yield to the loop", ("%.0f ms, exit %s"):format(took * 1000, tostring(code)))
+end)
+
+-- 5. Thousands of objects: a list, then a watch that reports them all as
+-- ADDED, meets a 410 (a re-list of all of them that changes nothing) and
+-- then sees one deletion, while the loop keeps ticking.
+local big = client:corev1():configmaps("big")
+local all_added = false
+task(function()
+  while not all_added do B.sleep(0.1) end
+  -- The watch's next reconnect (within 1 s) meets 410: it lists all NBIG
+  -- again; nothing changed, so the re-list reports nothing.
+  fault { status = 410, count = 1, match = "namespaces/big/configmaps" }
+  local t1 = now()
+  repeat
+    B.sleep(0.05)
+    local rules = client:call("GET", "../testserver/faults")
+  until not (rules and rules.faults and #rules.faults > 0) or now() - t1 > 5
+  B.sleep(1)
+  local _, msg, code = big:delete("big-00001")
+  if code ~= 200 then check(false, "delete big-00001", tostring(code) .. " " .. tostring(msg)) end
+end)
+task(function()
+  B.sleep(0.2)
+  local t0 = now()
+  local list = big:list { labelSelector = "app=big" }
+  check(list and list.items and #list.items == NBIG, "a list of " .. NBIG .. " configmaps yields to the loop",
+    ("%.0f ms, %s items"):format((now() - t0) * 1000, list and list.items and #list.items))
+  local w = big:watch({ labelSelector = "app=big" }, { timeout = 60, server_timeout = 1 })
+  local added, others = 0, {}
+  local function on_event(kind, obj)
+    if kind == "ADDED" then added = added + 1 else others[#others + 1] = kind .. " " .. obj.metadata.name end
+    if added == NBIG then all_added = true end
+    return kind == "DELETED"
+  end
+  if _VERSION == "Lua 5.1" and not rawget(_G, "jit") then
+    while true do
+      local kind, obj = w:next()
+      if kind == nil or on_event(kind, obj) then break end
+    end
+  else
+    for kind, obj in w, nil, nil, w do
+      if on_event(kind, obj) then break end
+    end
+  end
+  w:close()
+  check(added == NBIG and #others == 1 and others[1] == "DELETED big-00001",
+    "a watch over " .. NBIG .. " configmaps: every ADDED once, nothing from the re-list after 410, then the deletion",
+    ("%d added, then %s"):format(added, table.concat(others, ", ")))
 end)
 
 local function finish()
