@@ -267,12 +267,23 @@ impl Started {
     /// Decodes what has arrived, waiting until `deadline` for the answer
     /// (forever when `None`, not at all when it has passed). True when done.
     pub(crate) fn poll(&mut self, deadline: Option<Instant>) -> bool {
+        self.poll_within(deadline, None)
+    }
+
+    /// As `poll`, decoding for no longer than until `budget` (see
+    /// `PendingCall::pump_within`); false then, with the rest still news.
+    pub(crate) fn poll_within(
+        &mut self,
+        deadline: Option<Instant>,
+        budget: Option<Instant>,
+    ) -> bool {
         match &mut self.call {
-            Some(Ok(call)) => call.pump(
+            Some(Ok(call)) => call.pump_within(
                 self.decoder
                     .as_mut()
                     .map(|d| d as &mut dyn crate::transport::BodySink),
                 deadline,
+                budget,
             ),
             _ => true,
         }

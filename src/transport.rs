@@ -135,6 +135,36 @@ pub(crate) enum CallEvent {
 pub(crate) struct PendingCall {
     mailbox: Mailbox<CallEvent>,
     done: Option<Result<Response, String>>,
+    /// The rest of a piece the sink has not had yet (a budget ran out).
+    held: Option<bytes::Bytes>,
+}
+
+/// What a sink gets at a time when the drain has a budget: the runtime
+/// reads what the socket holds, up to hundreds of KB under load (one piece
+/// of a 3 MB list took 28 ms to decode), so pieces are cut to this size and
+/// the budget is looked at between them.
+const BUDGET_PIECE: usize = 16 * 1024;
+
+/// Feeds `data` to `sink` in pieces until the budget runs out; what is left.
+fn feed_within(
+    sink: &mut Option<&mut dyn BodySink>,
+    mut data: bytes::Bytes,
+    budget: Option<Instant>,
+) -> Option<bytes::Bytes> {
+    let Some(s) = sink.as_deref_mut() else {
+        return None;
+    };
+    loop {
+        let piece = if budget.is_some() && data.len() > BUDGET_PIECE {
+            data.split_to(BUDGET_PIECE)
+        } else {
+            std::mem::take(&mut data)
+        };
+        s.feed(&piece);
+        if data.is_empty() || budget.is_some_and(|b| Instant::now() >= b) {
+            return (!data.is_empty()).then_some(data);
+        }
+    }
 }
 
 impl PendingCall {
@@ -143,10 +173,31 @@ impl PendingCall {
     /// True once the call is done.
     pub(crate) fn pump(
         &mut self,
-        mut sink: Option<&mut dyn BodySink>,
+        sink: Option<&mut dyn BodySink>,
         deadline: Option<Instant>,
     ) -> bool {
+        self.pump_within(sink, deadline, None)
+    }
+
+    /// As `pump`, stopping after `budget` once a piece was handed to the
+    /// sink (the rest stays news: the signal is notified again, so a loop
+    /// comes back for it at its next turn). An event loop's drain uses it:
+    /// a 3,000-item list that had arrived whole was decoded in one 70 ms
+    /// slice of the loop thread (issue 12).
+    pub(crate) fn pump_within(
+        &mut self,
+        mut sink: Option<&mut dyn BodySink>,
+        deadline: Option<Instant>,
+        budget: Option<Instant>,
+    ) -> bool {
         while self.done.is_none() {
+            if let Some(rest) = self.held.take() {
+                self.held = feed_within(&mut sink, rest, budget);
+                if self.held.is_some() {
+                    self.mailbox.signal().notify();
+                    break;
+                }
+            }
             if self.mailbox.orphaned() {
                 self.done = Some(Err(
                     "the call was started before fork() in the parent process; start it again"
@@ -168,8 +219,10 @@ impl PendingCall {
                     }
                 }
                 CallEvent::Data(d) => {
-                    if let Some(s) = sink.as_deref_mut() {
-                        s.feed(&d)
+                    self.held = feed_within(&mut sink, d, budget);
+                    if self.held.is_some() || budget.is_some_and(|b| Instant::now() >= b) {
+                        self.mailbox.signal().notify();
+                        break;
                     }
                 }
                 CallEvent::Done(r) => {
@@ -254,6 +307,7 @@ impl Transport {
         Ok(PendingCall {
             mailbox,
             done: None,
+            held: None,
         })
     }
 

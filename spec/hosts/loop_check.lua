@@ -246,6 +246,7 @@ task(function()
   -- again; nothing changed, so the re-list reports nothing.
   fault { status = 410, count = 1, match = "namespaces/big/configmaps" }
   local t1 = now()
+  if os.getenv("KUBE_DEBUG") then print(("big 410 at %.3f"):format(t1)) end
   repeat
     B.sleep(0.05)
     local rules = client:call("GET", "../testserver/faults")
@@ -257,6 +258,7 @@ end)
 task(function()
   B.sleep(0.2)
   local t0 = now()
+  if os.getenv("KUBE_DEBUG") then print(("big list at %.3f"):format(t0)) end
   local list = big:list { labelSelector = "app=big" }
   check(list and list.items and #list.items == NBIG, "a list of " .. NBIG .. " configmaps yields to the loop",
     ("%.0f ms, %s items"):format((now() - t0) * 1000, list and list.items and #list.items))
@@ -265,6 +267,7 @@ task(function()
   local function on_event(kind, obj)
     if kind == "ADDED" then added = added + 1 else others[#others + 1] = kind .. " " .. obj.metadata.name end
     if added == NBIG then all_added = true end
+    if os.getenv("KUBE_DEBUG") and (added == 1 or added == NBIG or kind ~= "ADDED") then print(("big %s %d at %.3f"):format(kind, added, now())) end
     return kind == "DELETED"
   end
   if _VERSION == "Lua 5.1" and not rawget(_G, "jit") then
