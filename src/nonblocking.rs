@@ -26,14 +26,6 @@ use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The most a pending handle's `ready()` decodes in one go. An event loop
-/// drains a handle when it has news; a list body that arrived whole while
-/// the loop was busy was decoded in one slice (70 ms for 3,000 configmaps of
-/// 1 KB on lua5.4), and every timer of the loop waited behind it. 4 ms keeps
-/// a 100 ms timer within its 110 ms (issue 12); the decoding itself is the
-/// same, only spread over turns of the loop.
-const DRAIN_BUDGET: Duration = Duration::from_millis(4);
-
 /// The deferred-mode switch of one Lua state.
 struct Defer(Cell<bool>);
 
@@ -96,18 +88,6 @@ impl Pending {
         }
     }
 
-    /// `ready()` / `timeout()`: decodes what arrived for at most
-    /// `DRAIN_BUDGET`, never waiting; true when the call is done.
-    fn drain(&self) -> bool {
-        match &mut *self.state.borrow_mut() {
-            State::Running(started, _) => {
-                let now = Instant::now();
-                started.poll_within(Some(now), Some(now + DRAIN_BUDGET))
-            }
-            _ => true,
-        }
-    }
-
     fn result(&self, lua: &Lua) -> mlua::Result<MultiValue> {
         self.poll(None);
         let state = std::mem::replace(&mut *self.state.borrow_mut(), State::Busy);
@@ -143,7 +123,7 @@ impl UserData for Pending {
     fn add_methods<M: mlua::UserDataMethods<Self>>(m: &mut M) {
         m.add_method("ready", |_, this, ()| {
             this.signal.expose();
-            Ok(this.drain())
+            Ok(this.poll(Some(Instant::now())))
         });
         m.add_method("result", |lua, this, ()| this.result(lua));
         m.add_method("cancel", |_, this, ()| {
@@ -160,7 +140,9 @@ impl UserData for Pending {
             this.signal.pollfd().map_err(mlua::Error::runtime)
         });
         m.add_method("events", |_, _, ()| Ok("r"));
-        m.add_method("timeout", |_, this, ()| Ok(poll_timeout(this.drain())));
+        m.add_method("timeout", |_, this, ()| {
+            Ok(poll_timeout(this.poll(Some(Instant::now()))))
+        });
         m.add_meta_method(MetaMethod::ToString, |_, this, ()| {
             Ok(format!("kube.Pending({})", this.signal.id()))
         });
