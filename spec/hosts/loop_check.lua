@@ -10,6 +10,15 @@ local config = require "kube.config"
 local core = require "kube.core"
 local now = core.monotonic
 
+-- Neovim's print goes to its message area, which cuts lines to the screen's
+-- width; stdout keeps them whole.
+local print = backend == "nvim" and function(...)
+  local parts = {}
+  for i = 1, select("#", ...) do parts[i] = tostring((select(i, ...))) end
+  io.stdout:write(table.concat(parts, "\t"), "\n")
+  io.stdout:flush()
+end or print
+
 local passed, failed = 0, 0
 local function check(cond, name, extra)
   if cond then passed = passed + 1 else failed = failed + 1 end
