@@ -1028,3 +1028,55 @@ impl Drop for StreamingResponse {
         self.close();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Default)]
+    struct Pieces(Vec<usize>);
+    impl BodySink for Pieces {
+        fn restart(&mut self) {
+            self.0.clear();
+        }
+        fn feed(&mut self, chunk: &[u8]) {
+            self.0.push(chunk.len());
+        }
+    }
+
+    #[test]
+    fn a_budget_cuts_a_big_piece_and_keeps_the_rest() {
+        let data = bytes::Bytes::from(vec![b'x'; 40 * 1024]);
+        // No budget (a blocking call): the piece goes whole.
+        let mut whole = Pieces::default();
+        let rest = feed_within(
+            &mut Some(&mut whole as &mut dyn BodySink),
+            data.clone(),
+            None,
+        );
+        assert!(rest.is_none());
+        assert_eq!(whole.0, vec![40 * 1024]);
+        // A budget already spent: one 16 KB piece, the rest kept in order.
+        let mut cut = Pieces::default();
+        let spent = Some(Instant::now());
+        let rest = feed_within(
+            &mut Some(&mut cut as &mut dyn BodySink),
+            data.clone(),
+            spent,
+        )
+        .expect("a rest");
+        assert_eq!(cut.0, vec![BUDGET_PIECE]);
+        assert_eq!(rest.len(), 40 * 1024 - BUDGET_PIECE);
+        assert_eq!(&rest[..], &data[BUDGET_PIECE..]);
+        // A budget with room: every piece, none larger than BUDGET_PIECE.
+        let mut all = Pieces::default();
+        let later = Some(Instant::now() + std::time::Duration::from_secs(60));
+        assert!(feed_within(&mut Some(&mut all as &mut dyn BodySink), data, later).is_none());
+        assert_eq!(
+            all.0,
+            vec![BUDGET_PIECE, BUDGET_PIECE, 40 * 1024 - 2 * BUDGET_PIECE]
+        );
+        // No sink: nothing kept.
+        assert!(feed_within(&mut None, bytes::Bytes::from_static(b"abc"), spent).is_none());
+    }
+}
