@@ -53,8 +53,8 @@ fn lua_with_module() -> Lua {
     lua
 }
 
-#[test]
-fn a_client_used_in_a_forked_child_and_in_the_parent() {
+/// The stand-in server's binary (built by scripts/setup.sh).
+fn testserver() -> std::path::PathBuf {
     let server =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("server/target/release/kube-testserver");
     assert!(
@@ -62,6 +62,19 @@ fn a_client_used_in_a_forked_child_and_in_the_parent() {
         "{} is built by scripts/setup.sh",
         server.display()
     );
+    server
+}
+
+/// Runs `script` (which returns the child's exit status) and checks it is 0.
+fn child_status_of(lua: &Lua, script: &str, what: &str) {
+    let run: Function = lua.load(script).into_function().expect("script");
+    let child_status: i32 = run.call(()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(child_status, 0, "{what}");
+}
+
+#[test]
+fn a_client_used_in_a_forked_child_and_in_the_parent() {
+    let server = testserver();
     let lua = lua_with_module();
     let script = format!(
         r#"
@@ -104,9 +117,7 @@ fn a_client_used_in_a_forked_child_and_in_the_parent() {
             .display()
             .to_string(),
     );
-    let run: Function = lua.load(&script).into_function().expect("script");
-    let child_status: i32 = run.call(()).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(child_status, 0, "the forked child's calls failed");
+    child_status_of(&lua, &script, "the forked child's calls failed");
 }
 
 /// Issue 12: what was under way at `fork()` in the child. A watch opened in
@@ -118,13 +129,7 @@ fn a_client_used_in_a_forked_child_and_in_the_parent() {
 /// nothing.
 #[test]
 fn a_watch_and_a_pending_call_from_before_fork_in_the_child() {
-    let server =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("server/target/release/kube-testserver");
-    assert!(
-        server.is_file(),
-        "{} is built by scripts/setup.sh",
-        server.display()
-    );
+    let server = testserver();
     let lua = lua_with_module();
     let script = format!(
         r#"
@@ -174,7 +179,5 @@ fn a_watch_and_a_pending_call_from_before_fork_in_the_child() {
         "#,
         bin = server.display().to_string(),
     );
-    let run: Function = lua.load(&script).into_function().expect("script");
-    let child_status: i32 = run.call(()).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(child_status, 0, "the forked child's checks failed");
+    child_status_of(&lua, &script, "the forked child's checks failed");
 }

@@ -124,6 +124,22 @@ local function task(f)
   end)
 end
 
+-- Hands a watch's events to `on_event` until it returns true or the watch ends.
+local function each_event(w, on_event)
+  if _VERSION == "Lua 5.1" and not rawget(_G, "jit") then
+    -- PUC Lua 5.1 cannot yield inside a generic for's iterator (5.2+ and LuaJIT
+    -- can): there the loop calls w:next(), which yields the same way.
+    while true do
+      local kind, obj = w:next()
+      if kind == nil or on_event(kind, obj) then break end
+    end
+  else
+    for kind, obj in w, nil, nil, w do
+      if on_event(kind, obj) then break end
+    end
+  end
+end
+
 local sent, latencies, seen = {}, {}, {}
 local restart_pause
 local N = 20
@@ -160,18 +176,7 @@ task(function()
     for _ in pairs(seen) do count = count + 1 end
     return count == N
   end
-  if _VERSION == "Lua 5.1" and not rawget(_G, "jit") then
-    -- PUC Lua 5.1 cannot yield inside a generic for's iterator (5.2+ and LuaJIT
-    -- can): there the loop calls w:next(), which yields the same way.
-    while true do
-      local kind, obj = w:next()
-      if kind == nil or on_event(kind, obj) then break end
-    end
-  else
-    for kind, obj in w, nil, nil, w do
-      if on_event(kind, obj) then break end
-    end
-  end
+  each_event(w, on_event)
   w:close()
   watch_done = true
 end)
@@ -279,16 +284,7 @@ task(function()
     if os.getenv("KUBE_DEBUG") and (added == 1 or added == NBIG or kind ~= "ADDED") then print(("big %s %d at %.3f"):format(kind, added, now())) end
     return kind == "DELETED"
   end
-  if _VERSION == "Lua 5.1" and not rawget(_G, "jit") then
-    while true do
-      local kind, obj = w:next()
-      if kind == nil or on_event(kind, obj) then break end
-    end
-  else
-    for kind, obj in w, nil, nil, w do
-      if on_event(kind, obj) then break end
-    end
-  end
+  each_event(w, on_event)
   w:close()
   check(added == NBIG and #others == 1 and others[1] == "DELETED big-00001",
     "a watch over " .. NBIG .. " configmaps: every ADDED once, nothing from the re-list after 410, then the deletion",
