@@ -60,7 +60,8 @@ function nonblocking.ready() end
 ---@return boolean
 function nonblocking.wait(id, timeout) end
 --- Makes luakube calls in coroutine `co` (default: the running one) call `wait(handle, timeout)`
---- instead of blocking; nil turns it off.
+--- instead of blocking; nil turns it off. `wait(handle, 0)` must yield once and resume
+--- at the loop's next turn (a coroutine pauses so after 4 ms of buffered events).
 ---@param wait fun(h: kube.Handle, timeout: number?)|nil
 ---@param co thread?
 function nonblocking.attach(wait, co) end

@@ -51,6 +51,13 @@ local function dispatch(premature)
 end
 
 local function wait(h, timeout)
+  if timeout == 0 then
+    -- A pause the caller asks for (a coroutine that held the worker for its
+    -- slice while a handle has more): a semaphore wait of 0 would not yield;
+    -- ngx.sleep(0) lets nginx serve what is waiting and resumes at once.
+    ngx.sleep(0)
+    return
+  end
   local id = h:id()
   local w = waiters[id]
   if not w then

@@ -62,6 +62,9 @@ function nb.wait(id, timeout) return core.nb_wait(id, timeout or 3600) end
 --- Makes the running coroutine yield-aware: plain luakube calls made in it start
 --- without waiting and call `wait(handle, timeout?)` until the handle is ready
 --- (the adapters pass a function that yields to their loop). `nil` turns it off.
+--- `wait(handle, 0)` means "yield once, resume at the loop's next turn": a
+--- coroutine that has taken buffered events for 4 ms pauses so, so a busy watch
+--- never holds the loop longer than that between its events.
 ---@param wait fun(h: any, timeout: number?)|nil
 ---@param co thread?
 function nb.attach(wait, co)

@@ -10,6 +10,35 @@ local running, error, pcall = coroutine.running, error, pcall
 -- Inside `start`: the method called must return its handle, not wait for it.
 local deferring = false
 
+-- The longest stretch (seconds) a coroutine keeps the loop thread while
+-- events are waiting in a handle: after it, `step` yields once to the loop
+-- (`wait(h, 0)`: back at the loop's next turn) before taking the next one.
+-- Without it a watch whose initial list or re-list had queued 3,000 events
+-- handed them all to the for loop in one resume (22 ms on lua5.4, more with
+-- a loop body), and a 100 ms timer waited behind it (issue 12).
+local SLICE = 0.004
+-- When each coroutine last came back from the loop (weak keys).
+local since = setmetatable({}, { __mode = "k" })
+
+-- Waits through the adapter and notes when the coroutine got the thread back.
+local function wait_for(wait, h, left)
+  wait(h, left)
+  since[running()] = now()
+end
+
+-- Yields once to the loop when this coroutine has held it longer than SLICE
+-- (the handle already has news: the adapter resumes it at the loop's next turn).
+local function share(wait, h)
+  local co = running()
+  local t = now()
+  local s = since[co]
+  if not s then
+    since[co] = t
+  elseif t - s > SLICE then
+    wait_for(wait, h, 0)
+  end
+end
+
 local function finish(ok, ...)
   deferring = false
   set_defer(false)
@@ -26,7 +55,7 @@ local function start(f, ...)
 end
 
 local function await(wait, h)
-  while not h:ready() do wait(h) end
+  while not h:ready() do wait_for(wait, h) end
   return h:result()
 end
 
@@ -39,6 +68,7 @@ end
 local function step(wait, it, timeout)
   local deadline = timeout and (now() + timeout)
   while true do
+    share(wait, it)
     local a, b = it:next(0)
     if a ~= nil then return a, b end
     if it:finished() then return nil end
@@ -46,7 +76,7 @@ local function step(wait, it, timeout)
     if left and left <= 0 then return nil end
     -- ready() after next(0) marked everything seen: news since then is not
     -- missed (it also makes the handle's notifies reach the ready set).
-    if not it:ready() then wait(it, left) end
+    if not it:ready() then wait_for(wait, it, left) end
   end
 end
 
