@@ -143,6 +143,30 @@ cp_directory_out() {
   k cp web:dir "$TMP/dir-back" || return 1
   same "$(cat "$TMP/dir-back/sub/x")" deep
 }
+cp_directory_in() {
+  mkdir -p "$TMP/dir-in/sub"
+  echo top >"$TMP/dir-in/x"
+  echo inner >"$TMP/dir-in/sub/y"
+  k cp "$TMP/dir-in" web:dir-in || return 1
+  same "$(cat "$TMP/exec/default/web/app/dir-in/x") $(cat "$TMP/exec/default/web/app/dir-in/sub/y")" "top inner"
+}
+# The module's cp and kubectl's read each other's copies: pods:cp_to, then kubectl cp
+# out; kubectl cp in, then pods:cp_from.
+cp_module_and_kubectl() {
+  echo "from the module $RANDOM" >"$TMP/m.txt"
+  echo "from kubectl $RANDOM" >"$TMP/k.txt"
+  k cp "$TMP/k.txt" web:k.txt || return 1
+  ( . scripts/env.sh 5.4 >/dev/null
+    lua5.4 - "$TMP" <<'LUA' ) || return 1
+local tmp = ...
+local api, config = require "kube.api", require "kube.config"
+local pods = api.Client:new(config.from_kube_config(os.getenv("KUBECONFIG"))):corev1():pods("default")
+assert(pods:cp_to("web", tmp .. "/m.txt", "m.txt"))
+assert(pods:cp_from("web", "k.txt", tmp .. "/k-back.txt"))
+LUA
+  k cp web:m.txt "$TMP/m-back.txt" || return 1
+  cmp "$TMP/m.txt" "$TMP/m-back.txt" && cmp "$TMP/k.txt" "$TMP/k-back.txt"
+}
 # port_forward MODE: kubectl port-forward to web:8080 (the HTTP server), then
 # curl through it: one page, a 4 MB file compared byte for byte, and 10
 # connections at once. MODE websocket: kubectl 1.32's default (SPDY/3.1
@@ -199,6 +223,8 @@ check "exec without upgrade headers: 400 Upgrade request required" no_upgrade
 check "kubectl attach -i" attach_stdin
 check "kubectl cp into and out of a container" cp_to_and_from
 check "kubectl cp a directory out" cp_directory_out
+check "kubectl cp a directory in" cp_directory_in
+check "the module's cp and kubectl cp read each other's copies" cp_module_and_kubectl
 check "kubectl port-forward (SPDY in WebSocket), then curl through it" port_forward websocket
 check "kubectl port-forward (SPDY upgrade fallback), then curl through it" port_forward spdy
 check "kubectl port-forward to a refused port: the server's error" port_forward_refused
