@@ -54,6 +54,13 @@ metadata: {name: att, namespace: default}
 spec:
   containers:
   - {name: main, image: busybox, stdin: true, command: ["sh", "-c", "echo started; cat"]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: ticker, namespace: default}
+spec:
+  containers:
+  - {name: main, image: busybox, command: ["sh", "-c", "while true; do echo tick; sleep 0.2; done"]}
 YAML
 "$SERVER" --kubeconfig "$TMP/kubeconfig" --seed "$TMP/seed.yaml" --exec-dir "$TMP/exec" >"$TMP/server.log" 2>&1 &
 SERVER_PID=$!
@@ -129,6 +136,13 @@ attach_stdin() {
   out=$( (sleep 1; echo through-attach; sleep 1) | timeout 5 kubectl --cache-dir "$TMP/cache" attach -i att 2>/dev/null)
   echo "$out"
   grep -qx 'through-attach' <<<"$out"
+}
+attach_output() {
+  # Without -i: only the container's output, until kubectl is stopped.
+  local out
+  out=$(timeout 3 kubectl --cache-dir "$TMP/cache" attach ticker 2>/dev/null)
+  echo "$out" | head -5
+  [ "$(grep -cx tick <<<"$out")" -ge 3 ]
 }
 cp_to_and_from() {
   echo "a file to copy $RANDOM" >"$TMP/f.txt"
@@ -221,6 +235,7 @@ check "kubectl exec: unknown container" exec_unknown_container
 check "kubectl exec: unknown pod" exec_unknown_pod
 check "exec without upgrade headers: 400 Upgrade request required" no_upgrade
 check "kubectl attach -i" attach_stdin
+check "kubectl attach (no -i): the container's output" attach_output
 check "kubectl cp into and out of a container" cp_to_and_from
 check "kubectl cp a directory out" cp_directory_out
 check "kubectl cp a directory in" cp_directory_in
