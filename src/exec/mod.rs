@@ -730,18 +730,11 @@ pub(crate) fn dispatch(
             } else {
                 format!("{what} {name}:{remote} -> {local}")
             };
-            let fail = |lua: &Lua, msg: String| -> mlua::Result<MultiValue> {
-                if rc.core.panic {
-                    Err(mlua::Error::runtime(msg))
-                } else {
-                    (Value::Nil, msg).into_lua_multi(lua)
-                }
-            };
             let deferred = crate::nonblocking::take_defer(lua);
             let job = if verb == "cp_to" {
                 let src = std::path::PathBuf::from(&local);
                 if let Err(e) = std::fs::metadata(&src) {
-                    return fail(lua, format!("{what}: {e}"));
+                    return failure(lua, rc.core.panic, format!("{what}: {e}"));
                 }
                 let command: Vec<String> = ["tar", "-xmf", "-", "-C", &dir]
                     .iter()
