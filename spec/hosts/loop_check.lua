@@ -219,7 +219,7 @@ end)
 -- 5. Issue 13: exec one-shot, a session's protocol()/close_stdin(), cp both ways and a
 -- port-forward inside the loop, after the watch is done, with a 100 ms timer of their own;
 -- each result compared with the blocking form's, computed here before the loop runs.
-local exec_cmd = { "sh", "-c", "sleep 0.3; echo out; echo err >&2; exit 3" }
+local exec_cmd = { "sh", "-c", "sleep 0.6; echo out; echo err >&2; exit 3" }
 local copy_dir = os.tmpname()
 os.remove(copy_dir)
 assert(os.execute("mkdir -p '" .. copy_dir .. "'"))
@@ -260,7 +260,7 @@ task(function()
   local t0 = now()
   local got = { pods:exec("sh", exec_cmd) }
   local took = now() - t0
-  check(got[1] == "out\n" and got[2] == "err\n" and got[3] == 3 and same(got, blocking.exec) and took > 0.25,
+  check(got[1] == "out\n" and got[2] == "err\n" and got[3] == 3 and same(got, blocking.exec) and took > 0.55,
     "a one-shot exec yields to the loop and returns what the blocking form returns",
     ("%.0f ms, exit %s"):format(took * 1000, tostring(got[3])))
 
@@ -286,6 +286,20 @@ task(function()
     "cp_to and cp_from (1 MB) yield to the loop and return what the blocking forms return",
     ("%s %s / %s %s"):format(tostring(to[1]), tostring(to[2]), tostring(from[1]), tostring(from[2])))
 
+  -- Many at once: 10 one-shot execs of 0.3 s, each in its own task, overlap.
+  local started, done_n, all_right = now(), 0, true
+  for i = 1, 10 do
+    task(function()
+      local o, _, c = pods:exec("sh", { "sh", "-c", "sleep 0.3; echo " .. i })
+      all_right = all_right and o == i .. "\n" and c == 0
+      done_n = done_n + 1
+    end)
+  end
+  while done_n < 10 and now() - started < 20 do B.sleep(0.05) end
+  local span = now() - started
+  check(done_n == 10 and all_right and span < 2, "10 one-shot execs of 0.3 s in 10 tasks run at once",
+    ("%d done in %.0f ms"):format(done_n, span * 1000))
+
   local pf = pods:portforward("sh", 8080)
   pf:write("ping")
   local stream, chunk = pf:read(10)
@@ -306,10 +320,11 @@ local function finish()
     :format(backend, ticks, worst * 1000, median, p99, #latencies))
   check(worst < 0.5, "the 100 ms timer's largest gap stays under 500 ms", ("%.0f ms"):format(worst * 1000))
   -- The figure has the issue's target; the check's bound is what tells yielding from
-  -- blocking on a shared machine (a blocking exec above holds the loop >= 300 ms).
+  -- blocking on a shared machine (a blocking exec above holds the loop >= 600 ms, 10
+  -- of them 3 s; yielding measured 100-203 ms at load average 9 on 2 cores).
   print(("figures [%s]: during exec, a session, cp both ways and a port-forward the 100 ms timer's largest gap %s ms (target 110)")
     :format(backend, exec_gap and ("%.0f"):format(exec_gap * 1000) or "?"))
-  check(exec_gap and exec_gap < 0.25, "the 100 ms timer keeps ticking during exec, cp and port-forward (a blocked loop misses >= 300 ms)",
+  check(exec_gap and exec_gap < 0.45, "the 100 ms timer keeps ticking during exec, cp and port-forward (a blocked loop misses >= 600 ms)",
     exec_gap and ("%.0f ms"):format(exec_gap * 1000))
   check(#latencies == N - 4, "every event delivered", tostring(#latencies))
   check(restart_pause ~= nil, "the server restarted while the loop ran",
