@@ -61,6 +61,23 @@ describe("pods:cp_to / cp_from", function()
     assert.are.equal("hello\n", read(dir .. "/back.txt"))
   end)
 
+  it("nonblocking.start: cp_to and cp_from are pending handles with the blocking calls' results", function()
+    local nb = require "kube.nonblocking"
+    write(dir .. "/nb.bin", binary())
+    local h = nb.start(pods, "cp_to", "web", dir .. "/nb.bin", "nb.bin")
+    assert.matches("^kube.Pending", tostring(h))
+    local to = { h:result() }
+    assert.same({ pods:cp_to("web", dir .. "/nb.bin", "nb-blocking.bin") }, to)
+    assert.is_true(to[1])
+    h = nb.start(pods, "cp_from", "web", "nb.bin", dir .. "/nb-back.bin")
+    assert.same({ true, 1 }, { h:result() })
+    assert.is_true(read(dir .. "/nb-back.bin") == binary())
+    -- A failure is the blocking call's failure.
+    local got = { nb.start(pods, "cp_from", "web", "no-such", dir .. "/x"):result() }
+    assert.is_nil(got[1])
+    assert.same({ pods:cp_from("web", "no-such", dir .. "/x") }, got)
+  end)
+
   it("copies a directory tree both ways, binary data intact", function()
     local src = dir .. "/tree"
     assert(os.execute("mkdir -p '" .. src .. "/sub/deeper'"))

@@ -4,6 +4,7 @@
 local api = require "kube.api"
 local config = require "kube.config"
 local testing = require "kube.testing"
+local now = require("kube.core").monotonic
 
 describe("exec sessions", function()
   local srv, pods
@@ -126,10 +127,19 @@ describe("exec sessions", function()
   it("a session the server drops mid-stream: a clear error, no hang", function()
     local s = pods:exec_session("web", { "sh", "-c", "echo first; sleep 30" }, { stdin = false })
     assert.are.equal("first\n", select(2, s:read(10)))
+    -- A one-shot exec's pending handle too (what an adapter's coroutine waits for).
+    local h = require("kube.nonblocking").start(pods, "exec", "web", { "sh", "-c", "echo first; sleep 30" })
+    assert.is_true(require("kube.nonblocking").wait(h:id(), 10))
     srv:stop()
     local ok, err = pcall(function() return s:read(10) end)
     assert.is_false(ok)
     assert.matches("the session broke", tostring(err), 1, true)
+    local t0 = now()
+    local out, msg = h:result()
+    assert.is_nil(out)
+    -- (the README's two messages for a dropped session)
+    assert.is_truthy(msg:find("the session broke", 1, true) or msg:find("closed before the command's status", 1, true), msg)
+    assert.is_true(now() - t0 < 10)
     srv = testing.start { seed = "spec/fixtures/exec_pods.yaml" }
     pods = api.Client:new(config.from_kube_config(srv.kubeconfig)):corev1():pods("default")
   end)
@@ -146,6 +156,55 @@ describe("exec sessions", function()
     s:close()
   end)
 
+  it("nonblocking.start: a one-shot exec is a pending handle with the blocking call's results", function()
+    local nb = require "kube.nonblocking"
+    local cmd = { "sh", "-c", "sleep 0.3; echo out; echo err >&2; exit 2" }
+    local t0 = now()
+    local h = nb.start(pods, "exec", "web", cmd)
+    assert.is_true(now() - t0 < 0.2)
+    assert.matches("^kube.Pending", tostring(h))
+    assert.is_false(h:ready())
+    assert.is_true(nb.wait(h:id(), 10))
+    local got = { h:result() }
+    assert.same({ "out\n", "err\n", 2 }, got)
+    assert.same(got, { pods:exec("web", cmd) })
+    -- Errors come back the same way too.
+    assert.same({ pods:exec("nope", { "true" }) }, { nb.start(pods, "exec", "nope", { "true" }):result() })
+  end)
+
+  it("a pending exec wakes its waiter at opts.timeout, and cancel() stops it", function()
+    local nb = require "kube.nonblocking"
+    local h = nb.start(pods, "exec", "web", { "sleep", "30" }, { timeout = 0.3 })
+    local t0 = now()
+    assert.is_true(nb.wait(h:id(), 10))
+    while not h:ready() do nb.wait(h:id(), 10) end
+    assert.is_true(now() - t0 < 5)
+    local out, msg = h:result()
+    assert.is_nil(out)
+    assert.matches("timed out", msg, 1, true)
+    h = nb.start(pods, "exec", "web", { "sleep", "30" })
+    h:cancel()
+    assert.is_true(h:ready())
+    out, msg = h:result()
+    assert.is_nil(out)
+    assert.matches("cancelled", msg, 1, true)
+  end)
+
+  it("protocol(0) and write never wait", function()
+    local s = pods:exec_session("web", { "sh", "-c", "exit 0" })
+    local t0 = now()
+    local p, why = s:protocol(0)
+    assert.is_true(now() - t0 < 0.05)
+    assert.is_true(p == "v5.channel.k8s.io" or (p == nil and why == "timeout"))
+    assert.are.equal("v5.channel.k8s.io", s:protocol(10))
+    assert.are.equal(0, s:wait(10))
+    t0 = now()
+    local ok, err = pcall(s.write, s, "late")
+    assert.is_false(ok)
+    assert.matches("the session is over", tostring(err), 1, true)
+    assert.is_true(now() - t0 < 0.05)
+  end)
+
   it("port-forward: a stream through the pod's port", function()
     local pf = pods:portforward("web", 8080)
     pf:write("ping")
@@ -153,5 +212,29 @@ describe("exec sessions", function()
     assert.are.equal("data", stream)
     assert.are.equal("ping", chunk)
     pf:close()
+  end)
+
+  it("port-forward: a stream whose remote side closes ends after the data", function()
+    local socket = require "socket"
+    local target = assert(socket.bind("127.0.0.1", 0))
+    local _, tport = target:getsockname()
+    target:settimeout(10)
+    pods:create { metadata = { name = "pfclose", annotations = { ["kube-testserver/port.9000"] = "127.0.0.1:" .. tport } },
+      spec = { nodeName = "n1", containers = { { name = "c", image = "busybox" } } } }
+    local pf = pods:portforward("pfclose", 9000)
+    pf:write("hi")
+    local remote = assert(target:accept())
+    remote:settimeout(10)
+    assert.are.equal("hi", remote:receive(2))
+    assert(remote:send("bye"))
+    remote:close()
+    local got = ""
+    for stream, chunk in pf do
+      assert.are.equal("data", stream)
+      got = got .. chunk
+    end
+    assert.are.equal("bye", got)
+    assert.is_true(pf:finished())
+    target:close()
   end)
 end)

@@ -61,8 +61,22 @@ pub(crate) trait Background {
     fn finish(self: Box<Self>) -> Reply;
 }
 
+/// Background work other than one HTTP call that a pending handle can stand
+/// for (exec's one-shot form, cp: `src/exec/`). The blocking form runs the
+/// same job (`poll(None)`, then `finish`), so both give the same results.
+pub(crate) trait Job {
+    /// Takes what arrived, waiting until `deadline` at the latest (never
+    /// when it has passed); true once the job is over.
+    fn poll(&mut self, deadline: Option<Instant>) -> bool;
+    /// The Lua results of a job that is over.
+    fn finish(self: Box<Self>, lua: &Lua) -> mlua::Result<MultiValue>;
+    /// Stops the background work (`pending:cancel()`).
+    fn cancel(&mut self);
+}
+
 enum State {
     Running(Box<dyn Background>, Finisher),
+    Job(Box<dyn Job>),
     Done(Result<Vec<Value>, String>),
     /// Being finished (re-entered from the finisher's Lua code).
     Busy,
@@ -83,6 +97,14 @@ impl Pending {
         }
     }
 
+    /// A handle for `job`, woken by `signal` (which the job's task notifies).
+    pub(crate) fn job(signal: Arc<Signal>, job: Box<dyn Job>) -> Self {
+        Pending {
+            state: RefCell::new(State::Job(job)),
+            signal,
+        }
+    }
+
     /// A handle whose results are already known (e.g. a cached discovery).
     pub(crate) fn done(values: MultiValue) -> Self {
         let signal = Signal::new();
@@ -97,6 +119,7 @@ impl Pending {
     fn poll(&self, deadline: Option<Instant>) -> bool {
         match &mut *self.state.borrow_mut() {
             State::Running(started, _) => started.poll(deadline),
+            State::Job(job) => job.poll(deadline),
             _ => true,
         }
     }
@@ -104,25 +127,30 @@ impl Pending {
     fn result(&self, lua: &Lua) -> mlua::Result<MultiValue> {
         self.poll(None);
         let state = std::mem::replace(&mut *self.state.borrow_mut(), State::Busy);
-        let outcome = match state {
-            State::Running(started, finish) => {
-                let out = finish(lua, started.finish());
-                let stored = match &out {
-                    Ok(v) => Ok(v.iter().cloned().collect()),
-                    Err(e) => Err(lua_fn::message(e)),
+        let out = match state {
+            State::Running(started, finish) => finish(lua, started.finish()),
+            State::Job(job) => job.finish(lua),
+            State::Done(r) => {
+                let again = r.clone();
+                *self.state.borrow_mut() = State::Done(r);
+                return match again {
+                    Ok(v) => Ok(v.into_iter().collect()),
+                    Err(e) => Err(mlua::Error::runtime(e)),
                 };
-                *self.state.borrow_mut() = State::Done(stored);
-                return out;
             }
-            State::Done(r) => r,
-            State::Busy => Err("pending:result: called again while it runs".into()),
+            State::Busy => {
+                *self.state.borrow_mut() = State::Busy;
+                return Err(mlua::Error::runtime(
+                    "pending:result: called again while it runs",
+                ));
+            }
         };
-        let again = outcome.clone();
-        *self.state.borrow_mut() = State::Done(outcome);
-        match again {
-            Ok(v) => Ok(v.into_iter().collect()),
-            Err(e) => Err(mlua::Error::runtime(e)),
-        }
+        let stored = match &out {
+            Ok(v) => Ok(v.iter().cloned().collect()),
+            Err(e) => Err(lua_fn::message(e)),
+        };
+        *self.state.borrow_mut() = State::Done(stored);
+        out
     }
 }
 
@@ -140,8 +168,10 @@ impl UserData for Pending {
         });
         m.add_method("result", |lua, this, ()| this.result(lua));
         m.add_method("cancel", |_, this, ()| {
-            if let State::Running(started, _) = &mut *this.state.borrow_mut() {
-                started.cancel();
+            match &mut *this.state.borrow_mut() {
+                State::Running(started, _) => started.cancel(),
+                State::Job(job) => job.cancel(),
+                _ => {}
             }
             Ok(())
         });

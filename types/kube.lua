@@ -235,7 +235,8 @@ function Pods:bind(name, node) end
 --- `out, err, 0` on success; `out, err, N` for exit code N; `out, err, nil, message`
 --- when the command could not run (e.g. not found); `nil, message` when the session
 --- failed (unknown pod or container, refused upgrade, broken connection, timeout).
---- Blocks the calling thread (use `exec_session` inside an event loop).
+--- Waits on the calling thread in a script; yields to the loop in a host adapter's
+--- coroutine; `nonblocking.start(pods, "exec", ...)` gives a pending handle.
 ---@param name string
 ---@param command kube.Command
 ---@param opts kube.ExecOptions?
@@ -270,7 +271,8 @@ function Pods:portforward_listen(name, port, opts) end
 --- Copies a local file or directory into the container, as `kubectl cp` does
 --- (a tar stream to `tar -xmf - -C DIR` in the container). `remote` ending in `/`
 --- is a directory the source goes into under its own name.
---- `true, bytes_sent` or `nil, message`. Blocks the calling thread.
+--- `true, bytes_sent` or `nil, message`. Waits on the calling thread in a script,
+--- yields in a host adapter's coroutine (a pending handle with `nonblocking.start`).
 ---@param name string
 ---@param local_path string
 ---@param remote_path string
@@ -280,7 +282,8 @@ function Pods:cp_to(name, local_path, remote_path, opts) end
 --- Copies a file or directory out of the container (`tar cf -` there, unpacked
 --- here as it arrives; `remote_path` itself becomes `local_path`). Only regular
 --- files and directories are written; links and devices are skipped and no entry
---- may leave `local_path`. `true, files_written` or `nil, message`.
+--- may leave `local_path`. `true, files_written` or `nil, message`. Waits or yields
+--- as `cp_to` does.
 ---@param name string
 ---@param remote_path string
 ---@param local_path string
@@ -342,7 +345,8 @@ function LogLines:close() end
 
 --- An exec, attach or port-forward session. Its connection runs in the background:
 --- `read(0)` never waits, and inside a host adapter's coroutine (`kube.luv`,
---- `kube.cqueues`, `kube.ngx`) `read`, `wait` and the generic for yield to the loop.
+--- `kube.cqueues`, `kube.ngx`) `read`, `wait`, `protocol`, `close_stdin` and the
+--- generic for yield to the loop; `write` and `resize` never wait.
 --- `for stream, chunk in session do … end` gives `"stdout"|"stderr"|"data", bytes`.
 ---@class kube.Session
 ---@overload fun(): string?, string?
@@ -368,9 +372,12 @@ function Session:resize(cols, rows) end
 ---@param timeout number?
 ---@return integer?, table|string?, table?
 function Session:wait(timeout) end
---- The subprotocol the server chose (waits for the upgrade).
----@return string
-function Session:protocol() end
+--- The subprotocol the server chose, waiting for the upgrade's answer up to `timeout`
+--- seconds (none: until it comes; 0: only looks): `nil, "timeout"` when it has not come.
+--- Yields in a host adapter's coroutine, as `close_stdin` does.
+---@param timeout number?
+---@return string?, string?
+function Session:protocol(timeout) end
 --- True once the session ended.
 ---@return boolean
 function Session:finished() end

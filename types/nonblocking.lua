@@ -12,7 +12,8 @@
 --- 0 when ready (poll returns at once), nil to wait for `pollfd`.
 ---@field timeout fun(self): number?
 
---- A call running in the background (`kube.nonblocking.start`).
+--- A call running in the background (`kube.nonblocking.start`; also a one-shot `exec`,
+--- `cp_to` or `cp_from`, whose `result()` is what the blocking call returns).
 ---@class kube.Pending: kube.Handle
 --- What the blocking call returns (waits when not ready; outside adapters that blocks).
 ---@field result fun(self): any, any, any

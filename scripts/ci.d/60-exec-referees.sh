@@ -48,6 +48,13 @@ metadata: {name: att, namespace: default}
 spec:
   containers:
   - {name: main, image: busybox, stdin: true, command: ["sh", "-c", "echo started; cat"]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: ticker, namespace: default}
+spec:
+  containers:
+  - {name: main, image: busybox, command: ["sh", "-c", "while true; do echo tick; sleep 0.2; done"]}
 YAML
 start_server --seed "$TMP/seed.yaml" --exec-dir "$TMP/exec"
 export KUBECONFIG=$TMP/kubeconfig HOME=$TMP/home
@@ -117,6 +124,13 @@ attach_stdin() {
   echo "$out"
   grep -qx 'through-attach' <<<"$out"
 }
+attach_output() {
+  # Without -i: only the container's output, until kubectl is stopped.
+  local out
+  out=$(timeout 3 kubectl --cache-dir "$TMP/cache" attach ticker 2>/dev/null)
+  echo "$out" | head -5
+  [ "$(grep -cx tick <<<"$out")" -ge 3 ]
+}
 cp_to_and_from() {
   echo "a file to copy $RANDOM" >"$TMP/f.txt"
   k cp "$TMP/f.txt" web:copied.txt || return 1
@@ -129,6 +143,30 @@ cp_directory_out() {
   echo deep >"$TMP/exec/default/web/app/dir/sub/x"
   k cp web:dir "$TMP/dir-back" || return 1
   same "$(cat "$TMP/dir-back/sub/x")" deep
+}
+cp_directory_in() {
+  mkdir -p "$TMP/dir-in/sub"
+  echo top >"$TMP/dir-in/x"
+  echo inner >"$TMP/dir-in/sub/y"
+  k cp "$TMP/dir-in" web:dir-in || return 1
+  same "$(cat "$TMP/exec/default/web/app/dir-in/x") $(cat "$TMP/exec/default/web/app/dir-in/sub/y")" "top inner"
+}
+# The module's cp and kubectl's read each other's copies: pods:cp_to, then kubectl cp
+# out; kubectl cp in, then pods:cp_from.
+cp_module_and_kubectl() {
+  echo "from the module $RANDOM" >"$TMP/m.txt"
+  echo "from kubectl $RANDOM" >"$TMP/k.txt"
+  k cp "$TMP/k.txt" web:k.txt || return 1
+  ( . scripts/env.sh 5.4 >/dev/null
+    lua5.4 - "$TMP" <<'LUA' ) || return 1
+local tmp = ...
+local api, config = require "kube.api", require "kube.config"
+local pods = api.Client:new(config.from_kube_config(os.getenv("KUBECONFIG"))):corev1():pods("default")
+assert(pods:cp_to("web", tmp .. "/m.txt", "m.txt"))
+assert(pods:cp_from("web", "k.txt", tmp .. "/k-back.txt"))
+LUA
+  k cp web:m.txt "$TMP/m-back.txt" || return 1
+  cmp "$TMP/m.txt" "$TMP/m-back.txt" && cmp "$TMP/k.txt" "$TMP/k-back.txt"
 }
 # port_forward MODE: kubectl port-forward to web:8080 (the HTTP server), then
 # curl through it: one page, a 4 MB file compared byte for byte, and 10
@@ -184,8 +222,11 @@ check "kubectl exec: unknown container" exec_unknown_container
 check "kubectl exec: unknown pod" exec_unknown_pod
 check "exec without upgrade headers: 400 Upgrade request required" no_upgrade
 check "kubectl attach -i" attach_stdin
+check "kubectl attach (no -i): the container's output" attach_output
 check "kubectl cp into and out of a container" cp_to_and_from
 check "kubectl cp a directory out" cp_directory_out
+check "kubectl cp a directory in" cp_directory_in
+check "the module's cp and kubectl cp read each other's copies" cp_module_and_kubectl
 check "kubectl port-forward (SPDY in WebSocket), then curl through it" port_forward websocket
 check "kubectl port-forward (SPDY upgrade fallback), then curl through it" port_forward spdy
 check "kubectl port-forward to a refused port: the server's error" port_forward_refused

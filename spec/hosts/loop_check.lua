@@ -257,7 +257,7 @@ end)
 -- ADDED, meets a 410 (a re-list of all of them that changes nothing) and
 -- then sees one deletion, while the loop keeps ticking.
 local big = client:corev1():configmaps("big")
-local all_added = false
+local all_added, big_done = false, false
 task(function()
   while not all_added do B.sleep(0.1) end
   -- The watch's next reconnect (within 1 s) meets 410: it lists all NBIG
@@ -293,6 +293,103 @@ task(function()
   check(added == NBIG and #others == 1 and others[1] == "DELETED big-00001",
     "a watch over " .. NBIG .. " configmaps: every ADDED once, nothing from the re-list after 410, then the deletion",
     ("%d added, then %s"):format(added, table.concat(others, ", ")))
+  big_done = true
+end)
+
+-- 6. Issue 13: exec one-shot, a session's protocol()/close_stdin(), cp both ways and a
+-- port-forward inside the loop, after the watch is done, with a 100 ms timer of their own;
+-- each result compared with the blocking form's, computed here before the loop runs.
+local exec_cmd = { "sh", "-c", "sleep 0.6; echo out; echo err >&2; exit 3" }
+local copy_dir = os.tmpname()
+os.remove(copy_dir)
+assert(os.execute("mkdir -p '" .. copy_dir .. "'"))
+local function slurp(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local d = f:read("*a")
+  f:close()
+  return d
+end
+local copy_data = string.rep("0123456789abcdef", 64 * 1024) -- 1 MB
+do
+  local f = assert(io.open(copy_dir .. "/in.bin", "wb"))
+  f:write(copy_data)
+  f:close()
+end
+local blocking = {
+  exec = { pods:exec("sh", exec_cmd) },
+  cp_to = { pods:cp_to("sh", copy_dir .. "/in.bin", "blocking.bin") },
+  cp_from = { pods:cp_from("sh", "blocking.bin", copy_dir .. "/blocking-back.bin") },
+}
+last = now() -- the blocking calls above ran before the loop: no gap of the ticker
+local exec_gap
+local function same(a, b)
+  if #a ~= #b then return false end
+  for i = 1, #a do if a[i] ~= b[i] then return false end end
+  return true
+end
+task(function()
+  local deadline = now() + 60
+  -- after the watch and the thousands-of-objects phase, so its gap is its own
+  while not (watch_done and big_done) and now() < deadline do B.sleep(0.1) end
+  local prev, gap = now(), 0
+  local stop_exec_ticker = B.ticker(100, function()
+    local t = now()
+    gap = math.max(gap, t - prev)
+    prev = t
+  end)
+  local t0 = now()
+  local got = { pods:exec("sh", exec_cmd) }
+  local took = now() - t0
+  check(got[1] == "out\n" and got[2] == "err\n" and got[3] == 3 and same(got, blocking.exec) and took > 0.55,
+    "a one-shot exec yields to the loop and returns what the blocking form returns",
+    ("%.0f ms, exit %s"):format(took * 1000, tostring(got[3])))
+
+  local s = pods:exec_session("sh", { "sh", "-c", "sleep 0.3; cat; exit 0" })
+  local proto = s:protocol()
+  s:write("via stdin")
+  local closed = s:close_stdin()
+  local echoed = ""
+  while true do
+    local stream, chunk = s:read(10)
+    if stream == nil then break end
+    echoed = echoed .. chunk
+  end
+  local code = s:wait(10)
+  check(proto == "v5.channel.k8s.io" and closed == true and echoed == "via stdin" and code == 0,
+    "a session's protocol() and close_stdin() yield until it is open",
+    ("%s, %q, exit %s"):format(tostring(proto), echoed, tostring(code)))
+
+  local to = { pods:cp_to("sh", copy_dir .. "/in.bin", "loop.bin") }
+  local from = { pods:cp_from("sh", "loop.bin", copy_dir .. "/loop-back.bin") }
+  check(to[1] == true and same(to, blocking.cp_to) and from[1] == true and same(from, blocking.cp_from)
+    and slurp(copy_dir .. "/loop-back.bin") == copy_data and slurp(copy_dir .. "/blocking-back.bin") == copy_data,
+    "cp_to and cp_from (1 MB) yield to the loop and return what the blocking forms return",
+    ("%s %s / %s %s"):format(tostring(to[1]), tostring(to[2]), tostring(from[1]), tostring(from[2])))
+
+  -- Many at once: 10 one-shot execs of 0.3 s, each in its own task, overlap.
+  local started, done_n, all_right = now(), 0, true
+  for i = 1, 10 do
+    task(function()
+      local o, _, c = pods:exec("sh", { "sh", "-c", "sleep 0.3; echo " .. i })
+      all_right = all_right and o == i .. "\n" and c == 0
+      done_n = done_n + 1
+    end)
+  end
+  while done_n < 10 and now() - started < 20 do B.sleep(0.05) end
+  local span = now() - started
+  check(done_n == 10 and all_right and span < 2, "10 one-shot execs of 0.3 s in 10 tasks run at once",
+    ("%d done in %.0f ms"):format(done_n, span * 1000))
+
+  local pf = pods:portforward("sh", 8080)
+  pf:write("ping")
+  local stream, chunk = pf:read(10)
+  pf:close()
+  check(stream == "data" and chunk == "ping", "a port-forward stream's read yields to the loop",
+    ("%s %s"):format(tostring(stream), tostring(chunk)))
+  stop_exec_ticker()
+  exec_gap = gap
+  os.execute("rm -rf '" .. copy_dir .. "'")
 end)
 
 local function finish()
@@ -303,6 +400,13 @@ local function finish()
   print(("figures [%s]: ticks %d, largest timer gap %.0f ms (target 110; process CPU in it %.0f ms), event latency median %.1f ms max %.1f ms over %d events")
     :format(backend, ticks, worst * 1000, worst_cpu * 1000, median, p99, #latencies))
   check(worst < 0.5, "the 100 ms timer's largest gap stays under 500 ms", ("%.0f ms"):format(worst * 1000))
+  -- The figure has the issue's target; the check's bound is what tells yielding from
+  -- blocking on a shared machine (a blocking exec above holds the loop >= 600 ms, 10
+  -- of them 3 s; yielding measured 100-203 ms at load average 9 on 2 cores).
+  print(("figures [%s]: during exec, a session, cp both ways and a port-forward the 100 ms timer's largest gap %s ms (target 110)")
+    :format(backend, exec_gap and ("%.0f"):format(exec_gap * 1000) or "?"))
+  check(exec_gap and exec_gap < 0.45, "the 100 ms timer keeps ticking during exec, cp and port-forward (a blocked loop misses >= 600 ms)",
+    exec_gap and ("%.0f ms"):format(exec_gap * 1000))
   check(#latencies == N - 4, "every event delivered", tostring(#latencies))
   check(restart_pause ~= nil, "the server restarted while the loop ran",
     restart_pause and ("restart took %.0f ms"):format(restart_pause * 1000))

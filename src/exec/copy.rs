@@ -8,15 +8,20 @@
 //! links and devices are skipped, and no entry may leave the destination.
 //!
 //! The whole copy runs on the background runtime; the Lua call waits for
-//! its outcome (`opts.timeout` bounds it).
+//! its outcome (`opts.timeout` bounds it), or hands back a pending handle in
+//! a host adapter's coroutine (`Copy` is a `nonblocking::Job`).
 
 use super::{exit_of, framed, Exit, V5};
+use crate::nonblocking::Job;
+use crate::runtime::{self, Signal};
 use crate::transport::upgrade::Upgrader;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
+use mlua::{IntoLuaMulti, Lua, MultiValue};
 use std::io::{Read, Write};
 use std::path::{Component, Path, PathBuf};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -357,26 +362,104 @@ pub(crate) async fn copy_from(
     Ok(files)
 }
 
-/// Runs a copy on the background runtime and waits for it on this thread.
-pub(crate) fn wait_for<F>(fut: F, timeout: Option<Duration>, what: &str) -> Result<u64, String>
-where
-    F: std::future::Future<Output = Result<u64, String>> + Send + 'static,
-{
-    let (tx, rx) = std::sync::mpsc::sync_channel(1);
-    let task = crate::runtime::spawn(async move {
-        let _ = tx.send(fut.await);
-    })?;
-    let got = match timeout {
-        Some(t) => rx.recv_timeout(t).map_err(|e| match e {
-            std::sync::mpsc::RecvTimeoutError::Timeout => format!("{what}: timed out"),
-            std::sync::mpsc::RecvTimeoutError::Disconnected => format!("{what}: the copy stopped"),
-        }),
-        None => rx.recv().map_err(|_| format!("{what}: the copy stopped")),
-    };
-    if got.is_err() {
-        task.abort();
+/// The task's end of a copy: says how it ended, also when the copy's
+/// future panicked or was dropped before it finished.
+struct Outcome(Option<runtime::Sender<Result<u64, String>>>, String);
+
+impl Outcome {
+    fn send(mut self, r: Result<u64, String>) {
+        if let Some(tx) = self.0.take() {
+            tx.push(r, 0);
+        }
     }
-    got?
+}
+
+impl Drop for Outcome {
+    fn drop(&mut self) {
+        if let Some(tx) = self.0.take() {
+            tx.push(Err(format!("{}: the copy stopped", self.1)), 0);
+        }
+    }
+}
+
+/// A copy running on the background runtime, as a job a pending handle or
+/// the blocking call waits for (`opts.timeout` bounds it).
+pub(crate) struct Copy {
+    mailbox: runtime::Mailbox<Result<u64, String>>,
+    until: Option<Instant>,
+    got: Option<Result<u64, String>>,
+    what: String,
+    panic: bool,
+}
+
+impl Copy {
+    /// Starts `fut`; the job, the signal its end notifies and its deadline.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn start<F>(
+        fut: F,
+        timeout: Option<Duration>,
+        what: String,
+        panic: bool,
+    ) -> Result<(Copy, Arc<Signal>, Option<Instant>), String>
+    where
+        F: std::future::Future<Output = Result<u64, String>> + Send + 'static,
+    {
+        let signal = Signal::new();
+        let (tx, mut mailbox) = runtime::mailbox(signal.clone(), 0);
+        let outcome = Outcome(Some(tx), what.clone());
+        let task = runtime::spawn(async move { outcome.send(fut.await) })?;
+        mailbox.set_task(task);
+        let until = timeout.and_then(crate::streaming::deadline_after);
+        let job = Copy {
+            mailbox,
+            until,
+            got: None,
+            what,
+            panic,
+        };
+        Ok((job, signal, until))
+    }
+}
+
+impl Job for Copy {
+    fn poll(&mut self, deadline: Option<Instant>) -> bool {
+        while self.got.is_none() {
+            let wait_until = match (deadline, self.until) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            if let Some(r) = self.mailbox.pop(wait_until) {
+                self.got = Some(r);
+            } else if self.mailbox.orphaned() {
+                self.got = Some(Err(format!(
+                    "{}: the copy belongs to another process",
+                    self.what
+                )));
+            } else if self.until.is_some_and(|u| Instant::now() >= u) {
+                self.mailbox.cancel();
+                self.got = Some(Err(format!("{}: timed out", self.what)));
+            } else {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn finish(mut self: Box<Self>, lua: &Lua) -> mlua::Result<MultiValue> {
+        self.poll(None);
+        match self.got.take() {
+            Some(Ok(n)) => (true, n).into_lua_multi(lua),
+            Some(Err(e)) => super::failure(lua, self.panic, e),
+            None => super::failure(lua, self.panic, format!("{}: the copy stopped", self.what)),
+        }
+    }
+
+    fn cancel(&mut self) {
+        if self.got.is_none() {
+            self.mailbox.cancel();
+            self.got = Some(Err(format!("{}: cancelled", self.what)));
+        }
+    }
 }
 
 #[cfg(test)]

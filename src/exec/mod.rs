@@ -267,11 +267,10 @@ impl Session {
         if sent {
             return Ok(());
         }
+        // The task is gone, and it queued its last event before it went:
+        // look for the reason without waiting.
         while !self.ended {
-            match self
-                .mailbox
-                .pop(Some(Instant::now() + Duration::from_secs(1)))
-            {
+            match self.mailbox.try_pop() {
                 Some(Event::Failed(e)) => {
                     self.ended = true;
                     return Err(e);
@@ -283,11 +282,12 @@ impl Session {
         Err(format!("{}: the session is over", self.what))
     }
 
-    /// Waits for the protocol to be known (the upgrade answered).
-    fn opened(&mut self, until: Option<Instant>) -> Result<(), String> {
+    /// Waits for the protocol to be known (the upgrade answered) until
+    /// `until`; false when it is not known by then.
+    fn opened(&mut self, until: Option<Instant>) -> Result<bool, String> {
         while self.protocol.is_none() && !self.ended {
             let Some(ev) = self.mailbox.pop(until) else {
-                return Err(format!("{}: timed out opening the session", self.what));
+                return Ok(false);
             };
             match ev {
                 Event::Opened(p) => self.protocol = Some(p),
@@ -299,7 +299,7 @@ impl Session {
                 _ => {}
             }
         }
-        Ok(())
+        Ok(true)
     }
 }
 
@@ -398,10 +398,15 @@ impl Step for Session {
                 .map_err(mlua::Error::runtime)?;
             Ok(true)
         })?;
-        let protocol = lua_fn::method(lua, Self::NAME, move |_, this: &It, ()| {
+        // protocol(timeout): nil, "timeout" when the upgrade has not been
+        // answered in time (0: only looks).
+        let protocol = lua_fn::method(lua, Self::NAME, move |lua, this: &It, t: Option<f64>| {
+            let until = deadline(t)?;
             let mut s = borrow(this)?;
-            s.opened(None).map_err(mlua::Error::runtime)?;
-            Ok(s.protocol.clone())
+            if !s.opened(until).map_err(mlua::Error::runtime)? {
+                return (Value::Nil, "timeout").into_lua_multi(lua);
+            }
+            s.protocol.clone().into_lua_multi(lua)
         })?;
         // wait(timeout): the exit code (nil when the command could not run or
         // the time ran out) and the Status; unread output is dropped.
@@ -418,6 +423,10 @@ impl Step for Session {
         // In a host adapter's coroutine both yield to the loop instead of blocking.
         let read = crate::nonblocking::yielding_iter(lua, "wrap_read", read)?;
         let wait = crate::nonblocking::yielding_iter(lua, "wrap_wait", wait)?;
+        // Both need the upgrade's answer: in an adapter's coroutine they
+        // yield until the session is open (protocol(0) tells).
+        let protocol = crate::nonblocking::yielding_iter(lua, "wrap_opening", protocol)?;
+        let close_stdin = crate::nonblocking::yielding_iter(lua, "wrap_opening", close_stdin)?;
         Ok(vec![
             ("read", read),
             ("write", write),
@@ -721,27 +730,22 @@ pub(crate) fn dispatch(
             } else {
                 format!("{what} {name}:{remote} -> {local}")
             };
-            let fail = |lua: &Lua, msg: String| -> mlua::Result<MultiValue> {
-                if rc.core.panic {
-                    Err(mlua::Error::runtime(msg))
-                } else {
-                    (Value::Nil, msg).into_lua_multi(lua)
-                }
-            };
-            let done = if verb == "cp_to" {
+            let deferred = crate::nonblocking::take_defer(lua);
+            let job = if verb == "cp_to" {
                 let src = std::path::PathBuf::from(&local);
                 if let Err(e) = std::fs::metadata(&src) {
-                    return fail(lua, format!("{what}: {e}"));
+                    return failure(lua, rc.core.panic, format!("{what}: {e}"));
                 }
                 let command: Vec<String> = ["tar", "-xmf", "-", "-C", &dir]
                     .iter()
                     .map(|s| s.to_string())
                     .collect();
                 let url = session_url(rc, verb, &name, "exec", &command, &o)?;
-                copy::wait_for(
+                copy::Copy::start(
                     copy::copy_to(up, url, o.protocols.clone(), src, base, what.clone()),
                     timeout,
-                    &what,
+                    what,
+                    rc.core.panic,
                 )
             } else {
                 let command: Vec<String> = ["tar", "cf", "-", "-C", &dir, &format!("./{base}")]
@@ -750,16 +754,15 @@ pub(crate) fn dispatch(
                     .collect();
                 let url = session_url(rc, verb, &name, "exec", &command, &o)?;
                 let dest = std::path::PathBuf::from(&local);
-                copy::wait_for(
+                copy::Copy::start(
                     copy::copy_from(up, url, o.protocols.clone(), base, dest, what.clone()),
                     timeout,
-                    &what,
+                    what,
+                    rc.core.panic,
                 )
             };
-            match done {
-                Ok(n) => (true, n).into_lua_multi(lua),
-                Err(e) => fail(lua, e),
-            }
+            let (job, signal, until) = job.map_err(mlua::Error::runtime)?;
+            run_job(lua, deferred, signal, until, Box::new(job))
         }
         _ => Err(mlua::Error::runtime(format!("{what}: unknown verb"))),
     }
@@ -839,54 +842,134 @@ fn cp_opts(
 }
 
 /// `out, err, code` (or `nil, message` when the session failed; the exit
-/// code is nil with the Status message when the command could not run).
-fn one_shot(lua: &Lua, rc: &ResourceClient, mut s: Session, o: &Opts) -> mlua::Result<MultiValue> {
+/// code is nil with the Status message when the command could not run): a
+/// pending handle in deferred mode (a host adapter's coroutine,
+/// `nonblocking.start`), else waited for here. Both run the same job.
+fn one_shot(lua: &Lua, rc: &ResourceClient, s: Session, o: &Opts) -> mlua::Result<MultiValue> {
+    let deferred = crate::nonblocking::take_defer(lua);
+    // A negative or NaN timeout is 0, a huge one none.
     let until = o
         .timeout
-        .map(|t| Instant::now() + Duration::from_secs_f64(t.max(0.0)));
-    let fail = |lua: &Lua, msg: String| -> mlua::Result<MultiValue> {
-        if rc.core.panic {
-            Err(mlua::Error::runtime(msg))
-        } else {
-            (Value::Nil, msg).into_lua_multi(lua)
-        }
+        .and_then(|t| Duration::try_from_secs_f64(t.max(0.0)).ok())
+        .and_then(crate::streaming::deadline_after);
+    let signal = s.mailbox.signal().clone();
+    let mut job = OneShot {
+        s,
+        until,
+        max_bytes: o.max_bytes,
+        panic: rc.core.panic,
+        out: Vec::new(),
+        err: Vec::new(),
+        outcome: None,
     };
     if let Some(input) = &o.input {
-        let _ = s.send(Command::Data(0, Bytes::copy_from_slice(input)));
-        let _ = s.send(Command::CloseStdin);
+        let _ = job.s.send(Command::Data(0, Bytes::copy_from_slice(input)));
+        let _ = job.s.send(Command::CloseStdin);
     }
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    loop {
-        match s.next_chunk(until) {
-            Ok(Some((ch, b))) => {
-                if out.len() + err.len() + b.len() > o.max_bytes {
-                    s.close();
-                    return fail(
-                        lua,
-                        format!(
+    run_job(lua, deferred, signal, until, Box::new(job))
+}
+
+/// A job as a pending handle (`deferred`) or waited for on this thread;
+/// `until` (the job's own time limit) wakes a loop waiting for the handle.
+fn run_job(
+    lua: &Lua,
+    deferred: bool,
+    signal: Arc<Signal>,
+    until: Option<Instant>,
+    mut job: Box<dyn crate::nonblocking::Job>,
+) -> mlua::Result<MultiValue> {
+    if deferred {
+        if let Some(t) = until {
+            signal.notify_at(t);
+        }
+        let h = crate::nonblocking::Pending::job(signal, job);
+        return lua.create_userdata(h)?.into_lua_multi(lua);
+    }
+    job.poll(None);
+    job.finish(lua)
+}
+
+/// `nil, message`, raised instead in panic mode.
+fn failure(lua: &Lua, panic: bool, msg: String) -> mlua::Result<MultiValue> {
+    if panic {
+        Err(mlua::Error::runtime(msg))
+    } else {
+        (Value::Nil, msg).into_lua_multi(lua)
+    }
+}
+
+/// `pods:exec(...)`: the session's output gathered until it ends.
+struct OneShot {
+    s: Session,
+    until: Option<Instant>,
+    max_bytes: usize,
+    panic: bool,
+    out: Vec<u8>,
+    err: Vec<u8>,
+    /// Set once over: Err(message) when it failed.
+    outcome: Option<Result<(), String>>,
+}
+
+impl crate::nonblocking::Job for OneShot {
+    fn poll(&mut self, deadline: Option<Instant>) -> bool {
+        while self.outcome.is_none() {
+            let wait_until = match (deadline, self.until) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            match self.s.next_chunk(wait_until) {
+                Ok(Some((ch, b))) => {
+                    if self.out.len() + self.err.len() + b.len() > self.max_bytes {
+                        self.s.close();
+                        self.outcome = Some(Err(format!(
                             "{}: the output is larger than opts.max_bytes ({} bytes)",
-                            s.what, o.max_bytes
-                        ),
-                    );
+                            self.s.what, self.max_bytes
+                        )));
+                    } else if ch == 2 {
+                        self.err.extend_from_slice(&b);
+                    } else {
+                        self.out.extend_from_slice(&b);
+                    }
                 }
-                if ch == 2 { &mut err } else { &mut out }.extend_from_slice(&b);
+                Ok(None) if self.s.ended => self.outcome = Some(Ok(())),
+                Ok(None) => {
+                    if self.until.is_some_and(|u| Instant::now() >= u) {
+                        self.s.close();
+                        self.outcome = Some(Err(format!("{}: timed out", self.s.what)));
+                    } else {
+                        return false;
+                    }
+                }
+                Err(e) => self.outcome = Some(Err(e)),
             }
-            Ok(None) if s.ended => break,
-            Ok(None) => {
-                s.close();
-                return fail(lua, format!("{}: timed out", s.what));
-            }
-            Err(e) => return fail(lua, e),
+        }
+        true
+    }
+
+    fn finish(mut self: Box<Self>, lua: &Lua) -> mlua::Result<MultiValue> {
+        if self.outcome.is_none() {
+            self.poll(None);
+        }
+        if let Some(Err(e)) = self.outcome.take() {
+            return failure(lua, self.panic, e);
+        }
+        let out = lua.create_string(&self.out)?;
+        let err = lua.create_string(&self.err)?;
+        match &self.s.exit {
+            Some(Exit { code: Some(c), .. }) => (out, err, *c).into_lua_multi(lua),
+            Some(e) => (out, err, Value::Nil, e.message.clone()).into_lua_multi(lua),
+            None => failure(
+                lua,
+                self.panic,
+                format!("{}: the session ended without a status", self.s.what),
+            ),
         }
     }
-    let out = lua.create_string(&out)?;
-    let err = lua.create_string(&err)?;
-    match &s.exit {
-        Some(Exit { code: Some(c), .. }) => (out, err, *c).into_lua_multi(lua),
-        Some(e) => (out, err, Value::Nil, e.message.clone()).into_lua_multi(lua),
-        None => fail(
-            lua,
-            format!("{}: the session ended without a status", s.what),
-        ),
+
+    fn cancel(&mut self) {
+        if self.outcome.is_none() {
+            self.s.close();
+            self.outcome = Some(Err(format!("{}: cancelled", self.s.what)));
+        }
     }
 }

@@ -143,4 +143,25 @@ function M.wrap_wait(impl)
   end
 end
 
+--- A session method that needs the upgrade's answer (`protocol(timeout)`,
+--- `close_stdin()`): yields until the session is open (`self:protocol(0)`
+--- tells without waiting), then runs without waiting.
+function M.wrap_opening(impl)
+  return function(self, timeout)
+    local wait = mode()
+    if not wait or timeout == 0 then return impl(self, timeout) end
+    local deadline = timeout and (now() + timeout)
+    while true do
+      local p, e = self:protocol(0)
+      if p ~= nil or e ~= "timeout" then break end
+      local left = deadline and (deadline - now())
+      if left and left <= 0 then break end
+      -- protocol(0) marked everything seen: news since then is not missed.
+      if not self:ready() then wait(self, left) end
+    end
+    if timeout == nil then return impl(self) end
+    return impl(self, 0)
+  end
+end
+
 return M
