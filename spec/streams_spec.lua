@@ -532,11 +532,11 @@ describe("watch under server faults", function()
     w:close()
   end)
 
-  it("reports objects deleted while away with the last state it saw, listed or watched", function()
+  it("reports objects deleted while away with the last state it saw, listed or watched, when asked", function()
     local ns = fresh_namespace(client)
     local cms = client:corev1():configmaps(ns)
     cms:create { metadata = { name = "listed" }, data = { v = "0" } }
-    local w = cms:watch(nil, { timeout = 30, server_timeout = 1 })
+    local w = cms:watch(nil, { timeout = 30, server_timeout = 1, keep_last_state = true })
     assert.are.same({ { "ADDED", "listed" } }, take(w, 1))
     cms:create { metadata = { name = "watched", labels = { app = "x" } }, data = { v = "1" } }
     cms:patch("watched", { data = { v = "2" } })
@@ -558,6 +558,43 @@ describe("watch under server faults", function()
     for _, obj in ipairs { watched, listed } do
       assert.are.equal("ConfigMap", obj.kind)
       assert.are.equal("v1", obj.apiVersion)
+      assert.are.equal(ns, obj:namespace())
+    end
+    w:close()
+  end)
+
+  it("reports objects deleted while away by their identity by default", function()
+    local ns = fresh_namespace(client)
+    local cms = client:corev1():configmaps(ns)
+    local listed = cms:create { metadata = { name = "listed" }, data = { v = "0" } }
+    local w = cms:watch(nil, { timeout = 30, server_timeout = 1 })
+    assert.are.same({ { "ADDED", "listed" } }, take(w, 1))
+    cms:create { metadata = { name = "watched" }, data = { v = "1" } }
+    local watched = cms:patch("watched", { data = { v = "2" } })
+    assert.are.same({ { "ADDED", "watched" }, { "MODIFIED", "watched" } }, take(w, 2))
+    sleep(1.5) -- the stream ends while the watch is not reading
+    for i = 1, 6 do cms:create { metadata = { name = "filler" .. i } } end
+    cms:delete("watched")
+    cms:delete("listed")
+    local deleted = {}
+    for _ = 1, 8 do
+      local kind, obj = w:next(10)
+      if kind == "DELETED" then deleted[obj:name()] = obj end
+    end
+    -- kind, apiVersion and the metadata that names the object and its last
+    -- reported version; nothing of its content.
+    for name, last in pairs { watched = watched, listed = listed } do
+      local obj = deleted[name]
+      assert.are.same({
+        kind = "ConfigMap",
+        apiVersion = "v1",
+        metadata = {
+          namespace = ns,
+          name = name,
+          uid = last.metadata.uid,
+          resourceVersion = last.metadata.resourceVersion,
+        },
+      }, obj)
       assert.are.equal(ns, obj:namespace())
     end
     w:close()
