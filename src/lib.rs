@@ -18,6 +18,7 @@ pub mod limits;
 pub mod list_decoder;
 pub mod lua_config;
 pub mod lua_fn;
+pub(crate) mod lua_raw;
 pub mod nonblocking;
 pub mod pager;
 pub(crate) mod path;

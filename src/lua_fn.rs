@@ -198,36 +198,30 @@ fn guard_gc<T: 'static>(lua: &Lua, ud: &AnyUserData, all: Table) -> mlua::Result
     if lua.named_registry_value::<bool>(&key).unwrap_or(false) {
         return Ok(());
     }
-    // SAFETY: only stack operations on the userdata's metatable, which mlua
-    // gave every userdata it creates; the stack is restored by exec_raw.
-    let collect: Value = unsafe {
-        lua.exec_raw(ud, |state| {
-            if mlua::ffi::lua_getmetatable(state, 1) == 0 {
-                mlua::ffi::lua_pushnil(state);
-            } else {
-                mlua::ffi::lua_pushstring(state, c"__gc".as_ptr());
-                mlua::ffi::lua_rawget(state, -2);
-            }
-            mlua::ffi::lua_replace(state, 1);
-            mlua::ffi::lua_settop(state, 1);
-        })?
-    };
+    // Raw: mlua protects userdata metatables from Lua code.
+    let collect: Value = crate::lua_raw::run(lua, ud, |stack| {
+        if stack.get_metatable(1) {
+            stack.raw_get_field(-1, "__gc");
+        } else {
+            stack.push_nil();
+        }
+        stack.replace(1);
+        stack.set_top(1);
+    })?;
     if let Value::Function(collect) = collect {
         let guarded: Function =
             lua.load(GC_GUARD)
                 .set_name("=kube.core")
                 .call((all, token::<T>(), collect))?;
-        // SAFETY: as above; sets one field of the same metatable.
-        unsafe {
-            lua.exec_raw::<()>((ud, guarded), |state| {
-                if mlua::ffi::lua_getmetatable(state, 1) != 0 {
-                    mlua::ffi::lua_pushstring(state, c"__gc".as_ptr());
-                    mlua::ffi::lua_pushvalue(state, 2);
-                    mlua::ffi::lua_rawset(state, -3);
-                }
-                mlua::ffi::lua_settop(state, 0);
-            })?;
-        }
+        // Sets one field of the same metatable.
+        crate::lua_raw::run::<()>(lua, (ud, guarded), |stack| {
+            if stack.get_metatable(1) {
+                stack.push_str("__gc");
+                stack.push_copy(2);
+                stack.raw_set(-3);
+            }
+            stack.set_top(0);
+        })?;
     }
     lua.set_named_registry_value(&key, true)
 }

@@ -11,9 +11,10 @@ use crate::call::{ClientCore, Started};
 use crate::convert::{self, Format};
 use crate::iterator::Step;
 use crate::list_decoder::JsonText;
+use crate::lua_raw::{self, Stack};
 use crate::returns::{http_error, shape, Reply, Wrap};
 use crate::runtime::Signal;
-use mlua::{ffi, IntoLuaMulti, Lua, MultiValue, Table, Value};
+use mlua::{IntoLuaMulti, Lua, MultiValue, Table, Value};
 use std::collections::{HashSet, VecDeque};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -70,20 +71,11 @@ fn string_field(t: &Table, field: &str) -> mlua::Result<Option<String>> {
     })
 }
 
-/// Pushes `key` as a Lua string.
-unsafe fn push_key(state: *mut ffi::lua_State, key: &str) {
-    ffi::lua_pushlstring(state, key.as_ptr().cast(), key.len());
-}
-
 /// The string at the top of the stack, if it is one.
-unsafe fn top_string(state: *mut ffi::lua_State) -> Option<String> {
-    if ffi::lua_type(state, -1) != ffi::LUA_TSTRING {
-        return None;
-    }
-    let mut len = 0usize;
-    let p = ffi::lua_tolstring(state, -1, &mut len);
-    let bytes = std::slice::from_raw_parts(p.cast::<u8>(), len);
-    Some(String::from_utf8_lossy(bytes).into_owned())
+fn top_string(stack: Stack) -> Option<String> {
+    stack
+        .string(-1)
+        .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
 }
 
 /// Reads `metadata.namespace`, `.name`, `.resourceVersion` and `.uid` with
@@ -95,22 +87,18 @@ pub fn identity(lua: &Lua, obj: &Table) -> mlua::Result<Identity> {
     const FIELDS: [&str; 4] = ["namespace", "name", "resourceVersion", "uid"];
     let mut values: [Option<String>; 4] = Default::default();
     let mut has_metadata = false;
-    unsafe {
-        lua.exec_raw::<()>(obj, |state| {
-            push_key(state, "metadata");
-            ffi::lua_rawget(state, 1);
-            if ffi::lua_type(state, 2) != ffi::LUA_TTABLE {
-                return;
-            }
-            has_metadata = true;
-            for (slot, field) in values.iter_mut().zip(FIELDS) {
-                push_key(state, field);
-                ffi::lua_rawget(state, 2);
-                *slot = top_string(state);
-                ffi::lua_settop(state, 2);
-            }
-        })?;
-    }
+    lua_raw::run::<()>(lua, obj, |stack| {
+        stack.raw_get_field(1, "metadata");
+        if stack.kind(2) != lua_raw::LUA_TTABLE {
+            return;
+        }
+        has_metadata = true;
+        for (slot, field) in values.iter_mut().zip(FIELDS) {
+            stack.raw_get_field(2, field);
+            *slot = top_string(stack);
+            stack.set_top(2);
+        }
+    })?;
     if !has_metadata {
         return Err(mlua::Error::runtime("object without metadata"));
     }
@@ -125,17 +113,13 @@ pub fn identity(lua: &Lua, obj: &Table) -> mlua::Result<Identity> {
 /// A watch event's `type` (if a string) and `object`, read raw in one call.
 pub fn event_parts(lua: &Lua, event: &Table) -> mlua::Result<(Option<String>, Value)> {
     let mut kind = None;
-    let object: Value = unsafe {
-        lua.exec_raw(event, |state| {
-            push_key(state, "type");
-            ffi::lua_rawget(state, 1);
-            kind = top_string(state);
-            push_key(state, "object");
-            ffi::lua_rawget(state, 1);
-            ffi::lua_replace(state, 1);
-            ffi::lua_settop(state, 1);
-        })?
-    };
+    let object: Value = lua_raw::run(lua, event, |stack| {
+        stack.raw_get_field(1, "type");
+        kind = top_string(stack);
+        stack.raw_get_field(1, "object");
+        stack.replace(1);
+        stack.set_top(1);
+    })?;
     Ok((kind, object))
 }
 
@@ -149,21 +133,18 @@ pub struct Stamp {
 
 impl Stamp {
     pub fn apply(&self, lua: &Lua, obj: &Table) -> mlua::Result<()> {
-        unsafe {
-            lua.exec_raw::<()>(obj, |state| {
-                for (field, value) in [("kind", &self.kind), ("apiVersion", &self.api_version)] {
-                    push_key(state, field);
-                    ffi::lua_rawget(state, 1);
-                    let missing = ffi::lua_type(state, -1) == ffi::LUA_TNIL;
-                    ffi::lua_settop(state, 1);
-                    if missing {
-                        push_key(state, field);
-                        push_key(state, value);
-                        ffi::lua_rawset(state, 1);
-                    }
+        lua_raw::run(lua, obj, |stack| {
+            for (field, value) in [("kind", &self.kind), ("apiVersion", &self.api_version)] {
+                stack.raw_get_field(1, field);
+                let missing = stack.kind(-1) == lua_raw::LUA_TNIL;
+                stack.set_top(1);
+                if missing {
+                    stack.push_str(field);
+                    stack.push_str(value);
+                    stack.raw_set(1);
                 }
-            })
-        }
+            }
+        })
     }
 }
 
