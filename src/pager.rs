@@ -84,7 +84,6 @@ fn top_string(stack: Stack) -> Option<String> {
 /// event and list item, and field-by-field reads through mlua cost as much
 /// as decoding a small object.
 pub fn identity(lua: &Lua, obj: &Table) -> mlua::Result<Identity> {
-    const FIELDS: [&str; 4] = ["namespace", "name", "resourceVersion", "uid"];
     let mut values: [Option<String>; 4] = Default::default();
     let mut has_metadata = false;
     lua_raw::run::<()>(lua, obj, |stack| {
@@ -93,21 +92,37 @@ pub fn identity(lua: &Lua, obj: &Table) -> mlua::Result<Identity> {
             return;
         }
         has_metadata = true;
-        for (slot, field) in values.iter_mut().zip(FIELDS) {
-            stack.raw_get_field(2, field);
-            *slot = top_string(stack);
-            stack.set_top(2);
-        }
+        values = identity_fields(stack, 2);
     })?;
     if !has_metadata {
         return Err(mlua::Error::runtime("object without metadata"));
     }
-    let [ns, name, resource_version, uid] = values;
-    Ok(Identity {
-        key: format!("{}/{}", ns.unwrap_or_default(), name.unwrap_or_default()),
-        resource_version,
-        uid,
-    })
+    Ok(Identity::from_fields(values))
+}
+
+/// `namespace`, `name`, `resourceVersion` and `uid` of the metadata table
+/// at `idx` (an absolute index) of a raw stack, read raw.
+pub(crate) fn identity_fields(stack: Stack, idx: std::os::raw::c_int) -> [Option<String>; 4] {
+    const FIELDS: [&str; 4] = ["namespace", "name", "resourceVersion", "uid"];
+    let top = stack.top();
+    let mut values: [Option<String>; 4] = Default::default();
+    for (slot, field) in values.iter_mut().zip(FIELDS) {
+        stack.raw_get_field(idx, field);
+        *slot = top_string(stack);
+        stack.set_top(top);
+    }
+    values
+}
+
+impl Identity {
+    /// From what `identity_fields` read.
+    pub(crate) fn from_fields([ns, name, resource_version, uid]: [Option<String>; 4]) -> Self {
+        Identity {
+            key: format!("{}/{}", ns.unwrap_or_default(), name.unwrap_or_default()),
+            resource_version,
+            uid,
+        }
+    }
 }
 
 /// A watch event's `type` (if a string) and `object`, read raw in one call.
@@ -133,18 +148,22 @@ pub struct Stamp {
 
 impl Stamp {
     pub fn apply(&self, lua: &Lua, obj: &Table) -> mlua::Result<()> {
-        lua_raw::run(lua, obj, |stack| {
-            for (field, value) in [("kind", &self.kind), ("apiVersion", &self.api_version)] {
-                stack.raw_get_field(1, field);
-                let missing = stack.kind(-1) == lua_raw::LUA_TNIL;
-                stack.set_top(1);
-                if missing {
-                    stack.push_str(field);
-                    stack.push_str(value);
-                    stack.raw_set(1);
-                }
+        lua_raw::run(lua, obj, |stack| self.apply_on(stack, 1))
+    }
+
+    /// As `apply`, on the table at `idx` (an absolute index) of a raw stack.
+    pub(crate) fn apply_on(&self, stack: Stack, idx: std::os::raw::c_int) {
+        let top = stack.top();
+        for (field, value) in [("kind", &self.kind), ("apiVersion", &self.api_version)] {
+            stack.raw_get_field(idx, field);
+            let missing = stack.kind(-1) == lua_raw::LUA_TNIL;
+            stack.set_top(top);
+            if missing {
+                stack.push_str(field);
+                stack.push_str(value);
+                stack.raw_set(idx);
             }
-        })
+        }
     }
 }
 

@@ -37,8 +37,10 @@ use crate::call::{ClientCore, Opened, OpeningStream};
 use crate::convert::{self, Format};
 use crate::iterator::{Iter, Step};
 use crate::lua_fn;
+use crate::lua_raw;
 use crate::pager::{
-    event_parts, identity, Identity, PageError, PageItem, Pager, Stamp, DEFAULT_PAGE_SIZE,
+    event_parts, identity, identity_fields, Identity, PageError, PageItem, Pager, Stamp,
+    DEFAULT_PAGE_SIZE,
 };
 use crate::returns::{class, http_error, shape, Wrap};
 use crate::runtime::Signal;
@@ -204,6 +206,47 @@ struct Relisting {
     seen: HashSet<String>,
 }
 
+/// A watch event's `type`.
+#[derive(Debug, PartialEq)]
+enum EventType {
+    Added,
+    Modified,
+    Deleted,
+    Bookmark,
+    Error,
+    Other(String),
+}
+
+impl EventType {
+    fn of(bytes: &[u8]) -> Self {
+        match bytes {
+            b"ADDED" => EventType::Added,
+            b"MODIFIED" => EventType::Modified,
+            b"DELETED" => EventType::Deleted,
+            b"BOOKMARK" => EventType::Bookmark,
+            b"ERROR" => EventType::Error,
+            other => EventType::Other(String::from_utf8_lossy(other).into_owned()),
+        }
+    }
+
+    fn is_change(&self) -> bool {
+        matches!(
+            self,
+            EventType::Added | EventType::Modified | EventType::Deleted
+        )
+    }
+}
+
+/// An event line as one raw call into Lua reads it (see `decode_event`).
+struct RawEvent {
+    /// `type`, when it is a string.
+    kind: Option<EventType>,
+    /// `object`; for a change with metadata, stamped and with its class.
+    object: Value,
+    /// What `identity_fields` read of `object.metadata`, when a table.
+    metadata: Option<[Option<String>; 4]>,
+}
+
 pub struct Watch {
     spec: WatchSpec,
     deadline: Option<Instant>,
@@ -234,6 +277,8 @@ pub struct Watch {
     /// The objects' metatable, looked up once: per event the lookup cost more
     /// than setting it.
     object_class: std::cell::OnceCell<Table>,
+    /// The JSON array marker (`convert::array_metatable`), looked up once.
+    array_mt: std::cell::OnceCell<Table>,
 }
 
 impl Watch {
@@ -262,6 +307,7 @@ impl Watch {
             retry_at: None,
             relisting: None,
             object_class: std::cell::OnceCell::new(),
+            array_mt: std::cell::OnceCell::new(),
         }
     }
 
@@ -525,52 +571,108 @@ impl Watch {
         Ok(())
     }
 
+    /// The objects' class, as `shape(…, Wrap::Object, …)` sets it.
+    fn class(&self, lua: &Lua) -> mlua::Result<&Table> {
+        if let Some(c) = self.object_class.get() {
+            return Ok(c);
+        }
+        let Value::Table(probe) = shape(
+            lua,
+            Value::Table(lua.create_table()?),
+            Wrap::Object,
+            self.spec.namespaced,
+        )?
+        else {
+            return Err(mlua::Error::runtime("watch: object is not a table"));
+        };
+        let class = probe
+            .metatable()
+            .ok_or_else(|| mlua::Error::runtime("watch: objects have no class"))?;
+        Ok(self.object_class.get_or_init(|| class))
+    }
+
     /// The object with its class, as `shape(…, Wrap::Object, …)` gives it.
     fn wrap(&self, lua: &Lua, obj: Table) -> mlua::Result<Table> {
-        let class = match self.object_class.get() {
-            Some(c) => c,
+        obj.set_metatable(Some(self.class(lua)?.clone()))?;
+        Ok(obj)
+    }
+
+    /// Decodes an event line and, for a change (ADDED, MODIFIED, DELETED)
+    /// whose object has metadata, reads its identity, stamps it and sets its
+    /// class, all in one raw call into Lua: as five calls (decode, type and
+    /// object, identity, stamp, class) the crossings cost about as much as
+    /// decoding a small ConfigMap.
+    fn decode_event(&self, lua: &Lua, line: &[u8]) -> mlua::Result<RawEvent> {
+        let array_mt = match self.array_mt.get() {
+            Some(t) => t,
             None => {
-                let Value::Table(probe) = shape(
-                    lua,
-                    Value::Table(lua.create_table()?),
-                    Wrap::Object,
-                    self.spec.namespaced,
-                )?
-                else {
-                    return Err(mlua::Error::runtime("watch: object is not a table"));
-                };
-                let class = probe
-                    .metatable()
-                    .ok_or_else(|| mlua::Error::runtime("watch: objects have no class"))?;
-                self.object_class.get_or_init(|| class)
+                let t = convert::array_metatable(lua)?;
+                self.array_mt.get_or_init(|| t)
             }
         };
-        obj.set_metatable(Some(class.clone()))?;
-        Ok(obj)
+        let class = self.class(lua)?;
+        let stamp = self.spec.stamp.as_ref();
+        let mut failure: Option<String> = None;
+        let mut kind = None;
+        let mut metadata = None;
+        let object: Value = lua_raw::run(lua, (array_mt, class), |stack| {
+            // 1: the array marker, 2: the class, 3: the event.
+            if let Err(e) = convert::push_json(stack, line, 1) {
+                failure = Some(format!("not valid JSON: {e}"));
+            } else if stack.kind(3) != lua_raw::LUA_TTABLE {
+                failure = Some("not a JSON object".into());
+            }
+            if failure.is_some() {
+                stack.set_top(0);
+                return;
+            }
+            stack.raw_get_field(3, "type"); // 4
+            kind = stack.string(4).map(EventType::of);
+            stack.raw_get_field(3, "object"); // 5
+            if stack.kind(5) == lua_raw::LUA_TTABLE {
+                stack.raw_get_field(5, "metadata"); // 6
+                if stack.kind(6) == lua_raw::LUA_TTABLE {
+                    metadata = Some(identity_fields(stack, 6));
+                }
+                stack.set_top(5);
+                if metadata.is_some() && kind.as_ref().is_some_and(EventType::is_change) {
+                    if let Some(stamp) = stamp {
+                        stamp.apply_on(stack, 5);
+                    }
+                    stack.push_copy(2);
+                    stack.set_metatable(5);
+                }
+            }
+            stack.replace(1);
+            stack.set_top(1);
+        })?;
+        match failure {
+            Some(what) => Err(self.bad_event(&what)),
+            None => Ok(RawEvent {
+                kind,
+                object,
+                metadata,
+            }),
+        }
     }
 
     fn handle_line(&mut self, lua: &Lua, line: &[u8]) -> mlua::Result<()> {
         if line.iter().all(u8::is_ascii_whitespace) {
             return Ok(());
         }
-        let event = match convert::decode(lua, line, Format::Json) {
-            Ok(Value::Table(t)) => t,
-            Ok(_) => return Err(self.bad_event("not a JSON object")),
-            Err(e) => {
-                return Err(
-                    self.bad_event(&format!("not valid JSON: {}", crate::lua_fn::message(&e)))
-                )
-            }
-        };
-        let (kind, obj) = event_parts(lua, &event)?;
+        let RawEvent {
+            kind,
+            object,
+            metadata,
+        } = self.decode_event(lua, line)?;
         let Some(kind) = kind else {
             return Err(self.bad_event("no type"));
         };
-        let Value::Table(obj) = obj else {
+        let Value::Table(obj) = object else {
             return Err(self.bad_event("no object"));
         };
-        match kind.as_str() {
-            "ERROR" => {
+        let kind = match kind {
+            EventType::Error => {
                 let code = obj.raw_get::<Value>("code")?;
                 let expired = match code {
                     Value::Integer(c) => c == 410,
@@ -590,56 +692,52 @@ impl Watch {
                     self.finished = true;
                     self.pending.push_back(("ERROR", obj));
                 }
+                return Ok(());
             }
-            "BOOKMARK" => {
+            EventType::Bookmark => {
                 // A bookmark without metadata (or resourceVersion) carries
                 // nothing to resume from: ignored, not the end of the watch.
-                if let Ok(Identity {
-                    resource_version: Some(rv),
-                    ..
-                }) = identity(lua, &obj)
-                {
+                if let Some([_, _, Some(rv), _]) = metadata {
                     self.resource_version = Some(rv);
                 }
                 self.progressed();
                 if self.spec.options.bookmarks {
                     self.pending.push_back(("BOOKMARK", obj));
                 }
+                return Ok(());
             }
-            "ADDED" | "MODIFIED" | "DELETED" => {
-                let id = identity(lua, &obj).map_err(|e| self.bad_event(&e.to_string()))?;
-                self.progressed();
-                if let Some(rv) = &id.resource_version {
-                    self.resource_version = Some(rv.clone());
-                }
-                if let Some(stamp) = &self.spec.stamp {
-                    stamp.apply(lua, &obj)?;
-                }
-                let obj = self.wrap(lua, obj)?;
-                let kind = match kind.as_str() {
-                    "ADDED" => "ADDED",
-                    "MODIFIED" => "MODIFIED",
-                    _ => "DELETED",
-                };
-                let kept = self.spec.options.keep_last_state.then_some(line);
-                if kind == "DELETED" {
-                    self.known.remove(&id.key);
-                } else if let Some(known) = self.known.get_mut(&id.key) {
-                    known.update(id, kept);
-                } else {
-                    self.known.insert(
-                        id.key,
-                        Known {
-                            resource_version: id.resource_version,
-                            uid: id.uid,
-                            last: kept.map(|l| LastState::Event(l.to_vec())),
-                        },
-                    );
-                }
-                self.pending.push_back((kind, obj));
+            EventType::Other(other) => {
+                return Err(self.bad_event(&format!("unknown event type {other:?}")))
             }
-            other => return Err(self.bad_event(&format!("unknown event type {other:?}"))),
+            EventType::Added => "ADDED",
+            EventType::Modified => "MODIFIED",
+            EventType::Deleted => "DELETED",
+        };
+        // Stamped and with its class already (decode_event).
+        let Some(fields) = metadata else {
+            return Err(self.bad_event("object without metadata"));
+        };
+        let id = Identity::from_fields(fields);
+        self.progressed();
+        if let Some(rv) = &id.resource_version {
+            self.resource_version = Some(rv.clone());
         }
+        let kept = self.spec.options.keep_last_state.then_some(line);
+        if kind == "DELETED" {
+            self.known.remove(&id.key);
+        } else if let Some(known) = self.known.get_mut(&id.key) {
+            known.update(id, kept);
+        } else {
+            self.known.insert(
+                id.key,
+                Known {
+                    resource_version: id.resource_version,
+                    uid: id.uid,
+                    last: kept.map(|l| LastState::Event(l.to_vec())),
+                },
+            );
+        }
+        self.pending.push_back((kind, obj));
         Ok(())
     }
 
