@@ -489,6 +489,26 @@ describe("paging over 10,000 objects", function()
     assert.are.equal(10000, n)
     assert.is_true(seen["cm-00001"] and seen["cm-10000"])
   end)
+
+  it("lets a watch report every object once as ADDED, page by page, then live changes", function()
+    local cms = client:corev1():configmaps("bulk")
+    local w = cms:watch(nil, { timeout = 60 })
+    local seen, n = {}, 0
+    while n < 10000 do
+      local kind, obj = w:next(30)
+      assert.are.equal("ADDED", kind)
+      assert.is_nil(seen[obj:name()], "reported twice: " .. obj:name())
+      assert.are.equal("ConfigMap", obj.kind)
+      seen[obj:name()] = true
+      n = n + 1
+    end
+    assert.is_true(seen["cm-00001"] and seen["cm-10000"])
+    cms:patch("cm-00007", { data = { i = "changed" } })
+    local kind, obj = w:next(10)
+    assert.are.equal("MODIFIED", kind)
+    assert.are.equal("changed", obj.data.i)
+    w:close()
+  end)
 end)
 
 describe("watch under server faults", function()
