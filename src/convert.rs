@@ -106,7 +106,7 @@ struct PushSeed {
 /// level costs some Rust stack and two slots of the Lua stack (Lua 5.1 and
 /// LuaJIT give a C function 8,000), so the limit is explicit; real objects
 /// nest a few dozen levels.
-pub const MAX_NESTING: u32 = 1000;
+pub(crate) const MAX_NESTING: u32 = 1000;
 
 impl PushSeed {
     /// Room for one more level: within MAX_NESTING and the Lua stack.
@@ -358,7 +358,7 @@ const MAX_DEPTH: usize = MAX_NESTING as usize;
 /// a 200 KB file took 34 s before serde_yaml's own limit refused it. Counts
 /// flow brackets outside quotes and comments, and per line the indentation
 /// plus the `- ` entries that open on it (an upper bound of block nesting).
-pub fn check_yaml_depth(text: &[u8]) -> Result<(), String> {
+pub(crate) fn check_yaml_depth(text: &[u8]) -> Result<(), String> {
     let limit = MAX_NESTING as usize;
     let (mut flow, mut i) = (0usize, 0usize);
     let mut line_start = true;

@@ -21,12 +21,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 /// Default page size for `rc:iter`.
-pub const DEFAULT_PAGE_SIZE: i64 = 500;
+pub(crate) const DEFAULT_PAGE_SIZE: i64 = 500;
 /// Restarts after expired continue tokens before giving up.
 const MAX_RESTARTS: u32 = 5;
 
 /// Why a page could not be read.
-pub enum PageError {
+pub(crate) enum PageError {
     /// The server answered with an error status.
     Http {
         code: u16,
@@ -47,7 +47,7 @@ impl From<mlua::Error> for PageError {
 }
 
 impl PageError {
-    pub fn into_lua(self) -> mlua::Error {
+    pub(crate) fn into_lua(self) -> mlua::Error {
         match self {
             PageError::Http { code, message } => http_error(code, &message),
             PageError::Unreachable(m) => mlua::Error::runtime(m),
@@ -58,10 +58,10 @@ impl PageError {
 }
 
 /// `namespace/name`, `resourceVersion` and `uid` of an object.
-pub struct Identity {
-    pub key: String,
-    pub resource_version: Option<String>,
-    pub uid: Option<String>,
+pub(crate) struct Identity {
+    pub(crate) key: String,
+    pub(crate) resource_version: Option<String>,
+    pub(crate) uid: Option<String>,
 }
 
 fn string_field(t: &Table, field: &str) -> mlua::Result<Option<String>> {
@@ -83,7 +83,7 @@ fn top_string(stack: Stack) -> Option<String> {
 /// for a missing field), in one call into Lua: this runs for every watch
 /// event and list item, and field-by-field reads through mlua cost as much
 /// as decoding a small object.
-pub fn identity(lua: &Lua, obj: &Table) -> mlua::Result<Identity> {
+pub(crate) fn identity(lua: &Lua, obj: &Table) -> mlua::Result<Identity> {
     let mut values: [Option<String>; 4] = Default::default();
     let mut has_metadata = false;
     lua_raw::run::<()>(lua, obj, |stack| {
@@ -126,7 +126,7 @@ impl Identity {
 }
 
 /// A watch event's `type` (if a string) and `object`, read raw in one call.
-pub fn event_parts(lua: &Lua, event: &Table) -> mlua::Result<(Option<String>, Value)> {
+pub(crate) fn event_parts(lua: &Lua, event: &Table) -> mlua::Result<(Option<String>, Value)> {
     let mut kind = None;
     let object: Value = lua_raw::run(lua, event, |stack| {
         stack.raw_get_field(1, "type");
@@ -141,13 +141,13 @@ pub fn event_parts(lua: &Lua, event: &Table) -> mlua::Result<(Option<String>, Va
 /// `kind` and `apiVersion` set on list items that lack them (real servers
 /// leave them out of list items; watch events and gets carry them).
 #[derive(Clone)]
-pub struct Stamp {
-    pub api_version: String,
-    pub kind: String,
+pub(crate) struct Stamp {
+    pub(crate) api_version: String,
+    pub(crate) kind: String,
 }
 
 impl Stamp {
-    pub fn apply(&self, lua: &Lua, obj: &Table) -> mlua::Result<()> {
+    pub(crate) fn apply(&self, lua: &Lua, obj: &Table) -> mlua::Result<()> {
         lua_raw::run(lua, obj, |stack| self.apply_on(stack, 1))
     }
 
@@ -168,9 +168,9 @@ impl Stamp {
 }
 
 /// A listed object, with its JSON text when the pager keeps it.
-pub type PageItem = (Table, Option<JsonText>);
+pub(crate) type PageItem = (Table, Option<JsonText>);
 
-pub struct Pager {
+pub(crate) struct Pager {
     core: Rc<ClientCore>,
     path: String,
     /// The caller's query (selectors …); `limit`/`continue` are added per page.
@@ -181,11 +181,11 @@ pub struct Pager {
     /// The page's objects, each with its JSON text when `keep_json`.
     page: VecDeque<PageItem>,
     /// Keep each object's JSON text as it came (for the watch's last states).
-    pub keep_json: bool,
+    pub(crate) keep_json: bool,
     /// Ask for the next page as soon as a page is in, while its objects are
     /// handed out (the watch's list: its time to the last ADDED was the
     /// sum of every page's round trip and decoding).
-    pub prefetch: bool,
+    pub(crate) prefetch: bool,
     started: bool,
     /// The resourceVersion of the list snapshot (from the first page).
     resource_version: Option<String>,
@@ -198,11 +198,11 @@ pub struct Pager {
     /// The page request under way.
     inflight: Option<Started>,
     /// What the page requests notify.
-    pub signal: Arc<Signal>,
+    pub(crate) signal: Arc<Signal>,
 }
 
 impl Pager {
-    pub fn new(
+    pub(crate) fn new(
         core: Rc<ClientCore>,
         path: String,
         query: Option<Table>,
@@ -230,24 +230,15 @@ impl Pager {
     }
 
     /// The resourceVersion of the snapshot being listed (after the first page).
-    pub fn resource_version(&self) -> Option<&str> {
+    pub(crate) fn resource_version(&self) -> Option<&str> {
         self.resource_version.as_deref()
     }
 
-    /// The next object, `None` after the last page.
-    pub fn next_item(&mut self, lua: &Lua) -> Result<Option<Table>, PageError> {
-        Ok(self.next_item_with_json(lua)?.map(|(item, _)| item))
-    }
-
-    /// The next object, with its JSON text as it came when `keep_json` (and
-    /// the page could be scanned for it).
-    pub fn next_item_with_json(&mut self, lua: &Lua) -> Result<Option<PageItem>, PageError> {
-        self.next_item_until(lua, None)
-    }
-
-    /// As `next_item_with_json`, waiting for a page until `until` at the
-    /// latest (`PageError::NotYet` then).
-    pub fn next_item_until(
+    /// The next object (`None` after the last page), with its JSON text as
+    /// it came when `keep_json` (and the page could be scanned for it),
+    /// waiting for a page until `until` at the latest (`PageError::NotYet`
+    /// then; forever when `None`).
+    pub(crate) fn next_item_until(
         &mut self,
         lua: &Lua,
         until: Option<Instant>,
@@ -285,7 +276,7 @@ impl Pager {
     }
 
     /// Every page was handed out.
-    pub fn finished(&self) -> bool {
+    pub(crate) fn finished(&self) -> bool {
         self.started
             && self.continue_token.is_none()
             && self.page.is_empty()
@@ -417,9 +408,9 @@ impl Pager {
 }
 
 /// `rc:iter(query?, opts?)`: every item across pages, wrapped like `get`'s.
-pub struct ListIter {
-    pub pager: Pager,
-    pub namespaced: bool,
+pub(crate) struct ListIter {
+    pub(crate) pager: Pager,
+    pub(crate) namespaced: bool,
 }
 
 impl Step for ListIter {
