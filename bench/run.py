@@ -11,6 +11,9 @@ and peak RSS, with ratios against the floor (curl piped into lua-cjson):
             process over one kept-alive connection
   codec     JSON -> Lua decode and Lua -> JSON encode of the list, kube.json vs lua-cjson
   startup   require "kube.api" through config load to the first answered request
+  relist    a watch's initial list (pages of 500, decoded as they arrive, ADDED as each
+            page comes in): seconds to the Nth ADDED against one plain `list()` of the same
+            N pods, in one process (medians of R alternations after a warm-up)
   watch     MODIFIED events/s decoded into Lua from one watch stream of synthetic events
             (the server's /testserver/firehose), of the realistic pod and of a small
             ConfigMap, with peak RSS at N and N/10 events to show memory stays flat;
@@ -73,7 +76,7 @@ def python_with_client():
     return py
 
 
-SECTIONS = ["list", "gets", "codec", "startup", "watch"]
+SECTIONS = ["list", "gets", "codec", "startup", "relist", "watch"]
 PEERS = os.path.join(BENCH, "peers")
 
 
@@ -422,7 +425,21 @@ def main():
                 results.setdefault("startup", []).append({"lua": lua, "ms": ms})
                 checks += 1
 
-        # 5. watch: events/s and flat memory
+        # 5. a watch's initial list against a plain list
+        if "relist" in only:
+            print("\nwatch's initial list: seconds to the %dth ADDED vs one list() (median of %d alternations)"
+                  % (a.pods, max(a.runs, 3)))
+            for lua in luas:
+                out = subprocess.run([lua, os.path.join(BENCH, "relist.lua"), server.kubeconfig, str(a.pods),
+                                      str(max(a.runs, 3))], env=lua_env(LUAS[lua]), check=True,
+                                     capture_output=True, text=True, timeout=COMMAND_TIMEOUT).stdout
+                list_s, watch_s = (float(x) for x in out.split())
+                print("  %-8s list() %7.3f s   watch to the last ADDED %7.3f s   = %.2f× list()" % (
+                    lua, list_s, watch_s, watch_s / list_s))
+                results.setdefault("relist", []).append({"lua": lua, "list_s": list_s, "watch_s": watch_s})
+                checks += 1
+
+        # 6. watch: events/s and flat memory
         if "watch" in only:
             flat_failures = 0
             for resource, namespace, what in WATCHED:

@@ -489,6 +489,26 @@ describe("paging over 10,000 objects", function()
     assert.are.equal(10000, n)
     assert.is_true(seen["cm-00001"] and seen["cm-10000"])
   end)
+
+  it("lets a watch report every object once as ADDED, page by page, then live changes", function()
+    local cms = client:corev1():configmaps("bulk")
+    local w = cms:watch(nil, { timeout = 60 })
+    local seen, n = {}, 0
+    while n < 10000 do
+      local kind, obj = w:next(30)
+      assert.are.equal("ADDED", kind)
+      assert.is_nil(seen[obj:name()], "reported twice: " .. obj:name())
+      assert.are.equal("ConfigMap", obj.kind)
+      seen[obj:name()] = true
+      n = n + 1
+    end
+    assert.is_true(seen["cm-00001"] and seen["cm-10000"])
+    cms:patch("cm-00007", { data = { i = "changed" } })
+    local kind, obj = w:next(10)
+    assert.are.equal("MODIFIED", kind)
+    assert.are.equal("changed", obj.data.i)
+    w:close()
+  end)
 end)
 
 describe("watch under server faults", function()
@@ -532,25 +552,35 @@ describe("watch under server faults", function()
     w:close()
   end)
 
-  it("reports objects deleted while away with the last state it saw, listed or watched", function()
+  -- "listed" is reported by the watch's list, "watched" by its stream; both
+  -- are deleted while the watch is away past the history of 5, so the watch
+  -- lists again and finds both missing. Returns the namespace, the DELETED
+  -- objects by name and the last states the calls answered.
+  local function deleted_while_away(opts)
     local ns = fresh_namespace(client)
     local cms = client:corev1():configmaps(ns)
-    cms:create { metadata = { name = "listed" }, data = { v = "0" } }
-    local w = cms:watch(nil, { timeout = 30, server_timeout = 1 })
+    local last = { listed = cms:create { metadata = { name = "listed" }, data = { v = "0" } } }
+    opts.timeout, opts.server_timeout = 30, 1
+    local w = cms:watch(nil, opts)
     assert.are.same({ { "ADDED", "listed" } }, take(w, 1))
     cms:create { metadata = { name = "watched", labels = { app = "x" } }, data = { v = "1" } }
-    cms:patch("watched", { data = { v = "2" } })
+    last.watched = cms:patch("watched", { data = { v = "2" } })
     assert.are.same({ { "ADDED", "watched" }, { "MODIFIED", "watched" } }, take(w, 2))
     sleep(1.5) -- the stream ends while the watch is not reading
     for i = 1, 6 do cms:create { metadata = { name = "filler" .. i } } end
     cms:delete("watched")
     cms:delete("listed")
-    -- Past the history of 5: the watch lists again and finds both missing.
     local deleted = {}
     for _ = 1, 8 do
       local kind, obj = w:next(10)
       if kind == "DELETED" then deleted[obj:name()] = obj end
     end
+    w:close()
+    return ns, deleted, last
+  end
+
+  it("reports objects deleted while away with the last state it saw, listed or watched, when asked", function()
+    local ns, deleted = deleted_while_away { keep_last_state = true }
     local watched, listed = deleted.watched, deleted.listed
     assert.are.equal("2", watched.data.v)
     assert.are.equal("x", watched.metadata.labels.app)
@@ -560,7 +590,26 @@ describe("watch under server faults", function()
       assert.are.equal("v1", obj.apiVersion)
       assert.are.equal(ns, obj:namespace())
     end
-    w:close()
+  end)
+
+  it("reports objects deleted while away by their identity by default", function()
+    local ns, deleted, last = deleted_while_away {}
+    -- kind, apiVersion and the metadata that names the object and its last
+    -- reported version; nothing of its content.
+    for _, name in ipairs { "watched", "listed" } do
+      local obj = deleted[name]
+      assert.are.same({
+        kind = "ConfigMap",
+        apiVersion = "v1",
+        metadata = {
+          namespace = ns,
+          name = name,
+          uid = last[name].metadata.uid,
+          resourceVersion = last[name].metadata.resourceVersion,
+        },
+      }, obj)
+      assert.are.equal(ns, obj:namespace())
+    end
   end)
 
   it("asks for bookmarks and resumes from them", function()

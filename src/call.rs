@@ -324,6 +324,13 @@ impl Started {
         }
     }
 
+    /// Each element of the list's `items` as the JSON text it came in, once
+    /// `poll` said the call is done; `None` when the body was not decoded as
+    /// it arrived or not in the shape the decoder scans.
+    pub(crate) fn item_texts(&self) -> Option<Vec<crate::list_decoder::JsonText>> {
+        self.decoder.as_ref().and_then(ListDecoder::item_texts)
+    }
+
     /// Stops the request; the reply says it was cancelled.
     pub(crate) fn cancel(&mut self) {
         if let Ok(call) = &mut self.call {

@@ -43,15 +43,7 @@ pub fn decode(lua: &Lua, text: &[u8], format: Format) -> mlua::Result<Value> {
             depth: 0,
         };
         let outcome = match format {
-            Format::Json => {
-                let mut de = serde_json::Deserializer::from_slice(text);
-                // serde_json stops at 128 levels, below what the API
-                // server stores; PushSeed counts levels itself.
-                de.disable_recursion_limit();
-                seed.deserialize(&mut de)
-                    .map_err(|e| e.to_string())
-                    .and_then(|_| de.end().map_err(|e| e.to_string()))
-            }
+            Format::Json => push_json_with(seed, text),
             // YAML 1.1 as kubectl and lyaml read it; the first document.
             Format::Yaml => match std::str::from_utf8(text) {
                 Ok(s) => check_yaml_depth(text)
@@ -74,6 +66,31 @@ pub fn decode(lua: &Lua, text: &[u8], format: Format) -> mlua::Result<Value> {
         Some(e) => Err(mlua::Error::runtime(e)),
         None => Ok(value),
     }
+}
+
+/// Pushes the JSON document `text` onto `stack` as one Lua value, arrays
+/// marked with the metatable at slot `array_mt`; on an error the stack holds
+/// what was pushed so far. For callers that do more within the same raw call
+/// (the watch reads an event's type and metadata without a second crossing).
+pub(crate) fn push_json(stack: Stack, text: &[u8], array_mt: c_int) -> Result<(), String> {
+    push_json_with(
+        PushSeed {
+            stack,
+            array_mt,
+            depth: 0,
+        },
+        text,
+    )
+}
+
+fn push_json_with(seed: PushSeed, text: &[u8]) -> Result<(), String> {
+    let mut de = serde_json::Deserializer::from_slice(text);
+    // serde_json stops at 128 levels, below what the API server stores;
+    // PushSeed counts levels itself.
+    de.disable_recursion_limit();
+    seed.deserialize(&mut de)
+        .map_err(|e| e.to_string())
+        .and_then(|_| de.end().map_err(|e| e.to_string()))
 }
 
 /// Pushes exactly one Lua value per deserialized value.

@@ -106,15 +106,22 @@ impl ListDecoder {
 
     /// As `finish`, with each element of `items` also as the JSON text it came
     /// in; `None` for those when the whole body had to be decoded instead.
+    #[cfg(test)]
     pub(crate) fn finish_with_items(self) -> (Result<Value, String>, Option<Vec<JsonText>>) {
+        let items = self.item_texts();
+        (self.finish(), items)
+    }
+
+    /// Each element of `items` as the JSON text it came in, once the whole
+    /// body was scanned as expected.
+    pub(crate) fn item_texts(&self) -> Option<Vec<JsonText>> {
         let whole = !self.broken && self.at == At::Done && self.top.is_some();
-        let items = whole.then(|| {
+        whole.then(|| {
             self.item_spans
                 .iter()
                 .map(|&(start, end)| self.body[start..end].into())
                 .collect()
-        });
-        (self.finish(), items)
+        })
     }
 
     fn scan(&mut self) {

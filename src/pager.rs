@@ -10,11 +10,10 @@
 use crate::call::{ClientCore, Started};
 use crate::convert::{self, Format};
 use crate::iterator::Step;
-use crate::list_decoder::{JsonText, ListDecoder};
+use crate::list_decoder::JsonText;
 use crate::lua_raw::{self, Stack};
 use crate::returns::{shape, Failure, Reply, Wrap};
 use crate::runtime::Signal;
-use crate::transport::BodySink;
 use mlua::{IntoLuaMulti, Lua, MultiValue, Table, Value};
 use std::collections::{HashSet, VecDeque};
 use std::rc::Rc;
@@ -79,7 +78,6 @@ fn top_string(stack: Stack) -> Option<String> {
 /// event and list item, and field-by-field reads through mlua cost as much
 /// as decoding a small object.
 pub(crate) fn identity(lua: &Lua, obj: &Table) -> mlua::Result<Identity> {
-    const FIELDS: [&str; 4] = ["namespace", "name", "resourceVersion", "uid"];
     let mut values: [Option<String>; 4] = Default::default();
     let mut has_metadata = false;
     lua_raw::run::<()>(lua, obj, |stack| {
@@ -88,21 +86,37 @@ pub(crate) fn identity(lua: &Lua, obj: &Table) -> mlua::Result<Identity> {
             return;
         }
         has_metadata = true;
-        for (slot, field) in values.iter_mut().zip(FIELDS) {
-            stack.raw_get_field(2, field);
-            *slot = top_string(stack);
-            stack.set_top(2);
-        }
+        values = identity_fields(stack, 2);
     })?;
     if !has_metadata {
         return Err(mlua::Error::runtime("object without metadata"));
     }
-    let [ns, name, resource_version, uid] = values;
-    Ok(Identity {
-        key: format!("{}/{}", ns.unwrap_or_default(), name.unwrap_or_default()),
-        resource_version,
-        uid,
-    })
+    Ok(Identity::from_fields(values))
+}
+
+/// `namespace`, `name`, `resourceVersion` and `uid` of the metadata table
+/// at `idx` (an absolute index) of a raw stack, read raw.
+pub(crate) fn identity_fields(stack: Stack, idx: std::os::raw::c_int) -> [Option<String>; 4] {
+    const FIELDS: [&str; 4] = ["namespace", "name", "resourceVersion", "uid"];
+    let top = stack.top();
+    let mut values: [Option<String>; 4] = Default::default();
+    for (slot, field) in values.iter_mut().zip(FIELDS) {
+        stack.raw_get_field(idx, field);
+        *slot = top_string(stack);
+        stack.set_top(top);
+    }
+    values
+}
+
+impl Identity {
+    /// From what `identity_fields` read.
+    pub(crate) fn from_fields([ns, name, resource_version, uid]: [Option<String>; 4]) -> Self {
+        Identity {
+            key: format!("{}/{}", ns.unwrap_or_default(), name.unwrap_or_default()),
+            resource_version,
+            uid,
+        }
+    }
 }
 
 /// A watch event's `type` (if a string) and `object`, read raw in one call.
@@ -128,18 +142,22 @@ pub(crate) struct Stamp {
 
 impl Stamp {
     pub(crate) fn apply(&self, lua: &Lua, obj: &Table) -> mlua::Result<()> {
-        lua_raw::run(lua, obj, |stack| {
-            for (field, value) in [("kind", &self.kind), ("apiVersion", &self.api_version)] {
-                stack.raw_get_field(1, field);
-                let missing = stack.kind(-1) == lua_raw::LUA_TNIL;
-                stack.set_top(1);
-                if missing {
-                    stack.push_str(field);
-                    stack.push_str(value);
-                    stack.raw_set(1);
-                }
+        lua_raw::run(lua, obj, |stack| self.apply_on(stack, 1))
+    }
+
+    /// As `apply`, on the table at `idx` (an absolute index) of a raw stack.
+    pub(crate) fn apply_on(&self, stack: Stack, idx: std::os::raw::c_int) {
+        let top = stack.top();
+        for (field, value) in [("kind", &self.kind), ("apiVersion", &self.api_version)] {
+            stack.raw_get_field(idx, field);
+            let missing = stack.kind(-1) == lua_raw::LUA_TNIL;
+            stack.set_top(top);
+            if missing {
+                stack.push_str(field);
+                stack.push_str(value);
+                stack.raw_set(idx);
             }
-        })
+        }
     }
 }
 
@@ -161,6 +179,10 @@ pub(crate) struct Pager {
     /// Pages are retried by the transport (false: the caller retries, as a
     /// watch's re-list does with its own backoff; see `Failure::is_retriable`).
     pub(crate) retry: bool,
+    /// Ask for the next page as soon as a page is in, while its objects are
+    /// handed out (the watch's list: its time to the last ADDED was the
+    /// sum of every page's round trip and decoding).
+    pub(crate) prefetch: bool,
     started: bool,
     /// The resourceVersion of the list snapshot (from the first page).
     resource_version: Option<String>,
@@ -194,6 +216,7 @@ impl Pager {
             page: VecDeque::new(),
             keep_json: false,
             retry: true,
+            prefetch: false,
             started: false,
             resource_version: None,
             yielded: HashSet::new(),
@@ -258,21 +281,28 @@ impl Pager {
             && self.inflight.is_none()
     }
 
+    /// Starts the request for the next page. Its body is decoded as it
+    /// arrives (whenever the page is polled), as plain lists are.
+    fn request_page(&mut self, lua: &Lua) -> mlua::Result<()> {
+        let query = Value::Table(self.page_query(lua)?);
+        let started = self.core.start(
+            lua,
+            "GET",
+            &self.path,
+            Value::Nil,
+            query,
+            None,
+            true,
+            self.retry,
+            self.signal.clone(),
+        )?;
+        self.inflight = Some(started);
+        Ok(())
+    }
+
     fn fetch_page(&mut self, lua: &Lua, until: Option<Instant>) -> Result<(), PageError> {
         if self.inflight.is_none() {
-            let query = Value::Table(self.page_query(lua)?);
-            let started = self.core.start(
-                lua,
-                "GET",
-                &self.path,
-                Value::Nil,
-                query,
-                None,
-                false,
-                self.retry,
-                self.signal.clone(),
-            )?;
-            self.inflight = Some(started);
+            self.request_page(lua)?;
         }
         if let Some(started) = self.inflight.as_mut() {
             if !started.poll(until) {
@@ -282,9 +312,14 @@ impl Pager {
         let Some(started) = self.inflight.take() else {
             return Err(PageError::NotYet);
         };
+        let texts = if self.keep_json {
+            started.item_texts()
+        } else {
+            None
+        };
         let reply = started.finish();
-        let body = match reply {
-            Reply::Done { body, .. } => body,
+        let (body, decoded) = match reply {
+            Reply::Done { body, decoded, .. } => (body, decoded),
             Reply::Failed(f)
                 if f.code() == Some(410)
                     && self.continue_token.is_some()
@@ -298,13 +333,13 @@ impl Pager {
             }
             Reply::Failed(failure) => return Err(PageError::Failed(failure)),
         };
-        let (decoded, mut texts) = if self.keep_json {
-            let mut decoder = ListDecoder::new(lua);
-            decoder.feed(&body);
-            decoder.finish_with_items()
-        } else {
-            let decoded = convert::decode(lua, &body, Format::Json);
-            (decoded.map_err(|e| crate::lua_fn::message(&e)), None)
+        let (decoded, mut texts) = match decoded {
+            Some(decoded) => (decoded, texts),
+            // Mock mode (no decoder ran).
+            None => {
+                let decoded = convert::decode(lua, &body, Format::Json);
+                (decoded.map_err(|e| crate::lua_fn::message(&e)), None)
+            }
         };
         let list = match decoded {
             Ok(Value::Table(list)) => list,
@@ -364,6 +399,9 @@ impl Pager {
                 let json = texts.as_mut().and_then(Iterator::next);
                 self.page.push_back((item, json));
             }
+        }
+        if self.prefetch && self.continue_token.is_some() {
+            self.request_page(lua)?;
         }
         Ok(())
     }

@@ -3,16 +3,20 @@
 //! Events are decoded one line at a time as they arrive, straight onto the Lua
 //! stack. The iterator keeps going across the ends of the server's streams and
 //! across reconnects, resuming from the last resourceVersion it saw (bookmarks
-//! included, so quiet streams still advance it). It remembers the last state
-//! of every object it has reported, which gives two guarantees:
+//! included, so quiet streams still advance it). It remembers the identity
+//! and resourceVersion of every object it has reported (and, when asked, its
+//! last state), which gives two guarantees:
 //!
 //! - Without a starting resourceVersion, it lists first and reports every
 //!   existing object as ADDED, then watches from the list's resourceVersion.
 //! - When the server answers 410 Expired (the resourceVersion fell out of its
 //!   history), it lists again and reports the difference to what it had
 //!   reported: ADDED for new objects, MODIFIED for changed ones (another
-//!   resourceVersion), DELETED (with the last state seen) for vanished ones, and
-//!   DELETED + ADDED for an object recreated under the same name (another uid).
+//!   resourceVersion), DELETED for vanished ones, and DELETED + ADDED for an
+//!   object recreated under the same name (another uid). Such a DELETED
+//!   carries the object's identity (kind, apiVersion, namespace, name, uid,
+//!   resourceVersion); with `keep_last_state` the last state seen. The
+//!   re-list's changes go out as its pages come in.
 //!   No change is lost and none reported twice; intermediate states between
 //!   the two lists are skipped, as with any re-list.
 //!
@@ -33,8 +37,10 @@ use crate::call::{ClientCore, Opened, OpeningStream};
 use crate::convert::{self, Format};
 use crate::iterator::{Iter, Step};
 use crate::lua_fn;
+use crate::lua_raw;
 use crate::pager::{
-    event_parts, identity, Identity, PageError, PageItem, Pager, Stamp, DEFAULT_PAGE_SIZE,
+    event_parts, identity, identity_fields, Identity, PageError, PageItem, Pager, Stamp,
+    DEFAULT_PAGE_SIZE,
 };
 use crate::returns::{class, shape, Wrap};
 use crate::runtime::Signal;
@@ -77,6 +83,11 @@ pub(crate) struct WatchOptions {
     /// `timeoutSeconds` asked of the server per connection (it ends each
     /// stream after that long; the iterator reconnects).
     pub(crate) server_timeout: Option<u64>,
+    /// Keep the last reported state of every object, so that a DELETED a
+    /// re-list reports carries it (opt-in: it is a second copy of the watched
+    /// set, 5,000 pods about 30 MB; by default such a DELETED carries the
+    /// object's identity only, see `tombstone`).
+    pub(crate) keep_last_state: bool,
 }
 
 impl WatchOptions {
@@ -87,6 +98,7 @@ impl WatchOptions {
         "reconnect",
         "retries",
         "server_timeout",
+        "keep_last_state",
     ];
 
     pub(crate) fn from_lua(opts: Option<Table>) -> mlua::Result<Self> {
@@ -96,6 +108,7 @@ impl WatchOptions {
             reconnect: true,
             retries: DEFAULT_RETRIES,
             server_timeout: None,
+            keep_last_state: false,
         };
         let Some(t) = opts else { return Ok(o) };
         if let Some(secs) = t.get::<Option<f64>>("timeout")? {
@@ -109,15 +122,18 @@ impl WatchOptions {
             o.retries = n;
         }
         o.server_timeout = t.get::<Option<u64>>("server_timeout")?;
+        o.keep_last_state = t.get::<Option<bool>>("keep_last_state")?.unwrap_or(false);
         Ok(o)
     }
 }
 
-/// The last reported state of an object.
+/// What the watch remembers of an object it reported: what a re-list needs
+/// to tell ADDED, MODIFIED, DELETED and recreated apart, and (only with
+/// `keep_last_state`) the last state itself.
 struct Known {
     resource_version: Option<String>,
     uid: Option<String>,
-    last: LastState,
+    last: Option<LastState>,
 }
 
 /// The last reported state of an object, kept as JSON in Rust memory for the
@@ -134,73 +150,101 @@ enum LastState {
 }
 
 impl Known {
-    /// Records a watch event of this object, reusing the buffer of the last
-    /// one: a fresh allocation per event of several KB made the allocator
-    /// consolidate the Lua heap's small free chunks each time.
-    fn update(&mut self, id: Identity, line: &[u8]) {
+    /// Records a watch event of this object; `line` only when the last state
+    /// is kept. The buffer of the last one is reused: a fresh allocation per
+    /// event of several KB made the allocator consolidate the Lua heap's
+    /// small free chunks each time.
+    fn update(&mut self, id: Identity, line: Option<&[u8]>) {
         self.resource_version = id.resource_version;
         self.uid = id.uid;
+        let Some(line) = line else { return };
         match &mut self.last {
-            LastState::Event(buf) => {
+            Some(LastState::Event(buf)) => {
                 buf.clear();
                 buf.extend_from_slice(line);
             }
-            last => *last = LastState::Event(line.to_vec()),
+            last => *last = Some(LastState::Event(line.to_vec())),
         }
     }
 }
 
-/// What identifies a state of an object for the re-list diff.
-#[derive(Clone, Debug)]
-struct Version {
-    resource_version: Option<String>,
-    uid: Option<String>,
-}
-
-impl Known {
-    fn version(&self) -> Version {
-        Version {
-            resource_version: self.resource_version.clone(),
-            uid: self.uid.clone(),
-        }
-    }
-}
-
-/// One event a re-list implies (indexes into the fresh list).
-#[derive(Debug, PartialEq)]
+/// What one object of a re-list means against what was reported.
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum Change {
-    Added(usize),
-    Modified(usize),
+    Added,
+    Modified,
     /// The same name with another uid: DELETED (old) then ADDED.
-    Recreated(usize),
-    /// Reported before, absent now.
-    Deleted(String),
+    Recreated,
+    Unchanged,
 }
 
-/// The events that turn what was reported (`known`) into the fresh list:
-/// in the list's order, then deletions ordered by key.
-fn relist_changes(known: &HashMap<&str, Version>, fresh: &[Identity]) -> Vec<Change> {
-    let mut changes = Vec::new();
-    let mut present = HashSet::new();
-    for (i, id) in fresh.iter().enumerate() {
-        present.insert(id.key.as_str());
-        match known.get(id.key.as_str()) {
-            None => changes.push(Change::Added(i)),
-            Some(old) if old.uid != id.uid => changes.push(Change::Recreated(i)),
-            Some(old) if old.resource_version != id.resource_version => {
-                changes.push(Change::Modified(i))
-            }
-            Some(_) => {}
-        }
+fn change_of(old: Option<&Known>, id: &Identity) -> Change {
+    match old {
+        None => Change::Added,
+        Some(old) if old.uid != id.uid => Change::Recreated,
+        Some(old) if old.resource_version != id.resource_version => Change::Modified,
+        Some(_) => Change::Unchanged,
     }
-    let mut gone: Vec<&str> = known
+}
+
+/// Objects reported before and absent from a complete re-list, by key.
+fn gone(known: &HashMap<String, Known>, seen: &HashSet<String>) -> Vec<String> {
+    let mut gone: Vec<String> = known
         .keys()
-        .copied()
-        .filter(|k| !present.contains(k))
+        .filter(|k| !seen.contains(*k))
+        .cloned()
         .collect();
     gone.sort_unstable();
-    changes.extend(gone.into_iter().map(|k| Change::Deleted(k.to_string())));
-    changes
+    gone
+}
+
+/// A re-list in progress: its pager and the objects it has listed so far.
+/// Its changes are reported as its pages come in (ADDED, MODIFIED and
+/// recreated in the list's order); the deletions once the last page is in.
+struct Relisting {
+    pager: Pager,
+    seen: HashSet<String>,
+}
+
+/// A watch event's `type`.
+#[derive(Debug, PartialEq)]
+enum EventType {
+    Added,
+    Modified,
+    Deleted,
+    Bookmark,
+    Error,
+    Other(String),
+}
+
+impl EventType {
+    fn of(bytes: &[u8]) -> Self {
+        match bytes {
+            b"ADDED" => EventType::Added,
+            b"MODIFIED" => EventType::Modified,
+            b"DELETED" => EventType::Deleted,
+            b"BOOKMARK" => EventType::Bookmark,
+            b"ERROR" => EventType::Error,
+            other => EventType::Other(String::from_utf8_lossy(other).into_owned()),
+        }
+    }
+
+    fn is_change(&self) -> bool {
+        matches!(
+            self,
+            EventType::Added | EventType::Modified | EventType::Deleted
+        )
+    }
+}
+
+/// An event line as one raw call into Lua reads it (see `decode_event`).
+struct RawEvent {
+    /// `type`, when it is a string.
+    kind: Option<EventType>,
+    /// `object`; for a change with metadata, stamped and with its class.
+    object: Value,
+    /// What `identity_fields` read of `object.metadata`, when a table.
+    metadata: Option<[Option<String>; 4]>,
 }
 
 pub(crate) struct Watch {
@@ -228,11 +272,13 @@ pub(crate) struct Watch {
     opening: Option<OpeningStream>,
     /// No new attempt before this (backoff after a failure).
     retry_at: Option<Instant>,
-    /// A re-list in progress: the pager and the objects listed so far.
-    relisting: Option<(Pager, Vec<PageItem>)>,
+    /// A re-list in progress.
+    relisting: Option<Relisting>,
     /// The objects' metatable, looked up once: per event the lookup cost more
     /// than setting it.
     object_class: std::cell::OnceCell<Table>,
+    /// The JSON array marker (`convert::array_metatable`), looked up once.
+    array_mt: std::cell::OnceCell<Table>,
 }
 
 impl Watch {
@@ -261,6 +307,7 @@ impl Watch {
             retry_at: None,
             relisting: None,
             object_class: std::cell::OnceCell::new(),
+            array_mt: std::cell::OnceCell::new(),
         }
     }
 
@@ -519,52 +566,108 @@ impl Watch {
         Ok(())
     }
 
+    /// The objects' class, as `shape(…, Wrap::Object, …)` sets it.
+    fn class(&self, lua: &Lua) -> mlua::Result<&Table> {
+        if let Some(c) = self.object_class.get() {
+            return Ok(c);
+        }
+        let Value::Table(probe) = shape(
+            lua,
+            Value::Table(lua.create_table()?),
+            Wrap::Object,
+            self.spec.namespaced,
+        )?
+        else {
+            return Err(mlua::Error::runtime("watch: object is not a table"));
+        };
+        let class = probe
+            .metatable()
+            .ok_or_else(|| mlua::Error::runtime("watch: objects have no class"))?;
+        Ok(self.object_class.get_or_init(|| class))
+    }
+
     /// The object with its class, as `shape(…, Wrap::Object, …)` gives it.
     fn wrap(&self, lua: &Lua, obj: Table) -> mlua::Result<Table> {
-        let class = match self.object_class.get() {
-            Some(c) => c,
+        obj.set_metatable(Some(self.class(lua)?.clone()))?;
+        Ok(obj)
+    }
+
+    /// Decodes an event line and, for a change (ADDED, MODIFIED, DELETED)
+    /// whose object has metadata, reads its identity, stamps it and sets its
+    /// class, all in one raw call into Lua: as five calls (decode, type and
+    /// object, identity, stamp, class) the crossings cost about as much as
+    /// decoding a small ConfigMap.
+    fn decode_event(&self, lua: &Lua, line: &[u8]) -> mlua::Result<RawEvent> {
+        let array_mt = match self.array_mt.get() {
+            Some(t) => t,
             None => {
-                let Value::Table(probe) = shape(
-                    lua,
-                    Value::Table(lua.create_table()?),
-                    Wrap::Object,
-                    self.spec.namespaced,
-                )?
-                else {
-                    return Err(mlua::Error::runtime("watch: object is not a table"));
-                };
-                let class = probe
-                    .metatable()
-                    .ok_or_else(|| mlua::Error::runtime("watch: objects have no class"))?;
-                self.object_class.get_or_init(|| class)
+                let t = convert::array_metatable(lua)?;
+                self.array_mt.get_or_init(|| t)
             }
         };
-        obj.set_metatable(Some(class.clone()))?;
-        Ok(obj)
+        let class = self.class(lua)?;
+        let stamp = self.spec.stamp.as_ref();
+        let mut failure: Option<String> = None;
+        let mut kind = None;
+        let mut metadata = None;
+        let object: Value = lua_raw::run(lua, (array_mt, class), |stack| {
+            // 1: the array marker, 2: the class, 3: the event.
+            if let Err(e) = convert::push_json(stack, line, 1) {
+                failure = Some(format!("not valid JSON: {e}"));
+            } else if stack.kind(3) != lua_raw::LUA_TTABLE {
+                failure = Some("not a JSON object".into());
+            }
+            if failure.is_some() {
+                stack.set_top(0);
+                return;
+            }
+            stack.raw_get_field(3, "type"); // 4
+            kind = stack.string(4).map(EventType::of);
+            stack.raw_get_field(3, "object"); // 5
+            if stack.kind(5) == lua_raw::LUA_TTABLE {
+                stack.raw_get_field(5, "metadata"); // 6
+                if stack.kind(6) == lua_raw::LUA_TTABLE {
+                    metadata = Some(identity_fields(stack, 6));
+                }
+                stack.set_top(5);
+                if metadata.is_some() && kind.as_ref().is_some_and(EventType::is_change) {
+                    if let Some(stamp) = stamp {
+                        stamp.apply_on(stack, 5);
+                    }
+                    stack.push_copy(2);
+                    stack.set_metatable(5);
+                }
+            }
+            stack.replace(1);
+            stack.set_top(1);
+        })?;
+        match failure {
+            Some(what) => Err(self.bad_event(&what)),
+            None => Ok(RawEvent {
+                kind,
+                object,
+                metadata,
+            }),
+        }
     }
 
     fn handle_line(&mut self, lua: &Lua, line: &[u8]) -> mlua::Result<()> {
         if line.iter().all(u8::is_ascii_whitespace) {
             return Ok(());
         }
-        let event = match convert::decode(lua, line, Format::Json) {
-            Ok(Value::Table(t)) => t,
-            Ok(_) => return Err(self.bad_event("not a JSON object")),
-            Err(e) => {
-                return Err(
-                    self.bad_event(&format!("not valid JSON: {}", crate::lua_fn::message(&e)))
-                )
-            }
-        };
-        let (kind, obj) = event_parts(lua, &event)?;
+        let RawEvent {
+            kind,
+            object,
+            metadata,
+        } = self.decode_event(lua, line)?;
         let Some(kind) = kind else {
             return Err(self.bad_event("no type"));
         };
-        let Value::Table(obj) = obj else {
+        let Value::Table(obj) = object else {
             return Err(self.bad_event("no object"));
         };
-        match kind.as_str() {
-            "ERROR" => {
+        let kind = match kind {
+            EventType::Error => {
                 let code = obj.raw_get::<Value>("code")?;
                 let expired = match code {
                     Value::Integer(c) => c == 410,
@@ -584,55 +687,52 @@ impl Watch {
                     self.finished = true;
                     self.pending.push_back(("ERROR", obj));
                 }
+                return Ok(());
             }
-            "BOOKMARK" => {
+            EventType::Bookmark => {
                 // A bookmark without metadata (or resourceVersion) carries
                 // nothing to resume from: ignored, not the end of the watch.
-                if let Ok(Identity {
-                    resource_version: Some(rv),
-                    ..
-                }) = identity(lua, &obj)
-                {
+                if let Some([_, _, Some(rv), _]) = metadata {
                     self.resource_version = Some(rv);
                 }
                 self.progressed();
                 if self.spec.options.bookmarks {
                     self.pending.push_back(("BOOKMARK", obj));
                 }
+                return Ok(());
             }
-            "ADDED" | "MODIFIED" | "DELETED" => {
-                let id = identity(lua, &obj).map_err(|e| self.bad_event(&e.to_string()))?;
-                self.progressed();
-                if let Some(rv) = &id.resource_version {
-                    self.resource_version = Some(rv.clone());
-                }
-                if let Some(stamp) = &self.spec.stamp {
-                    stamp.apply(lua, &obj)?;
-                }
-                let obj = self.wrap(lua, obj)?;
-                let kind = match kind.as_str() {
-                    "ADDED" => "ADDED",
-                    "MODIFIED" => "MODIFIED",
-                    _ => "DELETED",
-                };
-                if kind == "DELETED" {
-                    self.known.remove(&id.key);
-                } else if let Some(known) = self.known.get_mut(&id.key) {
-                    known.update(id, line);
-                } else {
-                    self.known.insert(
-                        id.key,
-                        Known {
-                            resource_version: id.resource_version,
-                            uid: id.uid,
-                            last: LastState::Event(line.to_vec()),
-                        },
-                    );
-                }
-                self.pending.push_back((kind, obj));
+            EventType::Other(other) => {
+                return Err(self.bad_event(&format!("unknown event type {other:?}")))
             }
-            other => return Err(self.bad_event(&format!("unknown event type {other:?}"))),
+            EventType::Added => "ADDED",
+            EventType::Modified => "MODIFIED",
+            EventType::Deleted => "DELETED",
+        };
+        // Stamped and with its class already (decode_event).
+        let Some(fields) = metadata else {
+            return Err(self.bad_event("object without metadata"));
+        };
+        let id = Identity::from_fields(fields);
+        self.progressed();
+        if let Some(rv) = &id.resource_version {
+            self.resource_version = Some(rv.clone());
         }
+        let kept = self.spec.options.keep_last_state.then_some(line);
+        if kind == "DELETED" {
+            self.known.remove(&id.key);
+        } else if let Some(known) = self.known.get_mut(&id.key) {
+            known.update(id, kept);
+        } else {
+            self.known.insert(
+                id.key,
+                Known {
+                    resource_version: id.resource_version,
+                    uid: id.uid,
+                    last: kept.map(|l| LastState::Event(l.to_vec())),
+                },
+            );
+        }
+        self.pending.push_back((kind, obj));
         Ok(())
     }
 
@@ -650,15 +750,17 @@ impl Watch {
         ))
     }
 
-    /// The last reported state of the object under `key`, as a fresh table
-    /// with its class (as it was reported).
+    /// What a DELETED that a re-list implies carries for the object under
+    /// `key`, as a fresh table with its class: its last reported state when
+    /// `keep_last_state`, else its tombstone.
     fn last_state(&self, lua: &Lua, key: &str) -> mlua::Result<Option<Table>> {
         let Some(known) = self.known.get(key) else {
             return Ok(None);
         };
         let (json, in_event) = match &known.last {
-            LastState::Event(line) => (line.as_slice(), true),
-            LastState::Listed(object) => (&object[..], false),
+            Some(LastState::Event(line)) => (line.as_slice(), true),
+            Some(LastState::Listed(object)) => (&object[..], false),
+            None => return self.tombstone(lua, key, known).map(Some),
         };
         let Value::Table(mut obj) = convert::decode(lua, json, Format::Json)? else {
             return Err(self.bad_event("not a JSON object"));
@@ -675,11 +777,43 @@ impl Watch {
         self.wrap(lua, obj).map(Some)
     }
 
-    /// Lists the collection and queues the difference to what was reported.
-    /// False when the list has not come in by `wait_until` (it goes on in
-    /// the background and the next call picks it up).
+    /// The object as far as the watch knows it without its last state:
+    /// `kind`, `apiVersion` and `metadata` with `namespace` (when it has
+    /// one), `name`, `uid` and `resourceVersion` (the last reported). As
+    /// client-go's informers hand out a `DeletedFinalStateUnknown` for an
+    /// object a re-list found gone, this says which object went, not what
+    /// it last held; kube-rs's `watcher` reports no deletion at all after a
+    /// re-list (its `Init…` events restate the set).
+    fn tombstone(&self, lua: &Lua, key: &str, known: &Known) -> mlua::Result<Table> {
+        let (namespace, name) = key.split_once('/').unwrap_or(("", key));
+        let metadata = lua.create_table_with_capacity(0, 4)?;
+        if !namespace.is_empty() {
+            metadata.raw_set("namespace", namespace)?;
+        }
+        metadata.raw_set("name", name)?;
+        if let Some(uid) = &known.uid {
+            metadata.raw_set("uid", uid.as_str())?;
+        }
+        if let Some(rv) = &known.resource_version {
+            metadata.raw_set("resourceVersion", rv.as_str())?;
+        }
+        let obj = lua.create_table_with_capacity(0, 3)?;
+        obj.raw_set("metadata", metadata)?;
+        if let Some(stamp) = &self.spec.stamp {
+            stamp.apply(lua, &obj)?;
+        }
+        self.wrap(lua, obj)
+    }
+
+    /// Lists the collection and queues the difference to what was reported,
+    /// page by page as the pages come in: at most one page of objects waits
+    /// in Lua (the whole list at once held 5,000 pods as tables, most of a
+    /// pod watch's peak memory), and the first ADDED is out before the last
+    /// page is. True when events are queued or the re-list is done; false
+    /// when nothing came in by `wait_until` (it goes on in the background
+    /// and the next call picks it up).
     fn relist(&mut self, lua: &Lua) -> mlua::Result<bool> {
-        let (mut pager, mut listed) = match self.relisting.take() {
+        let mut relisting = match self.relisting.take() {
             Some(r) => r,
             None => {
                 let mut pager = Pager::new(
@@ -689,20 +823,28 @@ impl Watch {
                     DEFAULT_PAGE_SIZE,
                     self.spec.stamp.clone(),
                 );
-                pager.keep_json = true;
+                pager.keep_json = self.spec.options.keep_last_state;
+                pager.prefetch = true;
                 // The watch's own backoff is the one retry policy of a
                 // re-list: the transport does not retry its pages as well.
                 pager.retry = false;
                 pager.signal = self.signal.clone();
-                (pager, Vec::new())
+                Relisting {
+                    pager,
+                    seen: HashSet::new(),
+                }
             }
         };
         loop {
-            match pager.next_item_until(lua, self.wait_until) {
-                Ok(Some(item)) => listed.push(item),
+            if !self.pending.is_empty() {
+                self.relisting = Some(relisting);
+                return Ok(true);
+            }
+            match relisting.pager.next_item_until(lua, self.wait_until) {
+                Ok(Some(item)) => self.relisted(lua, &mut relisting.seen, item)?,
                 Ok(None) => break,
                 Err(PageError::NotYet) => {
-                    self.relisting = Some((pager, listed));
+                    self.relisting = Some(relisting);
                     return Ok(false);
                 }
                 // The same rule as for opening the stream (one retry policy).
@@ -717,63 +859,60 @@ impl Watch {
         }
         // Failures are not forgotten here: a server answering every watch
         // with 410 must reach `retries` (see expired_relist).
-        let (fresh, texts): (Vec<_>, Vec<_>) = listed.into_iter().unzip();
-        let ids = fresh
-            .iter()
-            .map(|item| identity(lua, item))
-            .collect::<mlua::Result<Vec<_>>>()?;
-        let versions: HashMap<&str, Version> = self
-            .known
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.version()))
-            .collect();
-        let changes = relist_changes(&versions, &ids);
-        let mut wrapped = Vec::with_capacity(fresh.len());
-        let mut encoded = Vec::with_capacity(fresh.len());
-        for (item, text) in fresh.into_iter().zip(texts) {
-            let json = match text {
-                Some(json) => json,
-                None => convert::encode(lua, &Value::Table(item.clone()), "object")
-                    .map_err(|e| self.bad_event(&e))?
-                    .into_boxed_slice(),
-            };
-            encoded.push(json);
-            wrapped.push(self.wrap(lua, item)?);
-        }
-        for change in changes {
-            match change {
-                Change::Added(i) => self.pending.push_back(("ADDED", wrapped[i].clone())),
-                Change::Modified(i) => self.pending.push_back(("MODIFIED", wrapped[i].clone())),
-                Change::Recreated(i) => {
-                    if let Some(old) = self.last_state(lua, &ids[i].key)? {
-                        self.pending.push_back(("DELETED", old));
-                    }
-                    self.pending.push_back(("ADDED", wrapped[i].clone()));
-                }
-                Change::Deleted(key) => {
-                    if let Some(old) = self.last_state(lua, &key)? {
-                        self.pending.push_back(("DELETED", old));
-                    }
-                }
+        for key in gone(&self.known, &relisting.seen) {
+            if let Some(old) = self.last_state(lua, &key)? {
+                self.pending.push_back(("DELETED", old));
             }
+            self.known.remove(&key);
         }
-        self.known = ids
-            .into_iter()
-            .zip(encoded)
-            .map(|(id, json)| {
-                (
-                    id.key,
-                    Known {
-                        resource_version: id.resource_version,
-                        uid: id.uid,
-                        last: LastState::Listed(json),
-                    },
-                )
-            })
-            .collect();
-        self.resource_version = pager.resource_version().map(str::to_string);
+        self.resource_version = relisting.pager.resource_version().map(str::to_string);
         self.needs_list = false;
         Ok(true)
+    }
+
+    /// One object of a re-list: its events queued, what is known of it
+    /// updated. A re-list cut short by a failure leaves what it reported
+    /// recorded, so the next one reports no object twice.
+    fn relisted(
+        &mut self,
+        lua: &Lua,
+        seen: &mut HashSet<String>,
+        (item, text): PageItem,
+    ) -> mlua::Result<()> {
+        let id = identity(lua, &item)?;
+        seen.insert(id.key.clone());
+        let change = change_of(self.known.get(&id.key), &id);
+        let kind = match change {
+            Change::Unchanged => return Ok(()),
+            Change::Added => "ADDED",
+            Change::Modified => "MODIFIED",
+            Change::Recreated => {
+                if let Some(old) = self.last_state(lua, &id.key)? {
+                    self.pending.push_back(("DELETED", old));
+                }
+                "ADDED"
+            }
+        };
+        let last = match (self.spec.options.keep_last_state, text) {
+            (false, _) => None,
+            (true, Some(json)) => Some(LastState::Listed(json)),
+            (true, None) => Some(LastState::Listed(
+                convert::encode(lua, &Value::Table(item.clone()), "object")
+                    .map_err(|e| self.bad_event(&e))?
+                    .into_boxed_slice(),
+            )),
+        };
+        self.known.insert(
+            id.key,
+            Known {
+                resource_version: id.resource_version,
+                uid: id.uid,
+                last,
+            },
+        );
+        let obj = self.wrap(lua, item)?;
+        self.pending.push_back((kind, obj));
+        Ok(())
     }
 }
 
@@ -831,9 +970,17 @@ mod tests {
         }
     }
 
+    fn known(rv: &str, uid: &str) -> Known {
+        Known {
+            resource_version: Some(rv.into()),
+            uid: Some(uid.into()),
+            last: None,
+        }
+    }
+
     #[test]
     fn relist_reports_only_what_changed() {
-        let known: HashMap<&str, Version> = [
+        let known: HashMap<String, Known> = [
             ("ns/same", "1", "u1"),
             ("ns/changed", "2", "u2"),
             ("ns/recreated", "3", "u3"),
@@ -841,15 +988,7 @@ mod tests {
             ("ns/gone-a", "5", "u5"),
         ]
         .into_iter()
-        .map(|(k, rv, uid)| {
-            (
-                k,
-                Version {
-                    resource_version: Some(rv.into()),
-                    uid: Some(uid.into()),
-                },
-            )
-        })
+        .map(|(k, rv, uid)| (k.to_string(), known(rv, uid)))
         .collect();
         let fresh = [
             id("ns/new", "9", "u9"),
@@ -857,17 +996,22 @@ mod tests {
             id("ns/changed", "7", "u2"),
             id("ns/recreated", "8", "u8"),
         ];
+        let changes: Vec<Change> = fresh
+            .iter()
+            .map(|i| change_of(known.get(&i.key), i))
+            .collect();
         assert_eq!(
-            relist_changes(&known, &fresh),
-            vec![
-                Change::Added(0),
-                Change::Modified(2),
-                Change::Recreated(3),
-                Change::Deleted("ns/gone-a".into()),
-                Change::Deleted("ns/gone-b".into()),
+            changes,
+            [
+                Change::Added,
+                Change::Unchanged,
+                Change::Modified,
+                Change::Recreated
             ]
         );
-        assert!(relist_changes(&HashMap::new(), &[]).is_empty());
+        let seen: HashSet<String> = fresh.iter().map(|i| i.key.clone()).collect();
+        assert_eq!(gone(&known, &seen), ["ns/gone-a", "ns/gone-b"]);
+        assert!(gone(&HashMap::new(), &HashSet::new()).is_empty());
     }
 
     #[test]

@@ -170,10 +170,12 @@ function RC:apply(obj, opts) end
 --- ADDED, MODIFIED, DELETED, ERROR (BOOKMARK with `opts.bookmarks`). Without a
 --- `resourceVersion` in `query` it lists first (ADDED for each object). Resumes
 --- across stream ends and reconnects; on 410 Expired lists again and reports the
---- difference. Raises `Code N: …` for other HTTP errors and after `retries`
---- failed connections in a row.
+--- difference; an object it finds gone is DELETED with its kind, apiVersion and
+--- metadata namespace/name/uid/resourceVersion only, unless `opts.keep_last_state`
+--- (then with the last state seen; costs a copy of the watched set). Raises
+--- `Code N: …` for other HTTP errors and after `retries` failed connections in a row.
 ---@param query table? selectors, resourceVersion
----@param opts {timeout: number?, bookmarks: boolean?, reconnect: boolean?, retries: integer?, server_timeout: integer?}?
+---@param opts {timeout: number?, bookmarks: boolean?, reconnect: boolean?, retries: integer?, server_timeout: integer?, keep_last_state: boolean?}?
 ---@return kube.Watch
 function RC:watch(query, opts) end
 --- Every item across pages: `for obj in rc:iter() do … end`. Page size
