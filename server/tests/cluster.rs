@@ -42,6 +42,16 @@ fn deployment(name: &str, replicas: i64) -> Value {
                 "spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]}}}})
 }
 
+/// Creates Deployment NAME with REPLICAS pods and waits until they are all
+/// available; the Deployment as it is then.
+async fn rolled_out(s: &TestServer, name: &str, replicas: i64) -> Value {
+    assert_eq!(201, s.post(DEPLOYS, &deployment(name, replicas)).await.code);
+    until(s, &format!("{DEPLOYS}/{name}"), |d| {
+        d["status"]["availableReplicas"] == replicas
+    })
+    .await
+}
+
 fn items(v: &Value) -> Vec<Value> {
     v["items"].as_array().cloned().unwrap_or_default()
 }
@@ -106,11 +116,7 @@ async fn scheduler_and_kubelet_run_a_pod_on_a_node() {
 #[tokio::test]
 async fn deployment_rolls_out_and_rolls_over() {
     let s = cluster(&[]);
-    assert_eq!(201, s.post(DEPLOYS, &deployment("web", 3)).await.code);
-    let d = until(&s, &format!("{DEPLOYS}/web"), |d| {
-        d["status"]["availableReplicas"] == 3
-    })
-    .await;
+    let d = rolled_out(&s, "web", 3).await;
     assert_eq!(
         d["metadata"]["generation"],
         d["status"]["observedGeneration"]
@@ -170,11 +176,7 @@ async fn deployment_rolls_out_and_rolls_over() {
 #[tokio::test]
 async fn garbage_collector_follows_the_propagation_policy() {
     let s = cluster(&[]);
-    s.post(DEPLOYS, &deployment("keep", 2)).await;
-    until(&s, &format!("{DEPLOYS}/keep"), |d| {
-        d["status"]["availableReplicas"] == 2
-    })
-    .await;
+    rolled_out(&s, "keep", 2).await;
     let r = s
         .request(
             "DELETE",
@@ -189,11 +191,7 @@ async fn garbage_collector_follows_the_propagation_policy() {
     .await;
     assert_eq!(404, s.get(&format!("{DEPLOYS}/keep")).await.code);
 
-    s.post(DEPLOYS, &deployment("gone", 2)).await;
-    until(&s, &format!("{DEPLOYS}/gone"), |d| {
-        d["status"]["availableReplicas"] == 2
-    })
-    .await;
+    rolled_out(&s, "gone", 2).await;
     let r = s
         .request(
             "DELETE",

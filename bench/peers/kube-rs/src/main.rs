@@ -33,16 +33,8 @@ trait Kind:
 {
 }
 
-impl<K> Kind for K where
-    K: Resource<DynamicType = ()>
-        + Clone
-        + std::fmt::Debug
-        + serde::de::DeserializeOwned
-        + Send
-        + Sync
-        + 'static
-{
-}
+impl Kind for Pod {}
+impl Kind for ConfigMap {}
 
 fn seq_of<K: Resource>(obj: &K) -> Option<String> {
     obj.meta()
@@ -125,11 +117,7 @@ where
     while let Some(ev) = stream.try_next().await? {
         match ev {
             watcher::Event::InitDone => listed = true,
-            watcher::Event::Apply(obj) if listed => {
-                if counter.modified(seq_of(&obj)) {
-                    break;
-                }
-            }
+            watcher::Event::Apply(obj) if listed && counter.modified(seq_of(&obj)) => break,
             _ => {}
         }
     }
