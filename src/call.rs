@@ -14,6 +14,7 @@ use crate::returns::{self, failure_message, Reply, Wrap};
 use crate::runtime::Signal;
 use crate::streaming::LineStream;
 use crate::transport::{Opening, PendingCall, Request, Transport};
+use crate::view::{Projection, View};
 use mlua::{IntoLuaMulti, Lua, MultiValue, Table, Value};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -78,7 +79,27 @@ impl ClientCore {
         let query = query_string(&query)?;
         let payload = payload(lua, &body)?;
         let request = HttpRequest::new(method, path.to_string(), query, payload, style.as_deref());
-        self.start_request(lua, request, body, decode_as_it_arrives, signal)
+        self.start_request(lua, request, body, decode_as_it_arrives, None, signal)
+    }
+
+    /// Starts a GET whose answer comes back as `view` says: metadata-only
+    /// (Accept of a list or of an object, `list`) and, when decoded as it
+    /// arrives, its list items projected.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn start_viewed(
+        &self,
+        lua: &Lua,
+        path: &str,
+        query: Value,
+        view: &View,
+        list: bool,
+        decode_as_it_arrives: bool,
+        signal: Arc<Signal>,
+    ) -> mlua::Result<Started> {
+        let request = HttpRequest::new("GET", path.to_string(), query_string(&query)?, None, None)
+            .accepting(view.accept(list));
+        let projection = view.projection.clone();
+        self.start_request(lua, request, Value::Nil, decode_as_it_arrives, projection, signal)
     }
 
     /// Starts `request` (`shown_body`: the body as the caller gave it, for
@@ -89,6 +110,7 @@ impl ClientCore {
         request: HttpRequest,
         shown_body: Value,
         decode_as_it_arrives: bool,
+        projection: Option<Rc<Projection>>,
         signal: Arc<Signal>,
     ) -> mlua::Result<Started> {
         let url = request.url(&self.server);
@@ -116,14 +138,15 @@ impl ClientCore {
                 signal,
             });
         };
-        let decoder = decode_as_it_arrives.then(|| ListDecoder::new(lua));
+        let decoder =
+            decode_as_it_arrives.then(|| ListDecoder::new(lua).projecting(projection));
         let call = transport.start(
             Request {
                 method: &request.method,
                 url: &url,
                 body: request.body,
                 content_type: request.content_type.as_deref(),
-                accept: "application/json",
+                accept: request.accept,
             },
             decoder.is_some(),
             signal.clone(),
@@ -146,7 +169,19 @@ impl ClientCore {
         query: &Value,
         signal: Arc<Signal>,
     ) -> mlua::Result<OpeningStream> {
-        let request = HttpRequest::new("GET", path.to_string(), query_string(query)?, None, None);
+        self.start_stream_accepting(path, query, "application/json", signal)
+    }
+
+    /// As `start_stream`, accepting `accept` (a metadata-only watch).
+    pub(crate) fn start_stream_accepting(
+        &self,
+        path: &str,
+        query: &Value,
+        accept: &'static str,
+        signal: Arc<Signal>,
+    ) -> mlua::Result<OpeningStream> {
+        let request = HttpRequest::new("GET", path.to_string(), query_string(query)?, None, None)
+            .accepting(accept);
         let url = request.url(&self.server);
         let Some(transport) = &self.transport else {
             return Ok(OpeningStream {
@@ -161,7 +196,7 @@ impl ClientCore {
                     url: &url,
                     body: None,
                     content_type: None,
-                    accept: "application/json",
+                    accept: request.accept,
                 },
                 signal,
             )
@@ -213,7 +248,36 @@ impl ClientCore {
         let incremental = matches!(wrap, Some((Wrap::List | Wrap::Items, _)));
         let deferred = crate::nonblocking::take_defer(lua);
         let signal = Signal::new();
-        let mut started = self.start(lua, method, path, body, query, style, incremental, signal)?;
+        let started = self.start(lua, method, path, body, query, style, incremental, signal)?;
+        self.complete(lua, method, started, deferred, wrap)
+    }
+
+    /// `call` for a GET whose objects come back as `view` says.
+    pub(crate) fn call_viewed(
+        self: &Rc<Self>,
+        lua: &Lua,
+        path: &str,
+        query: Value,
+        view: &View,
+        wrap: Option<(Wrap, bool)>,
+    ) -> mlua::Result<MultiValue> {
+        let list = matches!(wrap, Some((Wrap::List | Wrap::Items, _)));
+        let deferred = crate::nonblocking::take_defer(lua);
+        let signal = Signal::new();
+        let started = self.start_viewed(lua, path, query, view, list, list, signal)?;
+        self.complete(lua, "GET", started, deferred, wrap)
+    }
+
+    /// Waits for a started call (or, deferred, hands out its pending handle)
+    /// and makes its return values.
+    fn complete(
+        self: &Rc<Self>,
+        lua: &Lua,
+        method: &str,
+        mut started: Started,
+        deferred: bool,
+        wrap: Option<(Wrap, bool)>,
+    ) -> mlua::Result<MultiValue> {
         if deferred {
             let core = self.clone();
             let method = method.to_string();

@@ -34,8 +34,48 @@ pub enum Format {
 
 /// Decodes JSON or YAML text into a Lua value.
 pub fn decode(lua: &Lua, text: &[u8], format: Format) -> mlua::Result<Value> {
+    match format {
+        Format::Json => decode_json_with(lua, text, |seed, de| seed.deserialize(de)),
+        // YAML 1.1 as kubectl and lyaml read it; the first document.
+        Format::Yaml => decode_with(lua, |seed| match std::str::from_utf8(text) {
+            Ok(s) => check_yaml_depth(text)
+                .and_then(|()| crate::yaml11::parse_first(s))
+                .and_then(|v| seed.deserialize(v).map_err(|e| e.to_string())),
+            Err(e) => Err(format!("invalid UTF-8: {e}")),
+        }),
+    }
+}
+
+/// Decodes JSON `text` with `push`, which drives the seed it is given (the
+/// whole value, or a projection of it: `view.rs`) over the deserializer.
+pub(crate) fn decode_json_with<F>(lua: &Lua, text: &[u8], push: F) -> mlua::Result<Value>
+where
+    F: FnOnce(
+        PushSeed,
+        &mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>,
+    ) -> Result<(), serde_json::Error>,
+{
+    decode_with(lua, |seed| {
+        let mut de = serde_json::Deserializer::from_slice(text);
+        // serde_json stops at 128 levels, below what the API server
+        // stores; PushSeed counts levels itself.
+        de.disable_recursion_limit();
+        push(seed, &mut de)
+            .map_err(|e| e.to_string())
+            .and_then(|_| de.end().map_err(|e| e.to_string()))
+    })
+}
+
+/// Runs `push` on a fresh stack holding the array metatable and takes the
+/// one value it pushed (or its error).
+fn decode_with(
+    lua: &Lua,
+    push: impl FnOnce(PushSeed) -> Result<(), String>,
+) -> mlua::Result<Value> {
     let mt = array_metatable(lua)?;
     let mut failure: Option<String> = None;
+    // SAFETY: exec_raw gives a stack holding `mt` at index 1; the seed pushes
+    // exactly one value on success, and the stack is left with one value.
     let value: Value = unsafe {
         lua.exec_raw(mt, |state| {
             let seed = PushSeed {
@@ -43,25 +83,7 @@ pub fn decode(lua: &Lua, text: &[u8], format: Format) -> mlua::Result<Value> {
                 array_mt: 1,
                 depth: 0,
             };
-            let outcome = match format {
-                Format::Json => {
-                    let mut de = serde_json::Deserializer::from_slice(text);
-                    // serde_json stops at 128 levels, below what the API
-                    // server stores; PushSeed counts levels itself.
-                    de.disable_recursion_limit();
-                    seed.deserialize(&mut de)
-                        .map_err(|e| e.to_string())
-                        .and_then(|_| de.end().map_err(|e| e.to_string()))
-                }
-                // YAML 1.1 as kubectl and lyaml read it; the first document.
-                Format::Yaml => match std::str::from_utf8(text) {
-                    Ok(s) => check_yaml_depth(text)
-                        .and_then(|()| crate::yaml11::parse_first(s))
-                        .and_then(|v| seed.deserialize(v).map_err(|e| e.to_string())),
-                    Err(e) => Err(format!("invalid UTF-8: {e}")),
-                },
-            };
-            match outcome {
+            match push(seed) {
                 Ok(()) => ffi::lua_replace(state, 1),
                 Err(e) => {
                     failure = Some(e);
@@ -80,8 +102,8 @@ pub fn decode(lua: &Lua, text: &[u8], format: Format) -> mlua::Result<Value> {
 
 /// Pushes exactly one Lua value per deserialized value.
 #[derive(Clone, Copy)]
-struct PushSeed {
-    state: *mut ffi::lua_State,
+pub(crate) struct PushSeed {
+    pub(crate) state: *mut ffi::lua_State,
     array_mt: c_int,
     /// Arrays and objects around the value being decoded.
     depth: u32,
@@ -95,7 +117,7 @@ pub const MAX_NESTING: u32 = 1000;
 
 impl PushSeed {
     /// Room for one more level: within MAX_NESTING and the Lua stack.
-    fn room(&self) -> Result<(), String> {
+    pub(crate) fn room(&self) -> Result<(), String> {
         if self.depth >= MAX_NESTING {
             return Err(format!(
                 "the document nests deeper than {MAX_NESTING} levels"
@@ -107,10 +129,19 @@ impl PushSeed {
         Ok(())
     }
 
-    fn inner(self) -> Self {
+    pub(crate) fn inner(self) -> Self {
         PushSeed {
             depth: self.depth + 1,
             ..self
+        }
+    }
+    /// Marks the table on top of the stack as a JSON array.
+    pub(crate) fn mark_array(&self) {
+        // SAFETY: `array_mt` is the stack index of the array metatable for
+        // the whole decode, and a table is on top.
+        unsafe {
+            ffi::lua_pushvalue(self.state, self.array_mt);
+            ffi::lua_setmetatable(self.state, -2);
         }
     }
     fn push_str(&self, s: &[u8]) {
@@ -191,10 +222,7 @@ impl<'de> Visitor<'de> for PushSeed {
             table.added();
         }
         table.finish();
-        unsafe {
-            ffi::lua_pushvalue(self.state, self.array_mt);
-            ffi::lua_setmetatable(self.state, -2);
-        }
+        self.mark_array();
         Ok(())
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
@@ -215,7 +243,7 @@ impl<'de> Visitor<'de> for PushSeed {
 }
 
 #[derive(Clone, Copy, PartialEq)]
-enum Shape {
+pub(crate) enum Shape {
     Array,
     Object,
 }
@@ -226,7 +254,7 @@ enum Shape {
 /// decoding. When the stack has no room for more (Lua 5.1 allows a C function
 /// about 8,000 slots), the table is made from what waits and the rest is set
 /// into it directly.
-struct Buffered {
+pub(crate) struct Buffered {
     state: *mut ffi::lua_State,
     shape: Shape,
     /// The stack top before the first entry.
@@ -238,7 +266,7 @@ struct Buffered {
 }
 
 impl Buffered {
-    fn new(state: *mut ffi::lua_State, shape: Shape) -> Self {
+    pub(crate) fn new(state: *mut ffi::lua_State, shape: Shape) -> Self {
         let base = unsafe { ffi::lua_gettop(state) };
         Buffered {
             state,
@@ -251,14 +279,14 @@ impl Buffered {
 
     /// Before the next entry: room for it on the stack (with some to spare
     /// for what it nests), or else the table made from what waits.
-    fn make_room(&mut self) {
+    pub(crate) fn make_room(&mut self) {
         if !self.made && unsafe { ffi::lua_checkstack(self.state, 8) } == 0 {
             self.make();
         }
     }
 
     /// One entry was pushed (a value, or a key and its value).
-    fn added(&mut self) {
+    pub(crate) fn added(&mut self) {
         self.count += 1;
         if self.made {
             unsafe {
@@ -300,7 +328,7 @@ impl Buffered {
     }
 
     /// The table ends: it is left on the stack in place of its entries.
-    fn finish(mut self) {
+    pub(crate) fn finish(mut self) {
         if !self.made {
             self.make();
         }
@@ -310,7 +338,7 @@ impl Buffered {
 /// Map keys become Lua strings; YAML's non-string scalar keys are stringified
 /// as Kubernetes' YAML-to-JSON conversion does.
 #[derive(Clone, Copy)]
-struct KeySeed(PushSeed);
+pub(crate) struct KeySeed(pub(crate) PushSeed);
 
 impl<'de> DeserializeSeed<'de> for KeySeed {
     type Value = ();

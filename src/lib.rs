@@ -31,6 +31,7 @@ pub(crate) mod target;
 pub mod testing;
 pub mod transport;
 pub mod verbs;
+pub(crate) mod view;
 pub mod watch;
 pub(crate) mod yaml11;
 

@@ -11,6 +11,7 @@ use crate::call::{ClientCore, Started};
 use crate::convert::{self, Format};
 use crate::iterator::Step;
 use crate::list_decoder::{JsonText, ListDecoder};
+use crate::view::View;
 use crate::returns::{http_error, shape, Reply, Wrap};
 use crate::runtime::Signal;
 use crate::transport::BodySink;
@@ -196,6 +197,8 @@ pub struct Pager {
     inflight: Option<Started>,
     /// What the page requests notify.
     pub signal: Arc<Signal>,
+    /// Metadata-only or projected items (`view.rs`).
+    pub(crate) view: View,
 }
 
 impl Pager {
@@ -222,6 +225,7 @@ impl Pager {
             tokens: HashSet::new(),
             inflight: None,
             signal: Signal::new(),
+            view: View::whole(),
         }
     }
 
@@ -291,13 +295,12 @@ impl Pager {
     fn fetch_page(&mut self, lua: &Lua, until: Option<Instant>) -> Result<(), PageError> {
         if self.inflight.is_none() {
             let query = Value::Table(self.page_query(lua)?);
-            let started = self.core.start(
+            let started = self.core.start_viewed(
                 lua,
-                "GET",
                 &self.path,
-                Value::Nil,
                 query,
-                None,
+                &self.view,
+                true,
                 false,
                 self.signal.clone(),
             )?;
@@ -326,10 +329,11 @@ impl Pager {
             Reply::Failed { code, message, .. } => return Err(PageError::Http { code, message }),
             Reply::Unreachable(m) => return Err(PageError::Unreachable(m)),
         };
-        let (decoded, mut texts) = if self.keep_json {
-            let mut decoder = ListDecoder::new(lua);
+        let (decoded, mut texts) = if self.keep_json || self.view.projection.is_some() {
+            let mut decoder = ListDecoder::new(lua).projecting(self.view.projection.clone());
             decoder.feed(&body);
-            decoder.finish_with_items()
+            let (decoded, texts) = decoder.finish_with_items();
+            (decoded, texts.filter(|_| self.keep_json))
         } else {
             let decoded = convert::decode(lua, &body, Format::Json);
             (decoded.map_err(|e| crate::lua_fn::message(&e)), None)

@@ -31,6 +31,7 @@
 
 use crate::call::{ClientCore, Opened, OpeningStream};
 use crate::convert::{self, Format};
+use crate::view::View;
 use crate::iterator::{Iter, Step};
 use crate::lua_fn;
 use crate::pager::{
@@ -77,6 +78,8 @@ pub struct WatchOptions {
     /// `timeoutSeconds` asked of the server per connection (it ends each
     /// stream after that long; the iterator reconnects).
     pub server_timeout: Option<u64>,
+    /// Metadata-only or projected objects (`view.rs`).
+    pub(crate) view: View,
 }
 
 impl WatchOptions {
@@ -87,6 +90,8 @@ impl WatchOptions {
         "reconnect",
         "retries",
         "server_timeout",
+        "metadata_only",
+        "fields",
     ];
 
     pub fn from_lua(opts: Option<Table>) -> mlua::Result<Self> {
@@ -96,8 +101,10 @@ impl WatchOptions {
             reconnect: true,
             retries: DEFAULT_RETRIES,
             server_timeout: None,
+            view: View::whole(),
         };
         let Some(t) = opts else { return Ok(o) };
+        o.view = View::from_options(Some(&t)).map_err(mlua::Error::runtime)?;
         if let Some(secs) = t.get::<Option<f64>>("timeout")? {
             o.timeout = Some(
                 crate::streaming::seconds(secs, "opts.timeout").map_err(mlua::Error::runtime)?,
@@ -489,10 +496,12 @@ impl Watch {
                 Value::Table(q) => q.raw_get::<Option<u64>>("timeoutSeconds")?,
                 _ => None,
             };
-            let opening =
-                self.spec
-                    .core
-                    .start_stream(&self.spec.path, &query, self.signal.clone())?;
+            let opening = self.spec.core.start_stream_accepting(
+                &self.spec.path,
+                &query,
+                self.spec.options.view.accept(false),
+                self.signal.clone(),
+            )?;
             self.opening = Some(opening);
             // Counted from the request: the answer's head may wait for the Lua thread.
             self.stream_opened = Instant::now();
@@ -552,7 +561,11 @@ impl Watch {
         if line.iter().all(u8::is_ascii_whitespace) {
             return Ok(());
         }
-        let event = match convert::decode(lua, line, Format::Json) {
+        let decoded = match &self.spec.options.view.events {
+            Some(p) => crate::view::decode(lua, line, p),
+            None => convert::decode(lua, line, Format::Json),
+        };
+        let event = match decoded {
             Ok(Value::Table(t)) => t,
             Ok(_) => return Err(self.bad_event("not a JSON object")),
             Err(e) => {
@@ -565,9 +578,17 @@ impl Watch {
         let Some(kind) = kind else {
             return Err(self.bad_event("no type"));
         };
-        let Value::Table(obj) = obj else {
+        let Value::Table(mut obj) = obj else {
             return Err(self.bad_event("no object"));
         };
+        if kind == "ERROR" && self.spec.options.view.events.is_some() {
+            // A Status is handed over whole, whatever the projection.
+            if let Value::Table(whole) = convert::decode(lua, line, Format::Json)? {
+                if let Value::Table(status) = event_parts(lua, &whole)?.1 {
+                    obj = status;
+                }
+            }
+        }
         match kind.as_str() {
             "ERROR" => {
                 let code = obj.raw_get::<Value>("code")?;
@@ -665,7 +686,13 @@ impl Watch {
             LastState::Event(line) => (line.as_slice(), true),
             LastState::Listed(object) => (&object[..], false),
         };
-        let Value::Table(mut obj) = convert::decode(lua, json, Format::Json)? else {
+        let view = &self.spec.options.view;
+        let projection = if in_event { &view.events } else { &view.projection };
+        let decoded = match projection {
+            Some(p) => crate::view::decode(lua, json, p)?,
+            None => convert::decode(lua, json, Format::Json)?,
+        };
+        let Value::Table(mut obj) = decoded else {
             return Err(self.bad_event("not a JSON object"));
         };
         if in_event {
@@ -695,6 +722,7 @@ impl Watch {
                     self.spec.stamp.clone(),
                 );
                 pager.keep_json = true;
+                pager.view = self.spec.options.view.clone();
                 pager.signal = self.signal.clone();
                 (pager, Vec::new())
             }
