@@ -6,6 +6,12 @@
 //!   kube-rs-peer KUBECONFIG reflector KIND NAMESPACE N  watcher feeding a reflector store
 //!   kube-rs-peer KUBECONFIG list NAMESPACE           typed list of the pods, prints the count
 //!   kube-rs-peer KUBECONFIG gets NAMESPACE N PODS     N sequential typed GETs of web-000001...
+//!   kube-rs-peer KUBECONFIG watch_metadata KIND NAMESPACE N    Api::watch_metadata (PartialObjectMetadata)
+//!   kube-rs-peer KUBECONFIG metadata_watcher KIND NAMESPACE N  runtime::metadata_watcher
+//!   kube-rs-peer KUBECONFIG metadata_reflector KIND NAMESPACE N  metadata_watcher feeding a reflector
+//!   kube-rs-peer KUBECONFIG check_metadata NAMESPACE   referee of the stand-in's metadata-only
+//!       answers: list_metadata, get_metadata, watch_metadata and metadata_watcher of pods and of
+//!       a custom resource (it creates the CRD); prints one line per check, then `N passed, N failed`
 //!
 //! KIND is pods or configmaps. Events/s are timed from the first MODIFIED
 //! event to the Nth, as bench/watch.lua does, and the last event must carry
@@ -14,9 +20,11 @@ use std::time::Instant;
 
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{ConfigMap, Pod};
-use kube::api::{Api, ListParams, WatchEvent, WatchParams};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, ApiResource, DynamicObject, ListParams, PostParams, WatchEvent, WatchParams};
+use kube::core::{GroupVersionKind, PartialObjectMeta};
 use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::runtime::{reflector, watcher, WatchStreamExt};
+use kube::runtime::{metadata_watcher, reflector, watcher, WatchStreamExt};
 use kube::{Client, Config, Resource, ResourceExt};
 
 type Error = Box<dyn std::error::Error>;
@@ -135,6 +143,63 @@ where
     counter.report()
 }
 
+/// Api::watch_metadata: MODIFIED events of PartialObjectMetadata.
+async fn metadata_watch<K>(api: Api<K>, n: usize) -> Result<(), Error>
+where
+    K: Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + 'static,
+{
+    let mut counter = Counter::new(n);
+    let mut stream = api
+        .watch_metadata(&WatchParams::default().timeout(290), "0")
+        .await?
+        .boxed();
+    while let Some(ev) = stream.try_next().await? {
+        if let WatchEvent::Modified(obj) = ev {
+            if counter.modified(seq_of(&obj)) {
+                break;
+            }
+        }
+    }
+    counter.report()
+}
+
+/// runtime::metadata_watcher (list, then watch), with or without a reflector.
+async fn runtime_metadata_watch<K>(api: Api<K>, n: usize, keep: bool) -> Result<(), Error>
+where
+    K: Resource<DynamicType = ()>
+        + Clone
+        + std::fmt::Debug
+        + serde::de::DeserializeOwned
+        + Send
+        + Sync
+        + 'static,
+{
+    let mut counter = Counter::new(n);
+    let mut listed = false;
+    let events = metadata_watcher(api, watcher::Config::default());
+    let (reader, writer) = reflector::store::<PartialObjectMeta<K>>();
+    let mut stream = if keep {
+        events.reflect(writer).boxed()
+    } else {
+        events.boxed()
+    };
+    while let Some(ev) = stream.try_next().await? {
+        match ev {
+            watcher::Event::InitDone => listed = true,
+            watcher::Event::Apply(obj) if listed => {
+                if counter.modified(seq_of(&obj)) {
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    if keep {
+        eprintln!("reflector holds {} objects", reader.state().len());
+    }
+    counter.report()
+}
+
 async fn watch_kind(
     client: Client,
     how: &str,
@@ -153,8 +218,140 @@ async fn watch_kind(
         ("reflector", "configmaps") => {
             runtime_watch(Api::<ConfigMap>::namespaced(client, ns), n, true).await
         }
+        ("watch_metadata", "pods") => metadata_watch(Api::<Pod>::namespaced(client, ns), n).await,
+        ("watch_metadata", "configmaps") => {
+            metadata_watch(Api::<ConfigMap>::namespaced(client, ns), n).await
+        }
+        ("metadata_watcher", "pods") => {
+            runtime_metadata_watch(Api::<Pod>::namespaced(client, ns), n, false).await
+        }
+        ("metadata_reflector", "pods") => {
+            runtime_metadata_watch(Api::<Pod>::namespaced(client, ns), n, true).await
+        }
         _ => Err(format!("unknown watch {how} of {kind}").into()),
     }
+}
+
+/// One referee check: prints it and counts it.
+fn check(ok: &mut (u32, u32), what: &str, result: Result<(), String>) {
+    match result {
+        Ok(()) => {
+            ok.0 += 1;
+            println!("ok   {what}");
+        }
+        Err(e) => {
+            ok.1 += 1;
+            println!("FAIL {what}: {e}");
+        }
+    }
+}
+
+/// The metadata-only reads of `api` (whose objects include `name`): list,
+/// get, a watch's first event and a metadata_watcher's initial list.
+async fn metadata_reads<K>(api: Api<K>, what: &str, name: &str, ok: &mut (u32, u32))
+where
+    K: Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + Sync + 'static,
+{
+    let list = api.list_metadata(&ListParams::default()).await;
+    check(
+        ok,
+        &format!("{what}: list_metadata"),
+        match &list {
+            Ok(l) if l.items.iter().any(|o| o.metadata.name.as_deref() == Some(name)) => {
+                match l.items[0].types.as_ref().map(|t| t.kind.as_str()) {
+                    Some("PartialObjectMetadata") => Ok(()),
+                    other => Err(format!("items of kind {other:?}")),
+                }
+            }
+            Ok(l) => Err(format!("{name} not among {} items", l.items.len())),
+            Err(e) => Err(e.to_string()),
+        },
+    );
+    let got = api.get_metadata(name).await;
+    check(
+        ok,
+        &format!("{what}: get_metadata"),
+        match got {
+            Ok(o) if o.metadata.name.as_deref() == Some(name) && o.metadata.uid.is_some() => Ok(()),
+            Ok(o) => Err(format!("got {:?}", o.metadata.name)),
+            Err(e) => Err(e.to_string()),
+        },
+    );
+    let first = async {
+        let mut stream = api
+            .watch_metadata(&WatchParams::default().timeout(10), "0")
+            .await?
+            .boxed();
+        match stream.try_next().await? {
+            Some(WatchEvent::Added(o)) => Ok::<_, kube::Error>(o.metadata.name),
+            _ => Ok(None),
+        }
+    };
+    check(
+        ok,
+        &format!("{what}: watch_metadata"),
+        match first.await {
+            Ok(Some(n)) if n == name => Ok(()),
+            Ok(other) => Err(format!("first event {other:?}")),
+            Err(e) => Err(e.to_string()),
+        },
+    );
+    let initial = async {
+        let mut stream = metadata_watcher(api, watcher::Config::default()).boxed();
+        let mut names = vec![];
+        while let Some(ev) = stream.try_next().await? {
+            match ev {
+                watcher::Event::InitApply(o) => names.push(o.metadata.name.unwrap_or_default()),
+                watcher::Event::InitDone => break,
+                _ => {}
+            }
+        }
+        Ok::<_, watcher::Error>(names)
+    };
+    check(
+        ok,
+        &format!("{what}: metadata_watcher"),
+        match initial.await {
+            Ok(names) if names.iter().any(|n| n == name) => Ok(()),
+            Ok(names) => Err(format!("initial list {names:?}")),
+            Err(e) => Err(e.to_string()),
+        },
+    );
+}
+
+async fn check_metadata(client: Client, ns: &str) -> Result<(), Error> {
+    let mut ok = (0, 0);
+    let pods = Api::<Pod>::namespaced(client.clone(), ns);
+    let name = pods
+        .list(&ListParams::default().limit(1))
+        .await?
+        .items
+        .first()
+        .and_then(|p| p.metadata.name.clone())
+        .ok_or("no pod to check")?;
+    metadata_reads(pods, "pods", &name, &mut ok).await;
+
+    let crds = Api::<CustomResourceDefinition>::all(client.clone());
+    let crd: CustomResourceDefinition = serde_json::from_value(serde_json::json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "referees.metadata.example.com"},
+        "spec": {"group": "metadata.example.com", "scope": "Namespaced",
+            "names": {"plural": "referees", "singular": "referee", "kind": "Referee"},
+            "versions": [{"name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}
+    }))?;
+    crds.create(&PostParams::default(), &crd).await?;
+    let ar = ApiResource::from_gvk(&GroupVersionKind::gvk("metadata.example.com", "v1", "Referee"));
+    let referees = Api::<DynamicObject>::namespaced_with(client, ns, &ar);
+    let mut obj = DynamicObject::new("r1", &ar).within(ns);
+    obj.data = serde_json::json!({"spec": {"size": 1}});
+    referees.create(&PostParams::default(), &obj).await?;
+    metadata_reads(referees, "custom resource", "r1", &mut ok).await;
+    println!("metadata-referee: {} passed, {} failed", ok.0, ok.1);
+    if ok.1 > 0 {
+        return Err("some checks failed".into());
+    }
+    Ok(())
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -179,6 +376,7 @@ async fn main() -> Result<(), Error> {
             assert!(!pods.items.is_empty());
             println!("{}", pods.items.len());
         }
+        "check_metadata" => check_metadata(client, arg(3)?).await?,
         "gets" => {
             let api = Api::<Pod>::namespaced(client, arg(3)?);
             let n: usize = arg(4)?.parse()?;
