@@ -99,7 +99,14 @@ impl ClientCore {
         let request = HttpRequest::new("GET", path.to_string(), query_string(&query)?, None, None)
             .accepting(view.accept(list));
         let projection = view.projection.clone();
-        self.start_request(lua, request, Value::Nil, decode_as_it_arrives, projection, signal)
+        self.start_request(
+            lua,
+            request,
+            Value::Nil,
+            decode_as_it_arrives,
+            projection,
+            signal,
+        )
     }
 
     /// Starts `request` (`shown_body`: the body as the caller gave it, for
@@ -138,8 +145,7 @@ impl ClientCore {
                 signal,
             });
         };
-        let decoder =
-            decode_as_it_arrives.then(|| ListDecoder::new(lua).projecting(projection));
+        let decoder = decode_as_it_arrives.then(|| ListDecoder::new(lua).projecting(projection));
         let call = transport.start(
             Request {
                 method: &request.method,

@@ -115,8 +115,9 @@ impl ListDecoder {
                 // The whole body, its items projected.
                 Some(p) => crate::view::decode(&self.lua, &self.body, &Projection::for_lists(p))
                     .map_err(|e| e.to_string()),
-                None => convert::decode(&self.lua, &self.body, Format::Json)
-                    .map_err(|e| e.to_string()),
+                None => {
+                    convert::decode(&self.lua, &self.body, Format::Json).map_err(|e| e.to_string())
+                }
             },
         }
     }

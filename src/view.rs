@@ -16,7 +16,6 @@
 use crate::convert::{self, Buffered, KeySeed, PushSeed, Shape};
 use mlua::{Lua, Table, Value};
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::rc::Rc;
@@ -78,7 +77,10 @@ impl View {
         let Some(t) = opts else {
             return Ok(View::whole());
         };
-        let metadata_only = match t.raw_get::<Value>("metadata_only").map_err(|e| e.to_string())? {
+        let metadata_only = match t
+            .raw_get::<Value>("metadata_only")
+            .map_err(|e| e.to_string())?
+        {
             Value::Nil => false,
             Value::Boolean(b) => b,
             other => {
@@ -98,7 +100,9 @@ impl View {
                 ))
             }
         };
-        let events = projection.as_ref().map(|p| Rc::new(Projection::for_events(p)));
+        let events = projection
+            .as_ref()
+            .map(|p| Rc::new(Projection::for_events(p)));
         Ok(View {
             metadata_only,
             projection,
@@ -230,6 +234,34 @@ pub(crate) fn decode(lua: &Lua, text: &[u8], projection: &Projection) -> mlua::R
     })
 }
 
+/// An object's key: looked up in `node` without copying it, and pushed as a
+/// Lua string only when kept. Gives the child projection of a kept key.
+struct LookupKey<'p> {
+    push: PushSeed,
+    node: &'p Projection,
+}
+
+impl<'de, 'p> DeserializeSeed<'de> for LookupKey<'p> {
+    type Value = Option<&'p Projection>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de, 'p> Visitor<'de> for LookupKey<'p> {
+    type Value = Option<&'p Projection>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        let child = self.node.children.get(v);
+        if child.is_some() {
+            KeySeed(self.push).visit_str::<E>(v)?;
+        }
+        Ok(child)
+    }
+}
+
 /// Pushes one Lua value per deserialized value, keeping only the fields of
 /// `node` in objects (arrays apply it to each element).
 #[derive(Clone, Copy)]
@@ -304,19 +336,20 @@ impl<'de> Visitor<'de> for ProjectSeed<'_> {
         let mut table = Buffered::new(self.push.state, Shape::Object);
         loop {
             table.make_room();
-            let Some(key) = map.next_key::<Cow<'de, str>>()? else {
-                break;
+            let key = LookupKey {
+                push: inner,
+                node: self.node,
             };
-            match self.node.children.get(key.as_ref()) {
-                Some(child) => {
-                    KeySeed(inner).visit_str::<A::Error>(&key)?;
+            match map.next_key_seed(key)? {
+                None => break,
+                Some(Some(child)) => {
                     map.next_value_seed(ProjectSeed {
                         push: inner,
                         node: child,
                     })?;
                     table.added();
                 }
-                None => {
+                Some(None) => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }

@@ -31,7 +31,6 @@
 
 use crate::call::{ClientCore, Opened, OpeningStream};
 use crate::convert::{self, Format};
-use crate::view::View;
 use crate::iterator::{Iter, Step};
 use crate::lua_fn;
 use crate::pager::{
@@ -40,6 +39,7 @@ use crate::pager::{
 use crate::returns::{class, http_error, shape, Wrap};
 use crate::runtime::Signal;
 use crate::streaming::{Line, LineStream};
+use crate::view::View;
 use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Table, Value};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::rc::Rc;
@@ -687,7 +687,11 @@ impl Watch {
             LastState::Listed(object) => (&object[..], false),
         };
         let view = &self.spec.options.view;
-        let projection = if in_event { &view.events } else { &view.projection };
+        let projection = if in_event {
+            &view.events
+        } else {
+            &view.projection
+        };
         let decoded = match projection {
             Some(p) => crate::view::decode(lua, json, p)?,
             None => convert::decode(lua, json, Format::Json)?,
