@@ -340,7 +340,7 @@ def views_bench(server, luas, events, runs, informer_pods, peers, env0):
     mem_rows = []
     for lua in luas:
         env = lua_env(LUAS[lua])
-        for view in ("full", "metadata", "fields"):
+        for view in ("full", "metadata", "fields", "metafields"):
             out, rss, walls = [], [], []
             for _ in range(runs):
                 wall, mem = measure([lua, os.path.join(BENCH, "informer.lua"), server.kubeconfig, "many",

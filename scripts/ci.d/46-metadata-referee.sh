@@ -2,7 +2,7 @@
 # kube-rs as referee of kube-testserver's metadata-only answers
 # (PartialObjectMetadata / PartialObjectMetadataList, as kube-apiserver 1.32
 # sends them): Api::list_metadata, get_metadata, watch_metadata and
-# runtime::metadata_watcher of pods and of a custom resource, through the
+# runtime::watcher of PartialObjectMeta (kube 5's metadata watcher) of pods and of a custom resource, through the
 # bench's kube-rs peer (bench/peers/kube-rs, `check_metadata`), built here
 # with cargo into build/kube-rs-peer when needed (crates.io). Prints
 # "metadata-referee: N passed, N failed".

@@ -7,8 +7,9 @@
 //!   kube-rs-peer KUBECONFIG list NAMESPACE           typed list of the pods, prints the count
 //!   kube-rs-peer KUBECONFIG gets NAMESPACE N PODS     N sequential typed GETs of web-000001...
 //!   kube-rs-peer KUBECONFIG watch_metadata KIND NAMESPACE N    Api::watch_metadata (PartialObjectMetadata)
-//!   kube-rs-peer KUBECONFIG metadata_watcher KIND NAMESPACE N  runtime::metadata_watcher
-//!   kube-rs-peer KUBECONFIG metadata_reflector KIND NAMESPACE N  metadata_watcher feeding a reflector
+//!   kube-rs-peer KUBECONFIG metadata_watcher KIND NAMESPACE N  runtime::watcher of
+//!       Api<PartialObjectMeta<K>> (kube 5's form of the deprecated runtime::metadata_watcher)
+//!   kube-rs-peer KUBECONFIG metadata_reflector KIND NAMESPACE N  that watcher feeding a reflector
 //!   kube-rs-peer KUBECONFIG check_metadata NAMESPACE   referee of the stand-in's metadata-only
 //!       answers: list_metadata, get_metadata, watch_metadata and metadata_watcher of pods and of
 //!       a custom resource (it creates the CRD); prints one line per check, then `N passed, N failed`
@@ -22,9 +23,9 @@ use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{ConfigMap, Pod};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, ApiResource, DynamicObject, ListParams, PostParams, WatchEvent, WatchParams};
-use kube::core::{GroupVersionKind, PartialObjectMeta};
 use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::runtime::{metadata_watcher, reflector, watcher, WatchStreamExt};
+use kube::core::{GroupVersionKind, PartialObjectMeta};
+use kube::runtime::{reflector, watcher, WatchStreamExt};
 use kube::{Client, Config, Resource, ResourceExt};
 
 type Error = Box<dyn std::error::Error>;
@@ -163,8 +164,12 @@ where
     counter.report()
 }
 
-/// runtime::metadata_watcher (list, then watch), with or without a reflector.
-async fn runtime_metadata_watch<K>(api: Api<K>, n: usize, keep: bool) -> Result<(), Error>
+/// The metadata watcher (list, then watch), with or without a reflector.
+async fn runtime_metadata_watch<K>(
+    api: Api<PartialObjectMeta<K>>,
+    n: usize,
+    keep: bool,
+) -> Result<(), Error>
 where
     K: Resource<DynamicType = ()>
         + Clone
@@ -176,7 +181,7 @@ where
 {
     let mut counter = Counter::new(n);
     let mut listed = false;
-    let events = metadata_watcher(api, watcher::Config::default());
+    let events = watcher(api, watcher::Config::default());
     let (reader, writer) = reflector::store::<PartialObjectMeta<K>>();
     let mut stream = if keep {
         events.reflect(writer).boxed()
@@ -223,10 +228,20 @@ async fn watch_kind(
             metadata_watch(Api::<ConfigMap>::namespaced(client, ns), n).await
         }
         ("metadata_watcher", "pods") => {
-            runtime_metadata_watch(Api::<Pod>::namespaced(client, ns), n, false).await
+            runtime_metadata_watch(
+                Api::<PartialObjectMeta<Pod>>::namespaced(client, ns),
+                n,
+                false,
+            )
+            .await
         }
         ("metadata_reflector", "pods") => {
-            runtime_metadata_watch(Api::<Pod>::namespaced(client, ns), n, true).await
+            runtime_metadata_watch(
+                Api::<PartialObjectMeta<Pod>>::namespaced(client, ns),
+                n,
+                true,
+            )
+            .await
         }
         _ => Err(format!("unknown watch {how} of {kind}").into()),
     }
@@ -247,9 +262,15 @@ fn check(ok: &mut (u32, u32), what: &str, result: Result<(), String>) {
 }
 
 /// The metadata-only reads of `api` (whose objects include `name`): list,
-/// get, a watch's first event and a metadata_watcher's initial list.
-async fn metadata_reads<K>(api: Api<K>, what: &str, name: &str, ok: &mut (u32, u32))
-where
+/// get, a watch's first event, and the initial list of a watcher of `meta`
+/// (the same resource as PartialObjectMeta: kube 5's metadata watcher).
+async fn metadata_reads<K>(
+    api: Api<K>,
+    meta: Api<PartialObjectMeta<K>>,
+    what: &str,
+    name: &str,
+    ok: &mut (u32, u32),
+) where
     K: Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + Sync + 'static,
 {
     let list = api.list_metadata(&ListParams::default()).await;
@@ -257,7 +278,11 @@ where
         ok,
         &format!("{what}: list_metadata"),
         match &list {
-            Ok(l) if l.items.iter().any(|o| o.metadata.name.as_deref() == Some(name)) => {
+            Ok(l)
+                if l.items
+                    .iter()
+                    .any(|o| o.metadata.name.as_deref() == Some(name)) =>
+            {
                 match l.items[0].types.as_ref().map(|t| t.kind.as_str()) {
                     Some("PartialObjectMetadata") => Ok(()),
                     other => Err(format!("items of kind {other:?}")),
@@ -297,7 +322,7 @@ where
         },
     );
     let initial = async {
-        let mut stream = metadata_watcher(api, watcher::Config::default()).boxed();
+        let mut stream = watcher(meta, watcher::Config::default()).boxed();
         let mut names = vec![];
         while let Some(ev) = stream.try_next().await? {
             match ev {
@@ -310,7 +335,7 @@ where
     };
     check(
         ok,
-        &format!("{what}: metadata_watcher"),
+        &format!("{what}: watcher of PartialObjectMeta"),
         match initial.await {
             Ok(names) if names.iter().any(|n| n == name) => Ok(()),
             Ok(names) => Err(format!("initial list {names:?}")),
@@ -329,7 +354,8 @@ async fn check_metadata(client: Client, ns: &str) -> Result<(), Error> {
         .first()
         .and_then(|p| p.metadata.name.clone())
         .ok_or("no pod to check")?;
-    metadata_reads(pods, "pods", &name, &mut ok).await;
+    let meta = Api::<PartialObjectMeta<Pod>>::namespaced(client.clone(), ns);
+    metadata_reads(pods, meta, "pods", &name, &mut ok).await;
 
     let crds = Api::<CustomResourceDefinition>::all(client.clone());
     let crd: CustomResourceDefinition = serde_json::from_value(serde_json::json!({
@@ -341,12 +367,17 @@ async fn check_metadata(client: Client, ns: &str) -> Result<(), Error> {
                 "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}
     }))?;
     crds.create(&PostParams::default(), &crd).await?;
-    let ar = ApiResource::from_gvk(&GroupVersionKind::gvk("metadata.example.com", "v1", "Referee"));
-    let referees = Api::<DynamicObject>::namespaced_with(client, ns, &ar);
+    let ar = ApiResource::from_gvk(&GroupVersionKind::gvk(
+        "metadata.example.com",
+        "v1",
+        "Referee",
+    ));
+    let referees = Api::<DynamicObject>::namespaced_with(client.clone(), ns, &ar);
+    let meta = Api::<PartialObjectMeta<DynamicObject>>::namespaced_with(client, ns, &ar);
     let mut obj = DynamicObject::new("r1", &ar).within(ns);
     obj.data = serde_json::json!({"spec": {"size": 1}});
     referees.create(&PostParams::default(), &obj).await?;
-    metadata_reads(referees, "custom resource", "r1", &mut ok).await;
+    metadata_reads(referees, meta, "custom resource", "r1", &mut ok).await;
     println!("metadata-referee: {} passed, {} failed", ok.0, ok.1);
     if ok.1 > 0 {
         return Err("some checks failed".into());
