@@ -308,7 +308,8 @@ def watch_bench(server, luas, events, runs, env0, resource, namespace, what, pee
 
 def views_bench(server, luas, events, runs, informer_pods, peers, env0):
     """Metadata-only and projected pods: watch events/s of each view beside kube-rs's
-    metadata watches, and an informer's peak RSS per view. Returns (rows, checks)."""
+    metadata watches, and an informer's peak RSS per view. Returns (rows, checks,
+    failures): a contender that fails is reported and counted, the others still run."""
     path = "/api/v1/namespaces/bench/pods"
     rows = []
     for lua in luas:
@@ -338,26 +339,34 @@ def views_bench(server, luas, events, runs, informer_pods, peers, env0):
                    env=env0, check=True)
     print("\n== %d pods seeded into namespace many in %.1f s" % (informer_pods, time.perf_counter() - t0))
     mem_rows = []
-    for lua in luas:
-        env = lua_env(LUAS[lua])
-        for view in ("full", "metadata", "fields", "metafields"):
-            out, rss, walls = [], [], []
-            for _ in range(runs):
-                wall, mem = measure([lua, os.path.join(BENCH, "informer.lua"), server.kubeconfig, "many",
-                                     str(informer_pods), view], env=env, output=out)
-                rss.append(mem)
-                walls.append(wall)
-            heap = statistics.median(float(o.split()[1]) for o in out)
-            mem_rows.append({"name": "luakube-rs informer %s (%s)" % (view, lua), "lua": lua, "view": view,
-                             "rss": statistics.median(rss), "wall": statistics.median(walls), "heap": heap,
-                             "pods": informer_pods})
+    failures = 0
     print("informer of %d pods (median of %d runs); target: metadata-only or projected <= 1/5 of full"
           % (informer_pods, runs))
     print("  %-38s %9s %9s %9s %9s" % ("", "peak MB", "Lua MB", "wall s", "× full"))
-    for r in mem_rows:
-        full = next(f for f in mem_rows if f["lua"] == r["lua"] and f["view"] == "full")
-        print("  %-38s %9.1f %9.1f %9.2f %9.2f" % (r["name"], r["rss"], r["heap"], r["wall"], r["rss"] / full["rss"]))
-    return rows + peer_rows + mem_rows, len(rows) + len(peer_rows) + len(mem_rows)
+    for lua in luas:
+        env = lua_env(LUAS[lua])
+        full = None
+        for view in ("full", "metadata", "fields", "metafields"):
+            name = "luakube-rs informer %s (%s)" % (view, lua)
+            out, rss, walls = [], [], []
+            try:
+                for _ in range(runs):
+                    wall, mem = measure([lua, os.path.join(BENCH, "informer.lua"), server.kubeconfig, "many",
+                                         str(informer_pods), view], env=env, output=out)
+                    rss.append(mem)
+                    walls.append(wall)
+            except RuntimeError as e:
+                print("  %-38s failed: %s" % (name, str(e)[-300:]))
+                failures += 1
+                continue
+            heap = statistics.median(float(o.split()[1]) for o in out)
+            r = {"name": name, "lua": lua, "view": view, "rss": statistics.median(rss),
+                 "wall": statistics.median(walls), "heap": heap, "pods": informer_pods}
+            full = r if view == "full" else full
+            mem_rows.append(r)
+            print("  %-38s %9.1f %9.1f %9.2f %9s" % (r["name"], r["rss"], r["heap"], r["wall"],
+                                                    "%.2f" % (r["rss"] / full["rss"]) if full else "-"), flush=True)
+    return rows + peer_rows + mem_rows, len(rows) + len(peer_rows) + len(mem_rows), failures
 
 
 def main():
@@ -496,9 +505,11 @@ def main():
                                    % flat_failures)
         # 6. metadata-only and projected views
         if "views" in only:
-            rows, n = views_bench(server, luas, a.watch_events, a.runs, a.informer_pods, peers, env0)
+            rows, n, failures = views_bench(server, luas, a.watch_events, a.runs, a.informer_pods, peers, env0)
             results["views"] = rows
             checks += n
+            if failures and a.smoke:
+                raise RuntimeError("%d informer contender(s) failed" % failures)
     finally:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
