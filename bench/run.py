@@ -18,6 +18,9 @@ and peak RSS, with ratios against the floor (curl piped into lua-cjson):
             (the server's /testserver/firehose), of the realistic pod and of a small
             ConfigMap, with peak RSS at N and N/10 events to show memory stays flat;
             floor: curl | a lua-cjson line loop
+  views     metadata-only and projected pods (opts.metadata_only, opts.fields): watch events/s
+            against kube-rs's watch_metadata and metadata_watcher, and the peak RSS of an
+            informer of --informer-pods pods, whole vs metadata-only vs projected
 
 Peers (--peers, on by default; built or installed on demand into build/, never part of
 CI's pass/fail): kube-rs (bench/peers/kube-rs: typed Api::watch, runtime watcher and
@@ -76,7 +79,7 @@ def python_with_client():
     return py
 
 
-SECTIONS = ["list", "gets", "codec", "startup", "relist", "watch"]
+SECTIONS = ["list", "gets", "codec", "startup", "relist", "watch", "views"]
 PEERS = os.path.join(BENCH, "peers")
 
 
@@ -306,12 +309,77 @@ def watch_bench(server, luas, events, runs, env0, resource, namespace, what, pee
     return rows, flat_failures
 
 
+def views_bench(server, luas, events, runs, informer_pods, peers, env0):
+    """Metadata-only and projected pods: watch events/s of each view beside kube-rs's
+    metadata watches, and an informer's peak RSS per view. Returns (rows, checks,
+    failures): a contender that fails is reported and counted, the others still run."""
+    path = "/api/v1/namespaces/bench/pods"
+    rows = []
+    for lua in luas:
+        env = lua_env(LUAS[lua])
+        for view in ("metadata", "fields"):
+            row = watch_runs("luakube-rs %s (%s)" % (view, lua),
+                             [lua, os.path.join(BENCH, "watch.lua"), server.kubeconfig, str(events), "pods",
+                              "bench", view], runs, server, path, events, env=env)
+            row.update(lua=lua, view=view, events=events)
+            rows.append(row)
+    peer_rows = []
+    if peers and peers.kube_rs:
+        for how in ("watch", "watch_metadata", "metadata_watcher"):
+            row = watch_runs("kube-rs %s" % how, [peers.kube_rs, server.kubeconfig, how, "pods", "bench",
+                                                  str(events)], runs, server, path, events)
+            row.update(peer=True, events=events)
+            peer_rows.append(row)
+    ref = next((r for r in peer_rows if r["name"] == "kube-rs watch_metadata"), None)
+    print("\nviews: pod watch, %d MODIFIED events (median of %d runs); target >= 100,000 events/s" % (events, runs))
+    print("  %-38s %11s %9s %22s" % ("", "events/s", "peak MB", "× kube-rs watch_metadata"))
+    for r in rows + peer_rows:
+        print("  %-38s %11.0f %9.1f %22s" % (r["name"], r["events_per_s"], r["rss"],
+                                             "%.2f" % (r["events_per_s"] / ref["events_per_s"]) if ref else "-"))
+
+    t0 = time.perf_counter()
+    subprocess.run([luas[0], os.path.join(BENCH, "seed.lua"), server.kubeconfig, str(informer_pods), "many"],
+                   env=env0, check=True)
+    print("\n== %d pods seeded into namespace many in %.1f s" % (informer_pods, time.perf_counter() - t0))
+    mem_rows = []
+    failures = 0
+    print("informer of %d pods (median of %d runs); target: metadata-only or projected <= 1/5 of full"
+          % (informer_pods, runs))
+    print("  %-38s %9s %9s %9s %9s" % ("", "peak MB", "Lua MB", "wall s", "× full"))
+    for lua in luas:
+        env = lua_env(LUAS[lua])
+        full = None
+        for view in ("full", "metadata", "fields", "metafields"):
+            name = "luakube-rs informer %s (%s)" % (view, lua)
+            out, rss, walls = [], [], []
+            try:
+                for _ in range(runs):
+                    wall, mem = measure([lua, os.path.join(BENCH, "informer.lua"), server.kubeconfig, "many",
+                                         str(informer_pods), view], env=env, output=out)
+                    rss.append(mem)
+                    walls.append(wall)
+            except RuntimeError as e:
+                print("  %-38s failed: %s" % (name, str(e)[-300:]))
+                failures += 1
+                continue
+            heap = statistics.median(float(o.split()[1]) for o in out)
+            r = {"name": name, "lua": lua, "view": view, "rss": statistics.median(rss),
+                 "wall": statistics.median(walls), "heap": heap, "pods": informer_pods}
+            full = r if view == "full" else full
+            mem_rows.append(r)
+            print("  %-38s %9.1f %9.1f %9.2f %9s" % (r["name"], r["rss"], r["heap"], r["wall"],
+                                                    "%.2f" % (r["rss"] / full["rss"]) if full else "-"), flush=True)
+    return rows + peer_rows + mem_rows, len(rows) + len(peer_rows) + len(mem_rows), failures
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--pods", type=int, default=5000)
     ap.add_argument("--gets", type=int, default=1000)
     ap.add_argument("--watch-events", type=int, default=100000)
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--informer-pods", type=int, default=30000,
+                    help="pods the views section's informer holds")
     ap.add_argument("--lua", default="lua5.4,luajit", help="comma-separated interpreters")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, one run: checks it all works")
     ap.add_argument("--json", help="also write the results to this file")
@@ -323,6 +391,7 @@ def main():
     if a.smoke:
         global COMMAND_TIMEOUT
         a.pods, a.gets, a.watch_events, a.runs = 40, 20, 2000, 1
+        a.informer_pods = 30
         COMMAND_TIMEOUT = 120
     luas = a.lua.split(",")
     only = set(a.only.split(","))
@@ -451,6 +520,13 @@ def main():
             if flat_failures and a.smoke:
                 raise RuntimeError("%d watch contender(s) failed or grew in memory with the event count"
                                    % flat_failures)
+        # 6. metadata-only and projected views
+        if "views" in only:
+            rows, n, failures = views_bench(server, luas, a.watch_events, a.runs, a.informer_pods, peers, env0)
+            results["views"] = rows
+            checks += n
+            if failures and a.smoke:
+                raise RuntimeError("%d informer contender(s) failed" % failures)
     finally:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)

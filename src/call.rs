@@ -14,6 +14,7 @@ use crate::returns::{self, failure_message, Failure, Reply, Wrap};
 use crate::runtime::Signal;
 use crate::streaming::LineStream;
 use crate::transport::{Opening, PendingCall, Request, Response, Transport};
+use crate::view::{Projection, View};
 use mlua::{IntoLuaMulti, Lua, MultiValue, Table, Value};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -130,11 +131,41 @@ impl ClientCore {
         let query = query_string(&query)?;
         let payload = payload(lua, &body)?;
         let request = HttpRequest::new(method, path.to_string(), query, payload, style.as_deref());
-        self.start_request(lua, request, body, decode_as_it_arrives, retry, signal)
+        self.start_request(lua, request, body, decode_as_it_arrives, retry, None, signal)
+    }
+
+    /// Starts a GET whose answer comes back as `view` says: metadata-only
+    /// (Accept of a list or of an object, `list`) and, when decoded as it
+    /// arrives, its list items projected.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn start_viewed(
+        &self,
+        lua: &Lua,
+        path: &str,
+        query: Value,
+        view: &View,
+        list: bool,
+        decode_as_it_arrives: bool,
+        retry: bool,
+        signal: Arc<Signal>,
+    ) -> mlua::Result<Started> {
+        let request = HttpRequest::new("GET", path.to_string(), query_string(&query)?, None, None)
+            .accepting(view.accept(list));
+        let projection = view.projection.clone();
+        self.start_request(
+            lua,
+            request,
+            Value::Nil,
+            decode_as_it_arrives,
+            retry,
+            projection,
+            signal,
+        )
     }
 
     /// Starts `request` (`shown_body`: the body as the caller gave it, for
-    /// `info.body`).
+    /// `info.body`; `projection`: the list items' paths to build).
+    #[allow(clippy::too_many_arguments)]
     fn start_request(
         &self,
         lua: &Lua,
@@ -142,6 +173,7 @@ impl ClientCore {
         shown_body: Value,
         decode_as_it_arrives: bool,
         retry: bool,
+        projection: Option<Rc<Projection>>,
         signal: Arc<Signal>,
     ) -> mlua::Result<Started> {
         let url = request.url(&self.server);
@@ -158,14 +190,14 @@ impl ClientCore {
         }
         info.set("headers", headers)?;
         info.set("body", shown_body)?;
-        let decoder = decode_as_it_arrives.then(|| ListDecoder::new(lua));
+        let decoder = decode_as_it_arrives.then(|| ListDecoder::new(lua).projecting(projection));
         let call = self.backend.start(
             Request {
                 method: &request.method,
                 url: &url,
                 body: request.body,
                 content_type: request.content_type.as_deref(),
-                accept: "application/json",
+                accept: request.accept,
                 retry,
             },
             decoder.is_some(),
@@ -189,7 +221,19 @@ impl ClientCore {
         query: &Value,
         signal: Arc<Signal>,
     ) -> mlua::Result<OpeningStream> {
-        let request = HttpRequest::new("GET", path.to_string(), query_string(query)?, None, None);
+        self.start_stream_accepting(path, query, "application/json", signal)
+    }
+
+    /// `start_stream` with its own Accept (a metadata-only watch).
+    pub(crate) fn start_stream_accepting(
+        &self,
+        path: &str,
+        query: &Value,
+        accept: &'static str,
+        signal: Arc<Signal>,
+    ) -> mlua::Result<OpeningStream> {
+        let request = HttpRequest::new("GET", path.to_string(), query_string(query)?, None, None)
+            .accepting(accept);
         let url = request.url(&self.server);
         let opening = self.backend.start_streaming(
             Request {
@@ -197,7 +241,7 @@ impl ClientCore {
                 url: &url,
                 body: None,
                 content_type: None,
-                accept: "application/json",
+                accept: request.accept,
                 retry: false,
             },
             signal,
@@ -233,7 +277,7 @@ impl ClientCore {
         let incremental = matches!(wrap, Some((Wrap::List | Wrap::Items, _)));
         let deferred = crate::nonblocking::take_defer(lua);
         let signal = Signal::new();
-        let mut started = self.start(
+        let started = self.start(
             lua,
             method,
             path,
@@ -244,6 +288,35 @@ impl ClientCore {
             true,
             signal,
         )?;
+        self.complete(lua, method, started, deferred, wrap)
+    }
+
+    /// `call` for a GET whose objects come back as `view` says.
+    pub(crate) fn call_viewed(
+        self: &Rc<Self>,
+        lua: &Lua,
+        path: &str,
+        query: Value,
+        view: &View,
+        wrap: Option<(Wrap, bool)>,
+    ) -> mlua::Result<MultiValue> {
+        let list = matches!(wrap, Some((Wrap::List | Wrap::Items, _)));
+        let deferred = crate::nonblocking::take_defer(lua);
+        let signal = Signal::new();
+        let started = self.start_viewed(lua, path, query, view, list, list, true, signal)?;
+        self.complete(lua, "GET", started, deferred, wrap)
+    }
+
+    /// Waits for a started call (or, deferred, hands out its pending handle)
+    /// and makes its return values.
+    fn complete(
+        self: &Rc<Self>,
+        lua: &Lua,
+        method: &str,
+        mut started: Started,
+        deferred: bool,
+        wrap: Option<(Wrap, bool)>,
+    ) -> mlua::Result<MultiValue> {
         if deferred {
             let core = self.clone();
             let method = method.to_string();

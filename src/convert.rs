@@ -34,6 +34,37 @@ pub enum Format {
 
 /// Decodes JSON or YAML text into a Lua value.
 pub fn decode(lua: &Lua, text: &[u8], format: Format) -> mlua::Result<Value> {
+    match format {
+        Format::Json => decode_json_with(lua, text, |seed, de| seed.deserialize(de)),
+        // YAML 1.1 as kubectl and lyaml read it; the first document.
+        Format::Yaml => decode_with(lua, |seed| match std::str::from_utf8(text) {
+            Ok(s) => check_yaml_depth(text)
+                .and_then(|()| crate::yaml11::parse_first(s))
+                .and_then(|v| seed.deserialize(v).map_err(|e| e.to_string())),
+            Err(e) => Err(format!("invalid UTF-8: {e}")),
+        }),
+    }
+}
+
+/// Decodes JSON `text` with `push`, which drives the seed it is given (the
+/// whole value, or a projection of it: `view.rs`) over the deserializer.
+pub(crate) fn decode_json_with<F>(lua: &Lua, text: &[u8], push: F) -> mlua::Result<Value>
+where
+    F: FnOnce(
+        PushSeed,
+        &mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>,
+    ) -> Result<(), serde_json::Error>,
+{
+    decode_with(lua, |seed| push_json_with(seed, text, push))
+}
+
+
+/// Runs `push` on a fresh stack holding the array metatable and takes the
+/// one value it pushed (or its error).
+fn decode_with(
+    lua: &Lua,
+    push: impl FnOnce(PushSeed) -> Result<(), String>,
+) -> mlua::Result<Value> {
     let mt = array_metatable(lua)?;
     let mut failure: Option<String> = None;
     let value: Value = lua_raw::run(lua, mt, |stack| {
@@ -42,17 +73,7 @@ pub fn decode(lua: &Lua, text: &[u8], format: Format) -> mlua::Result<Value> {
             array_mt: 1,
             depth: 0,
         };
-        let outcome = match format {
-            Format::Json => push_json_with(seed, text),
-            // YAML 1.1 as kubectl and lyaml read it; the first document.
-            Format::Yaml => match std::str::from_utf8(text) {
-                Ok(s) => check_yaml_depth(text)
-                    .and_then(|()| crate::yaml11::parse_first(s))
-                    .and_then(|v| seed.deserialize(v).map_err(|e| e.to_string())),
-                Err(e) => Err(format!("invalid UTF-8: {e}")),
-            },
-        };
-        match outcome {
+        match push(seed) {
             Ok(()) => stack.replace(1),
             Err(e) => {
                 failure = Some(e);
@@ -73,30 +94,47 @@ pub fn decode(lua: &Lua, text: &[u8], format: Format) -> mlua::Result<Value> {
 /// what was pushed so far. For callers that do more within the same raw call
 /// (the watch reads an event's type and metadata without a second crossing).
 pub(crate) fn push_json(stack: Stack, text: &[u8], array_mt: c_int) -> Result<(), String> {
-    push_json_with(
-        PushSeed {
-            stack,
-            array_mt,
-            depth: 0,
-        },
-        text,
-    )
+    push_json_by(stack, text, array_mt, |seed, de| seed.deserialize(de))
 }
 
-fn push_json_with(seed: PushSeed, text: &[u8]) -> Result<(), String> {
+/// `push_json` with `push` driving the seed (a projection: `view.rs`).
+pub(crate) fn push_json_by<F>(stack: Stack, text: &[u8], array_mt: c_int, push: F) -> Result<(), String>
+where
+    F: FnOnce(
+        PushSeed,
+        &mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>,
+    ) -> Result<(), serde_json::Error>,
+{
+    let seed = PushSeed {
+        stack,
+        array_mt,
+        depth: 0,
+    };
+    push_json_with(seed, text, push)
+}
+
+/// Runs `push` (the seed over the whole value, or a projection of it) over
+/// a deserializer of `text`, which must hold nothing after the value.
+fn push_json_with<F>(seed: PushSeed, text: &[u8], push: F) -> Result<(), String>
+where
+    F: FnOnce(
+        PushSeed,
+        &mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>,
+    ) -> Result<(), serde_json::Error>,
+{
     let mut de = serde_json::Deserializer::from_slice(text);
     // serde_json stops at 128 levels, below what the API server stores;
     // PushSeed counts levels itself.
     de.disable_recursion_limit();
-    seed.deserialize(&mut de)
+    push(seed, &mut de)
         .map_err(|e| e.to_string())
         .and_then(|_| de.end().map_err(|e| e.to_string()))
 }
 
 /// Pushes exactly one Lua value per deserialized value.
 #[derive(Clone, Copy)]
-struct PushSeed {
-    stack: Stack,
+pub(crate) struct PushSeed {
+    pub(crate) stack: Stack,
     array_mt: c_int,
     /// Arrays and objects around the value being decoded.
     depth: u32,
@@ -110,7 +148,7 @@ pub(crate) const MAX_NESTING: u32 = 1000;
 
 impl PushSeed {
     /// Room for one more level: within MAX_NESTING and the Lua stack.
-    fn room(&self) -> Result<(), String> {
+    pub(crate) fn room(&self) -> Result<(), String> {
         if self.depth >= MAX_NESTING {
             return Err(format!(
                 "the document nests deeper than {MAX_NESTING} levels"
@@ -122,11 +160,17 @@ impl PushSeed {
         Ok(())
     }
 
-    fn inner(self) -> Self {
+    pub(crate) fn inner(self) -> Self {
         PushSeed {
             depth: self.depth + 1,
             ..self
         }
+    }
+
+    /// Marks the table on top of the stack as a JSON array.
+    pub(crate) fn mark_array(&self) {
+        self.stack.push_copy(self.array_mt);
+        self.stack.set_metatable(-2);
     }
     #[inline]
     fn push_str(&self, s: &[u8]) {
@@ -199,8 +243,7 @@ impl<'de> Visitor<'de> for PushSeed {
             table.added();
         }
         table.finish();
-        self.stack.push_copy(self.array_mt);
-        self.stack.set_metatable(-2);
+        self.mark_array();
         Ok(())
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
@@ -221,7 +264,7 @@ impl<'de> Visitor<'de> for PushSeed {
 }
 
 #[derive(Clone, Copy, PartialEq)]
-enum Shape {
+pub(crate) enum Shape {
     Array,
     Object,
 }
@@ -232,7 +275,7 @@ enum Shape {
 /// decoding. When the stack has no room for more (Lua 5.1 allows a C function
 /// about 8,000 slots), the table is made from what waits and the rest is set
 /// into it directly.
-struct Buffered {
+pub(crate) struct Buffered {
     stack: Stack,
     shape: Shape,
     /// The stack top before the first entry.
@@ -244,7 +287,7 @@ struct Buffered {
 }
 
 impl Buffered {
-    fn new(stack: Stack, shape: Shape) -> Self {
+    pub(crate) fn new(stack: Stack, shape: Shape) -> Self {
         let base = stack.top();
         Buffered {
             stack,
@@ -257,14 +300,14 @@ impl Buffered {
 
     /// Before the next entry: room for it on the stack (with some to spare
     /// for what it nests), or else the table made from what waits.
-    fn make_room(&mut self) {
+    pub(crate) fn make_room(&mut self) {
         if !self.made && !self.stack.check(8) {
             self.make();
         }
     }
 
     /// One entry was pushed (a value, or a key and its value).
-    fn added(&mut self) {
+    pub(crate) fn added(&mut self) {
         self.count += 1;
         if self.made {
             match self.shape {
@@ -304,7 +347,7 @@ impl Buffered {
     }
 
     /// The table ends: it is left on the stack in place of its entries.
-    fn finish(mut self) {
+    pub(crate) fn finish(mut self) {
         if !self.made {
             self.make();
         }
@@ -314,7 +357,7 @@ impl Buffered {
 /// Map keys become Lua strings; YAML's non-string scalar keys are stringified
 /// as Kubernetes' YAML-to-JSON conversion does.
 #[derive(Clone, Copy)]
-struct KeySeed(PushSeed);
+pub(crate) struct KeySeed(pub(crate) PushSeed);
 
 impl<'de> DeserializeSeed<'de> for KeySeed {
     type Value = ();

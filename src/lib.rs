@@ -32,6 +32,7 @@ pub(crate) mod target;
 pub(crate) mod testing;
 pub(crate) mod transport;
 pub(crate) mod verbs;
+pub(crate) mod view;
 pub(crate) mod watch;
 pub(crate) mod yaml11;
 

@@ -15,7 +15,9 @@
 
 use crate::convert::{self, Format};
 use crate::transport::BodySink;
+use crate::view::Projection;
 use mlua::{Lua, Table, Value};
+use std::rc::Rc;
 
 /// An object's JSON text, as it came in the body.
 pub(crate) type JsonText = Box<[u8]>;
@@ -73,6 +75,8 @@ pub(crate) struct ListDecoder {
     item_spans: Vec<(usize, usize)>,
     /// The structure was not what the scan expects: decode the whole body.
     broken: bool,
+    /// Items are built with only these fields (`view.rs`).
+    projection: Option<Rc<Projection>>,
 }
 
 impl ListDecoder {
@@ -89,7 +93,14 @@ impl ListDecoder {
             items: None,
             item_spans: Vec::new(),
             broken: false,
+            projection: None,
         }
+    }
+
+    /// The same decoder building list items with only `projection`'s fields.
+    pub(crate) fn projecting(mut self, projection: Option<Rc<Projection>>) -> Self {
+        self.projection = projection;
+        self
     }
 
     /// The decoded document: `Nil` for an empty body, the whole-body
@@ -100,7 +111,14 @@ impl ListDecoder {
         }
         match (self.broken, self.at, self.top) {
             (false, At::Done, Some(top)) => Ok(Value::Table(top)),
-            _ => convert::decode(&self.lua, &self.body, Format::Json).map_err(|e| e.to_string()),
+            _ => match &self.projection {
+                // The whole body, its items projected.
+                Some(p) => crate::view::decode(&self.lua, &self.body, &Projection::for_lists(p))
+                    .map_err(|e| e.to_string()),
+                None => {
+                    convert::decode(&self.lua, &self.body, Format::Json).map_err(|e| e.to_string())
+                }
+            },
         }
     }
 
@@ -278,7 +296,7 @@ impl ListDecoder {
             }
             At::Item => {
                 self.item_spans.push((v.start, end));
-                let stored = self.decode(v.start, end).and_then(|value| {
+                let stored = self.decode_item(v.start, end).and_then(|value| {
                     let (items, n) = self.items.as_mut().ok_or("no items")?;
                     *n += 1;
                     items.raw_set(*n, value).map_err(|e| e.to_string())
@@ -293,11 +311,21 @@ impl ListDecoder {
     fn decode(&self, start: usize, end: usize) -> Result<Value, String> {
         convert::decode(&self.lua, &self.body[start..end], Format::Json).map_err(|e| e.to_string())
     }
+
+    /// A list item, projected when asked.
+    fn decode_item(&self, start: usize, end: usize) -> Result<Value, String> {
+        match &self.projection {
+            Some(p) => {
+                crate::view::decode(&self.lua, &self.body[start..end], p).map_err(|e| e.to_string())
+            }
+            None => self.decode(start, end),
+        }
+    }
 }
 
 impl BodySink for ListDecoder {
     fn restart(&mut self) {
-        *self = ListDecoder::new(&self.lua);
+        *self = ListDecoder::new(&self.lua).projecting(self.projection.take());
     }
 
     fn feed(&mut self, chunk: &[u8]) {

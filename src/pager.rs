@@ -14,6 +14,7 @@ use crate::list_decoder::JsonText;
 use crate::lua_raw::{self, Stack};
 use crate::returns::{shape, Failure, Reply, Wrap};
 use crate::runtime::Signal;
+use crate::view::View;
 use mlua::{IntoLuaMulti, Lua, MultiValue, Table, Value};
 use std::collections::{HashSet, VecDeque};
 use std::rc::Rc;
@@ -196,6 +197,8 @@ pub(crate) struct Pager {
     inflight: Option<Started>,
     /// What the page requests notify.
     pub(crate) signal: Arc<Signal>,
+    /// Metadata-only or projected items (`view.rs`).
+    pub(crate) view: View,
 }
 
 impl Pager {
@@ -224,6 +227,7 @@ impl Pager {
             tokens: HashSet::new(),
             inflight: None,
             signal: Signal::new(),
+            view: View::whole(),
         }
     }
 
@@ -285,13 +289,12 @@ impl Pager {
     /// arrives (whenever the page is polled), as plain lists are.
     fn request_page(&mut self, lua: &Lua) -> mlua::Result<()> {
         let query = Value::Table(self.page_query(lua)?);
-        let started = self.core.start(
+        let started = self.core.start_viewed(
             lua,
-            "GET",
             &self.path,
-            Value::Nil,
             query,
-            None,
+            &self.view,
+            true,
             true,
             self.retry,
             self.signal.clone(),

@@ -101,6 +101,9 @@ pub(crate) struct HttpRequest {
     pub(crate) body: Option<Vec<u8>>,
     /// Set exactly when there is a body.
     pub(crate) content_type: Option<String>,
+    /// What the answer may be (`application/json`, or a metadata-only view:
+    /// `view.rs`).
+    pub(crate) accept: &'static str,
 }
 
 impl HttpRequest {
@@ -118,7 +121,13 @@ impl HttpRequest {
             query,
             body,
             content_type,
+            accept: "application/json",
         }
+    }
+
+    /// The same request accepting `accept`.
+    pub(crate) fn accepting(self, accept: &'static str) -> Self {
+        HttpRequest { accept, ..self }
     }
 
     /// `server/path?query` (no `?` for an empty query).

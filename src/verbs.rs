@@ -24,6 +24,7 @@ use crate::resources::{Extra, Resource};
 use crate::returns::Wrap;
 use crate::streaming::seconds;
 use crate::target::ResourceClient;
+use crate::view::{self, View};
 use crate::watch::{Watch, WatchOptions, WatchSpec};
 use mlua::{Function, IntoLuaMulti, Lua, MetaMethod, MultiValue, Table, UserData, Value};
 use std::rc::Rc;
@@ -247,6 +248,11 @@ pub(crate) fn dispatch(
             Value::String(_) => {
                 let name = req_string(&a0, &what, "name")?;
                 let path = rc.path_of(v, rc.need_ns(verb)?, &name)?;
+                let view = view_of(&a2, &what, &["metadata_only"])?;
+                if view.metadata_only {
+                    let wrap = v.wrap.map(|w| (w, rc.namespaced_objects()));
+                    return rc.core.call_viewed(lua, &path, a1, &view, wrap);
+                }
                 rc.send(lua, v, &path, Value::Nil, a1, None)
             }
             other => {
@@ -272,6 +278,11 @@ pub(crate) fn dispatch(
         }
         "list" => {
             let path = rc.collection(rc.namespace.as_deref());
+            let view = view_of(&a1, &what, &view::OPTION_NAMES)?;
+            if view.metadata_only || view.projection.is_some() {
+                let wrap = v.wrap.map(|w| (w, rc.namespaced_objects()));
+                return rc.core.call_viewed(lua, &path, a0, &view, wrap);
+            }
             rc.send(lua, v, &path, Value::Nil, a0, None)
         }
         "delete_collection" => {
@@ -435,7 +446,8 @@ pub(crate) fn dispatch(
         }
         "iter" => {
             let (query, taken) = split_query(lua, &a0, &what, &["limit", "continue"])?;
-            let opts = options(a1, &what, &["limit"])?;
+            let opts = options(a1, &what, &["limit", "metadata_only", "fields"])?;
+            let view = View::from_options(opts.as_ref()).map_err(|e| arg_error(&what, e))?;
             let from_opts = match &opts {
                 Some(o) => o.get::<Option<i64>>("limit")?,
                 None => None,
@@ -449,13 +461,14 @@ pub(crate) fn dispatch(
             if page_size <= 0 {
                 return Err(arg_error(&what, "the page size (limit) must be positive"));
             }
-            let pager = Pager::new(
+            let mut pager = Pager::new(
                 rc.core.clone(),
                 rc.collection(rc.namespace.as_deref()),
                 query,
                 page_size,
                 Some(stamp(rc)),
             );
+            pager.view = view;
             Iter::new(ListIter {
                 pager,
                 namespaced: rc.namespaced_objects(),
@@ -500,6 +513,13 @@ pub(crate) fn dispatch(
         v if crate::exec::VERBS.contains(&v) => crate::exec::dispatch(lua, rc, verb, a),
         _ => Err(arg_error(&what, "unknown method")),
     }
+}
+
+/// The view (`view.rs`) an `opts` argument asks for, its names checked
+/// against `known`.
+fn view_of(opts: &Value, what: &str, known: &[&str]) -> mlua::Result<View> {
+    let opts = options(opts.clone(), what, known)?;
+    View::from_options(opts.as_ref()).map_err(|e| arg_error(what, e))
 }
 
 /// Sets `metadata.name` / `metadata.namespace` where the body lacks them.

@@ -45,6 +45,7 @@ use crate::pager::{
 use crate::returns::{class, shape, Wrap};
 use crate::runtime::Signal;
 use crate::streaming::{Line, LineStream};
+use crate::view::View;
 use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Table, Value};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::rc::Rc;
@@ -88,6 +89,8 @@ pub(crate) struct WatchOptions {
     /// set, 5,000 pods about 30 MB; by default such a DELETED carries the
     /// object's identity only, see `tombstone`).
     pub(crate) keep_last_state: bool,
+    /// Metadata-only or projected objects (`view.rs`).
+    pub(crate) view: View,
 }
 
 impl WatchOptions {
@@ -99,6 +102,8 @@ impl WatchOptions {
         "retries",
         "server_timeout",
         "keep_last_state",
+        "metadata_only",
+        "fields",
     ];
 
     pub(crate) fn from_lua(opts: Option<Table>) -> mlua::Result<Self> {
@@ -109,8 +114,10 @@ impl WatchOptions {
             retries: DEFAULT_RETRIES,
             server_timeout: None,
             keep_last_state: false,
+            view: View::whole(),
         };
         let Some(t) = opts else { return Ok(o) };
+        o.view = View::from_options(Some(&t)).map_err(mlua::Error::runtime)?;
         if let Some(secs) = t.get::<Option<f64>>("timeout")? {
             o.timeout = Some(
                 crate::streaming::seconds(secs, "opts.timeout").map_err(mlua::Error::runtime)?,
@@ -536,10 +543,12 @@ impl Watch {
                 Value::Table(q) => q.raw_get::<Option<u64>>("timeoutSeconds")?,
                 _ => None,
             };
-            let opening =
-                self.spec
-                    .core
-                    .start_stream(&self.spec.path, &query, self.signal.clone())?;
+            let opening = self.spec.core.start_stream_accepting(
+                &self.spec.path,
+                &query,
+                self.spec.options.view.accept(false),
+                self.signal.clone(),
+            )?;
             self.opening = Some(opening);
             // Counted from the request: the answer's head may wait for the Lua thread.
             self.stream_opened = Instant::now();
@@ -607,12 +616,17 @@ impl Watch {
         };
         let class = self.class(lua)?;
         let stamp = self.spec.stamp.as_ref();
+        let projection = self.spec.options.view.events.as_deref();
         let mut failure: Option<String> = None;
         let mut kind = None;
         let mut metadata = None;
         let object: Value = lua_raw::run(lua, (array_mt, class), |stack| {
             // 1: the array marker, 2: the class, 3: the event.
-            if let Err(e) = convert::push_json(stack, line, 1) {
+            let pushed = match projection {
+                Some(p) => crate::view::push_json(stack, line, 1, p),
+                None => convert::push_json(stack, line, 1),
+            };
+            if let Err(e) = pushed {
                 failure = Some(format!("not valid JSON: {e}"));
             } else if stack.kind(3) != lua_raw::LUA_TTABLE {
                 failure = Some("not a JSON object".into());
@@ -663,11 +677,19 @@ impl Watch {
         let Some(kind) = kind else {
             return Err(self.bad_event("no type"));
         };
-        let Value::Table(obj) = object else {
+        let Value::Table(mut obj) = object else {
             return Err(self.bad_event("no object"));
         };
         let kind = match kind {
             EventType::Error => {
+                if self.spec.options.view.events.is_some() {
+                    // A Status is handed over whole, whatever the projection.
+                    if let Value::Table(whole) = convert::decode(lua, line, Format::Json)? {
+                        if let Value::Table(status) = event_parts(lua, &whole)?.1 {
+                            obj = status;
+                        }
+                    }
+                }
                 let code = obj.raw_get::<Value>("code")?;
                 let expired = match code {
                     Value::Integer(c) => c == 410,
@@ -762,7 +784,17 @@ impl Watch {
             Some(LastState::Listed(object)) => (&object[..], false),
             None => return self.tombstone(lua, key, known).map(Some),
         };
-        let Value::Table(mut obj) = convert::decode(lua, json, Format::Json)? else {
+        let view = &self.spec.options.view;
+        let projection = if in_event {
+            &view.events
+        } else {
+            &view.projection
+        };
+        let decoded = match projection {
+            Some(p) => crate::view::decode(lua, json, p)?,
+            None => convert::decode(lua, json, Format::Json)?,
+        };
+        let Value::Table(mut obj) = decoded else {
             return Err(self.bad_event("not a JSON object"));
         };
         if in_event {
@@ -828,6 +860,7 @@ impl Watch {
                 // The watch's own backoff is the one retry policy of a
                 // re-list: the transport does not retry its pages as well.
                 pager.retry = false;
+                pager.view = self.spec.options.view.clone();
                 pager.signal = self.signal.clone();
                 Relisting {
                     pager,

@@ -128,13 +128,18 @@ function RC:call(method, path, body, query, style) end
 function RC:raw_call(method, path, body, query, style) end
 --- By name: the object. Without a name (or with a query table first): the array of items.
 ---@overload fun(self: kube.ResourceClient, query: table?): kube.Object[]|kube.Status, kube.Info|string, integer
+--- `opts.metadata_only`: only apiVersion, kind (PartialObjectMetadata) and metadata.
 ---@param name string
 ---@param query table?
+---@param opts {metadata_only: boolean?}?
 ---@return kube.Object|kube.Status, kube.Info|string, integer
-function RC:get(name, query) end
+function RC:get(name, query, opts) end
+--- `opts.metadata_only`: a PartialObjectMetadataList (items: apiVersion, kind, metadata);
+--- `opts.fields`: items built with only these paths (and their identity), see kube.View.
 ---@param query table?
+---@param opts kube.View?
 ---@return table|kube.Status, kube.Info|string, integer
-function RC:list(query) end
+function RC:list(query, opts) end
 ---@return table|kube.Status, kube.Info|string, integer
 function RC:status(name) end
 ---@param obj kube.Body
@@ -175,21 +180,27 @@ function RC:apply(obj, opts) end
 --- (then with the last state seen; costs a copy of the watched set). Raises
 --- `Code N: …` for other HTTP errors and after `retries` failed connections in a row.
 ---@param query table? selectors, resourceVersion
----@param opts {timeout: number?, bookmarks: boolean?, reconnect: boolean?, retries: integer?, server_timeout: integer?, keep_last_state: boolean?}?
+---@param opts {timeout: number?, bookmarks: boolean?, reconnect: boolean?, retries: integer?, server_timeout: integer?, keep_last_state: boolean?, metadata_only: boolean?, fields: string[]?}?
 ---@return kube.Watch
 function RC:watch(query, opts) end
 --- Every item across pages: `for obj in rc:iter() do … end`. Page size
 --- `opts.limit` (or `query.limit`, default 500). When a continue token expires
 --- (410) the list restarts and skips objects already yielded.
 ---@param query table?
----@param opts {limit: integer?}?
+---@param opts {limit: integer?, metadata_only: boolean?, fields: string[]?}?
 ---@return kube.ListIterator
 function RC:iter(query, opts) end
 --- A watch-backed local cache of this resource (see kube.cache).
 ---@param query table?
----@param opts {on_change: fun(type: string, obj: kube.Object, old: kube.Object?)?}?
+---@param opts {on_change: fun(type: string, obj: kube.Object, old: kube.Object?)?, metadata_only: boolean?, fields: string[]?}?
 ---@return kube.Store
 function RC:informer(query, opts) end
+
+--- What objects come back as, when not whole (opt-in; README "Metadata-only and
+--- projected objects").
+---@class kube.View
+---@field metadata_only boolean? the server sends PartialObjectMetadata: apiVersion, kind, metadata only
+---@field fields string[]? dotted paths to build (e.g. "status.podIP"); namespace, name, uid, resourceVersion, apiVersion and kind are always kept
 
 ---@class kube.PodClient: kube.ResourceClient
 local Pods = {}
@@ -410,7 +421,7 @@ function PortForwarder:close() end
 local cache = {}
 ---@param rc kube.ResourceClient
 ---@param query table?
----@param opts {on_change: fun(type: string, obj: kube.Object, old: kube.Object?)?}?
+---@param opts {on_change: fun(type: string, obj: kube.Object, old: kube.Object?)?, metadata_only: boolean?, fields: string[]?}?
 ---@return kube.Store
 function cache.informer(rc, query, opts) end
 

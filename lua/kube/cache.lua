@@ -40,6 +40,8 @@ end
 
 --- Makes a cache for the resource client `rc` (with its namespace, if any).
 --- `query`: selectors as for `list`. `opts.on_change`: a callback for each change;
+--- `opts.metadata_only` / `opts.fields`: cache metadata-only or projected objects
+--- (as `rc:watch` takes them; namespace, name, uid and resourceVersion are always kept);
 --- `opts.resourceVersion` is not taken: the cache always starts with a full list.
 ---@return kube.Store
 function cache.informer(rc, query, opts)
@@ -62,7 +64,7 @@ function cache.informer(rc, query, opts)
     if k ~= "resourceVersion" then q[k] = v end
   end
   local self = setmetatable({
-    _watch = rc:watch(q, { bookmarks = false }),
+    _watch = rc:watch(q, { bookmarks = false, metadata_only = opts.metadata_only, fields = opts.fields }),
     _objects = {},
     _queue = {},
     _on_change = opts.on_change,

@@ -27,6 +27,7 @@ mod watch;
 use auth::{authz, identity, tls};
 use discovery::openapi;
 use http::{api, body, reply, request};
+use printers::partial;
 use storage::{
     builtins, lifecycle, pods, registry, resources, rest, selectors, store, subresources,
     validation,

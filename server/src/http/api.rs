@@ -242,9 +242,17 @@ impl Server {
     /// JSON or, when `kubectl get` asks for it in Accept, as a Table.
     fn get(&self, req: &Incoming, call: &Call, st: &mut Store) -> Result<Answer, ApiError> {
         let (res, ns) = (call.target.res, call.target.ns);
-        let table = match call.target.sub {
-            None => crate::printers::requested(req.accept, &req.query, st, res)?,
+        let partial = match call.target.sub {
+            None | Some("status") | Some("ephemeralcontainers") => {
+                crate::partial::requested(req.accept)?
+            }
             Some(_) => None,
+        };
+        let table = match call.target.sub {
+            None if partial.is_none() => {
+                crate::printers::requested(req.accept, &req.query, st, res)?
+            }
+            _ => None,
         };
         match (call.target.name, call.target.sub) {
             (name, None) if call.watch => {
@@ -261,6 +269,7 @@ impl Server {
                     &req.query,
                     selection,
                     firehose,
+                    partial,
                 )?;
                 Ok(Answer::Stream(match table {
                     Some(view) => view.watch(stream),
@@ -269,6 +278,9 @@ impl Server {
             }
             (None, None) => {
                 let list = rest::list(st, res, ns, &req.query)?;
+                if let Some(p) = partial {
+                    return Ok(Answer::Full(json_reply(200, &p.of_list(res, &list)?)));
+                }
                 match table {
                     Some(view) => {
                         Ok(view.answer(&view.of_list(&list, res.kind, &res.group_version())))
@@ -286,6 +298,9 @@ impl Server {
             }
             (Some(n), None | Some("status") | Some("ephemeralcontainers")) => {
                 let obj = rest::get(st, res, ns, n)?;
+                if let Some(p) = partial {
+                    return ok(p.of_object(res, &obj)?);
+                }
                 match table {
                     Some(view) => Ok(view.answer(&view.of_object(&obj))),
                     None => ok(obj),

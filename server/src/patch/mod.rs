@@ -16,7 +16,7 @@
 
 mod apply;
 mod fieldpath;
-mod merge_keys;
+pub(crate) mod merge_keys;
 mod options;
 mod strategic_merge;
 

@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 
 mod kinds;
+pub mod partial;
 
 /// The media type of a Table answer, per Table API version.
 const CONTENT_TYPE_V1: &str = "application/json;as=Table;v=v1;g=meta.k8s.io";
