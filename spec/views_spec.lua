@@ -162,7 +162,9 @@ describe("metadata-only and projected objects", function()
   it("re-lists projected after 410 Expired and reports deletions projected", function()
     local cms = client:corev1():configmaps(ns)
     cms:create { metadata = { name = "kept", labels = { app = "x" } }, data = { v = "0", big = string.rep("y", 500) } }
-    local w = cms:watch(nil, { timeout = 30, server_timeout = 1, fields = { "data.v" } })
+    -- keep_last_state: a DELETED found by the re-list carries the last state
+    -- (projected); without it, the object's identity only (streams_spec).
+    local w = cms:watch(nil, { timeout = 30, server_timeout = 1, fields = { "data.v" }, keep_last_state = true })
     local kind, obj = w:next(10)
     assert.are.equal("ADDED", kind)
     assert.are.same({ v = "0" }, obj.data)
