@@ -62,7 +62,8 @@ fn payload(lua: &Lua, body: &Value) -> mlua::Result<Option<Vec<u8>>> {
 
 impl ClientCore {
     /// Starts one call in the background (see `Started`); its progress
-    /// notifies `signal`.
+    /// notifies `signal`. `here`: the caller waits for it at once
+    /// (`poll(None)`), which then runs it on the caller's thread.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn start(
         &self,
@@ -74,11 +75,12 @@ impl ClientCore {
         style: Option<String>,
         decode_as_it_arrives: bool,
         signal: Arc<Signal>,
+        here: bool,
     ) -> mlua::Result<Started> {
         let query = query_string(&query)?;
         let payload = payload(lua, &body)?;
         let request = HttpRequest::new(method, path.to_string(), query, payload, style.as_deref());
-        self.start_request(lua, request, body, decode_as_it_arrives, signal)
+        self.start_request(lua, request, body, decode_as_it_arrives, signal, here)
     }
 
     /// Starts `request` (`shown_body`: the body as the caller gave it, for
@@ -90,6 +92,7 @@ impl ClientCore {
         shown_body: Value,
         decode_as_it_arrives: bool,
         signal: Arc<Signal>,
+        here: bool,
     ) -> mlua::Result<Started> {
         let url = request.url(&self.server);
         let info = lua.create_table()?;
@@ -127,6 +130,7 @@ impl ClientCore {
             },
             decoder.is_some(),
             signal.clone(),
+            here,
         );
         Ok(Started {
             call: Some(call),
@@ -213,7 +217,23 @@ impl ClientCore {
         let incremental = matches!(wrap, Some((Wrap::List | Wrap::Items, _)));
         let deferred = crate::nonblocking::take_defer(lua);
         let signal = Signal::new();
-        let mut started = self.start(lua, method, path, body, query, style, incremental, signal)?;
+        // A blocking call runs on this thread: no hand-off to the I/O thread
+        // and back (1 context switch per GET instead of 3.3; see
+        // `runtime::block_here`). Not a list: it decodes while the I/O thread
+        // receives and decrypts the rest, which measured faster (5,000 pods,
+        // lua5.4, medians of 5: 2.26 s in the background, 2.96 s here).
+        let here = !deferred && !incremental;
+        let mut started = self.start(
+            lua,
+            method,
+            path,
+            body,
+            query,
+            style,
+            incremental,
+            signal,
+            here,
+        )?;
         if deferred {
             let core = self.clone();
             let method = method.to_string();

@@ -226,6 +226,7 @@ pub fn api_method(lua: &Lua) -> mlua::Result<Function> {
                 None,
                 false,
                 crate::runtime::Signal::new(),
+                !deferred,
             )?;
             if deferred {
                 return crate::nonblocking::Pending::new(

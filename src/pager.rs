@@ -300,6 +300,7 @@ impl Pager {
                 None,
                 false,
                 self.signal.clone(),
+                false,
             )?;
             self.inflight = Some(started);
         }
