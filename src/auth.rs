@@ -178,6 +178,17 @@ impl Credentials {
         }
     }
 
+    /// Whether `present` may block: read a file or run an exec plugin. The
+    /// others are a few copies in memory, done where the request is.
+    pub(crate) fn may_block(&self) -> bool {
+        match self {
+            Credentials::TokenFile(_) => true,
+            Credentials::Exec(plugin) => !plugin.has_fresh(),
+            Credentials::WithIdentity { inner, .. } => inner.may_block(),
+            Credentials::None | Credentials::Token(_) | Credentials::Basic { .. } => false,
+        }
+    }
+
     /// Called after the server answered 401 to `presented`: drops an exec
     /// plugin's cached credential and says whether retrying with a fresh one
     /// makes sense (kubectl re-runs the plugin once).

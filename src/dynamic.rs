@@ -222,6 +222,7 @@ pub(crate) fn api_method(lua: &Lua) -> mlua::Result<Function> {
                 false,
                 true,
                 crate::runtime::Signal::new(),
+                !deferred,
             )?;
             if deferred {
                 return crate::nonblocking::Pending::new(

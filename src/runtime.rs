@@ -82,6 +82,85 @@ pub(crate) fn handle() -> Result<Handle, String> {
     Ok(rt.handle().clone())
 }
 
+static LOCAL: Mutex<Option<(u32, Arc<Runtime>)>> = Mutex::new(None);
+
+/// Runs `fut` to its end on the calling thread, on a current-thread runtime
+/// whose I/O the caller drives while it waits: a blocking call then costs no
+/// thread hand-off (the background runtime needs two cross-thread wake-ups per
+/// call, the task's start and its answer: tens of µs each on a busy machine).
+/// Its tasks (the connections of the `Pool::Here` clients) run only while some
+/// thread is in here. Made on first use and again after a fork, like the
+/// background runtime; never dropped. `None` when the caller is already inside
+/// a runtime (tokio forbids nesting): use the background runtime then.
+pub(crate) fn block_here<F: Future>(fut: F) -> Option<Result<F::Output, String>> {
+    if Handle::try_current().is_ok() {
+        return None;
+    }
+    ignore_sigpipe();
+    let pid = std::process::id();
+    let rt = {
+        let mut slot = lock(&LOCAL);
+        match slot.as_ref() {
+            Some((owner, rt)) if *owner == pid => rt.clone(),
+            _ => {
+                let rt = match tokio::runtime::Builder::new_current_thread()
+                    .max_blocking_threads(8)
+                    .thread_name("luakube-io")
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => Arc::new(rt),
+                    Err(e) => return Some(Err(format!("cannot start the I/O runtime: {e}"))),
+                };
+                // As in `handle`: the parent's runtime is leaked, never dropped.
+                if let Some(old) = slot.replace((pid, rt.clone())) {
+                    std::mem::forget(old);
+                }
+                rt
+            }
+        }
+    };
+    Some(Ok(rt.block_on(fut)))
+}
+
+/// Drops `value` (connections of the caller-driven runtime) and lets that
+/// runtime run once, so the connection tasks it ends close their sockets now
+/// rather than at the next blocking call. Inside a runtime it goes to
+/// [`drop_in_background`]; at process exit, after the thread's tokio state
+/// is gone, and in another process than the one that made it, it is leaked
+/// (see issue 12: never enter a runtime from there).
+pub(crate) fn drop_here<T: Send + 'static>(value: T, pid: u32) {
+    if pid != std::process::id() {
+        std::mem::forget(value);
+        return;
+    }
+    let local = lock(&LOCAL)
+        .as_ref()
+        .is_some_and(|(owner, _)| *owner == pid);
+    match Handle::try_current() {
+        Err(e) if e.is_thread_local_destroyed() => std::mem::forget(value),
+        Err(_) if local => {
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                block_here(async move {
+                    drop(value);
+                    tokio::task::yield_now().await;
+                    tokio::task::yield_now().await;
+                })
+            }));
+            // A panic here (at process exit) is swallowed: never across the boundary.
+            let _ = run;
+        }
+        _ => drop_in_background(value, pid),
+    }
+}
+
+/// True inside [`block_here`] (a current-thread runtime): `block_in_place`
+/// is not allowed there, and not needed (the caller waits anyway).
+pub(crate) fn on_caller_thread() -> bool {
+    Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread)
+}
+
 /// Runs `fut` on the background runtime; the handle aborts it.
 pub(crate) fn spawn<F>(fut: F) -> Result<tokio::task::AbortHandle, String>
 where
@@ -100,10 +179,16 @@ pub(crate) fn drop_in_background<T: Send + 'static>(value: T, pid: u32) {
         return;
     }
     let slot = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let h = lock(&RUNTIME)
-            .as_ref()
-            .filter(|(owner, _)| *owner == pid)
-            .map(|(_, rt)| rt.handle().clone());
+        // The background runtime if there is one, else the caller-driven
+        // one (`block_here`: a script that only made blocking calls), where
+        // it is dropped at the next blocking call.
+        let on = |slot: &Mutex<Option<(u32, Arc<Runtime>)>>| {
+            lock(slot)
+                .as_ref()
+                .filter(|(owner, _)| *owner == pid)
+                .map(|(_, rt)| rt.handle().clone())
+        };
+        let h = on(&RUNTIME).or_else(|| on(&LOCAL));
         match h {
             Some(h) => {
                 h.spawn(async move { drop(value) });
@@ -513,13 +598,17 @@ impl<T> Mailbox<T> {
         if self.orphaned() {
             return None;
         }
-        let (item, size) = {
+        let (item, room) = {
             let mut q = lock(&self.shared.queue);
             let (item, size) = q.items.pop_front()?;
             q.bytes -= size;
-            (item, size)
+            // The waiting task is woken once half the limit is free, not at
+            // every piece taken: a full mailbox drained by a busy Lua thread
+            // otherwise costs a cross-thread wake-up per piece (a list body:
+            // ~2,000 of them), each one slow on a loaded machine.
+            (item, size > 0 && q.bytes <= self.shared.limit / 2)
         };
-        if size > 0 {
+        if room {
             self.shared.room.notify_one();
         }
         Some(item)

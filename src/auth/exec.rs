@@ -148,6 +148,13 @@ impl ExecAuth {
         Ok(fresh)
     }
 
+    /// A credential is cached and still valid: `credential` answers without
+    /// running the plugin (so without blocking).
+    pub fn has_fresh(&self) -> bool {
+        let slot = self.cached.lock().unwrap_or_else(|p| p.into_inner());
+        slot.as_ref().is_some_and(|c| !c.expired(SystemTime::now()))
+    }
+
     /// The token of the cached credential, if there is one (for scrubbing
     /// messages; never runs the plugin).
     pub(crate) fn cached_token(&self) -> Option<Secret> {
