@@ -135,7 +135,16 @@ impl ClientCore {
         let query = query_string(&query)?;
         let payload = payload(lua, &body)?;
         let request = HttpRequest::new(method, path.to_string(), query, payload, style.as_deref());
-        self.start_request(lua, request, body, decode_as_it_arrives, retry, None, signal, here)
+        self.start_request(
+            lua,
+            request,
+            body,
+            decode_as_it_arrives,
+            retry,
+            None,
+            signal,
+            here,
+        )
     }
 
     /// Starts a GET whose answer comes back as `view` says: metadata-only

@@ -58,7 +58,6 @@ where
     decode_with(lua, |seed| push_json_with(seed, text, push))
 }
 
-
 /// Runs `push` on a fresh stack holding the array metatable and takes the
 /// one value it pushed (or its error).
 fn decode_with(
@@ -98,7 +97,12 @@ pub(crate) fn push_json(stack: Stack, text: &[u8], array_mt: c_int) -> Result<()
 }
 
 /// `push_json` with `push` driving the seed (a projection: `view.rs`).
-pub(crate) fn push_json_by<F>(stack: Stack, text: &[u8], array_mt: c_int, push: F) -> Result<(), String>
+pub(crate) fn push_json_by<F>(
+    stack: Stack,
+    text: &[u8],
+    array_mt: c_int,
+    push: F,
+) -> Result<(), String>
 where
     F: FnOnce(
         PushSeed,
