@@ -1,7 +1,7 @@
 //! Credentials: what a request presents to the API server. Secrets live only in
 //! memory and never print (their Debug is redacted).
 
-pub mod exec;
+pub(crate) mod exec;
 
 use base64::Engine;
 use exec::ExecAuth;
@@ -10,13 +10,13 @@ use std::sync::Arc;
 
 /// Bytes that must not leak: Debug prints a placeholder, Drop wipes the buffer.
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct Secret(Vec<u8>);
+pub(crate) struct Secret(Vec<u8>);
 
 impl Secret {
-    pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
+    pub(crate) fn new(bytes: impl Into<Vec<u8>>) -> Self {
         Secret(bytes.into())
     }
-    pub fn expose(&self) -> &[u8] {
+    pub(crate) fn expose(&self) -> &[u8] {
         &self.0
     }
 }
@@ -37,7 +37,7 @@ impl Drop for Secret {
 
 /// How requests authenticate. A client certificate can accompany any of them.
 #[derive(Debug, Clone, Default)]
-pub enum Credentials {
+pub(crate) enum Credentials {
     #[default]
     None,
     Token(Secret),
@@ -58,24 +58,24 @@ pub enum Credentials {
 
 /// A client certificate chain and its private key, both PEM.
 #[derive(Debug, Clone)]
-pub struct ClientIdentity {
-    pub cert_pem: Vec<u8>,
-    pub key_pem: Secret,
+pub(crate) struct ClientIdentity {
+    pub(crate) cert_pem: Vec<u8>,
+    pub(crate) key_pem: Secret,
 }
 
 /// What one request presents, resolved just before it is sent.
 #[derive(Debug, Default)]
-pub struct Presented {
-    pub authorization: Option<Secret>,
+pub(crate) struct Presented {
+    pub(crate) authorization: Option<Secret>,
     /// The TLS client identity and its generation: 0 for the kubeconfig's own,
     /// else the exec run that produced it (a change means a new TLS client).
-    pub identity: Option<(Arc<ClientIdentity>, u64)>,
+    pub(crate) identity: Option<(Arc<ClientIdentity>, u64)>,
     /// The exec run whose credential this is, to drop it after a 401.
     exec_generation: Option<u64>,
 }
 
 impl Credentials {
-    pub fn with_identity(inner: Credentials, cert_pem: Vec<u8>, key_pem: Secret) -> Self {
+    pub(crate) fn with_identity(inner: Credentials, cert_pem: Vec<u8>, key_pem: Secret) -> Self {
         Credentials::WithIdentity {
             inner: Box::new(inner),
             identity: Arc::new(ClientIdentity { cert_pem, key_pem }),
@@ -83,7 +83,7 @@ impl Credentials {
     }
 
     /// The client certificate named in the kubeconfig itself (not an exec plugin's).
-    pub fn static_identity(&self) -> Option<&ClientIdentity> {
+    pub(crate) fn static_identity(&self) -> Option<&ClientIdentity> {
         match self {
             Credentials::WithIdentity { identity, .. } => Some(identity),
             _ => None,
@@ -92,7 +92,7 @@ impl Credentials {
 
     /// Resolves the credentials for one request (may run an exec plugin).
     /// `limits` bound an exec plugin's run and output.
-    pub fn present(&self, limits: &crate::limits::Limits) -> Result<Presented, String> {
+    pub(crate) fn present(&self, limits: &crate::limits::Limits) -> Result<Presented, String> {
         match self {
             Credentials::None => Ok(Presented::default()),
             Credentials::WithIdentity { inner, identity } => {
@@ -120,7 +120,7 @@ impl Credentials {
     /// Called after the server answered 401 to `presented`: drops an exec
     /// plugin's cached credential and says whether retrying with a fresh one
     /// makes sense (kubectl re-runs the plugin once).
-    pub fn reject(&self, presented: &Presented) -> bool {
+    pub(crate) fn reject(&self, presented: &Presented) -> bool {
         match (self, presented.exec_generation) {
             (Credentials::Exec(plugin), Some(generation)) => {
                 plugin.invalidate(generation);
@@ -132,7 +132,10 @@ impl Credentials {
     }
 
     /// The bearer token, if this authenticates by token.
-    pub fn bearer_token(&self, limits: &crate::limits::Limits) -> Result<Option<Secret>, String> {
+    pub(crate) fn bearer_token(
+        &self,
+        limits: &crate::limits::Limits,
+    ) -> Result<Option<Secret>, String> {
         match self {
             Credentials::Token(t) => Ok(Some(t.clone())),
             Credentials::TokenFile(p) => read_token_file(p).map(Some),
@@ -143,7 +146,10 @@ impl Credentials {
     }
 
     /// The value of the Authorization header, if any.
-    pub fn authorization(&self, limits: &crate::limits::Limits) -> Result<Option<Secret>, String> {
+    pub(crate) fn authorization(
+        &self,
+        limits: &crate::limits::Limits,
+    ) -> Result<Option<Secret>, String> {
         match self {
             Credentials::Basic { username, password } => {
                 let mut raw = username.as_bytes().to_vec();
@@ -162,7 +168,7 @@ impl Credentials {
 impl Credentials {
     /// Which kind of credentials these are, without any secret (`tostring`
     /// of a config, error messages, tests).
-    pub fn describe(&self) -> &'static str {
+    pub(crate) fn describe(&self) -> &'static str {
         match self {
             Credentials::None => "none",
             Credentials::Token(_) => "token",
@@ -179,7 +185,7 @@ impl Credentials {
 
     /// The headers shown in a call's `info.headers`: the scheme, never the
     /// secret.
-    pub fn redacted_headers(&self) -> Vec<(String, String)> {
+    pub(crate) fn redacted_headers(&self) -> Vec<(String, String)> {
         let scheme = match self {
             Credentials::WithIdentity { inner, .. } => return inner.redacted_headers(),
             Credentials::Token(_) | Credentials::TokenFile(_) | Credentials::Exec(_) => {
@@ -194,7 +200,7 @@ impl Credentials {
     /// Every secret these credentials put on the wire, as it could come back
     /// in a server's text: the token, the Authorization value, a password.
     /// An exec plugin's token only when one is cached (no plugin is run).
-    pub fn known_secrets(&self) -> Vec<Secret> {
+    pub(crate) fn known_secrets(&self) -> Vec<Secret> {
         let mut out = Vec::new();
         match self {
             Credentials::Token(t) => out.push(t.clone()),
@@ -220,7 +226,7 @@ impl Credentials {
 /// `text` with every occurrence of a secret replaced by `[redacted]`: a
 /// server that echoes the Authorization header in an error must not put the
 /// token into the message the module returns.
-pub fn scrub(text: &[u8], secrets: &[Secret]) -> Option<Vec<u8>> {
+pub(crate) fn scrub(text: &[u8], secrets: &[Secret]) -> Option<Vec<u8>> {
     let mut out: Option<Vec<u8>> = None;
     for secret in secrets {
         let needle = secret.expose();
@@ -250,7 +256,7 @@ pub(crate) fn bearer(token: &Secret) -> Secret {
 
 /// Reads a token file, trimming surrounding white space. The error names the
 /// file but never its contents.
-pub fn read_token_file(path: &Path) -> Result<Secret, String> {
+pub(crate) fn read_token_file(path: &Path) -> Result<Secret, String> {
     let raw = crate::limits::read_file(path, crate::limits::CONFIG_FILE)
         .map_err(|e| format!("token file {}: {e}", path.display()))?;
     let text = raw.trim_ascii();

@@ -23,13 +23,13 @@ use std::time::Instant;
 const MOCK_BODY: &[u8] = br#"{"items": []}"#;
 
 /// State shared by a client and every group and resource client made from it.
-pub struct ClientCore {
-    pub server: String,
+pub(crate) struct ClientCore {
+    pub(crate) server: String,
     /// `None` in mock mode: nothing touches the network.
-    pub transport: Option<Transport>,
+    pub(crate) transport: Option<Transport>,
     /// Headers shown in `info.headers`, credentials already redacted.
-    pub info_headers: Vec<(String, String)>,
-    pub panic: bool,
+    pub(crate) info_headers: Vec<(String, String)>,
+    pub(crate) panic: bool,
 }
 
 /// A query argument as a query string: nil is none, a table is encoded as
@@ -397,7 +397,7 @@ impl Started {
 }
 
 /// A streaming GET waiting for its head.
-pub struct OpeningStream {
+pub(crate) struct OpeningStream {
     url: String,
     /// The outcome already known (mock mode, could not start) as `Err`.
     opening: Result<Opening, Opened>,

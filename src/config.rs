@@ -13,7 +13,7 @@ use std::time::Duration;
 
 /// An error in configuration, already worded for the user (names the file).
 #[derive(Debug, Clone)]
-pub struct ConfigError(pub String);
+pub struct ConfigError(pub(crate) String);
 
 impl std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -27,91 +27,91 @@ type Result<T> = std::result::Result<T, ConfigError>;
 
 /// The kubeconfig file as written by kubectl (only the fields we use).
 #[derive(Debug, Clone, Default, Deserialize)]
-pub struct KubeConfigFile {
+pub(crate) struct KubeConfigFile {
     #[serde(rename = "current-context", default)]
-    pub current_context: Option<String>,
+    pub(crate) current_context: Option<String>,
     #[serde(default, deserialize_with = "crate::yaml11::null_as_empty")]
-    pub clusters: Vec<NamedCluster>,
+    pub(crate) clusters: Vec<NamedCluster>,
     #[serde(default, deserialize_with = "crate::yaml11::null_as_empty")]
-    pub contexts: Vec<NamedContext>,
+    pub(crate) contexts: Vec<NamedContext>,
     #[serde(default, deserialize_with = "crate::yaml11::null_as_empty")]
-    pub users: Vec<NamedUser>,
+    pub(crate) users: Vec<NamedUser>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct NamedCluster {
-    pub name: String,
+pub(crate) struct NamedCluster {
+    pub(crate) name: String,
     #[serde(default)]
-    pub cluster: ClusterEntry,
+    pub(crate) cluster: ClusterEntry,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub struct ClusterEntry {
-    pub server: Option<String>,
-    pub certificate_authority: Option<String>,
-    pub certificate_authority_data: Option<String>,
+pub(crate) struct ClusterEntry {
+    pub(crate) server: Option<String>,
+    pub(crate) certificate_authority: Option<String>,
+    pub(crate) certificate_authority_data: Option<String>,
     #[serde(default)]
-    pub insecure_skip_tls_verify: bool,
-    pub tls_server_name: Option<String>,
-    pub proxy_url: Option<String>,
+    pub(crate) insecure_skip_tls_verify: bool,
+    pub(crate) tls_server_name: Option<String>,
+    pub(crate) proxy_url: Option<String>,
     #[serde(default)]
-    pub disable_compression: bool,
+    pub(crate) disable_compression: bool,
     #[serde(default, deserialize_with = "crate::yaml11::null_as_empty")]
-    pub extensions: Vec<NamedExtension>,
+    pub(crate) extensions: Vec<NamedExtension>,
 }
 
 /// A named extension; exec plugins with provideClusterInfo receive the one
 /// called `client.authentication.k8s.io/exec` as `spec.cluster.config`.
 #[derive(Debug, Clone, Deserialize)]
-pub struct NamedExtension {
-    pub name: String,
+pub(crate) struct NamedExtension {
+    pub(crate) name: String,
     #[serde(default)]
-    pub extension: serde_json::Value,
+    pub(crate) extension: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct NamedContext {
-    pub name: String,
+pub(crate) struct NamedContext {
+    pub(crate) name: String,
     #[serde(default)]
-    pub context: ContextEntry,
+    pub(crate) context: ContextEntry,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-pub struct ContextEntry {
-    pub cluster: Option<String>,
-    pub user: Option<String>,
-    pub namespace: Option<String>,
+pub(crate) struct ContextEntry {
+    pub(crate) cluster: Option<String>,
+    pub(crate) user: Option<String>,
+    pub(crate) namespace: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct NamedUser {
-    pub name: String,
+pub(crate) struct NamedUser {
+    pub(crate) name: String,
     #[serde(default)]
-    pub user: UserEntry,
+    pub(crate) user: UserEntry,
 }
 
 #[derive(Clone, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub struct UserEntry {
-    pub token: Option<String>,
+pub(crate) struct UserEntry {
+    pub(crate) token: Option<String>,
     #[serde(rename = "tokenFile")]
-    pub token_file: Option<String>,
-    pub client_certificate: Option<String>,
-    pub client_certificate_data: Option<String>,
-    pub client_key: Option<String>,
-    pub client_key_data: Option<String>,
-    pub username: Option<String>,
-    pub password: Option<String>,
+    pub(crate) token_file: Option<String>,
+    pub(crate) client_certificate: Option<String>,
+    pub(crate) client_certificate_data: Option<String>,
+    pub(crate) client_key: Option<String>,
+    pub(crate) client_key_data: Option<String>,
+    pub(crate) username: Option<String>,
+    pub(crate) password: Option<String>,
     #[serde(rename = "as")]
-    pub impersonate: Option<String>,
+    pub(crate) impersonate: Option<String>,
     #[serde(default, deserialize_with = "crate::yaml11::null_as_empty")]
-    pub as_groups: Vec<String>,
-    pub as_uid: Option<String>,
+    pub(crate) as_groups: Vec<String>,
+    pub(crate) as_uid: Option<String>,
     #[serde(default)]
-    pub as_user_extra: BTreeMap<String, Vec<String>>,
-    pub exec: Option<ExecConfig>,
-    pub auth_provider: Option<serde_yaml::Value>,
+    pub(crate) as_user_extra: BTreeMap<String, Vec<String>>,
+    pub(crate) exec: Option<ExecConfig>,
+    pub(crate) auth_provider: Option<serde_yaml::Value>,
 }
 
 // Never print credentials, even in debug output.
@@ -124,7 +124,7 @@ impl std::fmt::Debug for UserEntry {
 impl KubeConfigFile {
     /// Makes relative file references absolute against `dir`, the directory of
     /// the file that defined them (kubectl resolves each file before merging).
-    pub fn resolve_paths(&mut self, dir: &Path) {
+    pub(crate) fn resolve_paths(&mut self, dir: &Path) {
         let abs = |p: &mut Option<String>| {
             if let Some(v) = p.as_mut() {
                 if !v.is_empty() && Path::new(v.as_str()).is_relative() {
@@ -151,7 +151,7 @@ impl KubeConfigFile {
 
     /// Merges a later file into this one as kubectl does: the first file to
     /// define a cluster, context or user (by name) or current-context wins.
-    pub fn merge(&mut self, later: KubeConfigFile) {
+    pub(crate) fn merge(&mut self, later: KubeConfigFile) {
         if self
             .current_context
             .as_deref()
@@ -175,10 +175,10 @@ impl KubeConfigFile {
 
 /// Connection limits; `None` means no limit.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Timeouts {
-    pub connect: Option<Duration>,
+pub(crate) struct Timeouts {
+    pub(crate) connect: Option<Duration>,
     /// A whole call, from sending to the last byte of the answer.
-    pub request: Option<Duration>,
+    pub(crate) request: Option<Duration>,
 }
 
 impl Default for Timeouts {
@@ -193,38 +193,38 @@ impl Default for Timeouts {
 /// Impersonation (`as`, `as-groups`, `as-uid`, `as-user-extra`): sent as
 /// `Impersonate-*` headers on every request.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Impersonation {
-    pub user: Option<String>,
-    pub groups: Vec<String>,
-    pub uid: Option<String>,
-    pub extra: BTreeMap<String, Vec<String>>,
+pub(crate) struct Impersonation {
+    pub(crate) user: Option<String>,
+    pub(crate) groups: Vec<String>,
+    pub(crate) uid: Option<String>,
+    pub(crate) extra: BTreeMap<String, Vec<String>>,
 }
 
 /// Settings resolved for one context: everything a transport needs.
 #[derive(Debug, Clone, Default)]
-pub struct ClusterSettings {
-    pub server: String,
+pub(crate) struct ClusterSettings {
+    pub(crate) server: String,
     /// PEM bundle of the CAs to trust; `None` means the system roots.
-    pub ca_pem: Option<Vec<u8>>,
-    pub insecure_skip_tls_verify: bool,
-    pub tls_server_name: Option<String>,
+    pub(crate) ca_pem: Option<Vec<u8>>,
+    pub(crate) insecure_skip_tls_verify: bool,
+    pub(crate) tls_server_name: Option<String>,
     /// `proxy-url`; when unset, HTTPS_PROXY / HTTP_PROXY / NO_PROXY apply.
-    pub proxy_url: Option<String>,
-    pub disable_compression: bool,
-    pub credentials: Credentials,
-    pub impersonate: Impersonation,
+    pub(crate) proxy_url: Option<String>,
+    pub(crate) disable_compression: bool,
+    pub(crate) credentials: Credentials,
+    pub(crate) impersonate: Impersonation,
     /// Headers of a script's own config object (luakube's `conf:headers()`
     /// beyond `authorization`, e.g. `Impersonate-User` or a trace id), sent
     /// on every request.
-    pub extra_headers: Vec<(String, String)>,
-    pub namespace: Option<String>,
+    pub(crate) extra_headers: Vec<(String, String)>,
+    pub(crate) namespace: Option<String>,
     /// File paths named by the kubeconfig (luakube's `cert()` / `key()`).
-    pub cert_path: Option<String>,
-    pub key_path: Option<String>,
-    pub timeouts: Timeouts,
-    pub retries: RetryPolicy,
+    pub(crate) cert_path: Option<String>,
+    pub(crate) key_path: Option<String>,
+    pub(crate) timeouts: Timeouts,
+    pub(crate) retries: RetryPolicy,
     /// Bounds on answers and plugin output (`conf:set_limits`).
-    pub limits: crate::limits::Limits,
+    pub(crate) limits: crate::limits::Limits,
 }
 
 /// The server URL without userinfo (`https://user:pass@host` → `https://host`).
@@ -232,7 +232,7 @@ pub struct ClusterSettings {
 /// error message, and reqwest would send it as Basic auth in place of the
 /// configured credentials. kubectl ignores URL userinfo too: the user entry's
 /// credentials are the ones used.
-pub fn without_userinfo(url: &str) -> String {
+pub(crate) fn without_userinfo(url: &str) -> String {
     let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
         return url.to_string();
     };
@@ -247,7 +247,7 @@ pub fn without_userinfo(url: &str) -> String {
 impl ClusterSettings {
     /// The limits an exec plugin runs under: its time is also bounded by
     /// the request timeout (a call honours its own timeout).
-    pub fn plugin_limits(&self) -> crate::limits::Limits {
+    pub(crate) fn plugin_limits(&self) -> crate::limits::Limits {
         let mut l = self.limits;
         if let Some(t) = self.timeouts.request {
             l.plugin_time = l.plugin_time.min(t);
@@ -260,15 +260,15 @@ impl ClusterSettings {
 #[derive(Debug, Clone)]
 pub struct KubeConfig {
     /// The file, or the `:`-joined list of merged files, for error messages.
-    pub source: String,
-    pub file: KubeConfigFile,
-    pub context: String,
-    pub settings: ClusterSettings,
+    pub(crate) source: String,
+    pub(crate) file: KubeConfigFile,
+    pub(crate) context: String,
+    pub(crate) settings: ClusterSettings,
 }
 
 /// Where to look when no path is given: every entry of `$KUBECONFIG` (merged),
 /// else `$HOME/.kube/config`.
-pub fn default_paths() -> Result<Vec<PathBuf>> {
+pub(crate) fn default_paths() -> Result<Vec<PathBuf>> {
     if let Some(list) = std::env::var_os("KUBECONFIG") {
         let mut paths: Vec<PathBuf> = Vec::new();
         for p in std::env::split_paths(&list) {
@@ -290,7 +290,7 @@ pub fn default_paths() -> Result<Vec<PathBuf>> {
 
 impl KubeConfig {
     /// Reads and parses a kubeconfig file, selecting `context` or the file's current-context.
-    pub fn load(path: &Path, context: Option<&str>) -> Result<Self> {
+    pub(crate) fn load(path: &Path, context: Option<&str>) -> Result<Self> {
         let source = path.display().to_string();
         let text = read_text(path)
             .map_err(|e| ConfigError(format!("kubeconfig {source}: cannot read file: {e}")))?;
@@ -299,7 +299,7 @@ impl KubeConfig {
 
     /// Loads several files merged as kubectl merges `KUBECONFIG`: missing and
     /// empty files are skipped, the first definition of anything wins.
-    pub fn load_merged(paths: &[PathBuf], context: Option<&str>) -> Result<Self> {
+    pub(crate) fn load_merged(paths: &[PathBuf], context: Option<&str>) -> Result<Self> {
         if let [single] = paths {
             return Self::load(single, context);
         }
@@ -575,11 +575,11 @@ impl KubeConfig {
             .map(|c| &c.context)
     }
 
-    pub fn cluster_name(&self) -> Option<String> {
+    pub(crate) fn cluster_name(&self) -> Option<String> {
         self.current().and_then(|c| c.cluster.clone())
     }
 
-    pub fn user_name(&self) -> Option<String> {
+    pub(crate) fn user_name(&self) -> Option<String> {
         self.current().and_then(|c| c.user.clone())
     }
 }
@@ -720,11 +720,11 @@ fn exec_cluster_info(cluster: &ClusterEntry, settings: &ClusterSettings) -> serd
 }
 
 /// The service-account directory mounted into every pod.
-pub const SERVICE_ACCOUNT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+pub(crate) const SERVICE_ACCOUNT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 /// The API server address a pod sees: `https://KUBERNETES_SERVICE_HOST:PORT`
 /// (an IPv6 host in brackets).
-pub fn in_cluster_server() -> Result<String> {
+pub(crate) fn in_cluster_server() -> Result<String> {
     let host = std::env::var("KUBERNETES_SERVICE_HOST").unwrap_or_default();
     let port = std::env::var("KUBERNETES_SERVICE_PORT").unwrap_or_default();
     if host.is_empty() || port.is_empty() {
@@ -742,7 +742,7 @@ pub fn in_cluster_server() -> Result<String> {
 
 /// Settings for a process running inside a pod (kubectl's in-cluster rules).
 /// The token file is re-read on every request, so rotated tokens are used.
-pub fn in_cluster(dir: &Path) -> Result<ClusterSettings> {
+pub(crate) fn in_cluster(dir: &Path) -> Result<ClusterSettings> {
     let server = in_cluster_server()?;
     let token_path = dir.join("token");
     crate::auth::read_token_file(&token_path)

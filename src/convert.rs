@@ -6,7 +6,7 @@
 //! decoded object is sent back; JSON null is `kube.null` (the NULL light
 //! userdata, equal to `cjson.null`).
 
-use mlua::ffi;
+use crate::lua_raw::{self, Stack};
 use mlua::{Lua, Table, Value};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::fmt;
@@ -74,26 +74,22 @@ fn decode_with(
 ) -> mlua::Result<Value> {
     let mt = array_metatable(lua)?;
     let mut failure: Option<String> = None;
-    // SAFETY: exec_raw gives a stack holding `mt` at index 1; the seed pushes
-    // exactly one value on success, and the stack is left with one value.
-    let value: Value = unsafe {
-        lua.exec_raw(mt, |state| {
-            let seed = PushSeed {
-                state,
-                array_mt: 1,
-                depth: 0,
-            };
-            match push(seed) {
-                Ok(()) => ffi::lua_replace(state, 1),
-                Err(e) => {
-                    failure = Some(e);
-                    ffi::lua_settop(state, 0);
-                    ffi::lua_pushnil(state);
-                }
+    let value: Value = lua_raw::run(lua, mt, |stack| {
+        let seed = PushSeed {
+            stack,
+            array_mt: 1,
+            depth: 0,
+        };
+        match push(seed) {
+            Ok(()) => stack.replace(1),
+            Err(e) => {
+                failure = Some(e);
+                stack.set_top(0);
+                stack.push_nil();
             }
-            ffi::lua_settop(state, 1);
-        })
-    }?;
+        }
+        stack.set_top(1);
+    })?;
     match failure {
         Some(e) => Err(mlua::Error::runtime(e)),
         None => Ok(value),
@@ -103,7 +99,7 @@ fn decode_with(
 /// Pushes exactly one Lua value per deserialized value.
 #[derive(Clone, Copy)]
 pub(crate) struct PushSeed {
-    pub(crate) state: *mut ffi::lua_State,
+    pub(crate) stack: Stack,
     array_mt: c_int,
     /// Arrays and objects around the value being decoded.
     depth: u32,
@@ -113,7 +109,7 @@ pub(crate) struct PushSeed {
 /// level costs some Rust stack and two slots of the Lua stack (Lua 5.1 and
 /// LuaJIT give a C function 8,000), so the limit is explicit; real objects
 /// nest a few dozen levels.
-pub const MAX_NESTING: u32 = 1000;
+pub(crate) const MAX_NESTING: u32 = 1000;
 
 impl PushSeed {
     /// Room for one more level: within MAX_NESTING and the Lua stack.
@@ -123,7 +119,7 @@ impl PushSeed {
                 "the document nests deeper than {MAX_NESTING} levels"
             ));
         }
-        if unsafe { ffi::lua_checkstack(self.state, 4) } == 0 {
+        if !self.stack.check(4) {
             return Err("document nested too deeply for the Lua stack".into());
         }
         Ok(())
@@ -137,27 +133,16 @@ impl PushSeed {
     }
     /// Marks the table on top of the stack as a JSON array.
     pub(crate) fn mark_array(&self) {
-        // SAFETY: `array_mt` is the stack index of the array metatable for
-        // the whole decode, and a table is on top.
-        unsafe {
-            ffi::lua_pushvalue(self.state, self.array_mt);
-            ffi::lua_setmetatable(self.state, -2);
-        }
+        self.stack.push_copy(self.array_mt);
+        self.stack.set_metatable(-2);
     }
+    #[inline]
     fn push_str(&self, s: &[u8]) {
-        unsafe {
-            ffi::lua_pushlstring(self.state, s.as_ptr() as *const _, s.len());
-        }
+        self.stack.push_bytes(s)
     }
+    #[inline]
     fn push_i64(&self, v: i64) {
-        #[cfg(any(feature = "lua54", feature = "lua53"))]
-        unsafe {
-            ffi::lua_pushinteger(self.state, v)
-        }
-        #[cfg(not(any(feature = "lua54", feature = "lua53")))]
-        unsafe {
-            ffi::lua_pushnumber(self.state, v as f64)
-        }
+        self.stack.push_integer(v)
     }
 }
 
@@ -174,7 +159,7 @@ impl<'de> Visitor<'de> for PushSeed {
         f.write_str("any JSON value")
     }
     fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<(), E> {
-        unsafe { ffi::lua_pushboolean(self.state, v as c_int) };
+        self.stack.push_bool(v);
         Ok(())
     }
     fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<(), E> {
@@ -184,12 +169,12 @@ impl<'de> Visitor<'de> for PushSeed {
     fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<(), E> {
         match i64::try_from(v) {
             Ok(i) => self.push_i64(i),
-            Err(_) => unsafe { ffi::lua_pushnumber(self.state, v as f64) },
+            Err(_) => self.stack.push_number(v as f64),
         }
         Ok(())
     }
     fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<(), E> {
-        unsafe { ffi::lua_pushnumber(self.state, v) };
+        self.stack.push_number(v);
         Ok(())
     }
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
@@ -201,7 +186,7 @@ impl<'de> Visitor<'de> for PushSeed {
         Ok(())
     }
     fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
-        unsafe { ffi::lua_pushlightuserdata(self.state, std::ptr::null_mut()) };
+        self.stack.push_null();
         Ok(())
     }
     fn visit_none<E: serde::de::Error>(self) -> Result<(), E> {
@@ -213,7 +198,7 @@ impl<'de> Visitor<'de> for PushSeed {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         self.room().map_err(serde::de::Error::custom)?;
         let inner = self.inner();
-        let mut table = Buffered::new(self.state, Shape::Array);
+        let mut table = Buffered::new(self.stack, Shape::Array);
         loop {
             table.make_room();
             if seq.next_element_seed(inner)?.is_none() {
@@ -228,7 +213,7 @@ impl<'de> Visitor<'de> for PushSeed {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         self.room().map_err(serde::de::Error::custom)?;
         let inner = self.inner();
-        let mut table = Buffered::new(self.state, Shape::Object);
+        let mut table = Buffered::new(self.stack, Shape::Object);
         loop {
             table.make_room();
             if map.next_key_seed(KeySeed(inner))?.is_none() {
@@ -255,7 +240,7 @@ pub(crate) enum Shape {
 /// about 8,000 slots), the table is made from what waits and the rest is set
 /// into it directly.
 pub(crate) struct Buffered {
-    state: *mut ffi::lua_State,
+    stack: Stack,
     shape: Shape,
     /// The stack top before the first entry.
     base: c_int,
@@ -266,10 +251,10 @@ pub(crate) struct Buffered {
 }
 
 impl Buffered {
-    pub(crate) fn new(state: *mut ffi::lua_State, shape: Shape) -> Self {
-        let base = unsafe { ffi::lua_gettop(state) };
+    pub(crate) fn new(stack: Stack, shape: Shape) -> Self {
+        let base = stack.top();
         Buffered {
-            state,
+            stack,
             shape,
             base,
             count: 0,
@@ -280,7 +265,7 @@ impl Buffered {
     /// Before the next entry: room for it on the stack (with some to spare
     /// for what it nests), or else the table made from what waits.
     pub(crate) fn make_room(&mut self) {
-        if !self.made && unsafe { ffi::lua_checkstack(self.state, 8) } == 0 {
+        if !self.made && !self.stack.check(8) {
             self.make();
         }
     }
@@ -289,41 +274,39 @@ impl Buffered {
     pub(crate) fn added(&mut self) {
         self.count += 1;
         if self.made {
-            unsafe {
-                match self.shape {
-                    Shape::Array => ffi::lua_rawseti(self.state, self.base + 1, self.count as _),
-                    Shape::Object => ffi::lua_rawset(self.state, self.base + 1),
-                }
+            match self.shape {
+                Shape::Array => self
+                    .stack
+                    .raw_set_index(self.base + 1, i64::from(self.count)),
+                Shape::Object => self.stack.raw_set(self.base + 1),
             }
         }
     }
 
     /// Creates the table at its size so far and moves the waiting entries in.
     fn make(&mut self) {
-        let (state, base, n) = (self.state, self.base, self.count);
-        unsafe {
-            match self.shape {
-                Shape::Array => {
-                    ffi::lua_createtable(state, n, 0);
-                    for i in 1..=n {
-                        ffi::lua_pushvalue(state, base + i);
-                        ffi::lua_rawseti(state, -2, i as _);
-                    }
-                }
-                Shape::Object => {
-                    ffi::lua_createtable(state, 0, n);
-                    for i in 0..n {
-                        ffi::lua_pushvalue(state, base + 2 * i + 1);
-                        ffi::lua_pushvalue(state, base + 2 * i + 2);
-                        ffi::lua_rawset(state, -3);
-                    }
+        let (stack, base, n) = (self.stack, self.base, self.count);
+        match self.shape {
+            Shape::Array => {
+                stack.new_table(n, 0);
+                for i in 1..=n {
+                    stack.push_copy(base + i);
+                    stack.raw_set_index(-2, i64::from(i));
                 }
             }
-            if n > 0 {
-                ffi::lua_replace(state, base + 1);
+            Shape::Object => {
+                stack.new_table(0, n);
+                for i in 0..n {
+                    stack.push_copy(base + 2 * i + 1);
+                    stack.push_copy(base + 2 * i + 2);
+                    stack.raw_set(-3);
+                }
             }
-            ffi::lua_settop(state, base + 1);
         }
+        if n > 0 {
+            stack.replace(base + 1);
+        }
+        stack.set_top(base + 1);
         self.made = true;
     }
 
@@ -382,7 +365,7 @@ const MAX_DEPTH: usize = MAX_NESTING as usize;
 /// a 200 KB file took 34 s before serde_yaml's own limit refused it. Counts
 /// flow brackets outside quotes and comments, and per line the indentation
 /// plus the `- ` entries that open on it (an upper bound of block nesting).
-pub fn check_yaml_depth(text: &[u8]) -> Result<(), String> {
+pub(crate) fn check_yaml_depth(text: &[u8]) -> Result<(), String> {
     let limit = MAX_NESTING as usize;
     let (mut flow, mut i) = (0usize, 0usize);
     let mut line_start = true;
@@ -454,18 +437,16 @@ pub fn check_yaml_depth(text: &[u8]) -> Result<(), String> {
 pub fn encode(lua: &Lua, value: &Value, root: &str) -> Result<Vec<u8>, String> {
     let array_mt = array_metatable(lua).map_err(|e| e.to_string())?;
     let mut outcome: Result<Vec<u8>, EncodeError> = Ok(Vec::new());
-    let ran = unsafe {
-        lua.exec_raw::<()>((array_mt, value), |state| {
-            // Stack: 1 = the array marker metatable, 2 = the value.
-            let mut enc = StackEncoder {
-                state,
-                out: Vec::with_capacity(256),
-                open: Vec::new(),
-            };
-            outcome = enc.value(2).map(|()| enc.out);
-            ffi::lua_settop(state, 0);
-        })
-    };
+    let ran = lua_raw::run::<()>(lua, (array_mt, value), |stack| {
+        // Stack: 1 = the array marker metatable, 2 = the value.
+        let mut enc = StackEncoder {
+            stack,
+            out: Vec::with_capacity(256),
+            open: Vec::new(),
+        };
+        outcome = enc.value(2).map(|()| enc.out);
+        stack.set_top(0);
+    });
     ran.map_err(|e| e.to_string())?;
     outcome.map_err(|e| e.describe(root))
 }
@@ -511,7 +492,7 @@ impl EncodeError {
 }
 
 struct StackEncoder {
-    state: *mut ffi::lua_State,
+    stack: Stack,
     out: Vec<u8>,
     /// Tables being encoded, outermost first: finds cycles.
     open: Vec<*const std::ffi::c_void>,
@@ -520,72 +501,53 @@ struct StackEncoder {
 impl StackEncoder {
     /// Encodes the value at absolute stack index `idx`.
     fn value(&mut self, idx: c_int) -> Result<(), EncodeError> {
-        let l = self.state;
-        unsafe {
-            match ffi::lua_type(l, idx) {
-                ffi::LUA_TNIL => self.out.extend_from_slice(b"null"),
-                ffi::LUA_TBOOLEAN => {
-                    self.out
-                        .extend_from_slice(if ffi::lua_toboolean(l, idx) != 0 {
-                            b"true"
-                        } else {
-                            b"false"
-                        })
-                }
-                ffi::LUA_TLIGHTUSERDATA if ffi::lua_touserdata(l, idx).is_null() => {
-                    self.out.extend_from_slice(b"null")
-                }
-                ffi::LUA_TNUMBER => self.number(idx)?,
-                ffi::LUA_TSTRING => self.string(idx)?,
-                ffi::LUA_TTABLE => self.table(idx)?,
-                t => {
-                    let name = std::ffi::CStr::from_ptr(ffi::lua_typename(l, t));
-                    return Err(EncodeError::new(format!(
-                        "cannot encode a {} as JSON",
-                        name.to_string_lossy()
-                    )));
-                }
+        let l = self.stack;
+        match l.kind(idx) {
+            lua_raw::LUA_TNIL => self.out.extend_from_slice(b"null"),
+            lua_raw::LUA_TBOOLEAN => {
+                self.out
+                    .extend_from_slice(if l.to_bool(idx) { b"true" } else { b"false" })
+            }
+            lua_raw::LUA_TLIGHTUSERDATA if l.is_null(idx) => self.out.extend_from_slice(b"null"),
+            lua_raw::LUA_TNUMBER => self.number(idx)?,
+            lua_raw::LUA_TSTRING => self.string(idx)?,
+            lua_raw::LUA_TTABLE => self.table(idx)?,
+            t => {
+                return Err(EncodeError::new(format!(
+                    "cannot encode a {} as JSON",
+                    l.kind_name(t)
+                )));
             }
         }
         Ok(())
     }
 
-    fn bytes(&self, idx: c_int) -> &[u8] {
-        unsafe {
-            let mut len = 0usize;
-            let p = ffi::lua_tolstring(self.state, idx, &mut len);
-            std::slice::from_raw_parts(p as *const u8, len)
-        }
-    }
-
     fn string(&mut self, idx: c_int) -> Result<(), EncodeError> {
-        let text = std::str::from_utf8(self.bytes(idx))
+        // Borrowed, not copied: the string stays on the stack while we write.
+        let text = std::str::from_utf8(self.stack.bytes(idx))
             .map_err(|_| EncodeError::new("string is not valid UTF-8 (JSON needs UTF-8)"))?;
-        // Owned copy not needed: the string stays on the stack while we write.
-        let text: &str = unsafe { &*(text as *const str) };
         write_json_string(&mut self.out, text);
         Ok(())
     }
 
     fn number(&mut self, idx: c_int) -> Result<(), EncodeError> {
-        unsafe {
-            if ffi::lua_isinteger(self.state, idx) != 0 {
-                let i = ffi::lua_tointeger(self.state, idx);
-                self.out
-                    .extend_from_slice(itoa::Buffer::new().format(i).as_bytes());
-                return Ok(());
-            }
-            let n = ffi::lua_tonumber(self.state, idx);
-            if !n.is_finite() {
-                return Err(EncodeError::new(format!("cannot encode {n} as JSON")));
-            }
-            if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
-                self.out
-                    .extend_from_slice(itoa::Buffer::new().format(n as i64).as_bytes());
-            } else {
-                self.out
-                    .extend_from_slice(ryu::Buffer::new().format_finite(n).as_bytes());
-            }
+        let l = self.stack;
+        if l.is_integer(idx) {
+            let i = l.to_integer(idx);
+            self.out
+                .extend_from_slice(itoa::Buffer::new().format(i).as_bytes());
+            return Ok(());
+        }
+        let n = l.to_number(idx);
+        if !n.is_finite() {
+            return Err(EncodeError::new(format!("cannot encode {n} as JSON")));
+        }
+        if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
+            self.out
+                .extend_from_slice(itoa::Buffer::new().format(n as i64).as_bytes());
+        } else {
+            self.out
+                .extend_from_slice(ryu::Buffer::new().format_finite(n).as_bytes());
         }
         Ok(())
     }
@@ -593,44 +555,42 @@ impl StackEncoder {
     /// The table's length when it is a sequence to encode as a JSON array:
     /// keys exactly 1..n, and n > 0 or the array marker metatable.
     fn array_len(&self, idx: c_int) -> Option<usize> {
-        let l = self.state;
-        unsafe {
-            let len = ffi::lua_rawlen(l, idx);
-            let mut count = 0usize;
-            ffi::lua_pushnil(l);
-            while ffi::lua_next(l, idx) != 0 {
-                count += 1;
-                let in_range = ffi::lua_type(l, -2) == ffi::LUA_TNUMBER && {
-                    let k = ffi::lua_tonumber(l, -2);
-                    k >= 1.0 && k.fract() == 0.0 && (k as usize) <= len
-                };
-                if !in_range {
-                    // An object: usually known at its first key, so objects
-                    // are not walked twice.
-                    ffi::lua_settop(l, -3);
-                    return None;
-                }
-                ffi::lua_settop(l, -2);
-            }
-            if count != len {
+        let l = self.stack;
+        let len = l.raw_len(idx);
+        let mut count = 0usize;
+        l.push_nil();
+        while l.next(idx) {
+            count += 1;
+            let in_range = l.kind(-2) == lua_raw::LUA_TNUMBER && {
+                let k = l.to_number(-2);
+                k >= 1.0 && k.fract() == 0.0 && (k as usize) <= len
+            };
+            if !in_range {
+                // An object: usually known at its first key, so objects
+                // are not walked twice.
+                l.set_top(-3);
                 return None;
             }
-            if len > 0 {
-                return Some(len);
-            }
-            // Empty: an array only when marked as one.
-            if ffi::lua_getmetatable(l, idx) == 0 {
-                return None;
-            }
-            let marked = ffi::lua_rawequal(l, -1, 1) != 0;
-            ffi::lua_settop(l, -2);
-            marked.then_some(0)
+            l.set_top(-2);
         }
+        if count != len {
+            return None;
+        }
+        if len > 0 {
+            return Some(len);
+        }
+        // Empty: an array only when marked as one.
+        if !l.get_metatable(idx) {
+            return None;
+        }
+        let marked = l.raw_equal(-1, 1);
+        l.set_top(-2);
+        marked.then_some(0)
     }
 
     fn table(&mut self, idx: c_int) -> Result<(), EncodeError> {
-        let l = self.state;
-        let ptr = unsafe { ffi::lua_topointer(l, idx) };
+        let l = self.stack;
+        let ptr = l.pointer(idx);
         if self.open.contains(&ptr) {
             return Err(EncodeError::new(
                 "table contains a reference to itself (a cycle)",
@@ -641,7 +601,7 @@ impl StackEncoder {
                 "nested deeper than {MAX_DEPTH} levels"
             )));
         }
-        if unsafe { ffi::lua_checkstack(l, 4) } == 0 {
+        if !l.check(4) {
             return Err(EncodeError::new("nested too deeply for the Lua stack"));
         }
         self.open.push(ptr);
@@ -652,10 +612,9 @@ impl StackEncoder {
                     if i > 1 {
                         self.out.push(b',');
                     }
-                    unsafe { ffi::lua_rawgeti(l, idx, i as ffi::lua_Integer) };
-                    let top = unsafe { ffi::lua_gettop(l) };
-                    let r = self.value(top);
-                    unsafe { ffi::lua_settop(l, -2) };
+                    l.raw_get_index(idx, i as i64);
+                    let r = self.value(l.top());
+                    l.set_top(-2);
                     r.map_err(|e| e.within(Seg::Index(i)))?;
                 }
                 self.out.push(b']');
@@ -663,9 +622,9 @@ impl StackEncoder {
             None => {
                 self.out.push(b'{');
                 let mut first = true;
-                unsafe { ffi::lua_pushnil(l) };
-                while unsafe { ffi::lua_next(l, idx) } != 0 {
-                    let top = unsafe { ffi::lua_gettop(l) };
+                l.push_nil();
+                while l.next(idx) {
+                    let top = l.top();
                     if !first {
                         self.out.push(b',');
                     }
@@ -676,10 +635,10 @@ impl StackEncoder {
                     });
                     if let Err(e) = r {
                         let seg = Seg::Key(self.key_text(top - 1));
-                        unsafe { ffi::lua_settop(l, top - 2) };
+                        l.set_top(top - 2);
                         return Err(e.within(seg));
                     }
-                    unsafe { ffi::lua_settop(l, -2) };
+                    l.set_top(-2);
                 }
                 self.out.push(b'}');
             }
@@ -691,23 +650,20 @@ impl StackEncoder {
     /// Writes an object key; numbers and booleans become their text. The key
     /// is never converted in place (that would break `lua_next`).
     fn key(&mut self, idx: c_int) -> Result<(), EncodeError> {
-        let l = self.state;
-        match unsafe { ffi::lua_type(l, idx) } {
-            ffi::LUA_TSTRING => {
-                let text = std::str::from_utf8(self.bytes(idx))
+        match self.stack.kind(idx) {
+            lua_raw::LUA_TSTRING => {
+                let text = std::str::from_utf8(self.stack.bytes(idx))
                     .map_err(|_| EncodeError::new("a key is not valid UTF-8"))?;
-                let text: &str = unsafe { &*(text as *const str) };
                 write_json_string(&mut self.out, text);
             }
-            ffi::LUA_TNUMBER | ffi::LUA_TBOOLEAN => {
+            lua_raw::LUA_TNUMBER | lua_raw::LUA_TBOOLEAN => {
                 let text = self.key_text(idx);
                 write_json_string(&mut self.out, &text);
             }
             t => {
-                let name = unsafe { std::ffi::CStr::from_ptr(ffi::lua_typename(l, t)) };
                 return Err(EncodeError::new(format!(
                     "cannot use a {} as an object key",
-                    name.to_string_lossy()
+                    self.stack.kind_name(t)
                 )));
             }
         }
@@ -716,24 +672,20 @@ impl StackEncoder {
 
     /// A key as text, for number and boolean keys and for error paths.
     fn key_text(&self, idx: c_int) -> String {
-        let l = self.state;
-        unsafe {
-            match ffi::lua_type(l, idx) {
-                ffi::LUA_TSTRING => String::from_utf8_lossy(self.bytes(idx)).into_owned(),
-                ffi::LUA_TBOOLEAN => (ffi::lua_toboolean(l, idx) != 0).to_string(),
-                ffi::LUA_TNUMBER if ffi::lua_isinteger(l, idx) != 0 => {
-                    ffi::lua_tointeger(l, idx).to_string()
+        let l = self.stack;
+        match l.kind(idx) {
+            lua_raw::LUA_TSTRING => String::from_utf8_lossy(l.bytes(idx)).into_owned(),
+            lua_raw::LUA_TBOOLEAN => l.to_bool(idx).to_string(),
+            lua_raw::LUA_TNUMBER if l.is_integer(idx) => l.to_integer(idx).to_string(),
+            lua_raw::LUA_TNUMBER => {
+                let n = l.to_number(idx);
+                if n.fract() == 0.0 && n.is_finite() {
+                    (n as i64).to_string()
+                } else {
+                    n.to_string()
                 }
-                ffi::LUA_TNUMBER => {
-                    let n = ffi::lua_tonumber(l, idx);
-                    if n.fract() == 0.0 && n.is_finite() {
-                        (n as i64).to_string()
-                    } else {
-                        n.to_string()
-                    }
-                }
-                _ => "?".to_string(),
             }
+            _ => "?".to_string(),
         }
     }
 }

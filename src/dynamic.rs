@@ -175,7 +175,7 @@ fn discovered(
 
 /// `client:api(group_version, opts?)` → a group client, or the failed
 /// discovery call's `status, message, code`.
-pub fn api_method(lua: &Lua) -> mlua::Result<Function> {
+pub(crate) fn api_method(lua: &Lua) -> mlua::Result<Function> {
     lua_fn::named(
         lua,
         "client:api",

@@ -12,18 +12,18 @@ use std::sync::Arc;
 use std::time::Instant;
 
 /// `pods:follow_logs(name, query?, opts?)`: log lines as the server sends them.
-pub struct FollowLines {
-    pub stream: Option<LineStream>,
+pub(crate) struct FollowLines {
+    pub(crate) stream: Option<LineStream>,
     /// The request, while its answer has not come (non-blocking start).
-    pub opening: Option<OpeningStream>,
-    pub deadline: Option<Instant>,
-    pub signal: Arc<Signal>,
+    pub(crate) opening: Option<OpeningStream>,
+    pub(crate) deadline: Option<Instant>,
+    pub(crate) signal: Arc<Signal>,
 }
 
 impl FollowLines {
     /// Takes the answer to the request once it came by `until`; raises a
     /// failed one as the blocking start does.
-    pub fn opened(&mut self, until: Option<Instant>) -> mlua::Result<bool> {
+    pub(crate) fn opened(&mut self, until: Option<Instant>) -> mlua::Result<bool> {
         let Some(opening) = self.opening.as_mut() else {
             return Ok(true);
         };

@@ -16,7 +16,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::Instant;
 
-pub trait Step: Sized + 'static {
+pub(crate) trait Step: Sized + 'static {
     /// Shown in `tostring` and in error messages.
     const NAME: &'static str;
     /// The next values for the loop; nothing (nil) ends it.
@@ -46,16 +46,16 @@ pub trait Step: Sized + 'static {
     }
 }
 
-pub struct Iter<T: Step>(pub RefCell<T>);
+pub(crate) struct Iter<T: Step>(pub(crate) RefCell<T>);
 
 impl<T: Step> Iter<T> {
-    pub fn new(inner: T) -> Self {
+    pub(crate) fn new(inner: T) -> Self {
         Iter(RefCell::new(inner))
     }
 
     /// `iterator, nil, nil, iterator`: what a generic `for` takes (the fourth
     /// value is the to-be-closed variable on Lua 5.4, ignored before).
-    pub fn into_for_loop(self, lua: &Lua) -> mlua::Result<MultiValue> {
+    pub(crate) fn into_for_loop(self, lua: &Lua) -> mlua::Result<MultiValue> {
         let ud = lua_fn::userdata(lua, self)?;
         use mlua::IntoLuaMulti;
         (ud.clone(), mlua::Value::Nil, mlua::Value::Nil, ud).into_lua_multi(lua)

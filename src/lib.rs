@@ -4,38 +4,50 @@
 //! `lua/` assemble into luakube's API.
 
 pub(crate) mod args;
-pub mod auth;
+pub(crate) mod auth;
 pub(crate) mod call;
-pub mod client;
-pub mod config;
-pub mod convert;
-pub mod dynamic;
+pub(crate) mod client;
+pub(crate) mod config;
+pub(crate) mod convert;
+pub(crate) mod dynamic;
 pub(crate) mod exec;
 pub(crate) mod extend;
 pub(crate) mod follow;
-pub mod iterator;
-pub mod limits;
-pub mod list_decoder;
-pub mod lua_config;
-pub mod lua_fn;
-pub mod nonblocking;
-pub mod pager;
+pub(crate) mod iterator;
+pub(crate) mod limits;
+pub(crate) mod list_decoder;
+pub(crate) mod lua_config;
+pub(crate) mod lua_fn;
+pub(crate) mod lua_raw;
+pub(crate) mod nonblocking;
+pub(crate) mod pager;
 pub(crate) mod path;
-pub mod query;
+pub(crate) mod query;
 pub(crate) mod request;
-pub mod resources;
+pub(crate) mod resources;
 pub(crate) mod returns;
-pub mod runtime;
-pub mod streaming;
+pub(crate) mod runtime;
+pub(crate) mod streaming;
 pub(crate) mod target;
-pub mod testing;
-pub mod transport;
-pub mod verbs;
+pub(crate) mod testing;
+pub(crate) mod transport;
+pub(crate) mod verbs;
 pub(crate) mod view;
-pub mod watch;
+pub(crate) mod watch;
 pub(crate) mod yaml11;
 
 use mlua::{Lua, Table, Value};
+
+/// The crate's Rust surface beyond [`exports`]: what the fuzz checks
+/// (`fuzz/src/lib.rs`, replayed by `tests/fuzz_corpus.rs`) call directly.
+/// Everything else is `pub(crate)`; Lua reaches the module through
+/// `exports` (`require "kube.core"`) only.
+pub mod surface {
+    pub use crate::config::{ConfigError, KubeConfig};
+    pub use crate::convert::{array_metatable, decode, encode, Format};
+    pub use crate::query::build as query_string;
+    pub use crate::streaming::LineBuffer;
+}
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 

@@ -11,22 +11,22 @@
 
 use std::time::Duration;
 
-pub const MIB: usize = 1024 * 1024;
+pub(crate) const MIB: usize = 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// One whole answer (a list, a get, logs), after decompression.
-    pub body: usize,
+    pub(crate) body: usize,
     /// One line of a watch or a followed log (one event, one log line).
-    pub line: usize,
+    pub(crate) line: usize,
     /// What an exec credential plugin writes to stdout (and stderr).
-    pub plugin_output: usize,
+    pub(crate) plugin_output: usize,
     /// How long an exec credential plugin may run.
-    pub plugin_time: Duration,
+    pub(crate) plugin_time: Duration,
 }
 
 impl Limits {
-    pub const DEFAULT: Limits = Limits {
+    pub(crate) const DEFAULT: Limits = Limits {
         body: 512 * MIB,
         line: 64 * MIB,
         plugin_output: 16 * MIB,
@@ -41,7 +41,7 @@ impl Default for Limits {
 }
 
 /// The error for an answer past `limit` bytes.
-pub fn too_large(what: &str, limit: usize) -> String {
+pub(crate) fn too_large(what: &str, limit: usize) -> String {
     format!(
         "{what} exceeds the limit of {} (conf:set_limits changes it)",
         bytes(limit)
@@ -49,7 +49,7 @@ pub fn too_large(what: &str, limit: usize) -> String {
 }
 
 /// `512 MiB`, `64 KiB`, `100 bytes`.
-pub fn bytes(n: usize) -> String {
+pub(crate) fn bytes(n: usize) -> String {
     if n >= MIB && n.is_multiple_of(MIB) {
         format!("{} MiB", n / MIB)
     } else if n >= 1024 && n.is_multiple_of(1024) {
@@ -61,13 +61,13 @@ pub fn bytes(n: usize) -> String {
 
 /// Largest file the module reads for configuration: a kubeconfig, a token
 /// file, a certificate or key (real ones are kilobytes).
-pub const CONFIG_FILE: usize = 16 * MIB;
+pub(crate) const CONFIG_FILE: usize = 16 * MIB;
 
 /// Reads a configuration file: only a regular file (a FIFO blocked the call
 /// forever, `/dev/zero` grew without end), at most `max` bytes. The file is
 /// opened without blocking and checked after opening (no window between a
 /// check and the open).
-pub fn read_file(path: &std::path::Path, max: usize) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read_file(path: &std::path::Path, max: usize) -> std::io::Result<Vec<u8>> {
     use std::io::{Error, ErrorKind, Read};
     use std::os::unix::fs::OpenOptionsExt;
     let file = std::fs::OpenOptions::new()
@@ -110,6 +110,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let fifo = dir.join("fifo");
         let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo reads a NUL-terminated path that outlives the call.
         assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
         let started = std::time::Instant::now();
         let e = read_file(&fifo, 100).unwrap_err().to_string();

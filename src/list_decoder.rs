@@ -20,7 +20,7 @@ use mlua::{Lua, Table, Value};
 use std::rc::Rc;
 
 /// An object's JSON text, as it came in the body.
-pub type JsonText = Box<[u8]>;
+pub(crate) type JsonText = Box<[u8]>;
 
 /// Where the scan is in the top-level object.
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -54,7 +54,7 @@ struct ValueScan {
     scalar: bool,
 }
 
-pub struct ListDecoder {
+pub(crate) struct ListDecoder {
     /// A handle of the state (owned, so a pending call can keep its decoder).
     lua: Lua,
     /// The whole body so far: values are decoded from it in place, and it is
@@ -80,7 +80,7 @@ pub struct ListDecoder {
 }
 
 impl ListDecoder {
-    pub fn new(lua: &Lua) -> Self {
+    pub(crate) fn new(lua: &Lua) -> Self {
         ListDecoder {
             lua: lua.clone(),
             body: Vec::new(),
@@ -105,7 +105,7 @@ impl ListDecoder {
 
     /// The decoded document: `Nil` for an empty body, the whole-body
     /// decoder's result (or error) when the incremental scan gave up.
-    pub fn finish(self) -> Result<Value, String> {
+    pub(crate) fn finish(self) -> Result<Value, String> {
         if self.body.iter().all(u8::is_ascii_whitespace) {
             return Ok(Value::Nil);
         }
@@ -124,7 +124,7 @@ impl ListDecoder {
 
     /// As `finish`, with each element of `items` also as the JSON text it came
     /// in; `None` for those when the whole body had to be decoded instead.
-    pub fn finish_with_items(self) -> (Result<Value, String>, Option<Vec<JsonText>>) {
+    pub(crate) fn finish_with_items(self) -> (Result<Value, String>, Option<Vec<JsonText>>) {
         let whole = !self.broken && self.at == At::Done && self.top.is_some();
         let items = whole.then(|| {
             self.item_spans

@@ -16,13 +16,13 @@ use std::time::Duration;
 
 /// A loaded configuration: a kubeconfig file with a selected context, or
 /// settings made from a token or the in-cluster service account.
-pub struct LuaConfig {
+pub(crate) struct LuaConfig {
     file: RefCell<Option<KubeConfig>>,
     settings: RefCell<Arc<ClusterSettings>>,
 }
 
 impl LuaConfig {
-    pub fn from_file(cfg: KubeConfig) -> Self {
+    pub(crate) fn from_file(cfg: KubeConfig) -> Self {
         let settings = Arc::new(cfg.settings.clone());
         LuaConfig {
             file: RefCell::new(Some(cfg)),
@@ -30,7 +30,7 @@ impl LuaConfig {
         }
     }
 
-    pub fn from_settings(mut settings: ClusterSettings) -> Self {
+    pub(crate) fn from_settings(mut settings: ClusterSettings) -> Self {
         settings.server = config::without_userinfo(&settings.server);
         LuaConfig {
             file: RefCell::new(None),
@@ -38,7 +38,7 @@ impl LuaConfig {
         }
     }
 
-    pub fn settings(&self) -> Arc<ClusterSettings> {
+    pub(crate) fn settings(&self) -> Arc<ClusterSettings> {
         self.settings.borrow().clone()
     }
 
@@ -333,7 +333,7 @@ impl UserData for LuaConfig {
 
 /// `from_kube_config(path?, context?)`: one file, or with no path every file
 /// of `$KUBECONFIG` merged (else `$HOME/.kube/config`).
-pub fn from_kube_config(
+pub(crate) fn from_kube_config(
     _: &Lua,
     (path, context): (Option<String>, Option<String>),
 ) -> mlua::Result<LuaConfig> {
@@ -348,7 +348,7 @@ pub fn from_kube_config(
 /// `in_cluster_config(dir?)`: the pod's service account. `dir` replaces
 /// /var/run/secrets/kubernetes.io/serviceaccount (for tests); only the
 /// calling script can pass it, the environment cannot redirect it.
-pub fn in_cluster_config(_: &Lua, dir: Option<String>) -> mlua::Result<LuaConfig> {
+pub(crate) fn in_cluster_config(_: &Lua, dir: Option<String>) -> mlua::Result<LuaConfig> {
     let dir = dir.unwrap_or_else(|| config::SERVICE_ACCOUNT_DIR.to_string());
     Ok(LuaConfig::from_settings(
         config::in_cluster(Path::new(&dir)).map_err(err)?,
@@ -356,7 +356,10 @@ pub fn in_cluster_config(_: &Lua, dir: Option<String>) -> mlua::Result<LuaConfig
 }
 
 /// `from_token(token, server?)`: the server defaults to the in-cluster address.
-pub fn from_token(_: &Lua, (token, server): (Value, Option<String>)) -> mlua::Result<LuaConfig> {
+pub(crate) fn from_token(
+    _: &Lua,
+    (token, server): (Value, Option<String>),
+) -> mlua::Result<LuaConfig> {
     let token = match token {
         Value::String(s) if !s.as_bytes().is_empty() => Secret::new(s.as_bytes().to_vec()),
         other => {
@@ -391,7 +394,7 @@ pub fn from_token(_: &Lua, (token, server): (Value, Option<String>)) -> mlua::Re
 /// `cert_file_`, `key_file_`), which is how luakube built a config by hand;
 /// `Config:new{}` / `Config:new()` make a config without a server, as in
 /// luakube (a client made from it raises).
-pub fn config_from_table(_: &Lua, t: Option<Table>) -> mlua::Result<LuaConfig> {
+pub(crate) fn config_from_table(_: &Lua, t: Option<Table>) -> mlua::Result<LuaConfig> {
     let Some(t) = t else {
         return Ok(LuaConfig::from_settings(ClusterSettings::default()));
     };
@@ -497,7 +500,7 @@ fn settings_from_duck(conf: &Table) -> mlua::Result<ClusterSettings> {
 }
 
 /// `api.Client:new(conf, panic?, mock?)`.
-pub fn new_client(
+pub(crate) fn new_client(
     lua: &Lua,
     (conf, panic, mock): (Value, Option<bool>, Option<bool>),
 ) -> mlua::Result<ApiClient> {

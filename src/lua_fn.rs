@@ -42,7 +42,7 @@ fn factory(lua: &Lua) -> mlua::Result<(Function, Table)> {
 }
 
 /// The text of an mlua error without mlua's decorations.
-pub fn message(e: &mlua::Error) -> String {
+pub(crate) fn message(e: &mlua::Error) -> String {
     match e {
         mlua::Error::RuntimeError(m) => m.clone(),
         mlua::Error::CallbackError { cause, .. } => message(cause),
@@ -110,7 +110,7 @@ fn in_call<R>(f: impl FnOnce() -> R) -> R {
 }
 
 /// A Lua function running `f`, raising its errors as positioned strings.
-pub fn function<A, R, F>(lua: &Lua, f: F) -> mlua::Result<Function>
+pub(crate) fn function<A, R, F>(lua: &Lua, f: F) -> mlua::Result<Function>
 where
     A: FromLuaMulti,
     R: IntoLuaMulti,
@@ -183,7 +183,7 @@ fn instances(lua: &Lua) -> mlua::Result<Table> {
 }
 
 /// Makes userdata of `value`, recorded as a genuine `T`.
-pub fn userdata<T: UserData + 'static>(lua: &Lua, value: T) -> mlua::Result<AnyUserData> {
+pub(crate) fn userdata<T: UserData + 'static>(lua: &Lua, value: T) -> mlua::Result<AnyUserData> {
     let ud = lua.create_userdata(value)?;
     let all = instances(lua)?;
     all.raw_set(&ud, token::<T>())?;
@@ -198,43 +198,37 @@ fn guard_gc<T: 'static>(lua: &Lua, ud: &AnyUserData, all: Table) -> mlua::Result
     if lua.named_registry_value::<bool>(&key).unwrap_or(false) {
         return Ok(());
     }
-    // SAFETY: only stack operations on the userdata's metatable, which mlua
-    // gave every userdata it creates; the stack is restored by exec_raw.
-    let collect: Value = unsafe {
-        lua.exec_raw(ud, |state| {
-            if mlua::ffi::lua_getmetatable(state, 1) == 0 {
-                mlua::ffi::lua_pushnil(state);
-            } else {
-                mlua::ffi::lua_pushstring(state, c"__gc".as_ptr());
-                mlua::ffi::lua_rawget(state, -2);
-            }
-            mlua::ffi::lua_replace(state, 1);
-            mlua::ffi::lua_settop(state, 1);
-        })?
-    };
+    // Raw: mlua protects userdata metatables from Lua code.
+    let collect: Value = crate::lua_raw::run(lua, ud, |stack| {
+        if stack.get_metatable(1) {
+            stack.raw_get_field(-1, "__gc");
+        } else {
+            stack.push_nil();
+        }
+        stack.replace(1);
+        stack.set_top(1);
+    })?;
     if let Value::Function(collect) = collect {
         let guarded: Function =
             lua.load(GC_GUARD)
                 .set_name("=kube.core")
                 .call((all, token::<T>(), collect))?;
-        // SAFETY: as above; sets one field of the same metatable.
-        unsafe {
-            lua.exec_raw::<()>((ud, guarded), |state| {
-                if mlua::ffi::lua_getmetatable(state, 1) != 0 {
-                    mlua::ffi::lua_pushstring(state, c"__gc".as_ptr());
-                    mlua::ffi::lua_pushvalue(state, 2);
-                    mlua::ffi::lua_rawset(state, -3);
-                }
-                mlua::ffi::lua_settop(state, 0);
-            })?;
-        }
+        // Sets one field of the same metatable.
+        crate::lua_raw::run::<()>(lua, (ud, guarded), |stack| {
+            if stack.get_metatable(1) {
+                stack.push_str("__gc");
+                stack.push_copy(2);
+                stack.raw_set(-3);
+            }
+            stack.set_top(0);
+        })?;
     }
     lua.set_named_registry_value(&key, true)
 }
 
 /// `ud` as a `T`, if it was made as one by `userdata` (whatever metatable it
 /// carries now) and is not borrowed mutably or destroyed.
-pub fn borrow<T: 'static>(lua: &Lua, ud: &AnyUserData) -> Option<UserDataRef<T>> {
+pub(crate) fn borrow<T: 'static>(lua: &Lua, ud: &AnyUserData) -> Option<UserDataRef<T>> {
     let genuine = instances(lua)
         .and_then(|t| t.raw_get::<Value>(ud))
         .is_ok_and(|v| matches!(v, Value::LightUserData(p) if p == token::<T>()));
@@ -246,7 +240,11 @@ pub fn borrow<T: 'static>(lua: &Lua, ud: &AnyUserData) -> Option<UserDataRef<T>>
 }
 
 /// The first value as a genuine `T`, else the "call it as a method" error.
-pub fn this<T: 'static>(lua: &Lua, v: Option<Value>, what: &str) -> mlua::Result<UserDataRef<T>> {
+pub(crate) fn this<T: 'static>(
+    lua: &Lua,
+    v: Option<Value>,
+    what: &str,
+) -> mlua::Result<UserDataRef<T>> {
     match v {
         Some(Value::UserData(ud)) => borrow::<T>(lua, &ud),
         _ => None,
@@ -260,7 +258,7 @@ pub fn this<T: 'static>(lua: &Lua, v: Option<Value>, what: &str) -> mlua::Result
 
 /// A method of userdata `T`: the first argument must be that userdata, so a
 /// `.` instead of `:` gets a clear message.
-pub fn method<T, A, R, F>(lua: &Lua, what: &'static str, f: F) -> mlua::Result<Function>
+pub(crate) fn method<T, A, R, F>(lua: &Lua, what: &'static str, f: F) -> mlua::Result<Function>
 where
     T: 'static,
     A: FromLuaMulti,
@@ -277,7 +275,7 @@ where
 
 /// A module function named `what` (`config.from_kube_config`): arguments of
 /// the wrong type and every other error name it.
-pub fn named<A, R, F>(lua: &Lua, what: &'static str, f: F) -> mlua::Result<Function>
+pub(crate) fn named<A, R, F>(lua: &Lua, what: &'static str, f: F) -> mlua::Result<Function>
 where
     A: FromLuaMulti,
     R: IntoLuaMulti,
@@ -306,7 +304,7 @@ fn naming(what: &str, e: mlua::Error) -> mlua::Error {
 }
 
 /// A table of methods (for a userdata `__index`).
-pub fn table(lua: &Lua, entries: Vec<(&str, Function)>) -> mlua::Result<Table> {
+pub(crate) fn table(lua: &Lua, entries: Vec<(&str, Function)>) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     for (k, f) in entries {
         t.raw_set(k, f)?;

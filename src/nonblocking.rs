@@ -56,7 +56,7 @@ enum State {
 }
 
 /// A call running in the background (`kube.Pending`).
-pub struct Pending {
+pub(crate) struct Pending {
     state: RefCell<State>,
     signal: Arc<Signal>,
 }

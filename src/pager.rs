@@ -11,23 +11,24 @@ use crate::call::{ClientCore, Started};
 use crate::convert::{self, Format};
 use crate::iterator::Step;
 use crate::list_decoder::{JsonText, ListDecoder};
+use crate::lua_raw::{self, Stack};
 use crate::returns::{http_error, shape, Reply, Wrap};
 use crate::runtime::Signal;
 use crate::transport::BodySink;
 use crate::view::View;
-use mlua::{ffi, IntoLuaMulti, Lua, MultiValue, Table, Value};
+use mlua::{IntoLuaMulti, Lua, MultiValue, Table, Value};
 use std::collections::{HashSet, VecDeque};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
 /// Default page size for `rc:iter`.
-pub const DEFAULT_PAGE_SIZE: i64 = 500;
+pub(crate) const DEFAULT_PAGE_SIZE: i64 = 500;
 /// Restarts after expired continue tokens before giving up.
 const MAX_RESTARTS: u32 = 5;
 
 /// Why a page could not be read.
-pub enum PageError {
+pub(crate) enum PageError {
     /// The server answered with an error status.
     Http {
         code: u16,
@@ -48,7 +49,7 @@ impl From<mlua::Error> for PageError {
 }
 
 impl PageError {
-    pub fn into_lua(self) -> mlua::Error {
+    pub(crate) fn into_lua(self) -> mlua::Error {
         match self {
             PageError::Http { code, message } => http_error(code, &message),
             PageError::Unreachable(m) => mlua::Error::runtime(m),
@@ -59,10 +60,10 @@ impl PageError {
 }
 
 /// `namespace/name`, `resourceVersion` and `uid` of an object.
-pub struct Identity {
-    pub key: String,
-    pub resource_version: Option<String>,
-    pub uid: Option<String>,
+pub(crate) struct Identity {
+    pub(crate) key: String,
+    pub(crate) resource_version: Option<String>,
+    pub(crate) uid: Option<String>,
 }
 
 fn string_field(t: &Table, field: &str) -> mlua::Result<Option<String>> {
@@ -72,20 +73,11 @@ fn string_field(t: &Table, field: &str) -> mlua::Result<Option<String>> {
     })
 }
 
-/// Pushes `key` as a Lua string.
-unsafe fn push_key(state: *mut ffi::lua_State, key: &str) {
-    ffi::lua_pushlstring(state, key.as_ptr().cast(), key.len());
-}
-
 /// The string at the top of the stack, if it is one.
-unsafe fn top_string(state: *mut ffi::lua_State) -> Option<String> {
-    if ffi::lua_type(state, -1) != ffi::LUA_TSTRING {
-        return None;
-    }
-    let mut len = 0usize;
-    let p = ffi::lua_tolstring(state, -1, &mut len);
-    let bytes = std::slice::from_raw_parts(p.cast::<u8>(), len);
-    Some(String::from_utf8_lossy(bytes).into_owned())
+fn top_string(stack: Stack) -> Option<String> {
+    stack
+        .string(-1)
+        .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
 }
 
 /// Reads `metadata.namespace`, `.name`, `.resourceVersion` and `.uid` with
@@ -93,26 +85,22 @@ unsafe fn top_string(state: *mut ffi::lua_State) -> Option<String> {
 /// for a missing field), in one call into Lua: this runs for every watch
 /// event and list item, and field-by-field reads through mlua cost as much
 /// as decoding a small object.
-pub fn identity(lua: &Lua, obj: &Table) -> mlua::Result<Identity> {
+pub(crate) fn identity(lua: &Lua, obj: &Table) -> mlua::Result<Identity> {
     const FIELDS: [&str; 4] = ["namespace", "name", "resourceVersion", "uid"];
     let mut values: [Option<String>; 4] = Default::default();
     let mut has_metadata = false;
-    unsafe {
-        lua.exec_raw::<()>(obj, |state| {
-            push_key(state, "metadata");
-            ffi::lua_rawget(state, 1);
-            if ffi::lua_type(state, 2) != ffi::LUA_TTABLE {
-                return;
-            }
-            has_metadata = true;
-            for (slot, field) in values.iter_mut().zip(FIELDS) {
-                push_key(state, field);
-                ffi::lua_rawget(state, 2);
-                *slot = top_string(state);
-                ffi::lua_settop(state, 2);
-            }
-        })?;
-    }
+    lua_raw::run::<()>(lua, obj, |stack| {
+        stack.raw_get_field(1, "metadata");
+        if stack.kind(2) != lua_raw::LUA_TTABLE {
+            return;
+        }
+        has_metadata = true;
+        for (slot, field) in values.iter_mut().zip(FIELDS) {
+            stack.raw_get_field(2, field);
+            *slot = top_string(stack);
+            stack.set_top(2);
+        }
+    })?;
     if !has_metadata {
         return Err(mlua::Error::runtime("object without metadata"));
     }
@@ -125,54 +113,47 @@ pub fn identity(lua: &Lua, obj: &Table) -> mlua::Result<Identity> {
 }
 
 /// A watch event's `type` (if a string) and `object`, read raw in one call.
-pub fn event_parts(lua: &Lua, event: &Table) -> mlua::Result<(Option<String>, Value)> {
+pub(crate) fn event_parts(lua: &Lua, event: &Table) -> mlua::Result<(Option<String>, Value)> {
     let mut kind = None;
-    let object: Value = unsafe {
-        lua.exec_raw(event, |state| {
-            push_key(state, "type");
-            ffi::lua_rawget(state, 1);
-            kind = top_string(state);
-            push_key(state, "object");
-            ffi::lua_rawget(state, 1);
-            ffi::lua_replace(state, 1);
-            ffi::lua_settop(state, 1);
-        })?
-    };
+    let object: Value = lua_raw::run(lua, event, |stack| {
+        stack.raw_get_field(1, "type");
+        kind = top_string(stack);
+        stack.raw_get_field(1, "object");
+        stack.replace(1);
+        stack.set_top(1);
+    })?;
     Ok((kind, object))
 }
 
 /// `kind` and `apiVersion` set on list items that lack them (real servers
 /// leave them out of list items; watch events and gets carry them).
 #[derive(Clone)]
-pub struct Stamp {
-    pub api_version: String,
-    pub kind: String,
+pub(crate) struct Stamp {
+    pub(crate) api_version: String,
+    pub(crate) kind: String,
 }
 
 impl Stamp {
-    pub fn apply(&self, lua: &Lua, obj: &Table) -> mlua::Result<()> {
-        unsafe {
-            lua.exec_raw::<()>(obj, |state| {
-                for (field, value) in [("kind", &self.kind), ("apiVersion", &self.api_version)] {
-                    push_key(state, field);
-                    ffi::lua_rawget(state, 1);
-                    let missing = ffi::lua_type(state, -1) == ffi::LUA_TNIL;
-                    ffi::lua_settop(state, 1);
-                    if missing {
-                        push_key(state, field);
-                        push_key(state, value);
-                        ffi::lua_rawset(state, 1);
-                    }
+    pub(crate) fn apply(&self, lua: &Lua, obj: &Table) -> mlua::Result<()> {
+        lua_raw::run(lua, obj, |stack| {
+            for (field, value) in [("kind", &self.kind), ("apiVersion", &self.api_version)] {
+                stack.raw_get_field(1, field);
+                let missing = stack.kind(-1) == lua_raw::LUA_TNIL;
+                stack.set_top(1);
+                if missing {
+                    stack.push_str(field);
+                    stack.push_str(value);
+                    stack.raw_set(1);
                 }
-            })
-        }
+            }
+        })
     }
 }
 
 /// A listed object, with its JSON text when the pager keeps it.
-pub type PageItem = (Table, Option<JsonText>);
+pub(crate) type PageItem = (Table, Option<JsonText>);
 
-pub struct Pager {
+pub(crate) struct Pager {
     core: Rc<ClientCore>,
     path: String,
     /// The caller's query (selectors …); `limit`/`continue` are added per page.
@@ -183,7 +164,7 @@ pub struct Pager {
     /// The page's objects, each with its JSON text when `keep_json`.
     page: VecDeque<PageItem>,
     /// Keep each object's JSON text as it came (for the watch's last states).
-    pub keep_json: bool,
+    pub(crate) keep_json: bool,
     started: bool,
     /// The resourceVersion of the list snapshot (from the first page).
     resource_version: Option<String>,
@@ -196,13 +177,13 @@ pub struct Pager {
     /// The page request under way.
     inflight: Option<Started>,
     /// What the page requests notify.
-    pub signal: Arc<Signal>,
+    pub(crate) signal: Arc<Signal>,
     /// Metadata-only or projected items (`view.rs`).
     pub(crate) view: View,
 }
 
 impl Pager {
-    pub fn new(
+    pub(crate) fn new(
         core: Rc<ClientCore>,
         path: String,
         query: Option<Table>,
@@ -230,24 +211,15 @@ impl Pager {
     }
 
     /// The resourceVersion of the snapshot being listed (after the first page).
-    pub fn resource_version(&self) -> Option<&str> {
+    pub(crate) fn resource_version(&self) -> Option<&str> {
         self.resource_version.as_deref()
     }
 
-    /// The next object, `None` after the last page.
-    pub fn next_item(&mut self, lua: &Lua) -> Result<Option<Table>, PageError> {
-        Ok(self.next_item_with_json(lua)?.map(|(item, _)| item))
-    }
-
-    /// The next object, with its JSON text as it came when `keep_json` (and
-    /// the page could be scanned for it).
-    pub fn next_item_with_json(&mut self, lua: &Lua) -> Result<Option<PageItem>, PageError> {
-        self.next_item_until(lua, None)
-    }
-
-    /// As `next_item_with_json`, waiting for a page until `until` at the
-    /// latest (`PageError::NotYet` then).
-    pub fn next_item_until(
+    /// The next object (`None` after the last page), with its JSON text as
+    /// it came when `keep_json` (and the page could be scanned for it),
+    /// waiting for a page until `until` at the latest (`PageError::NotYet`
+    /// then; forever when `None`).
+    pub(crate) fn next_item_until(
         &mut self,
         lua: &Lua,
         until: Option<Instant>,
@@ -285,7 +257,7 @@ impl Pager {
     }
 
     /// Every page was handed out.
-    pub fn finished(&self) -> bool {
+    pub(crate) fn finished(&self) -> bool {
         self.started
             && self.continue_token.is_none()
             && self.page.is_empty()
@@ -402,9 +374,9 @@ impl Pager {
 }
 
 /// `rc:iter(query?, opts?)`: every item across pages, wrapped like `get`'s.
-pub struct ListIter {
-    pub pager: Pager,
-    pub namespaced: bool,
+pub(crate) struct ListIter {
+    pub(crate) pager: Pager,
+    pub(crate) namespaced: bool,
 }
 
 impl Step for ListIter {

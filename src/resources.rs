@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 /// Where a resource lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
+pub(crate) enum Scope {
     Namespaced,
     Cluster,
     /// persistentvolumes: luakube built namespaced URLs when given a namespace;
@@ -17,7 +17,7 @@ pub enum Scope {
 
 /// Methods beyond the common verbs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Extra {
+pub(crate) enum Extra {
     /// `pods/log`: `logs`, `follow_logs`.
     Logs,
     /// `pods/ephemeralcontainers`: `ephemeralcontainers`.
@@ -41,35 +41,35 @@ pub enum Extra {
 }
 
 #[derive(Debug)]
-pub struct Resource {
-    pub name: &'static str,
-    pub aliases: &'static [&'static str],
-    pub kind: &'static str,
-    pub scope: Scope,
-    pub status: bool,
-    pub delete_collection: bool,
-    pub extras: &'static [Extra],
+pub(crate) struct Resource {
+    pub(crate) name: &'static str,
+    pub(crate) aliases: &'static [&'static str],
+    pub(crate) kind: &'static str,
+    pub(crate) scope: Scope,
+    pub(crate) status: bool,
+    pub(crate) delete_collection: bool,
+    pub(crate) extras: &'static [Extra],
 }
 
 #[derive(Debug)]
-pub struct Group {
+pub(crate) struct Group {
     /// The client method, e.g. `corev1`.
-    pub method: &'static str,
+    pub(crate) method: &'static str,
     /// `apiVersion` of its objects, e.g. `apps/v1`.
-    pub version: &'static str,
+    pub(crate) version: &'static str,
     /// `api` for the core group, `apis` for named groups.
-    pub base: &'static str,
-    pub resources: &'static [Resource],
+    pub(crate) base: &'static str,
+    pub(crate) resources: &'static [Resource],
 }
 
 impl Resource {
-    pub fn has(&self, extra: Extra) -> bool {
+    pub(crate) fn has(&self, extra: Extra) -> bool {
         self.extras.contains(&extra)
     }
 }
 
 impl Group {
-    pub fn resource(&self, name: &str) -> Option<&'static Resource> {
+    pub(crate) fn resource(&self, name: &str) -> Option<&'static Resource> {
         self.resources
             .iter()
             .find(|r| r.name == name || r.aliases.contains(&name))
@@ -157,7 +157,7 @@ fn built_in(r: &'static kube_model::ResourceInfo, face: kube_model::LuaFace) -> 
 
 /// The group clients of the Lua API (`client:corev1()` …), built once from
 /// the shared table (model/src/table.rs).
-pub static GROUPS: LazyLock<Vec<Group>> = LazyLock::new(|| {
+pub(crate) static GROUPS: LazyLock<Vec<Group>> = LazyLock::new(|| {
     kube_model::lua_groups()
         .into_iter()
         .map(|g| {
@@ -176,13 +176,13 @@ pub static GROUPS: LazyLock<Vec<Group>> = LazyLock::new(|| {
         .collect()
 });
 
-pub fn group(method: &str) -> Option<&'static Group> {
-    GROUPS.iter().find(|g| g.method == method)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn group(method: &str) -> Option<&'static Group> {
+        GROUPS.iter().find(|g| g.method == method)
+    }
 
     #[test]
     fn aliases_resolve_and_are_unique() {

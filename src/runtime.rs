@@ -228,7 +228,7 @@ struct SignalState {
 }
 
 /// The identity and wake-up of one handle (see the module text).
-pub struct Signal {
+pub(crate) struct Signal {
     id: u64,
     /// Lua asked for the id or readiness: only such handles enter the
     /// ready set (blocking calls never do, so it stays small).

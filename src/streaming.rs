@@ -47,7 +47,7 @@ impl LineBuffer {
     }
 
     /// Bytes of the line not yet complete (after `next_line` found none).
-    pub fn incomplete(&self) -> usize {
+    pub(crate) fn incomplete(&self) -> usize {
         self.pending.len() - self.start
     }
 
@@ -62,7 +62,7 @@ impl LineBuffer {
 }
 
 /// What reading a line produced.
-pub enum Line {
+pub(crate) enum Line {
     /// A complete line (ended by a newline).
     Text(Vec<u8>),
     /// What was left without a newline when the stream ended: cut off when
@@ -75,14 +75,14 @@ pub enum Line {
 }
 
 /// A streaming response read line by line.
-pub struct LineStream {
+pub(crate) struct LineStream {
     response: StreamingResponse,
     buffer: LineBuffer,
     ended: bool,
 }
 
 impl LineStream {
-    pub fn new(response: StreamingResponse) -> Self {
+    pub(crate) fn new(response: StreamingResponse) -> Self {
         LineStream {
             response,
             buffer: LineBuffer::default(),
@@ -91,7 +91,7 @@ impl LineStream {
     }
 
     /// The next line, waiting until `deadline` at the latest (forever when `None`).
-    pub fn next_line(&mut self, deadline: Option<Instant>) -> Result<Line, String> {
+    pub(crate) fn next_line(&mut self, deadline: Option<Instant>) -> Result<Line, String> {
         loop {
             if let Some(line) = self.buffer.next_line() {
                 return Ok(Line::Text(line));
@@ -121,7 +121,7 @@ impl LineStream {
         }
     }
 
-    pub fn close(&mut self) {
+    pub(crate) fn close(&mut self) {
         self.response.close();
         self.ended = true;
     }
@@ -130,7 +130,7 @@ impl LineStream {
 /// Seconds from Lua (`timeout = 2.5`) as a duration; negative or NaN is an
 /// error, and anything beyond what a `Duration` holds (1e19, infinity) is the
 /// longest one: no arithmetic on it may overflow later (see `deadline_after`).
-pub fn seconds(value: f64, what: &str) -> Result<Duration, String> {
+pub(crate) fn seconds(value: f64, what: &str) -> Result<Duration, String> {
     if value.is_nan() || value < 0.0 {
         return Err(format!(
             "{what} must be a non-negative number of seconds, got {value}"
@@ -141,7 +141,7 @@ pub fn seconds(value: f64, what: &str) -> Result<Duration, String> {
 
 /// The instant `d` from now; `None` (no deadline) when that is beyond what
 /// the clock can represent.
-pub fn deadline_after(d: Duration) -> Option<Instant> {
+pub(crate) fn deadline_after(d: Duration) -> Option<Instant> {
     Instant::now().checked_add(d)
 }
 

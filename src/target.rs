@@ -12,18 +12,18 @@ use mlua::{Lua, Table, Value};
 use std::rc::Rc;
 
 /// The top-level client: `api.Client:new(conf, panic, mock)`.
-pub struct ApiClient {
-    pub core: Rc<ClientCore>,
+pub(crate) struct ApiClient {
+    pub(crate) core: Rc<ClientCore>,
 }
 
 /// A client for one API group version (`client:corev1()`), keeping its own base.
-pub struct GroupClient {
+pub(crate) struct GroupClient {
     pub(crate) core: Rc<ClientCore>,
     pub(crate) group: &'static Group,
 }
 
 /// A client for one resource, optionally in one namespace.
-pub struct ResourceClient {
+pub(crate) struct ResourceClient {
     pub(crate) core: Rc<ClientCore>,
     pub(crate) group: &'static Group,
     pub(crate) res: &'static Resource,

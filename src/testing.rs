@@ -143,7 +143,7 @@ fn fresh_dir() -> Result<PathBuf, String> {
 /// `testing.start{seed = "file.yaml" | {files}, bin = path, args = {...}, timeout = s,
 /// controllers = "all" | "none" | {names}, nodes = n, speed = f}`
 /// → `{url = ..., kubeconfig = ..., dir = ..., stop = function, restart = function}`.
-pub fn start(lua: &Lua, opts: Option<Table>) -> mlua::Result<Table> {
+pub(crate) fn start(lua: &Lua, opts: Option<Table>) -> mlua::Result<Table> {
     let err = mlua::Error::runtime;
     let opts = match opts {
         Some(t) => t,

@@ -11,8 +11,8 @@
 //! timeout; 429/503/504 answers and dropped connections are retried with
 //! backoff (see `retry`), a 401 with exec credentials re-runs the plugin once.
 
-pub mod proxy;
-pub mod retry;
+pub(crate) mod proxy;
+pub(crate) mod retry;
 pub(crate) mod upgrade;
 
 use crate::auth::{ClientIdentity, Presented};
@@ -27,34 +27,34 @@ use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-pub const USER_AGENT: &str = concat!("luakube-rs/", env!("CARGO_PKG_VERSION"));
+pub(crate) const USER_AGENT: &str = concat!("luakube-rs/", env!("CARGO_PKG_VERSION"));
 
 /// One HTTP request as the API layer describes it.
-pub struct Request<'a> {
-    pub method: &'a str,
-    pub url: &'a str,
-    pub body: Option<Vec<u8>>,
-    pub content_type: Option<&'a str>,
-    pub accept: &'a str,
+pub(crate) struct Request<'a> {
+    pub(crate) method: &'a str,
+    pub(crate) url: &'a str,
+    pub(crate) body: Option<Vec<u8>>,
+    pub(crate) content_type: Option<&'a str>,
+    pub(crate) accept: &'a str,
 }
 
 /// A complete response.
-pub struct Response {
-    pub status: u16,
+pub(crate) struct Response {
+    pub(crate) status: u16,
     /// Empty when a `BodySink` took a successful answer's body.
-    pub body: bytes::Bytes,
+    pub(crate) body: bytes::Bytes,
 }
 
 /// Takes a successful answer's body as it arrives, so decoding overlaps the
 /// transfer (see `list_decoder`).
-pub trait BodySink {
+pub(crate) trait BodySink {
     /// A new attempt begins: forget what earlier ones fed.
     fn restart(&mut self);
     fn feed(&mut self, chunk: &[u8]);
 }
 
 /// An HTTPS client bound to one cluster's settings.
-pub struct Transport {
+pub(crate) struct Transport {
     shared: Arc<Shared>,
 }
 
@@ -197,7 +197,7 @@ impl PendingCall {
 }
 
 impl Transport {
-    pub fn new(settings: Arc<ClusterSettings>) -> Result<Self, String> {
+    pub(crate) fn new(settings: Arc<ClusterSettings>) -> Result<Self, String> {
         // Check CA, client certificate, proxy and TLS settings now, so a
         // broken config fails at Client:new rather than on the first call.
         tls_config(&settings, settings.credentials.static_identity())?;
@@ -208,30 +208,6 @@ impl Transport {
                 http: Mutex::new(None),
             }),
         })
-    }
-
-    pub fn settings(&self) -> &ClusterSettings {
-        &self.shared.settings
-    }
-
-    /// Sends a request and reads the whole answer, retrying as the retry
-    /// policy allows.
-    pub fn send(&self, req: Request<'_>) -> Result<Response, String> {
-        self.send_into(req, None)
-    }
-
-    /// As `send`, with a successful answer's body handed to `sink` as it
-    /// arrives instead of collected.
-    pub fn send_into(
-        &self,
-        req: Request<'_>,
-        sink: Option<&mut dyn BodySink>,
-    ) -> Result<Response, String> {
-        let mut pending = self.start(req, sink.is_some(), Signal::new())?;
-        pending.pump(sink, None);
-        pending
-            .take()
-            .unwrap_or_else(|| Err("the call ended without an answer".into()))
     }
 
     /// Starts a call in the background; its progress notifies `signal`.
@@ -275,15 +251,6 @@ impl Transport {
             shared: self.shared.clone(),
         })
     }
-
-    /// Sends a request and returns as soon as the status line and headers are
-    /// in; the body is then read with [`StreamingResponse::next_chunk`].
-    pub fn send_streaming(&self, req: Request<'_>) -> Result<StreamingResponse, String> {
-        let mut opening = self.start_streaming(req, Signal::new())?;
-        opening
-            .wait(None)
-            .unwrap_or_else(|| Err("the stream ended before its headers".into()))
-    }
 }
 
 /// How many bytes of a stream may wait for the Lua thread before the
@@ -302,7 +269,7 @@ impl Shared {
 
     /// A server's answer with the credentials this transport sends cut out
     /// (for error answers, which end up in messages).
-    pub fn scrub(&self, body: bytes::Bytes) -> bytes::Bytes {
+    pub(crate) fn scrub(&self, body: bytes::Bytes) -> bytes::Bytes {
         let secrets = self.settings.credentials.known_secrets();
         match crate::auth::scrub(&body, &secrets) {
             Some(clean) => clean.into(),
@@ -604,7 +571,7 @@ async fn attempt(
 }
 
 /// The `Impersonate-*` headers, as kubectl sends them.
-pub fn impersonation_headers(imp: &Impersonation) -> Vec<(String, String)> {
+pub(crate) fn impersonation_headers(imp: &Impersonation) -> Vec<(String, String)> {
     let mut out = Vec::new();
     if let Some(user) = &imp.user {
         out.push(("Impersonate-User".to_string(), user.clone()));
@@ -640,7 +607,7 @@ fn escape_header_key(key: &str) -> String {
 
 /// Joins an error with its sources, so "connection refused" is not hidden
 /// behind reqwest's generic "error sending request".
-pub fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut parts = vec![e.to_string()];
     let mut cur = e.source();
     while let Some(s) = cur {
@@ -659,7 +626,7 @@ fn provider() -> Arc<CryptoProvider> {
 
 /// Builds the TLS settings: the cluster CA (or system roots) verified by
 /// default, the optional client certificate, tls-server-name and insecure mode.
-pub fn tls_config(
+pub(crate) fn tls_config(
     s: &ClusterSettings,
     identity: Option<&ClientIdentity>,
 ) -> Result<rustls::ClientConfig, String> {
@@ -864,18 +831,18 @@ impl Opening {
 
 /// A response whose body is read piece by piece as it arrives (watch streams,
 /// followed logs) instead of being collected whole.
-pub struct StreamingResponse {
-    pub status: u16,
+pub(crate) struct StreamingResponse {
+    pub(crate) status: u16,
     body: Option<Mailbox<StreamEvent>>,
     what: String,
     /// The client's limits (one line of the stream, an error answer).
-    pub limits: crate::limits::Limits,
+    pub(crate) limits: crate::limits::Limits,
     /// Scrubs an error answer of the credentials sent.
     shared: Arc<Shared>,
 }
 
 /// One step of reading a [`StreamingResponse`].
-pub enum Chunk {
+pub(crate) enum Chunk {
     Data(bytes::Bytes),
     /// The server ended the body.
     End,
@@ -886,7 +853,7 @@ pub enum Chunk {
 impl StreamingResponse {
     /// The next piece of the body, waiting at most `wait` (forever when
     /// `None`; a zero wait only takes what has arrived).
-    pub fn next_chunk(&mut self, wait: Option<Duration>) -> Result<Chunk, String> {
+    pub(crate) fn next_chunk(&mut self, wait: Option<Duration>) -> Result<Chunk, String> {
         let Some(body) = self.body.as_mut() else {
             return Ok(Chunk::End);
         };
@@ -921,7 +888,7 @@ impl StreamingResponse {
     }
 
     /// The rest of the body (for error answers, which are short).
-    pub fn read_to_end(&mut self) -> Result<bytes::Bytes, String> {
+    pub(crate) fn read_to_end(&mut self) -> Result<bytes::Bytes, String> {
         let mut all = Vec::new();
         loop {
             match self.next_chunk(Some(Duration::from_secs(30)))? {
@@ -947,7 +914,7 @@ impl StreamingResponse {
 
     /// Drops the connection (an unfinished HTTP/1.1 body is never reused):
     /// the background task is aborted and drops it on the runtime's thread.
-    pub fn close(&mut self) {
+    pub(crate) fn close(&mut self) {
         self.body.take();
     }
 }

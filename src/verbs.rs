@@ -30,7 +30,7 @@ use mlua::{Function, IntoLuaMulti, Lua, MetaMethod, MultiValue, Table, UserData,
 use std::rc::Rc;
 
 /// The field manager `apply` uses when the caller names none.
-pub const DEFAULT_FIELD_MANAGER: &str = "luakube-rs";
+pub(crate) const DEFAULT_FIELD_MANAGER: &str = "luakube-rs";
 
 /// Which resources have a verb.
 #[derive(Clone, Copy, Debug)]

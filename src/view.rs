@@ -318,7 +318,7 @@ impl<'de> Visitor<'de> for ProjectSeed<'_> {
             push: self.push.inner(),
             node: self.node,
         };
-        let mut table = Buffered::new(self.push.state, Shape::Array);
+        let mut table = Buffered::new(self.push.stack, Shape::Array);
         loop {
             table.make_room();
             if seq.next_element_seed(inner)?.is_none() {
@@ -333,7 +333,7 @@ impl<'de> Visitor<'de> for ProjectSeed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         self.push.room().map_err(serde::de::Error::custom)?;
         let inner = self.push.inner();
-        let mut table = Buffered::new(self.push.state, Shape::Object);
+        let mut table = Buffered::new(self.push.stack, Shape::Object);
         loop {
             table.make_room();
             let key = LookupKey {

@@ -55,36 +55,36 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 const SHORT_STREAM: Duration = Duration::from_secs(1);
 
 /// What a watch is asked for; built by the resource client.
-pub struct WatchSpec {
-    pub core: Rc<ClientCore>,
+pub(crate) struct WatchSpec {
+    pub(crate) core: Rc<ClientCore>,
     /// The collection, e.g. `api/v1/namespaces/default/pods`.
-    pub path: String,
+    pub(crate) path: String,
     /// The caller's query without `resourceVersion` (selectors …).
-    pub query: Option<Table>,
-    pub resource_version: Option<String>,
-    pub namespaced: bool,
-    pub stamp: Option<Stamp>,
-    pub options: WatchOptions,
+    pub(crate) query: Option<Table>,
+    pub(crate) resource_version: Option<String>,
+    pub(crate) namespaced: bool,
+    pub(crate) stamp: Option<Stamp>,
+    pub(crate) options: WatchOptions,
 }
 
-pub struct WatchOptions {
+pub(crate) struct WatchOptions {
     /// Total time the iterator runs before it ends.
-    pub timeout: Option<Duration>,
+    pub(crate) timeout: Option<Duration>,
     /// Hand BOOKMARK events to the loop too (they are always used to resume).
-    pub bookmarks: bool,
+    pub(crate) bookmarks: bool,
     /// Reconnect when the server ends a stream (default true).
-    pub reconnect: bool,
-    pub retries: u32,
+    pub(crate) reconnect: bool,
+    pub(crate) retries: u32,
     /// `timeoutSeconds` asked of the server per connection (it ends each
     /// stream after that long; the iterator reconnects).
-    pub server_timeout: Option<u64>,
+    pub(crate) server_timeout: Option<u64>,
     /// Metadata-only or projected objects (`view.rs`).
     pub(crate) view: View,
 }
 
 impl WatchOptions {
     /// The option names `rc:watch(query, opts)` takes.
-    pub const KNOWN: &'static [&'static str] = &[
+    pub(crate) const KNOWN: &'static [&'static str] = &[
         "timeout",
         "bookmarks",
         "reconnect",
@@ -94,7 +94,7 @@ impl WatchOptions {
         "fields",
     ];
 
-    pub fn from_lua(opts: Option<Table>) -> mlua::Result<Self> {
+    pub(crate) fn from_lua(opts: Option<Table>) -> mlua::Result<Self> {
         let mut o = WatchOptions {
             timeout: None,
             bookmarks: false,
@@ -210,7 +210,7 @@ fn relist_changes(known: &HashMap<&str, Version>, fresh: &[Identity]) -> Vec<Cha
     changes
 }
 
-pub struct Watch {
+pub(crate) struct Watch {
     spec: WatchSpec,
     deadline: Option<Instant>,
     /// When the current read must return (the deadline or `w:next`'s timeout).
@@ -243,7 +243,7 @@ pub struct Watch {
 }
 
 impl Watch {
-    pub fn new(spec: WatchSpec) -> Self {
+    pub(crate) fn new(spec: WatchSpec) -> Self {
         let start = spec.resource_version.clone().filter(|rv| rv != "0");
         Watch {
             deadline: spec
@@ -271,7 +271,7 @@ impl Watch {
         }
     }
 
-    pub fn close(&mut self) {
+    pub(crate) fn close(&mut self) {
         if let Some(mut s) = self.stream.take() {
             s.close();
         }

@@ -6,10 +6,7 @@
 //! Each function panics only when a property of the module is broken; an
 //! input the module rightly rejects (an `Err`) is not a failure.
 
-use kube_core::config::KubeConfig;
-use kube_core::convert::{self, Format};
-use kube_core::query;
-use kube_core::streaming::LineBuffer;
+use kube_core::surface::{self as kube, Format, KubeConfig, LineBuffer};
 use mlua::{Lua, Table, Value};
 
 /// Runs `f` with this thread's Lua state, collecting its garbage afterwards
@@ -77,10 +74,10 @@ fn decode_and_reencode(lua: &Lua, selector: u8, text: &[u8]) {
     } else {
         Format::Yaml
     };
-    let Ok(value) = convert::decode(lua, text, format) else {
+    let Ok(value) = kube::decode(lua, text, format) else {
         return;
     };
-    let first = match (convert::encode(lua, &value, "doc"), format) {
+    let first = match (kube::encode(lua, &value, "doc"), format) {
         (Ok(json), _) => json,
         // YAML has values JSON lacks (.nan, .inf, non-string keys of tables).
         (Err(_), Format::Yaml) => return,
@@ -98,7 +95,7 @@ pub fn lua_to_json(data: &[u8]) {
         let Ok(root) = LuaBuilder::new(lua, data).build() else {
             return;
         };
-        match convert::encode(lua, &Value::Table(root), "body") {
+        match kube::encode(lua, &Value::Table(root), "body") {
             Ok(json) => assert_same_after_round_trip(lua, &json),
             Err(e) => assert!(e.starts_with("body"), "error does not name the path: {e}"),
         }
@@ -124,9 +121,9 @@ fn assert_same_after_round_trip(lua: &Lua, json: &[u8]) {
             String::from_utf8_lossy(json)
         )
     });
-    let again = convert::decode(lua, json, Format::Json)
+    let again = kube::decode(lua, json, Format::Json)
         .unwrap_or_else(|e| panic!("encoder output does not decode: {e}"));
-    let second = convert::encode(lua, &again, "doc")
+    let second = kube::encode(lua, &again, "doc")
         .unwrap_or_else(|e| panic!("decoded encoder output does not encode: {e}"));
     let reparsed: serde_json::Value = parse_json(&second).expect("second encoding");
     assert_eq!(parsed, reparsed, "round trip changed the document");
@@ -229,7 +226,7 @@ impl<'a> LuaBuilder<'a> {
                 return Ok(());
             }
             10 => {
-                let mt = convert::array_metatable(self.lua)?;
+                let mt = kube::array_metatable(self.lua)?;
                 self.tables[self.current].set_metatable(Some(mt))?;
                 return Ok(());
             }
@@ -346,7 +343,7 @@ fn query_from_entries(lua: &Lua, data: &[u8]) {
             entries += 1;
         }
     }
-    match query::build(&t) {
+    match kube::query_string(&t) {
         Ok(q) => check_query(&q, entries),
         Err(e) => assert!(
             e.starts_with("query key") || e.starts_with("query value of"),

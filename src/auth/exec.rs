@@ -14,10 +14,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-pub const API_V1: &str = "client.authentication.k8s.io/v1";
-pub const API_V1BETA1: &str = "client.authentication.k8s.io/v1beta1";
+pub(crate) const API_V1: &str = "client.authentication.k8s.io/v1";
+pub(crate) const API_V1BETA1: &str = "client.authentication.k8s.io/v1beta1";
 /// The cluster extension passed to plugins as `spec.cluster.config`.
-pub const CLUSTER_EXTENSION: &str = "client.authentication.k8s.io/exec";
+pub(crate) const CLUSTER_EXTENSION: &str = "client.authentication.k8s.io/exec";
 
 /// How much of a failing plugin's stderr an error message quotes.
 const STDERR_LIMIT: usize = 2000;
@@ -25,24 +25,24 @@ const STDERR_LIMIT: usize = 2000;
 /// The `exec` section of a kubeconfig user.
 #[derive(Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ExecConfig {
-    pub command: String,
+pub(crate) struct ExecConfig {
+    pub(crate) command: String,
     #[serde(default, deserialize_with = "crate::yaml11::null_as_empty")]
-    pub args: Vec<String>,
+    pub(crate) args: Vec<String>,
     #[serde(default, deserialize_with = "crate::yaml11::null_as_empty")]
-    pub env: Vec<ExecEnvVar>,
-    pub api_version: Option<String>,
-    pub install_hint: Option<String>,
+    pub(crate) env: Vec<ExecEnvVar>,
+    pub(crate) api_version: Option<String>,
+    pub(crate) install_hint: Option<String>,
     #[serde(default)]
-    pub provide_cluster_info: bool,
-    pub interactive_mode: Option<String>,
+    pub(crate) provide_cluster_info: bool,
+    pub(crate) interactive_mode: Option<String>,
 }
 
 #[derive(Clone, Deserialize)]
-pub struct ExecEnvVar {
-    pub name: String,
+pub(crate) struct ExecEnvVar {
+    pub(crate) name: String,
     #[serde(default)]
-    pub value: String,
+    pub(crate) value: String,
 }
 
 // Env values often carry secrets (API keys); never print them.
@@ -56,7 +56,7 @@ impl std::fmt::Debug for ExecConfig {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InteractiveMode {
+pub(crate) enum InteractiveMode {
     Never,
     IfAvailable,
     Always,
@@ -64,13 +64,13 @@ pub enum InteractiveMode {
 
 /// What one successful run of the plugin produced.
 #[derive(Debug)]
-pub struct ExecCredential {
-    pub token: Option<Secret>,
-    pub identity: Option<Arc<ClientIdentity>>,
-    pub expires: Option<SystemTime>,
+pub(crate) struct ExecCredential {
+    pub(crate) token: Option<Secret>,
+    pub(crate) identity: Option<Arc<ClientIdentity>>,
+    pub(crate) expires: Option<SystemTime>,
     /// Distinguishes runs: a transport rebuilds its TLS client when the
     /// identity's generation changes.
-    pub generation: u64,
+    pub(crate) generation: u64,
 }
 
 impl ExecCredential {
@@ -81,7 +81,7 @@ impl ExecCredential {
 
 /// An exec plugin with its cached credential.
 #[derive(Debug)]
-pub struct ExecAuth {
+pub(crate) struct ExecAuth {
     config: ExecConfig,
     api_version: &'static str,
     mode: InteractiveMode,
@@ -94,7 +94,7 @@ static GENERATION: AtomicU64 = AtomicU64::new(1);
 
 impl ExecAuth {
     /// Checks the plugin's settings (errors are worded for the user).
-    pub fn new(config: ExecConfig, cluster: serde_json::Value) -> Result<Self, String> {
+    pub(crate) fn new(config: ExecConfig, cluster: serde_json::Value) -> Result<Self, String> {
         let cmd = &config.command;
         if cmd.is_empty() {
             return Err("exec plugin: command is empty".into());
@@ -134,13 +134,9 @@ impl ExecAuth {
         })
     }
 
-    pub fn command(&self) -> &str {
-        &self.config.command
-    }
-
     /// The current credential: cached, or from a new run of the plugin when
     /// there is none yet or it has expired.
-    pub fn credential(&self, limits: &Limits) -> Result<Arc<ExecCredential>, String> {
+    pub(crate) fn credential(&self, limits: &Limits) -> Result<Arc<ExecCredential>, String> {
         let mut slot = self.cached.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(c) = slot.as_ref() {
             if !c.expired(SystemTime::now()) {
@@ -154,7 +150,7 @@ impl ExecAuth {
 
     /// The token of the cached credential, if there is one (for scrubbing
     /// messages; never runs the plugin).
-    pub fn cached_token(&self) -> Option<Secret> {
+    pub(crate) fn cached_token(&self) -> Option<Secret> {
         let slot = self.cached.lock().unwrap_or_else(|p| p.into_inner());
         slot.as_ref().and_then(|c| c.token.clone())
     }
@@ -162,7 +158,7 @@ impl ExecAuth {
     /// Forgets the credential of run `generation` after the server rejected it
     /// (401), so the next `credential()` runs the plugin again. Returns false
     /// when a newer credential is already cached.
-    pub fn invalidate(&self, generation: u64) -> bool {
+    pub(crate) fn invalidate(&self, generation: u64) -> bool {
         let mut slot = self.cached.lock().unwrap_or_else(|p| p.into_inner());
         match slot.as_ref() {
             Some(c) if c.generation != generation => false,
@@ -402,7 +398,7 @@ struct RawStatus {
 
 /// Reads the ExecCredential a plugin printed. Errors never quote the output:
 /// it holds secrets.
-pub fn parse_credential(
+pub(crate) fn parse_credential(
     stdout: &[u8],
     api_version: &str,
     generation: u64,
@@ -468,7 +464,7 @@ pub fn parse_credential(
 
 /// Parses an RFC 3339 time such as `2024-05-01T12:00:00Z` or
 /// `2024-05-01T12:00:00.5+02:00`.
-pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
+pub(crate) fn parse_rfc3339(s: &str) -> Option<SystemTime> {
     let b = s.as_bytes();
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
         return None;

@@ -7,7 +7,7 @@
 use std::net::IpAddr;
 
 /// The proxy URL with any password removed, for error messages.
-pub fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => format!("{}<redacted>@{}", &url[..s + 3], &url[at + 1..]),
         _ => url.to_string(),
@@ -38,7 +38,7 @@ fn normalize(url: &str) -> Result<String, String> {
 }
 
 /// The reqwest proxy for a cluster: `proxy-url` when set, else the environment.
-pub fn for_cluster(proxy_url: Option<&str>) -> Result<Option<reqwest::Proxy>, String> {
+pub(crate) fn for_cluster(proxy_url: Option<&str>) -> Result<Option<reqwest::Proxy>, String> {
     if let Some(url) = proxy_url {
         let url = normalize(url)?;
         return reqwest::Proxy::all(&url)
@@ -62,14 +62,14 @@ pub fn for_cluster(proxy_url: Option<&str>) -> Result<Option<reqwest::Proxy>, St
 
 /// The proxy environment, read once (as Go reads it once per process).
 #[derive(Debug, Clone, Default)]
-pub struct EnvProxy {
+pub(crate) struct EnvProxy {
     https: Option<String>,
     http: Option<String>,
     no_proxy: Vec<String>,
 }
 
 impl EnvProxy {
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Self {
+    pub(crate) fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Self {
         let var = |upper: &str| {
             get(upper)
                 .or_else(|| get(&upper.to_ascii_lowercase()))
@@ -88,7 +88,7 @@ impl EnvProxy {
     }
 
     /// The proxy to use for `url`, if any.
-    pub fn proxy_for(&self, url: &reqwest::Url) -> Option<String> {
+    pub(crate) fn proxy_for(&self, url: &reqwest::Url) -> Option<String> {
         let proxy = match url.scheme() {
             "https" => self.https.clone(),
             "http" => self.http.clone(),

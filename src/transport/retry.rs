@@ -7,15 +7,15 @@ use std::time::Duration;
 
 /// Retry settings (`conf:set_retries{...}` from Lua).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RetryPolicy {
+pub(crate) struct RetryPolicy {
     /// Tries in all, the first one included (1 = never retry).
-    pub max_tries: u32,
+    pub(crate) max_tries: u32,
     /// The wait before the first retry; doubled for each further one.
-    pub base: Duration,
+    pub(crate) base: Duration,
     /// No single wait computed by backoff is longer than this.
-    pub max_delay: Duration,
+    pub(crate) max_delay: Duration,
     /// No retry starts after this much time since the first try.
-    pub budget: Duration,
+    pub(crate) budget: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -30,17 +30,17 @@ impl Default for RetryPolicy {
 }
 
 /// Statuses that say "try again later": too many requests, unavailable, gateway timeout.
-pub fn retriable_status(status: u16) -> bool {
+pub(crate) fn retriable_status(status: u16) -> bool {
     matches!(status, 429 | 503 | 504)
 }
 
 /// Methods that may be repeated without changing the outcome.
-pub fn idempotent(method: &str) -> bool {
+pub(crate) fn idempotent(method: &str) -> bool {
     matches!(method, "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS")
 }
 
 /// Retry-After in seconds (the form API servers send); HTTP dates are ignored.
-pub fn parse_retry_after(value: &str) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
     value.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
@@ -48,7 +48,7 @@ impl RetryPolicy {
     /// The backoff before retry number `retry` (1-based), for a uniform
     /// random `unit` in [0, 1): half of it fixed, half jitter, so clients
     /// that failed together do not come back together.
-    pub fn backoff(&self, retry: u32, unit: f64) -> Duration {
+    pub(crate) fn backoff(&self, retry: u32, unit: f64) -> Duration {
         let factor = 2f64.powi(retry.saturating_sub(1).min(30) as i32);
         let full = (self.base.as_secs_f64() * factor).min(self.max_delay.as_secs_f64());
         Duration::from_secs_f64(full * (0.5 + 0.5 * unit.clamp(0.0, 1.0)))
@@ -56,7 +56,7 @@ impl RetryPolicy {
 
     /// The wait before the next try after `tries` tries and `elapsed` time,
     /// or `None` when the tries or the time budget are used up.
-    pub fn next_delay(
+    pub(crate) fn next_delay(
         &self,
         tries: u32,
         elapsed: Duration,
@@ -72,7 +72,7 @@ impl RetryPolicy {
 }
 
 /// A uniform random number in [0, 1) for jitter (std's randomly keyed hasher).
-pub fn jitter_unit() -> f64 {
+pub(crate) fn jitter_unit() -> f64 {
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u128(
         std::time::SystemTime::now()
@@ -85,7 +85,7 @@ pub fn jitter_unit() -> f64 {
 
 /// Whether a failed send lost its connection in a way worth retrying
 /// (reset, aborted, closed before the answer) rather than being refused or timing out.
-pub fn connection_dropped(e: &(dyn std::error::Error + 'static)) -> bool {
+pub(crate) fn connection_dropped(e: &(dyn std::error::Error + 'static)) -> bool {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = cur {
         if let Some(io) = err.downcast_ref::<std::io::Error>() {
