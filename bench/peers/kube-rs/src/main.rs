@@ -80,15 +80,13 @@ impl Counter {
     }
 }
 
-async fn typed_watch<K>(api: Api<K>, n: usize) -> Result<(), Error>
-where
-    K: Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + 'static,
-{
+/// Counts MODIFIED events of a watch stream up to the Nth.
+async fn count_modified<K: Resource>(
+    stream: impl futures::Stream<Item = Result<WatchEvent<K>, kube::Error>>,
+    n: usize,
+) -> Result<(), Error> {
     let mut counter = Counter::new(n);
-    let mut stream = api
-        .watch(&WatchParams::default().timeout(290), "0")
-        .await?
-        .boxed();
+    let mut stream = std::pin::pin!(stream);
     while let Some(ev) = stream.try_next().await? {
         if let WatchEvent::Modified(obj) = ev {
             if counter.modified(seq_of(&obj)) {
@@ -97,6 +95,17 @@ where
         }
     }
     counter.report()
+}
+
+async fn typed_watch<K>(api: Api<K>, n: usize) -> Result<(), Error>
+where
+    K: Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + 'static,
+{
+    count_modified(
+        api.watch(&WatchParams::default().timeout(290), "0").await?,
+        n,
+    )
+    .await
 }
 
 async fn runtime_watch<K>(api: Api<K>, n: usize, keep: bool) -> Result<(), Error>
@@ -149,60 +158,8 @@ async fn metadata_watch<K>(api: Api<K>, n: usize) -> Result<(), Error>
 where
     K: Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + 'static,
 {
-    let mut counter = Counter::new(n);
-    let mut stream = api
-        .watch_metadata(&WatchParams::default().timeout(290), "0")
-        .await?
-        .boxed();
-    while let Some(ev) = stream.try_next().await? {
-        if let WatchEvent::Modified(obj) = ev {
-            if counter.modified(seq_of(&obj)) {
-                break;
-            }
-        }
-    }
-    counter.report()
-}
-
-/// The metadata watcher (list, then watch), with or without a reflector.
-async fn runtime_metadata_watch<K>(
-    api: Api<PartialObjectMeta<K>>,
-    n: usize,
-    keep: bool,
-) -> Result<(), Error>
-where
-    K: Resource<DynamicType = ()>
-        + Clone
-        + std::fmt::Debug
-        + serde::de::DeserializeOwned
-        + Send
-        + Sync
-        + 'static,
-{
-    let mut counter = Counter::new(n);
-    let mut listed = false;
-    let events = watcher(api, watcher::Config::default());
-    let (reader, writer) = reflector::store::<PartialObjectMeta<K>>();
-    let mut stream = if keep {
-        events.reflect(writer).boxed()
-    } else {
-        events.boxed()
-    };
-    while let Some(ev) = stream.try_next().await? {
-        match ev {
-            watcher::Event::InitDone => listed = true,
-            watcher::Event::Apply(obj) if listed => {
-                if counter.modified(seq_of(&obj)) {
-                    break;
-                }
-            }
-            _ => {}
-        }
-    }
-    if keep {
-        eprintln!("reflector holds {} objects", reader.state().len());
-    }
-    counter.report()
+    let wp = WatchParams::default().timeout(290);
+    count_modified(api.watch_metadata(&wp, "0").await?, n).await
 }
 
 async fn watch_kind(
@@ -228,7 +185,7 @@ async fn watch_kind(
             metadata_watch(Api::<ConfigMap>::namespaced(client, ns), n).await
         }
         ("metadata_watcher", "pods") => {
-            runtime_metadata_watch(
+            runtime_watch(
                 Api::<PartialObjectMeta<Pod>>::namespaced(client, ns),
                 n,
                 false,
@@ -236,7 +193,7 @@ async fn watch_kind(
             .await
         }
         ("metadata_reflector", "pods") => {
-            runtime_metadata_watch(
+            runtime_watch(
                 Api::<PartialObjectMeta<Pod>>::namespaced(client, ns),
                 n,
                 true,
