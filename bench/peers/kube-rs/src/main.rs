@@ -96,15 +96,14 @@ impl Counter {
     }
 }
 
-async fn typed_watch<K>(api: Api<K>, n: usize) -> Result<(), Error>
-where
-    K: Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + 'static,
-{
+/// Counts MODIFIED events of a watch stream until the Nth (typed watch and
+/// watch_metadata alike).
+async fn count_modified<K: Resource>(
+    stream: impl futures::Stream<Item = Result<WatchEvent<K>, kube::Error>>,
+    n: usize,
+) -> Result<(), Error> {
     let mut counter = Counter::new(n);
-    let mut stream = api
-        .watch(&WatchParams::default().timeout(290), "0")
-        .await?
-        .boxed();
+    let mut stream = std::pin::pin!(stream);
     while let Some(ev) = stream.try_next().await? {
         if let WatchEvent::Modified(obj) = ev {
             if counter.modified(seq_of(&obj)) {
@@ -113,6 +112,11 @@ where
         }
     }
     counter.report()
+}
+
+async fn typed_watch<K: Kind>(api: Api<K>, n: usize) -> Result<(), Error> {
+    let wp = WatchParams::default().timeout(290);
+    count_modified(api.watch(&wp, "0").await?, n).await
 }
 
 /// Counts the Apply events that follow the initial list (InitDone) until the
@@ -161,19 +165,8 @@ async fn watch_with<K: Kind>(api: Api<K>, how: &str, kind: &str, n: usize) -> Re
 
 /// Api::watch_metadata: MODIFIED events of PartialObjectMetadata.
 async fn metadata_watch<K: Kind>(api: Api<K>, n: usize) -> Result<(), Error> {
-    let mut counter = Counter::new(n);
-    let mut stream = api
-        .watch_metadata(&WatchParams::default().timeout(290), "0")
-        .await?
-        .boxed();
-    while let Some(ev) = stream.try_next().await? {
-        if let WatchEvent::Modified(obj) = ev {
-            if counter.modified(seq_of(&obj)) {
-                break;
-            }
-        }
-    }
-    counter.report()
+    let wp = WatchParams::default().timeout(290);
+    count_modified(api.watch_metadata(&wp, "0").await?, n).await
 }
 
 async fn watch_kind(
