@@ -12,7 +12,7 @@ use crate::query;
 use crate::request::{join_path, HttpRequest};
 use crate::returns::{self, failure_message, Failure, Reply, Wrap};
 use crate::runtime::Signal;
-use crate::streaming::LineStream;
+use crate::transport::lines::LineStream;
 use crate::transport::{Opening, PendingCall, Request, Response, Transport};
 use crate::view::{Projection, View};
 use mlua::{IntoLuaMulti, Lua, MultiValue, Table, Value};
@@ -452,7 +452,7 @@ impl Started {
             Ok(call) => call.pump_within(
                 self.decoder
                     .as_mut()
-                    .map(|d| d as &mut dyn crate::transport::BodySink),
+                    .map(|d| d as &mut dyn crate::streaming::BodySink),
                 deadline,
                 budget,
             ),

@@ -3,7 +3,7 @@
 
 use crate::auth::exec::ExecConfig;
 use crate::auth::{Credentials, Secret, UserAuth, UserAuthError};
-use crate::transport::retry::RetryPolicy;
+use crate::retry::RetryPolicy;
 use base64::Engine;
 use serde::Deserialize;
 use std::collections::BTreeMap;

@@ -5,7 +5,7 @@
 use crate::call::{Opened, OpeningStream};
 use crate::iterator::Step;
 use crate::runtime::Signal;
-use crate::streaming::{Line, LineStream};
+use crate::transport::lines::{Line, LineStream};
 use mlua::{IntoLuaMulti, Lua, MultiValue};
 use std::sync::Arc;
 use std::time::Instant;

@@ -25,6 +25,7 @@ pub(crate) mod path;
 pub(crate) mod query;
 pub(crate) mod request;
 pub(crate) mod resources;
+pub(crate) mod retry;
 pub(crate) mod returns;
 pub(crate) mod runtime;
 pub(crate) mod streaming;

@@ -14,7 +14,7 @@
 //! errors read exactly as they always did.
 
 use crate::convert::{self, Format};
-use crate::transport::BodySink;
+use crate::streaming::BodySink;
 use crate::view::Projection;
 use mlua::{Lua, Table, Value};
 use std::rc::Rc;

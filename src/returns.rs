@@ -49,7 +49,7 @@ impl Failure {
     /// all decide by this; 500 and other codes come back at once.
     pub(crate) fn is_retriable(&self) -> bool {
         match self {
-            Failure::Status { code, .. } => crate::transport::retry::retriable_status(*code),
+            Failure::Status { code, .. } => crate::retry::retriable_status(*code),
             Failure::Unreachable(_) => true,
         }
     }
@@ -230,32 +230,13 @@ pub(crate) fn values(
 pub(crate) fn failure_message(method: &str, url: &str, code: u16, body: &[u8]) -> String {
     format!(
         "failed to perform API call: {method} {url}: {code} {}",
-        status_message(body)
+        crate::transport::status_message(body)
     )
 }
 
 /// The error an iterator raises for a failed call (the panic-mode wording).
 pub(crate) fn http_error(code: u16, message: &str) -> mlua::Error {
     mlua::Error::runtime(format!("Code {code}: {message}"))
-}
-
-/// The server's message from a Status body, or the start of a non-JSON body.
-pub(crate) fn status_message(body: &[u8]) -> String {
-    #[derive(serde::Deserialize)]
-    struct Status {
-        message: Option<String>,
-    }
-    if let Ok(Status { message: Some(m) }) = serde_json::from_slice::<Status>(body) {
-        return m;
-    }
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    let cut: String = text.chars().take(500).collect();
-    if cut.is_empty() {
-        "(empty response body)".into()
-    } else {
-        cut
-    }
 }
 
 /// A failed answer as a table: the decoded Status, or one made from the text.
@@ -268,7 +249,7 @@ pub(crate) fn failure_table(lua: &Lua, body: &[u8], code: u16) -> mlua::Result<T
     t.set("apiVersion", "v1")?;
     t.set("metadata", lua.create_table()?)?;
     t.set("status", "Failure")?;
-    t.set("message", status_message(body))?;
+    t.set("message", crate::transport::status_message(body))?;
     t.set("code", code)?;
     Ok(t)
 }

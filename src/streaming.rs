@@ -2,7 +2,6 @@
 //! object per line) and followed pod logs. Chunks from the network are cut
 //! into whole lines; a line split across chunks is held until it is complete.
 
-use crate::transport::{Chunk, StreamingResponse};
 use std::time::{Duration, Instant};
 
 /// Bytes received but not yet handed out as lines.
@@ -61,70 +60,12 @@ impl LineBuffer {
     }
 }
 
-/// What reading a line produced.
-pub(crate) enum Line {
-    /// A complete line (ended by a newline).
-    Text(Vec<u8>),
-    /// What was left without a newline when the stream ended: cut off when
-    /// the server dropped the connection mid-line.
-    Last(Vec<u8>),
-    End,
-    TimedOut,
-    /// A line grew past `limits.line` without ending (the stream is closed).
-    TooLong(String),
-}
-
-/// A streaming response read line by line.
-pub(crate) struct LineStream {
-    response: StreamingResponse,
-    buffer: LineBuffer,
-    ended: bool,
-}
-
-impl LineStream {
-    pub(crate) fn new(response: StreamingResponse) -> Self {
-        LineStream {
-            response,
-            buffer: LineBuffer::default(),
-            ended: false,
-        }
-    }
-
-    /// The next line, waiting until `deadline` at the latest (forever when `None`).
-    pub(crate) fn next_line(&mut self, deadline: Option<Instant>) -> Result<Line, String> {
-        loop {
-            if let Some(line) = self.buffer.next_line() {
-                return Ok(Line::Text(line));
-            }
-            if self.ended {
-                return Ok(match self.buffer.take_rest() {
-                    Some(rest) => Line::Last(rest),
-                    None => Line::End,
-                });
-            }
-            let limit = self.response.limits.line;
-            if self.buffer.incomplete() > limit {
-                self.close();
-                self.buffer = LineBuffer::default();
-                return Ok(Line::TooLong(crate::limits::too_large(
-                    "a line of the stream",
-                    limit,
-                )));
-            }
-            // A deadline already passed still takes what has arrived.
-            let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            match self.response.next_chunk(wait)? {
-                Chunk::Data(data) => self.buffer.push(&data),
-                Chunk::End => self.ended = true,
-                Chunk::TimedOut => return Ok(Line::TimedOut),
-            }
-        }
-    }
-
-    pub(crate) fn close(&mut self) {
-        self.response.close();
-        self.ended = true;
-    }
+/// Takes a successful answer's body as it arrives, so decoding overlaps the
+/// transfer (see `list_decoder`).
+pub(crate) trait BodySink {
+    /// A new attempt begins: forget what earlier ones fed.
+    fn restart(&mut self);
+    fn feed(&mut self, chunk: &[u8]);
 }
 
 /// Seconds from Lua (`timeout = 2.5`) as a duration; negative or NaN is an

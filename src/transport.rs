@@ -11,13 +11,15 @@
 //! timeout; 429/503/504 answers and dropped connections are retried with
 //! backoff (see `retry`), a 401 with exec credentials re-runs the plugin once.
 
+pub(crate) mod lines;
 pub(crate) mod proxy;
-pub(crate) mod retry;
 pub(crate) mod upgrade;
 
 use crate::auth::{ClientIdentity, Presented};
 use crate::config::{ClusterSettings, Impersonation};
+use crate::retry;
 use crate::runtime::{self, Mailbox, Sender, Signal};
+use crate::streaming::BodySink;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
@@ -47,14 +49,6 @@ pub(crate) struct Response {
     pub(crate) status: u16,
     /// Empty when a `BodySink` took a successful answer's body.
     pub(crate) body: bytes::Bytes,
-}
-
-/// Takes a successful answer's body as it arrives, so decoding overlaps the
-/// transfer (see `list_decoder`).
-pub(crate) trait BodySink {
-    /// A new attempt begins: forget what earlier ones fed.
-    fn restart(&mut self);
-    fn feed(&mut self, chunk: &[u8]);
 }
 
 /// An HTTPS client bound to one cluster's settings.
@@ -1168,6 +1162,25 @@ impl Drop for Transport {
 impl Drop for StreamingResponse {
     fn drop(&mut self) {
         self.close();
+    }
+}
+
+/// The server's message from a Status body, or the start of a non-JSON body.
+pub(crate) fn status_message(body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct Status {
+        message: Option<String>,
+    }
+    if let Ok(Status { message: Some(m) }) = serde_json::from_slice::<Status>(body) {
+        return m;
+    }
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    let cut: String = text.chars().take(500).collect();
+    if cut.is_empty() {
+        "(empty response body)".into()
+    } else {
+        cut
     }
 }
 

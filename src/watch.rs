@@ -44,7 +44,7 @@ use crate::pager::{
 };
 use crate::returns::{class, shape, Wrap};
 use crate::runtime::Signal;
-use crate::streaming::{Line, LineStream};
+use crate::transport::lines::{Line, LineStream};
 use crate::view::View;
 use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Table, Value};
 use std::collections::{HashMap, HashSet, VecDeque};

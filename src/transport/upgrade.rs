@@ -60,7 +60,7 @@ impl Upgrader {
         let code = resp.status().as_u16();
         if code != 101 {
             let body = resp.bytes().await.unwrap_or_default();
-            let msg = crate::returns::status_message(&body);
+            let msg = super::status_message(&body);
             return Err(format!("{what}: HTTP {code}: {msg}"));
         }
         let header = |n: &str| {
