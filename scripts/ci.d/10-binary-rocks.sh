@@ -165,7 +165,7 @@ LUA
 nv=$(KUBE_ROCK_TREE="$tree" KUBE_SMOKE_KUBECONFIG="$TMP/kc" HOME="$TMP/luajit/home" timeout 60 \
   nvim --headless -u NONE -i NONE -n -c "luafile $TMP/nvim-smoke.lua" -c 'qa!' 2>&1)
 echo "$nv"
-if echo "$nv" | grep -q '^nvim smoke ok'; then
+if grep -q '^nvim smoke ok' <<<"$nv"; then
   ok "Neovim: the rock's tree on package.path/cpath, a create and a get over HTTPS"
 else
   bad "Neovim with the rock"

@@ -45,7 +45,7 @@ single "neovim exits cleanly after using the module on the main thread and in a 
 exits_clean() {
   local out; out=$("$@" 2>&1); local rc=$?
   echo "$out" | tail -5
-  [ $rc -eq 0 ] && echo "$out" | grep -q "^in flight" && ! echo "$out" | grep -qiE "panic|abort|core dumped"
+  [ $rc -eq 0 ] && grep -q "^in flight" <<<"$out" && ! grep -qiE "panic|abort|core dumped" <<<"$out"
 }
 single "os.exit(0, true) closes the state (5.4) while a watch and a held call are in flight: rc 0, no panic" \
   exits_clean with 5.4 lua5.4 spec/hosts/exit_close.lua plain

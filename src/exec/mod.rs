@@ -889,14 +889,9 @@ fn run_job(
     job.finish(lua)
 }
 
-/// `nil, message`, raised instead in panic mode.
-fn failure(lua: &Lua, panic: bool, msg: String) -> mlua::Result<MultiValue> {
-    if panic {
-        Err(mlua::Error::runtime(msg))
-    } else {
-        (Value::Nil, msg).into_lua_multi(lua)
-    }
-}
+/// `nil, message`, raised instead in panic mode (luakube's convention, one
+/// home: `returns::unreachable`).
+use crate::returns::unreachable as failure;
 
 /// `pods:exec(...)`: the session's output gathered until it ends.
 struct OneShot {
