@@ -171,6 +171,27 @@ impl PushSeed {
         }
     }
 
+    /// Pushes the elements of `seq`, each through `inner`, as one array
+    /// table (the whole value's decoder and the projected one alike).
+    #[inline]
+    pub(crate) fn push_array<'de, A, S>(&self, mut seq: A, inner: S) -> Result<(), A::Error>
+    where
+        A: SeqAccess<'de>,
+        S: DeserializeSeed<'de, Value = ()> + Copy,
+    {
+        let mut table = Buffered::new(self.stack, Shape::Array);
+        loop {
+            table.make_room();
+            if seq.next_element_seed(inner)?.is_none() {
+                break;
+            }
+            table.added();
+        }
+        table.finish();
+        self.mark_array();
+        Ok(())
+    }
+
     /// Marks the table on top of the stack as a JSON array.
     pub(crate) fn mark_array(&self) {
         self.stack.push_copy(self.array_mt);
@@ -235,20 +256,9 @@ impl<'de> Visitor<'de> for PushSeed {
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_any(self)
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
         self.room().map_err(serde::de::Error::custom)?;
-        let inner = self.inner();
-        let mut table = Buffered::new(self.stack, Shape::Array);
-        loop {
-            table.make_room();
-            if seq.next_element_seed(inner)?.is_none() {
-                break;
-            }
-            table.added();
-        }
-        table.finish();
-        self.mark_array();
-        Ok(())
+        self.push_array(seq, self.inner())
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         self.room().map_err(serde::de::Error::custom)?;

@@ -329,23 +329,13 @@ impl<'de> Visitor<'de> for ProjectSeed<'_> {
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_any(self)
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
         self.push.room().map_err(serde::de::Error::custom)?;
         let inner = ProjectSeed {
             push: self.push.inner(),
             node: self.node,
         };
-        let mut table = Buffered::new(self.push.stack, Shape::Array);
-        loop {
-            table.make_room();
-            if seq.next_element_seed(inner)?.is_none() {
-                break;
-            }
-            table.added();
-        }
-        table.finish();
-        self.push.mark_array();
-        Ok(())
+        self.push.push_array(seq, inner)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         self.push.room().map_err(serde::de::Error::custom)?;
