@@ -60,6 +60,8 @@ def main():
     ap.add_argument("--pods", type=int, default=5000)
     ap.add_argument("--events", type=int, default=50000)
     ap.add_argument("--resource", default="pods", choices=["pods", "configmaps"])
+    ap.add_argument("--view", choices=["metadata", "fields"],
+                    help="watch metadata only, or a projection of three paths (bench/watch.lua's VIEW)")
     ap.add_argument("--top", type=int, default=15, help="symbols to list")
     ap.add_argument("--perf-data", help="keep perf's recording here (for perf report -g)")
     a = ap.parse_args()
@@ -78,7 +80,7 @@ def main():
         graph = ["--call-graph", "dwarf,16384"] if a.perf_data else ["-g"]
         out = subprocess.run(["perf", "record", "-q", "-F", "1999"] + graph + ["-o", data, "--",
                               a.lua, os.path.join(run.BENCH, "watch.lua"), server.kubeconfig,
-                              str(a.events), a.resource, namespace],
+                              str(a.events), a.resource, namespace] + ([a.view] if a.view else []),
                              env=env, check=True, capture_output=True, text=True).stdout
         server_cpu = cpu_seconds(server.proc.pid) - server_cpu
         rate = float(out.split()[-1])
@@ -98,8 +100,8 @@ def main():
         what = parts[1] + " " + parts[2]
         by_category[categorize(what)] += share
         symbols.append((share, what.strip()))
-    print("%s watch of %s: %.0f events/s (%.1f µs an event); the server used %.1f CPU s meanwhile"
-          % (a.lua, a.resource, rate, 1e6 / rate, server_cpu))
+    print("%s watch of %s%s: %.0f events/s (%.1f µs an event); the server used %.1f CPU s meanwhile"
+          % (a.lua, a.resource, " (%s)" % a.view if a.view else "", rate, 1e6 / rate, server_cpu))
     print("lua-cjson decoding the same event line alone, in one process: %.0f events/s (%.1f µs)"
           % (ceiling, 1e6 / ceiling))
     print("\nclient CPU by what the code does (%% of samples, µs an event at %.0f events/s):" % rate)

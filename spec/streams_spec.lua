@@ -497,6 +497,9 @@ describe("paging over 10,000 objects", function()
     while n < 10000 do
       local kind, obj = w:next(30)
       assert.are.equal("ADDED", kind)
+      -- In the list's order: each page is asked for once the one before it
+      -- gave its continue token, and handed out after it.
+      assert.are.equal(("cm-%05d"):format(n + 1), obj:name())
       assert.is_nil(seen[obj:name()], "reported twice: " .. obj:name())
       assert.are.equal("ConfigMap", obj.kind)
       seen[obj:name()] = true

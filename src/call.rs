@@ -467,6 +467,19 @@ impl Started {
         self.decoder.as_ref().and_then(ListDecoder::item_texts)
     }
 
+    /// Has `poll` return (false) once a list's continue token was read from
+    /// its `metadata`, before the items: see `take_continue`.
+    pub(crate) fn announce_continue(&mut self) {
+        if let Some(d) = self.decoder.as_mut() {
+            d.announce_continue();
+        }
+    }
+
+    /// The list's continue token, once read (given once).
+    pub(crate) fn take_continue(&mut self) -> Option<String> {
+        self.decoder.as_mut()?.take_continue()
+    }
+
     /// Stops the request; the reply says it was cancelled.
     pub(crate) fn cancel(&mut self) {
         if let Ok(call) = &mut self.call {

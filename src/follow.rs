@@ -17,6 +17,8 @@ pub(crate) struct FollowLines {
     pub(crate) opening: Option<OpeningStream>,
     pub(crate) deadline: Option<Instant>,
     pub(crate) signal: Arc<Signal>,
+    /// The line last read (one buffer for all).
+    pub(crate) line: Vec<u8>,
 }
 
 impl FollowLines {
@@ -66,8 +68,11 @@ impl Step for FollowLines {
             self.close();
             return Ok(MultiValue::new());
         }
-        match stream.next_line(wait_until).map_err(mlua::Error::runtime)? {
-            Line::Text(line) | Line::Last(line) => lua.create_string(&line)?.into_lua_multi(lua),
+        match stream
+            .next_line(wait_until, &mut self.line)
+            .map_err(mlua::Error::runtime)?
+        {
+            Line::Text | Line::Last => lua.create_string(&self.line)?.into_lua_multi(lua),
             Line::TooLong(m) => {
                 self.close();
                 Err(mlua::Error::runtime(format!("follow_logs: {m}")))

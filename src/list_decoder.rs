@@ -77,6 +77,12 @@ pub(crate) struct ListDecoder {
     broken: bool,
     /// Items are built with only these fields (`view.rs`).
     projection: Option<Rc<Projection>>,
+    /// `metadata.continue`, read as soon as the top-level `metadata` was
+    /// decoded (real servers and the stand-in write it before `items`), until
+    /// taken: a pager asks for the next page while this one still arrives.
+    continue_token: Option<String>,
+    /// A pager takes the token early: the pump stops when it is read.
+    announce_continue: bool,
 }
 
 impl ListDecoder {
@@ -94,7 +100,19 @@ impl ListDecoder {
             item_spans: Vec::new(),
             broken: false,
             projection: None,
+            continue_token: None,
+            announce_continue: false,
         }
+    }
+
+    /// Has the pump stop once the continue token was read (`take_continue`).
+    pub(crate) fn announce_continue(&mut self) {
+        self.announce_continue = true;
+    }
+
+    /// The list's continue token, once its `metadata` was decoded (given once).
+    pub(crate) fn take_continue(&mut self) -> Option<String> {
+        self.continue_token.take()
     }
 
     /// The same decoder building list items with only `projection`'s fields.
@@ -289,9 +307,20 @@ impl ListDecoder {
                     let key: String = serde_json::from_slice(&self.body[self.key.0..self.key.1])
                         .map_err(|e| e.to_string())?;
                     let top = self.top.as_ref().ok_or("no object")?;
-                    top.raw_set(key, value).map_err(|e| e.to_string())
+                    let token = match (&value, key.as_str()) {
+                        (Value::Table(meta), "metadata") => match meta.raw_get("continue") {
+                            Ok(Value::String(t)) => Some(t.to_string_lossy()),
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    top.raw_set(key, value).map_err(|e| e.to_string())?;
+                    Ok(token.filter(|t| !t.is_empty()))
                 });
-                self.broken |= stored.is_err();
+                match stored {
+                    Ok(token) => self.continue_token = token.or(self.continue_token.take()),
+                    Err(_) => self.broken = true,
+                }
                 self.at = At::AfterValue;
             }
             At::Item => {
@@ -325,7 +354,9 @@ impl ListDecoder {
 
 impl BodySink for ListDecoder {
     fn restart(&mut self) {
+        let announce = self.announce_continue;
         *self = ListDecoder::new(&self.lua).projecting(self.projection.take());
+        self.announce_continue = announce;
     }
 
     fn feed(&mut self, chunk: &[u8]) {
@@ -333,6 +364,10 @@ impl BodySink for ListDecoder {
         if !self.broken {
             self.scan();
         }
+    }
+
+    fn has_news(&self) -> bool {
+        self.announce_continue && self.continue_token.is_some()
     }
 }
 
@@ -417,6 +452,27 @@ mod tests {
                 assert_eq!(whole(&lua, doc).unwrap_err(), got.unwrap_err(), "{doc}");
             }
         }
+    }
+
+    /// The pager asks for the next page once the token is read, before the
+    /// items: the pump learns it from `has_news` (only when announced).
+    #[test]
+    fn the_continue_token_is_known_before_the_items() {
+        let lua = Lua::new();
+        let mut d = ListDecoder::new(&lua);
+        d.feed(br#"{"kind":"PodList","metadata":{"continue":"tok","resourceVersion":"5"},"#);
+        assert!(!d.has_news(), "not announced: no news");
+        d.announce_continue();
+        assert!(d.has_news());
+        assert_eq!(d.take_continue().as_deref(), Some("tok"));
+        assert!(!d.has_news(), "given once");
+        d.feed(br#""items":[{"a":1}]}"#);
+        assert!(d.take_continue().is_none());
+        assert!(d.finish().is_ok());
+        let mut last = ListDecoder::new(&lua);
+        last.announce_continue();
+        last.feed(br#"{"metadata":{"continue":""},"items":[]}"#);
+        assert!(!last.has_news(), "an empty token is the last page");
     }
 
     #[test]

@@ -195,6 +195,10 @@ pub(crate) struct Pager {
     tokens: HashSet<u64>,
     /// The page request under way.
     inflight: Option<Started>,
+    /// With `prefetch`: the next page, asked for as soon as the current
+    /// one's continue token was read (its `metadata` comes before its items),
+    /// so the server prepares it while the current one is still decoded.
+    next: Option<(String, Started)>,
     /// What the page requests notify.
     pub(crate) signal: Arc<Signal>,
     /// Metadata-only or projected items (`view.rs`).
@@ -226,6 +230,7 @@ impl Pager {
             restarts: 0,
             tokens: HashSet::new(),
             inflight: None,
+            next: None,
             signal: Signal::new(),
             view: View::whole(),
         }
@@ -261,7 +266,7 @@ impl Pager {
         }
     }
 
-    fn page_query(&self, lua: &Lua) -> mlua::Result<Table> {
+    fn page_query(&self, lua: &Lua, token: Option<&str>) -> mlua::Result<Table> {
         let q = lua.create_table()?;
         if let Some(user) = &self.query {
             for pair in user.pairs::<Value, Value>() {
@@ -270,8 +275,8 @@ impl Pager {
             }
         }
         q.raw_set("limit", self.page_size)?;
-        match &self.continue_token {
-            Some(token) => q.raw_set("continue", token.as_str())?,
+        match token {
+            Some(token) => q.raw_set("continue", token)?,
             None => q.raw_set("continue", Value::Nil)?,
         }
         Ok(q)
@@ -285,11 +290,21 @@ impl Pager {
             && self.inflight.is_none()
     }
 
-    /// Starts the request for the next page. Its body is decoded as it
-    /// arrives (whenever the page is polled), as plain lists are.
+    /// Starts the request for the next page (the one after `continue_token`):
+    /// the one asked for early when it is that one. Its body is decoded as
+    /// it arrives (whenever the page is polled), as plain lists are.
     fn request_page(&mut self, lua: &Lua) -> mlua::Result<()> {
-        let query = Value::Table(self.page_query(lua)?);
-        let started = self.core.start_viewed(
+        let early = self.next.take();
+        self.inflight = Some(match early {
+            Some((token, started)) if self.continue_token.as_ref() == Some(&token) => started,
+            _ => self.start_page(lua, self.continue_token.as_deref())?,
+        });
+        Ok(())
+    }
+
+    fn start_page(&self, lua: &Lua, token: Option<&str>) -> mlua::Result<Started> {
+        let query = Value::Table(self.page_query(lua, token)?);
+        let mut started = self.core.start_viewed(
             lua,
             &self.path,
             query,
@@ -299,18 +314,39 @@ impl Pager {
             self.retry,
             self.signal.clone(),
         )?;
-        self.inflight = Some(started);
-        Ok(())
+        if self.prefetch {
+            started.announce_continue();
+        }
+        Ok(started)
     }
 
     fn fetch_page(&mut self, lua: &Lua, until: Option<Instant>) -> Result<(), PageError> {
         if self.inflight.is_none() {
             self.request_page(lua)?;
         }
-        if let Some(started) = self.inflight.as_mut() {
-            if !started.poll(until) {
-                return Err(PageError::NotYet);
+        if let Some(mut started) = self.inflight.take() {
+            loop {
+                let done = started.poll(until);
+                let early = started.take_continue();
+                let wanted = self.prefetch && self.next.is_none();
+                if let Some(token) = early.as_ref().filter(|_| wanted) {
+                    match self.start_page(lua, Some(token)) {
+                        Ok(next) => self.next = Some((token.clone(), next)),
+                        Err(e) => {
+                            self.inflight = Some(started);
+                            return Err(e.into());
+                        }
+                    }
+                }
+                if done {
+                    break;
+                }
+                if early.is_none() {
+                    self.inflight = Some(started);
+                    return Err(PageError::NotYet);
+                }
             }
+            self.inflight = Some(started);
         }
         let Some(started) = self.inflight.take() else {
             return Err(PageError::NotYet);
@@ -329,12 +365,16 @@ impl Pager {
                     && self.restarts < MAX_RESTARTS =>
             {
                 self.restarts += 1;
+                self.next = None;
                 self.continue_token = None;
                 self.started = false;
                 self.tokens.clear();
                 return Ok(());
             }
-            Reply::Failed(failure) => return Err(PageError::Failed(failure)),
+            Reply::Failed(failure) => {
+                self.next = None;
+                return Err(PageError::Failed(failure));
+            }
         };
         let (decoded, mut texts) = match decoded {
             Some(decoded) => (decoded, texts),
@@ -354,10 +394,11 @@ impl Pager {
             }
             // Cut off or garbled on the way: a transport failure, worth retrying.
             Err(e) => {
+                self.next = None;
                 return Err(PageError::Failed(Failure::Unreachable(format!(
                     "listing {}: the answer is not valid JSON: {e}",
                     self.path,
-                ))))
+                ))));
             }
         };
         let meta = match list.get::<Value>("metadata")? {
@@ -378,6 +419,7 @@ impl Pager {
             use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
             let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(t);
             if !self.tokens.insert(hash) {
+                self.next = None;
                 self.continue_token = None;
                 self.started = true;
                 return Err(PageError::Lua(mlua::Error::runtime(format!(
@@ -447,6 +489,7 @@ impl Step for ListIter {
 
     fn close(&mut self) {
         self.pager.inflight = None;
+        self.pager.next = None;
         self.pager.page.clear();
         self.pager.started = true;
         self.pager.continue_token = None;

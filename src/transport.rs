@@ -209,7 +209,7 @@ fn feed_within(
             std::mem::take(&mut data)
         };
         s.feed(&piece);
-        if data.is_empty() || budget.is_some_and(|b| Instant::now() >= b) {
+        if data.is_empty() || s.has_news() || budget.is_some_and(|b| Instant::now() >= b) {
             return (!data.is_empty()).then_some(data);
         }
     }
@@ -282,7 +282,7 @@ impl PendingCall {
         while self.done.is_none() {
             if let Some(rest) = self.held.take() {
                 self.held = feed_within(&mut sink, rest, budget);
-                if self.held.is_some() {
+                if self.held.is_some() || sink.as_deref().is_some_and(|s| s.has_news()) {
                     mailbox.signal().notify();
                     break;
                 }
@@ -309,7 +309,8 @@ impl PendingCall {
                 }
                 CallEvent::Data(d) => {
                     self.held = feed_within(&mut sink, d, budget);
-                    if self.held.is_some() || budget.is_some_and(|b| Instant::now() >= b) {
+                    let news = sink.as_deref().is_some_and(|s| s.has_news());
+                    if self.held.is_some() || news || budget.is_some_and(|b| Instant::now() >= b) {
                         mailbox.signal().notify();
                         break;
                     }

@@ -503,6 +503,7 @@ pub(crate) fn dispatch(
                 opening: Some(opening),
                 deadline,
                 signal,
+                line: Vec::new(),
             };
             if !deferred {
                 // The blocking start raises a failed request here, as before.

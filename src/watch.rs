@@ -286,6 +286,8 @@ pub(crate) struct Watch {
     object_class: std::cell::OnceCell<Table>,
     /// The JSON array marker (`convert::array_metatable`), looked up once.
     array_mt: std::cell::OnceCell<Table>,
+    /// The event line last read (one buffer for all: see `LineBuffer::next_line_into`).
+    line: Vec<u8>,
 }
 
 impl Watch {
@@ -315,6 +317,7 @@ impl Watch {
             relisting: None,
             object_class: std::cell::OnceCell::new(),
             array_mt: std::cell::OnceCell::new(),
+            line: Vec::new(),
         }
     }
 
@@ -370,51 +373,69 @@ impl Watch {
                 }
                 continue;
             };
-            match stream.next_line(wait_until) {
-                // A complete line that cannot be decoded is an error the loop
-                // sees (the stream stays open: the next call goes on after
-                // it), never a silent reconnect that loses what follows.
-                Ok(Line::Text(line)) => self.handle_line(lua, &line)?,
-                Ok(Line::Last(line)) => {
-                    // The stream ended inside a line: whole if it decodes,
-                    // else cut off by a dropped connection.
-                    if convert::decode(lua, &line, Format::Json).is_ok() {
-                        self.handle_line(lua, &line)?;
-                    } else {
-                        self.stream = None;
-                        self.stream_failed("an event was cut off".into())?;
-                    }
-                }
-                Ok(Line::End) => {
-                    self.stream = None;
-                    if !self.spec.options.reconnect {
-                        self.finished = true;
-                    } else if self.short_lived() {
-                        self.failed(format!(
-                            "watch {}: the server ended the stream at once, without an event",
-                            self.spec.path
-                        ))?;
-                    }
-                }
-                Ok(Line::TimedOut) => {
-                    if !self.expired() {
-                        return Ok(None);
-                    }
-                    self.close();
-                }
-                Ok(Line::TooLong(m)) => {
-                    self.close();
-                    return Err(mlua::Error::runtime(format!(
-                        "watch {}: {m}",
-                        self.spec.path
-                    )));
-                }
-                Err(e) => {
-                    self.stream = None;
-                    self.stream_failed(e)?;
-                }
+            let mut line = std::mem::take(&mut self.line);
+            let read = stream.next_line(wait_until, &mut line);
+            let handled = self.handle_read(lua, read, &line);
+            self.line = line;
+            if !handled? {
+                return Ok(None);
             }
         }
+    }
+
+    /// What one read of the stream gave (the line in `line`); false when the
+    /// caller must return without an event.
+    fn handle_read(
+        &mut self,
+        lua: &Lua,
+        read: Result<Line, String>,
+        line: &[u8],
+    ) -> mlua::Result<bool> {
+        match read {
+            // A complete line that cannot be decoded is an error the loop
+            // sees (the stream stays open: the next call goes on after
+            // it), never a silent reconnect that loses what follows.
+            Ok(Line::Text) => self.handle_line(lua, line)?,
+            Ok(Line::Last) => {
+                // The stream ended inside a line: whole if it decodes,
+                // else cut off by a dropped connection.
+                if convert::decode(lua, line, Format::Json).is_ok() {
+                    self.handle_line(lua, line)?;
+                } else {
+                    self.stream = None;
+                    self.stream_failed("an event was cut off".into())?;
+                }
+            }
+            Ok(Line::End) => {
+                self.stream = None;
+                if !self.spec.options.reconnect {
+                    self.finished = true;
+                } else if self.short_lived() {
+                    self.failed(format!(
+                        "watch {}: the server ended the stream at once, without an event",
+                        self.spec.path
+                    ))?;
+                }
+            }
+            Ok(Line::TimedOut) => {
+                if !self.expired() {
+                    return Ok(false);
+                }
+                self.close();
+            }
+            Ok(Line::TooLong(m)) => {
+                self.close();
+                return Err(mlua::Error::runtime(format!(
+                    "watch {}: {m}",
+                    self.spec.path
+                )));
+            }
+            Err(e) => {
+                self.stream = None;
+                self.stream_failed(e)?;
+            }
+        }
+        Ok(true)
     }
 
     /// The current stream gave nothing and ended sooner than SHORT_STREAM,

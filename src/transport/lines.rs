@@ -7,11 +7,12 @@ use std::time::Instant;
 
 /// What reading a line produced.
 pub(crate) enum Line {
-    /// A complete line (ended by a newline).
-    Text(Vec<u8>),
-    /// What was left without a newline when the stream ended: cut off when
-    /// the server dropped the connection mid-line.
-    Last(Vec<u8>),
+    /// A complete line (ended by a newline), in the caller's buffer.
+    Text,
+    /// What was left without a newline when the stream ended (in the
+    /// caller's buffer): cut off when the server dropped the connection
+    /// mid-line.
+    Last,
     End,
     TimedOut,
     /// A line grew past `limits.line` without ending (the stream is closed).
@@ -34,15 +35,23 @@ impl LineStream {
         }
     }
 
-    /// The next line, waiting until `deadline` at the latest (forever when `None`).
-    pub(crate) fn next_line(&mut self, deadline: Option<Instant>) -> Result<Line, String> {
+    /// The next line into `out` (reused by the caller: no allocation per
+    /// line), waiting until `deadline` at the latest (forever when `None`).
+    pub(crate) fn next_line(
+        &mut self,
+        deadline: Option<Instant>,
+        out: &mut Vec<u8>,
+    ) -> Result<Line, String> {
         loop {
-            if let Some(line) = self.buffer.next_line() {
-                return Ok(Line::Text(line));
+            if self.buffer.next_line_into(out) {
+                return Ok(Line::Text);
             }
             if self.ended {
                 return Ok(match self.buffer.take_rest() {
-                    Some(rest) => Line::Last(rest),
+                    Some(rest) => {
+                        *out = rest;
+                        Line::Last
+                    }
                     None => Line::End,
                 });
             }
