@@ -97,7 +97,7 @@ pub(crate) fn identity(lua: &Lua, obj: &Table) -> mlua::Result<Identity> {
 
 /// `namespace`, `name`, `resourceVersion` and `uid` of the metadata table
 /// at `idx` (an absolute index) of a raw stack, read raw.
-pub(crate) fn identity_fields(stack: Stack, idx: std::os::raw::c_int) -> [Option<String>; 4] {
+fn identity_fields(stack: Stack, idx: std::os::raw::c_int) -> [Option<String>; 4] {
     const FIELDS: [&str; 4] = ["namespace", "name", "resourceVersion", "uid"];
     let top = stack.top();
     let mut values: [Option<String>; 4] = Default::default();

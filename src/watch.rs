@@ -39,8 +39,7 @@ use crate::iterator::{Iter, Step};
 use crate::lua_fn;
 use crate::lua_raw;
 use crate::pager::{
-    event_parts, identity, identity_fields, Identity, PageError, PageItem, Pager, Stamp,
-    DEFAULT_PAGE_SIZE,
+    event_parts, identity, Identity, PageError, PageItem, Pager, Stamp, DEFAULT_PAGE_SIZE,
 };
 use crate::returns::{class, shape, Wrap};
 use crate::runtime::Signal;
@@ -157,13 +156,11 @@ enum LastState {
 }
 
 impl Known {
-    /// Records a watch event of this object; `line` only when the last state
-    /// is kept. The buffer of the last one is reused: a fresh allocation per
-    /// event of several KB made the allocator consolidate the Lua heap's
-    /// small free chunks each time.
-    fn update(&mut self, id: Identity, line: Option<&[u8]>) {
-        self.resource_version = id.resource_version;
-        self.uid = id.uid;
+    /// Keeps the line of a watch event of this object as its last state
+    /// (`None` when last states are not kept). The buffer of the last one is
+    /// reused: a fresh allocation per event of several KB made the allocator
+    /// consolidate the Lua heap's small free chunks each time.
+    fn keep(&mut self, line: Option<&[u8]>) {
         let Some(line) = line else { return };
         match &mut self.last {
             Some(LastState::Event(buf)) => {
@@ -250,8 +247,52 @@ struct RawEvent {
     kind: Option<EventType>,
     /// `object`; for a change with metadata, stamped and with its class.
     object: Value,
-    /// What `identity_fields` read of `object.metadata`, when a table.
-    metadata: Option<[Option<String>; 4]>,
+    /// `object.metadata` is a table (its identity is in `Watch::event_id`).
+    metadata: bool,
+}
+
+/// The identity of the event last decoded, in buffers kept from event to
+/// event: read into fresh strings it cost about five allocations an event.
+#[derive(Default)]
+struct EventId {
+    /// `namespace/name`.
+    key: String,
+    resource_version: Option<String>,
+    uid: Option<String>,
+}
+
+/// `slot` set to `value`, reusing its buffer.
+fn set_reusing(slot: &mut Option<String>, value: Option<&[u8]>) {
+    match (slot.as_mut(), value) {
+        (Some(s), Some(v)) => {
+            s.clear();
+            s.push_str(&String::from_utf8_lossy(v));
+        }
+        (_, v) => *slot = v.map(|v| String::from_utf8_lossy(v).into_owned()),
+    }
+}
+
+impl EventId {
+    /// Reads `namespace`, `name`, `resourceVersion` and `uid` of the
+    /// metadata table at `idx` (absolute) of a raw stack, read raw.
+    fn read(&mut self, stack: lua_raw::Stack, idx: std::os::raw::c_int) {
+        let top = stack.top();
+        self.key.clear();
+        for (field, sep) in [("namespace", "/"), ("name", "")] {
+            stack.raw_get_field(idx, field);
+            if let Some(v) = stack.string(-1) {
+                self.key.push_str(&String::from_utf8_lossy(v));
+            }
+            self.key.push_str(sep);
+            stack.set_top(top);
+        }
+        stack.raw_get_field(idx, "resourceVersion");
+        set_reusing(&mut self.resource_version, stack.string(-1));
+        stack.set_top(top);
+        stack.raw_get_field(idx, "uid");
+        set_reusing(&mut self.uid, stack.string(-1));
+        stack.set_top(top);
+    }
 }
 
 pub(crate) struct Watch {
@@ -288,6 +329,8 @@ pub(crate) struct Watch {
     array_mt: std::cell::OnceCell<Table>,
     /// The event line last read (one buffer for all: see `LineBuffer::next_line_into`).
     line: Vec<u8>,
+    /// The identity of the event last read (buffers kept: see `EventId`).
+    event_id: EventId,
 }
 
 impl Watch {
@@ -318,6 +361,7 @@ impl Watch {
             object_class: std::cell::OnceCell::new(),
             array_mt: std::cell::OnceCell::new(),
             line: Vec::new(),
+            event_id: EventId::default(),
         }
     }
 
@@ -627,7 +671,7 @@ impl Watch {
     /// class, all in one raw call into Lua: as five calls (decode, type and
     /// object, identity, stamp, class) the crossings cost about as much as
     /// decoding a small ConfigMap.
-    fn decode_event(&self, lua: &Lua, line: &[u8]) -> mlua::Result<RawEvent> {
+    fn decode_event(&self, lua: &Lua, line: &[u8], id: &mut EventId) -> mlua::Result<RawEvent> {
         let array_mt = match self.array_mt.get() {
             Some(t) => t,
             None => {
@@ -640,7 +684,7 @@ impl Watch {
         let projection = self.spec.options.view.events.as_deref();
         let mut failure: Option<String> = None;
         let mut kind = None;
-        let mut metadata = None;
+        let mut metadata = false;
         let object: Value = lua_raw::run(lua, (array_mt, class), |stack| {
             // 1: the array marker, 2: the class, 3: the event.
             let pushed = match projection {
@@ -662,10 +706,11 @@ impl Watch {
             if stack.kind(5) == lua_raw::LUA_TTABLE {
                 stack.raw_get_field(5, "metadata"); // 6
                 if stack.kind(6) == lua_raw::LUA_TTABLE {
-                    metadata = Some(identity_fields(stack, 6));
+                    id.read(stack, 6);
+                    metadata = true;
                 }
                 stack.set_top(5);
-                if metadata.is_some() && kind.as_ref().is_some_and(EventType::is_change) {
+                if metadata && kind.as_ref().is_some_and(EventType::is_change) {
                     if let Some(stamp) = stamp {
                         stamp.apply_on(stack, 5);
                     }
@@ -690,11 +735,25 @@ impl Watch {
         if line.iter().all(u8::is_ascii_whitespace) {
             return Ok(());
         }
+        let mut id = std::mem::take(&mut self.event_id);
+        let decoded = self.decode_event(lua, line, &mut id);
+        let handled = decoded.and_then(|event| self.handle_event(lua, line, event, &id));
+        self.event_id = id;
+        handled
+    }
+
+    fn handle_event(
+        &mut self,
+        lua: &Lua,
+        line: &[u8],
+        event: RawEvent,
+        id: &EventId,
+    ) -> mlua::Result<()> {
         let RawEvent {
             kind,
             object,
             metadata,
-        } = self.decode_event(lua, line)?;
+        } = event;
         let Some(kind) = kind else {
             return Err(self.bad_event("no type"));
         };
@@ -735,8 +794,11 @@ impl Watch {
             EventType::Bookmark => {
                 // A bookmark without metadata (or resourceVersion) carries
                 // nothing to resume from: ignored, not the end of the watch.
-                if let Some([_, _, Some(rv), _]) = metadata {
-                    self.resource_version = Some(rv);
+                if metadata && id.resource_version.is_some() {
+                    set_reusing(
+                        &mut self.resource_version,
+                        id.resource_version.as_deref().map(str::as_bytes),
+                    );
                 }
                 self.progressed();
                 if self.spec.options.bookmarks {
@@ -752,25 +814,27 @@ impl Watch {
             EventType::Deleted => "DELETED",
         };
         // Stamped and with its class already (decode_event).
-        let Some(fields) = metadata else {
+        if !metadata {
             return Err(self.bad_event("object without metadata"));
-        };
-        let id = Identity::from_fields(fields);
+        }
         self.progressed();
-        if let Some(rv) = &id.resource_version {
-            self.resource_version = Some(rv.clone());
+        let rv = id.resource_version.as_deref();
+        if rv.is_some() {
+            set_reusing(&mut self.resource_version, rv.map(str::as_bytes));
         }
         let kept = self.spec.options.keep_last_state.then_some(line);
         if kind == "DELETED" {
-            self.known.remove(&id.key);
-        } else if let Some(known) = self.known.get_mut(&id.key) {
-            known.update(id, kept);
+            self.known.remove(id.key.as_str());
+        } else if let Some(known) = self.known.get_mut(id.key.as_str()) {
+            set_reusing(&mut known.resource_version, rv.map(str::as_bytes));
+            set_reusing(&mut known.uid, id.uid.as_deref().map(str::as_bytes));
+            known.keep(kept);
         } else {
             self.known.insert(
-                id.key,
+                id.key.clone(),
                 Known {
-                    resource_version: id.resource_version,
-                    uid: id.uid,
+                    resource_version: id.resource_version.clone(),
+                    uid: id.uid.clone(),
                     last: kept.map(|l| LastState::Event(l.to_vec())),
                 },
             );
